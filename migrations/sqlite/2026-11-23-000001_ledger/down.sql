@@ -1,0 +1,14 @@
+DROP INDEX custody_events_item;
+DROP TABLE custody_events;
+DROP INDEX evidence_items_parent;
+DROP INDEX evidence_items_sha256;
+DROP TABLE evidence_items;
+DROP TABLE cases;
+DROP TABLE vault_records;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE agencies;
+DROP TABLE node_settings;
+DROP TABLE checkpoints;
+DROP TABLE tree_nodes;
+DROP TABLE log_entries;

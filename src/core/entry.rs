@@ -1,0 +1,322 @@
+//! The log entry format (DESIGN §2): common envelope plus one event, in canonical JSON.
+//!
+//! `kind` names the event (`case.opened`, `custody.transferred`, …) and one object field carries
+//! its data. The same types parse entries back, which is how `scelle rebuild` replays the log.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::commitment::Commitment;
+use super::jcs::{self, JcsError};
+use super::merkle::{Hash, leaf_hash};
+use super::model::{CustodyEventType, EvidenceKind, IntegrityResult, Jurisdiction, Role};
+
+pub const FORMAT_VERSION: u64 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub agency: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyRecord {
+    pub id: String,
+    pub state: Jurisdiction,
+    pub name: String,
+}
+
+/// A user as the log knows them: no name (personal data stays out of the log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: String,
+    pub role: Role,
+    pub agency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub id: String,
+    pub reference: String,
+    pub jurisdiction: Jurisdiction,
+    pub offence: String,
+    pub legal_basis: String,
+    pub agency: String,
+    pub officer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Commitment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hashes {
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acquisition {
+    pub tool: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRecord {
+    pub id: String,
+    pub case: String,
+    pub exhibit_number: String,
+    pub seal_number: String,
+    pub kind: EvidenceKind,
+    pub hashes: Hashes,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    pub collected_at: String,
+    pub collector: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquisition: Option<Acquisition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodyRecord {
+    pub id: String,
+    pub item: String,
+    pub case: String,
+    #[serde(rename = "type")]
+    pub event_type: CustodyEventType,
+    /// When it happened, with the zone where it happened.
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_intact: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<IntegrityResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_item: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    AgencyRegistered(AgencyRecord),
+    UserRegistered(UserRecord),
+    CaseOpened(CaseRecord),
+    EvidenceRegistered(EvidenceRecord),
+    Custody(CustodyRecord),
+}
+
+impl Event {
+    pub fn kind(&self) -> String {
+        match self {
+            Event::AgencyRegistered(_) => "agency.registered".into(),
+            Event::UserRegistered(_) => "user.registered".into(),
+            Event::CaseOpened(_) => "case.opened".into(),
+            Event::EvidenceRegistered(_) => "evidence.registered".into(),
+            Event::Custody(c) => format!("custody.{}", c.event_type),
+        }
+    }
+
+    fn field_and_value(&self) -> Result<(&'static str, Value), serde_json::Error> {
+        Ok(match self {
+            Event::AgencyRegistered(r) => ("agency", serde_json::to_value(r)?),
+            Event::UserRegistered(r) => ("user", serde_json::to_value(r)?),
+            Event::CaseOpened(r) => ("case", serde_json::to_value(r)?),
+            Event::EvidenceRegistered(r) => ("evidence", serde_json::to_value(r)?),
+            Event::Custody(r) => ("custody", serde_json::to_value(r)?),
+        })
+    }
+}
+
+/// A complete entry: what the sequencer assigns (`seq`, `prev`, `time`, `origin`) plus the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: u64,
+    pub prev: Hash,
+    pub time: String,
+    pub origin: String,
+    pub actor: Actor,
+    pub event: Event,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    #[error("entry is not canonical JSON (RFC 8785)")]
+    NotCanonical,
+    #[error("entry cannot be encoded: {0}")]
+    Encode(String),
+    #[error("entry is malformed: {0}")]
+    Malformed(String),
+    #[error("unsupported entry format version {0}")]
+    Version(u64),
+}
+
+impl From<JcsError> for EntryError {
+    fn from(e: JcsError) -> Self {
+        EntryError::Encode(e.to_string())
+    }
+}
+
+impl Entry {
+    /// The canonical bytes that are stored, served and hashed.
+    pub fn to_canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+        let mut map = Map::new();
+        map.insert("v".into(), FORMAT_VERSION.into());
+        map.insert("seq".into(), self.seq.into());
+        map.insert("prev".into(), hex::encode(self.prev).into());
+        map.insert("time".into(), self.time.clone().into());
+        map.insert("origin".into(), self.origin.clone().into());
+        map.insert("actor".into(), serde_json::to_value(&self.actor).map_err(|e| EntryError::Encode(e.to_string()))?);
+        map.insert("kind".into(), self.event.kind().into());
+        let (field, value) = self.event.field_and_value().map_err(|e| EntryError::Encode(e.to_string()))?;
+        map.insert(field.into(), value);
+        Ok(jcs::canonicalize(&Value::Object(map))?)
+    }
+
+    pub fn leaf_hash(bytes: &[u8]) -> Hash {
+        leaf_hash(bytes)
+    }
+
+    /// Parses stored bytes, insisting that they are exactly canonical.
+    pub fn parse(bytes: &[u8]) -> Result<Self, EntryError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        if jcs::canonicalize(&value)? != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        let Value::Object(mut map) = value else {
+            return Err(EntryError::Malformed("not an object".into()));
+        };
+        let mut take = |k: &str| map.remove(k).ok_or_else(|| EntryError::Malformed(format!("missing `{k}`")));
+        let v = take("v")?.as_u64().ok_or_else(|| EntryError::Malformed("`v`".into()))?;
+        if v != FORMAT_VERSION {
+            return Err(EntryError::Version(v));
+        }
+        let seq = take("seq")?.as_u64().ok_or_else(|| EntryError::Malformed("`seq`".into()))?;
+        let prev = take("prev")?;
+        let prev: Hash = prev
+            .as_str()
+            .and_then(|p| hex::decode(p).ok())
+            .and_then(|p| p.try_into().ok())
+            .ok_or_else(|| EntryError::Malformed("`prev`".into()))?;
+        let text = |v: Value, k: &str| match v {
+            Value::String(s) => Ok(s),
+            _ => Err(EntryError::Malformed(format!("`{k}` must be a string"))),
+        };
+        let time = text(take("time")?, "time")?;
+        let origin = text(take("origin")?, "origin")?;
+        let actor: Actor = from_value(take("actor")?)?;
+        let kind = text(take("kind")?, "kind")?;
+        let event = match kind.as_str() {
+            "agency.registered" => Event::AgencyRegistered(from_value(take("agency")?)?),
+            "user.registered" => Event::UserRegistered(from_value(take("user")?)?),
+            "case.opened" => Event::CaseOpened(from_value(take("case")?)?),
+            "evidence.registered" => Event::EvidenceRegistered(from_value(take("evidence")?)?),
+            k if k.starts_with("custody.") => {
+                let record: CustodyRecord = from_value(take("custody")?)?;
+                if k != format!("custody.{}", record.event_type) {
+                    return Err(EntryError::Malformed("kind does not match custody type".into()));
+                }
+                Event::Custody(record)
+            }
+            other => return Err(EntryError::Malformed(format!("unknown kind `{other}`"))),
+        };
+        if !map.is_empty() {
+            return Err(EntryError::Malformed("unexpected fields".into()));
+        }
+        Ok(Entry { seq, prev, time, origin, actor, event })
+    }
+}
+
+fn from_value<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, EntryError> {
+    serde_json::from_value(v).map_err(|e| EntryError::Malformed(e.to_string()))
+}
+
+/// Just the chain fields of an entry, read without building the whole event (used by audit).
+#[derive(Deserialize)]
+pub struct ChainFields<'a> {
+    pub seq: u64,
+    #[serde(borrow)]
+    pub prev: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Entry {
+        Entry {
+            seq: 7,
+            prev: [0xab; 32],
+            time: "2026-11-23T10:00:00.123456Z".into(),
+            origin: "tg.police.dcpj/scelle".into(),
+            actor: Actor { user: "u1".into(), agency: "tg.police.dcpj".into(), role: Role::Investigator },
+            event: Event::Custody(CustodyRecord {
+                id: "e1".into(),
+                item: "i1".into(),
+                case: "c1".into(),
+                event_type: CustodyEventType::Transferred,
+                at: "2026-11-23T09:00:00+00:00".into(),
+                place: None,
+                reason: Some(Commitment { record: "r1".into(), hmac: "00".repeat(32) }),
+                tool: None,
+                authorization: None,
+                to_user: Some("u2".into()),
+                seal_intact: None,
+                sha256: None,
+                result: None,
+                amends: None,
+                derived_item: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_through_canonical_bytes() {
+        let entry = sample();
+        let bytes = entry.to_canonical_bytes().unwrap();
+        assert!(jcs::is_canonical(&bytes));
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(text.starts_with("{\"actor\":{"), "{text}");
+        assert!(text.contains("\"kind\":\"custody.transferred\""));
+        assert_eq!(Entry::parse(&bytes).unwrap(), entry);
+        let chain: ChainFields = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!((chain.seq, chain.prev), (7, "ab".repeat(32).as_str()));
+    }
+
+    #[test]
+    fn parse_rejects_non_canonical_and_mismatched_entries() {
+        let bytes = sample().to_canonical_bytes().unwrap();
+        let mut spaced = bytes.clone();
+        spaced.insert(1, b' ');
+        assert!(matches!(Entry::parse(&spaced), Err(EntryError::NotCanonical)));
+        let text = String::from_utf8(bytes).unwrap();
+        let wrong_kind = text.replace("custody.transferred", "custody.received");
+        assert!(matches!(Entry::parse(wrong_kind.as_bytes()), Err(EntryError::Malformed(_))));
+        let wrong_version = text.replace("\"v\":1", "\"v\":2");
+        assert!(matches!(Entry::parse(wrong_version.as_bytes()), Err(EntryError::Version(2))));
+    }
+}

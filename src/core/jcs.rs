@@ -1,0 +1,250 @@
+//! RFC 8785 JSON Canonicalization Scheme (JCS).
+//!
+//! Every log entry is stored and hashed in this exact form, so that anyone with a JCS library can
+//! re-derive the bytes we hash. We own this code rather than pull a crate because the bytes are
+//! the root of trust: it is tested against the RFC's own examples and number vectors.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt::Write as _;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JcsError {
+    #[error("JSON numbers must be finite (RFC 8785 §3.2.2.3)")]
+    NonFiniteNumber,
+    #[error("value cannot be represented as JSON: {0}")]
+    NotJson(String),
+    #[error("input is not valid JSON: {0}")]
+    Parse(String),
+}
+
+/// Serializes any serde value to its canonical bytes.
+pub fn to_canonical_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, JcsError> {
+    let value = serde_json::to_value(value).map_err(|e| JcsError::NotJson(e.to_string()))?;
+    canonicalize(&value)
+}
+
+/// Canonical bytes of a parsed JSON value.
+pub fn canonicalize(value: &Value) -> Result<Vec<u8>, JcsError> {
+    let mut out = String::with_capacity(256);
+    write_value(&mut out, value)?;
+    Ok(out.into_bytes())
+}
+
+/// Parses arbitrary JSON text and returns its canonical form.
+pub fn canonicalize_text(text: &[u8]) -> Result<Vec<u8>, JcsError> {
+    let value: Value = serde_json::from_slice(text).map_err(|e| JcsError::Parse(e.to_string()))?;
+    canonicalize(&value)
+}
+
+/// True when `bytes` are exactly the canonical form of the JSON they hold.
+pub fn is_canonical(bytes: &[u8]) -> bool {
+    canonicalize_text(bytes).is_ok_and(|c| c == bytes)
+}
+
+fn write_value(out: &mut String, value: &Value) -> Result<(), JcsError> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(out, n)?,
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // RFC 8785 §3.2.3: sort by the UTF-16 code units of the keys.
+            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_value(out, item)?;
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+fn write_number(out: &mut String, n: &serde_json::Number) -> Result<(), JcsError> {
+    const EXACT: u64 = 1 << 53;
+    if let Some(u) = n.as_u64() {
+        if u <= EXACT {
+            let _ = write!(out, "{u}");
+            return Ok(());
+        }
+    }
+    if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() <= EXACT {
+            let _ = write!(out, "{i}");
+            return Ok(());
+        }
+    }
+    // JCS numbers are IEEE-754 doubles; larger integers are rounded like any JSON parser does.
+    let f = n.as_f64().ok_or(JcsError::NonFiniteNumber)?;
+    write_double(out, f)
+}
+
+/// ECMAScript `Number.prototype.toString` for finite doubles (ECMA-262 §7.1.12.1).
+fn write_double(out: &mut String, f: f64) -> Result<(), JcsError> {
+    if !f.is_finite() {
+        return Err(JcsError::NonFiniteNumber);
+    }
+    if f == 0.0 {
+        out.push('0');
+        return Ok(());
+    }
+    if f < 0.0 {
+        out.push('-');
+    }
+    // Rust's `{:e}` yields the shortest digits that round-trip, as ECMAScript requires.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exponent) = sci.split_once('e').ok_or(JcsError::NonFiniteNumber)?;
+    let exponent: i32 = exponent.parse().map_err(|_| JcsError::NonFiniteNumber)?;
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len() as i32;
+    let n = exponent + 1;
+    if k <= n && n <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        out.push_str(&digits[..n as usize]);
+        out.push('.');
+        out.push_str(&digits[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-n) as usize));
+        out.push_str(&digits);
+    } else {
+        out.push_str(&digits[..1]);
+        if k > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if n - 1 >= 0 { '+' } else { '-' });
+        let _ = write!(out, "{}", (n - 1).abs());
+    }
+    Ok(())
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{09}' => out.push_str("\\t"),
+            '\u{0A}' => out.push_str("\\n"),
+            '\u{0C}' => out.push_str("\\f"),
+            '\u{0D}' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(bits: u64) -> Result<String, JcsError> {
+        let mut s = String::new();
+        write_double(&mut s, f64::from_bits(bits)).map(|_| s)
+    }
+
+    /// RFC 8785 Appendix B: IEEE-754 bit patterns and their canonical text.
+    #[test]
+    fn rfc8785_appendix_b_numbers() {
+        let vectors: &[(u64, &str)] = &[
+            (0x0000000000000000, "0"),
+            (0x8000000000000000, "0"),
+            (0x0000000000000001, "5e-324"),
+            (0x8000000000000001, "-5e-324"),
+            (0x7fefffffffffffff, "1.7976931348623157e+308"),
+            (0xffefffffffffffff, "-1.7976931348623157e+308"),
+            (0x4340000000000000, "9007199254740992"),
+            (0xc340000000000000, "-9007199254740992"),
+            (0x4430000000000000, "295147905179352830000"),
+            (0x44b52d02c7e14af5, "9.999999999999997e+22"),
+            (0x44b52d02c7e14af6, "1e+23"),
+            (0x44b52d02c7e14af7, "1.0000000000000001e+23"),
+            (0x444b1ae4d6e2ef4e, "999999999999999700000"),
+            (0x444b1ae4d6e2ef4f, "999999999999999900000"),
+            (0x444b1ae4d6e2ef50, "1e+21"),
+            (0x3eb0c6f7a0b5ed8c, "9.999999999999997e-7"),
+            (0x3eb0c6f7a0b5ed8d, "0.000001"),
+            (0x41b3de4355555553, "333333333.3333332"),
+            (0x41b3de4355555554, "333333333.33333325"),
+            (0x41b3de4355555555, "333333333.3333333"),
+            (0x41b3de4355555556, "333333333.3333334"),
+            (0x41b3de4355555557, "333333333.33333343"),
+            (0xbecbf647612f3696, "-0.0000033333333333333333"),
+            (0x43143ff3c1cb0959, "1424953923781206.2"),
+        ];
+        for (bits, want) in vectors {
+            assert_eq!(number(*bits).as_deref(), Ok(*want), "bits {bits:#018x}");
+        }
+        assert_eq!(number(0x7fffffffffffffff), Err(JcsError::NonFiniteNumber));
+        assert_eq!(number(0x7ff0000000000000), Err(JcsError::NonFiniteNumber));
+    }
+
+    /// RFC 8785 §3.2.2: the worked example of the whole transformation.
+    #[test]
+    fn rfc8785_section_3_2_2_example() {
+        let input = br#"{
+  "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+  "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+  "literals": [null, true, false]
+}"#;
+        let want = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],\"string\":\"\u{20ac}$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+        let got = canonicalize_text(input).unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), want);
+    }
+
+    /// RFC 8785 §3.2.3: property sorting by UTF-16 code units, not by code points or bytes.
+    #[test]
+    fn rfc8785_section_3_2_3_sorting() {
+        let input = r#"{
+  "\u20ac": "Euro Sign",
+  "\r": "Carriage Return",
+  "\ufb33": "Hebrew Letter Dalet With Dagesh",
+  "1": "One",
+  "\ud83d\ude00": "Emoji: Grinning Face",
+  "\u0080": "Control",
+  "\u00f6": "Latin Small Letter O With Diaeresis"
+}"#;
+        let got = String::from_utf8(canonicalize_text(input.as_bytes()).unwrap()).unwrap();
+        let order = ["Carriage", "One", "Control", "Diaeresis", "Euro", "Emoji", "Hebrew"];
+        let positions: Vec<usize> = order.iter().map(|w| got.find(w).unwrap()).collect();
+        assert!(positions.windows(2).all(|p| p[0] < p[1]), "{got}");
+    }
+
+    #[test]
+    fn canonical_detection_and_integers() {
+        assert!(is_canonical(br#"{"a":1,"b":[true,"x"]}"#));
+        assert!(!is_canonical(br#"{"b":1,"a":2}"#));
+        assert!(!is_canonical(br#"{"a": 1}"#));
+        assert!(!is_canonical(br#"{"a":1.0}"#));
+        assert!(!is_canonical(b"not json"));
+        let big = canonicalize_text(b"[18446744073709551615, -9007199254740993]").unwrap();
+        assert_eq!(big, b"[18446744073709552000,-9007199254740992]");
+        let control = canonicalize(&Value::String("\u{1f}\u{7f}\u{2028}".into())).unwrap();
+        assert_eq!(control, "\"\\u001f\u{7f}\u{2028}\"".as_bytes());
+    }
+}

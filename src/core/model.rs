@@ -1,0 +1,206 @@
+//! Domain vocabulary of the custody registry, made only through validating `parse` functions.
+//!
+//! Everything that enters a log entry passes through these types, so a malformed hash, an unknown
+//! state or a time without zone can never be written. Errors name the field, in a form the error
+//! layer turns into French and English.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("invalid field `{field}`: {reason}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: &'static str) -> Self {
+        Self { field, reason }
+    }
+}
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident, $field:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Result<Self, FieldError> {
+                match s { $($text => Ok($name::$variant),)+ _ => Err(FieldError::new($field, concat!("must be one of: ", $($text, " "),+))) }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+string_enum!(
+    /// The Conseil de l'Entente member states.
+    Jurisdiction, "jurisdiction", { Benin => "BJ", BurkinaFaso => "BF", CoteDIvoire => "CI", Niger => "NE", Togo => "TG" }
+);
+
+string_enum!(Role, "role", {
+    Investigator => "investigator",
+    Prosecutor => "prosecutor",
+    LabAnalyst => "lab_analyst",
+    Auditor => "auditor",
+    Admin => "admin",
+});
+
+string_enum!(EvidenceKind, "kind", {
+    Device => "device",
+    StorageMedium => "storage_medium",
+    ForensicImage => "forensic_image",
+    File => "file",
+    MemoryCapture => "memory_capture",
+    CloudExport => "cloud_export",
+    Document => "document",
+    Other => "other",
+});
+
+string_enum!(
+    /// Custody events that can be recorded on an item after its registration (DESIGN §3).
+    CustodyEventType, "type", {
+    Sealed => "sealed",
+    Acquired => "acquired",
+    Copied => "copied",
+    Transferred => "transferred",
+    Received => "received",
+    Stored => "stored",
+    Examined => "examined",
+    IntegrityChecked => "integrity_checked",
+    SharedExternally => "shared_externally",
+    PreservationRequested => "preservation_requested",
+    Returned => "returned",
+    Destroyed => "destroyed",
+    Corrected => "corrected",
+});
+
+string_enum!(IntegrityResult, "result", { Match => "match", Mismatch => "mismatch" });
+
+impl Jurisdiction {
+    /// The state an agency id such as `tg.police.dcpj` belongs to.
+    pub fn from_agency_id(id: &str) -> Option<Self> {
+        let prefix = id.split('.').next()?.to_ascii_uppercase();
+        Self::parse(&prefix).ok()
+    }
+}
+
+/// A lowercase hex digest of a fixed length.
+fn parse_hex_digest(field: &'static str, s: &str, len: usize) -> Result<String, FieldError> {
+    if s.len() != len {
+        return Err(FieldError::new(field, "wrong length for this digest"));
+    }
+    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(FieldError::new(field, "must be hexadecimal"));
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+pub fn parse_sha256(field: &'static str, s: &str) -> Result<String, FieldError> {
+    parse_hex_digest(field, s, 64)
+}
+
+pub fn parse_sha512(s: &str) -> Result<String, FieldError> {
+    parse_hex_digest("sha512", s, 128)
+}
+
+pub fn parse_sha1(s: &str) -> Result<String, FieldError> {
+    parse_hex_digest("sha1", s, 40)
+}
+
+pub fn parse_md5(s: &str) -> Result<String, FieldError> {
+    parse_hex_digest("md5", s, 32)
+}
+
+/// Identifier-like text (references, exhibit and seal numbers, agency ids): printable, no spaces.
+pub fn parse_label(field: &'static str, s: &str, max: usize) -> Result<String, FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(FieldError::new(field, "too long"));
+    }
+    if !s.chars().all(|c| c.is_alphanumeric() || "-_./:#°".contains(c)) {
+        return Err(FieldError::new(field, "only letters, digits and - _ . / : # ° are allowed"));
+    }
+    Ok(s.to_owned())
+}
+
+/// Short human text (offence, legal basis, tool names): no control characters.
+pub fn parse_text(field: &'static str, s: &str, max: usize) -> Result<String, FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(FieldError::new(field, "too long"));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(FieldError::new(field, "must not contain control characters"));
+    }
+    Ok(s.to_owned())
+}
+
+/// A point in time with its zone, as the officer recorded it (RFC 3339). The offset is kept.
+pub fn parse_zoned_time(field: &'static str, s: &str) -> Result<String, FieldError> {
+    let t = OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|_| FieldError::new(field, "must be an RFC 3339 time with zone, e.g. 2026-03-01T14:05:00+00:00"))?;
+    t.format(&Rfc3339).map_err(|_| FieldError::new(field, "cannot be represented"))
+}
+
+/// The node's clock, in UTC with microseconds.
+pub fn now_utc() -> String {
+    let now = OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
+    now.format(&Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// Largest size we accept: JCS numbers are doubles, so stay exact.
+pub const MAX_SIZE_BYTES: u64 = (1 << 53) - 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_parse_and_reject() {
+        assert_eq!(Jurisdiction::parse("TG"), Ok(Jurisdiction::Togo));
+        assert!(Jurisdiction::parse("FR").is_err());
+        assert_eq!(Jurisdiction::from_agency_id("ci.lab.regional"), Some(Jurisdiction::CoteDIvoire));
+        assert_eq!(Jurisdiction::from_agency_id("fr.police"), None);
+        assert_eq!(CustodyEventType::parse("integrity_checked"), Ok(CustodyEventType::IntegrityChecked));
+        assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn digests_and_labels() {
+        let h = "AB".repeat(32);
+        assert_eq!(parse_sha256("sha256", &h).unwrap(), "ab".repeat(32));
+        assert!(parse_sha256("sha256", "zz").is_err());
+        assert!(parse_sha256("sha256", &"g".repeat(64)).is_err());
+        assert!(parse_md5(&"0".repeat(31)).is_err());
+        assert_eq!(parse_label("seal_number", " S-2026/001 ", 64).unwrap(), "S-2026/001");
+        assert!(parse_label("seal_number", "a b", 64).is_err());
+        assert!(parse_label("seal_number", "", 64).is_err());
+        assert!(parse_text("offence", "x\u{0}", 10).is_err());
+    }
+
+    #[test]
+    fn zoned_times_keep_their_offset() {
+        assert_eq!(parse_zoned_time("at", "2026-03-01T14:05:00+01:00").unwrap(), "2026-03-01T14:05:00+01:00");
+        assert!(parse_zoned_time("at", "2026-03-01 14:05").is_err());
+        assert!(parse_zoned_time("at", "2026-03-01T14:05:00").is_err());
+        assert!(now_utc().ends_with('Z'));
+    }
+}

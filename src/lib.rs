@@ -1,0 +1,8 @@
+//! Scellé: a verifiable evidence ledger for the chain of custody of digital evidence.
+//!
+//! Layers, outermost first: `http` and `cli` → `service` (use cases, rules, the sequencer) →
+//! `core` (pure ledger: canonical JSON, Merkle proofs, checkpoints, custody state machine) and
+//! `storage` (diesel, SQLite or PostgreSQL). See ARCHITECTURE.md.
+
+pub mod core;
+pub mod storage;

@@ -1,0 +1,73 @@
+//! Agencies, users and API tokens (node-local; tokens never enter the log).
+
+use diesel::prelude::*;
+
+use super::schema::{agencies, api_tokens, users};
+use super::{DbConnection, StorageError};
+
+#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = agencies)]
+pub struct AgencyRow {
+    pub id: String,
+    pub state: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub agency_id: String,
+    pub created_at: String,
+}
+
+#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub secret_hash: Vec<u8>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+pub fn agency(conn: &mut DbConnection, id: &str) -> Result<Option<AgencyRow>, StorageError> {
+    Ok(agencies::table.filter(agencies::id.eq(id)).select(AgencyRow::as_select()).first(conn).optional()?)
+}
+
+pub fn insert_agency(conn: &mut DbConnection, row: &AgencyRow) -> Result<(), StorageError> {
+    diesel::insert_into(agencies::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn user(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, StorageError> {
+    Ok(users::table.filter(users::id.eq(id)).select(UserRow::as_select()).first(conn).optional()?)
+}
+
+pub fn insert_user(conn: &mut DbConnection, row: &UserRow) -> Result<(), StorageError> {
+    diesel::insert_into(users::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_token(conn: &mut DbConnection, row: &TokenRow) -> Result<(), StorageError> {
+    diesel::insert_into(api_tokens::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// The token row and its user, by token id.
+pub fn token_with_user(conn: &mut DbConnection, token_id: &str) -> Result<Option<(TokenRow, UserRow)>, StorageError> {
+    Ok(api_tokens::table
+        .inner_join(users::table)
+        .filter(api_tokens::id.eq(token_id))
+        .select((TokenRow::as_select(), UserRow::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn count_users(conn: &mut DbConnection) -> Result<i64, StorageError> {
+    Ok(users::table.count().get_result(conn)?)
+}

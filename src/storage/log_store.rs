@@ -1,0 +1,169 @@
+//! Reads and writes of the log tables: entries, interior nodes, checkpoints.
+//!
+//! Node lookups are batched: a proof asks for its O(log n) nodes in two queries (leaves from
+//! `log_entries`, interior hashes from `tree_nodes`), whatever the size of the log.
+
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+use super::schema::{checkpoints, log_entries, node_settings, tree_nodes};
+use super::{DbConnection, StorageError};
+use crate::core::merkle::{Hash, NodeId};
+
+pub fn node_key(id: NodeId) -> i64 {
+    ((id.level as i64) << 56) | id.index as i64
+}
+
+pub fn node_id_from_key(key: i64) -> NodeId {
+    NodeId::new((key >> 56) as u8, (key & ((1i64 << 56) - 1)) as u64)
+}
+
+pub fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
+    bytes.try_into().map_err(|_| StorageError::Corrupt(format!("stored hash has {} bytes, not 32", bytes.len())))
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = log_entries)]
+pub struct NewEntry {
+    pub seq: i64,
+    pub leaf_hash: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = tree_nodes)]
+pub struct NewNode {
+    pub node_key: i64,
+    pub hash: Vec<u8>,
+}
+
+#[derive(Insertable, Queryable, Debug, Clone)]
+#[diesel(table_name = checkpoints)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    pub root_hash: Vec<u8>,
+    pub note: String,
+    pub created_at: String,
+}
+
+/// Size of the log and the leaf hash of its last entry.
+pub fn head(conn: &mut DbConnection) -> Result<(u64, Hash), StorageError> {
+    let last: Option<(i64, Vec<u8>)> = log_entries::table
+        .select((log_entries::seq, log_entries::leaf_hash))
+        .order(log_entries::seq.desc())
+        .first(conn)
+        .optional()?;
+    match last {
+        None => Ok((0, [0; 32])),
+        Some((seq, hash)) => Ok((seq as u64 + 1, to_hash(&hash)?)),
+    }
+}
+
+/// Fetches the given nodes (leaves and interior) in at most two queries.
+pub fn fetch_nodes(conn: &mut DbConnection, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StorageError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    let leaves: Vec<i64> = ids.iter().filter(|i| i.level == 0).map(|i| i.index as i64).collect();
+    let interior: Vec<i64> = ids.iter().filter(|i| i.level > 0).map(|i| node_key(*i)).collect();
+    if !leaves.is_empty() {
+        let rows: Vec<(i64, Vec<u8>)> = log_entries::table
+            .select((log_entries::seq, log_entries::leaf_hash))
+            .filter(log_entries::seq.eq_any(&leaves))
+            .load(conn)?;
+        for (seq, h) in rows {
+            out.insert(NodeId::new(0, seq as u64), to_hash(&h)?);
+        }
+    }
+    if !interior.is_empty() {
+        let rows: Vec<(i64, Vec<u8>)> = tree_nodes::table
+            .select((tree_nodes::node_key, tree_nodes::hash))
+            .filter(tree_nodes::node_key.eq_any(&interior))
+            .load(conn)?;
+        for (key, h) in rows {
+            out.insert(node_id_from_key(key), to_hash(&h)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one batch of entries and the interior nodes they complete.
+pub fn insert_batch(conn: &mut DbConnection, entries: &[NewEntry], nodes: &[NewNode]) -> Result<(), StorageError> {
+    // Chunked to stay under SQLite's bound-parameter limit.
+    for chunk in entries.chunks(5_000) {
+        on_backend!(conn, c => diesel::insert_into(log_entries::table).values(chunk).execute(c))?;
+    }
+    for chunk in nodes.chunks(10_000) {
+        on_backend!(conn, c => diesel::insert_into(tree_nodes::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> Result<(), StorageError> {
+    diesel::insert_into(checkpoints::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn latest_checkpoint(conn: &mut DbConnection) -> Result<Option<CheckpointRow>, StorageError> {
+    Ok(checkpoints::table.order(checkpoints::tree_size.desc()).first(conn).optional()?)
+}
+
+/// Checkpoints in order of size, `limit` at a time, after `after_size`.
+pub fn checkpoints_after(conn: &mut DbConnection, after_size: i64, limit: i64) -> Result<Vec<CheckpointRow>, StorageError> {
+    Ok(checkpoints::table
+        .filter(checkpoints::tree_size.gt(after_size))
+        .order(checkpoints::tree_size.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+pub fn entry_body(conn: &mut DbConnection, seq: u64) -> Result<Option<Vec<u8>>, StorageError> {
+    Ok(log_entries::table
+        .select(log_entries::body)
+        .filter(log_entries::seq.eq(seq as i64))
+        .first(conn)
+        .optional()?)
+}
+
+/// Entries with `from <= seq < to`, in order: (seq, leaf hash, body).
+pub fn entries_range(conn: &mut DbConnection, from: u64, to: u64) -> Result<Vec<(i64, Vec<u8>, Vec<u8>)>, StorageError> {
+    Ok(log_entries::table
+        .filter(log_entries::seq.ge(from as i64).and(log_entries::seq.lt(to as i64)))
+        .order(log_entries::seq.asc())
+        .load(conn)?)
+}
+
+/// Stored interior nodes of one level with `from <= index < to`, in order.
+pub fn nodes_range(conn: &mut DbConnection, level: u8, from: u64, to: u64) -> Result<Vec<(i64, Vec<u8>)>, StorageError> {
+    let lo = node_key(NodeId::new(level, from));
+    let hi = node_key(NodeId::new(level, to));
+    Ok(tree_nodes::table
+        .select((tree_nodes::node_key, tree_nodes::hash))
+        .filter(tree_nodes::node_key.ge(lo).and(tree_nodes::node_key.lt(hi)))
+        .order(tree_nodes::node_key.asc())
+        .load(conn)?)
+}
+
+pub fn count_entries(conn: &mut DbConnection) -> Result<u64, StorageError> {
+    let n: i64 = log_entries::table.count().get_result(conn)?;
+    Ok(n as u64)
+}
+
+pub fn count_nodes(conn: &mut DbConnection) -> Result<u64, StorageError> {
+    let n: i64 = tree_nodes::table.count().get_result(conn)?;
+    Ok(n as u64)
+}
+
+pub fn setting(conn: &mut DbConnection, name: &str) -> Result<Option<String>, StorageError> {
+    Ok(node_settings::table
+        .select(node_settings::value)
+        .filter(node_settings::name.eq(name))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_setting(conn: &mut DbConnection, name: &str, value: &str) -> Result<(), StorageError> {
+    diesel::delete(node_settings::table.filter(node_settings::name.eq(name))).execute(conn)?;
+    diesel::insert_into(node_settings::table)
+        .values((node_settings::name.eq(name), node_settings::value.eq(value)))
+        .execute(conn)?;
+    Ok(())
+}

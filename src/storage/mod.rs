@@ -1,0 +1,241 @@
+//! Storage: diesel over embedded SQLite or PostgreSQL, chosen by the database URL.
+//!
+//! One `DbConnection` enum serves both backends; where SQL must differ (locks, pragmas) a single
+//! match on the connection says so. Migrations are embedded per backend and run before the pool
+//! serves anything. Nothing here knows HTTP or the custody rules.
+
+/// Runs one diesel expression on the concrete backend connection, for the few statements
+/// (batch inserts) that diesel's multi-backend type cannot express.
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            $crate::storage::DbConnection::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::storage::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+
+pub mod identity;
+pub mod log_store;
+pub mod registry;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[cfg(feature = "postgres")]
+use diesel::pg::PgConnection;
+#[cfg(feature = "sqlite")]
+use diesel::sqlite::SqliteConnection;
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    #[cfg(feature = "sqlite")]
+    Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Pg(PgConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("unsupported database URL scheme `{0}` (use sqlite://PATH, a file path, or postgres://…)")]
+    UnsupportedScheme(String),
+    #[error("this build has no {0} support")]
+    BackendNotBuilt(&'static str),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StorageError {
+    /// A uniqueness violation: the caller turns it into a conflict, not a server error.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, StorageError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(StorageError::UnsupportedScheme(scheme.to_owned()));
+        }
+        if url.is_empty() {
+            return Err(StorageError::UnsupportedScheme(String::new()));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(url)))
+    }
+
+    pub fn sqlite_in(data_dir: &Path) -> Self {
+        DatabaseUrl::Sqlite(data_dir.join("scelle.db"))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, StorageError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| StorageError::Connect("path is not UTF-8".into()))?;
+                let mut conn = SqliteConnection::establish(path).map_err(|e| StorageError::Connect(e.to_string()))?;
+                // WAL lets readers run beside the sequencer; FULL makes every commit durable (fsync).
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
+                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+                )
+                .map_err(|e| StorageError::Connect(e.to_string()))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres(url) => {
+                let conn = PgConnection::establish(url).map_err(|e| StorageError::Connect(e.to_string()))?;
+                Ok(DbConnection::Pg(conn))
+            }
+            #[allow(unreachable_patterns)]
+            other => Err(StorageError::BackendNotBuilt(other.backend_name())),
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            // Never print credentials.
+            DatabaseUrl::Postgres(u) => match u.rsplit_once('@') {
+                Some((_, host)) => write!(f, "postgres://…@{host}"),
+                None => f.write_str(u),
+            },
+        }
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, StorageError> {
+    let applied = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| StorageError::Migration(e.to_string()))
+}
+
+/// Reverts every migration (used by the migration round-trip test and `scelle migrate --revert-all`).
+pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<usize, StorageError> {
+    let reverted = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    reverted.map_err(|e| StorageError::Migration(e.to_string()))
+}
+
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = StorageError;
+
+    fn connect(&self) -> Result<DbConnection, StorageError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StorageError> {
+        conn.batch_execute("SELECT 1").map_err(StorageError::Query)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Runs migrations on one connection, then builds the pool.
+pub fn open_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, StorageError> {
+    let mut conn = url.connect()?;
+    run_migrations(&mut conn)?;
+    drop(conn);
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(Manager { url: url.clone() })
+        .map_err(|e| StorageError::Pool(e.to_string()))
+}
+
+pub fn get_conn(pool: &Pool) -> Result<PooledConn, StorageError> {
+    pool.get().map_err(|e| StorageError::Pool(e.to_string()))
+}
+
+/// Runs `f` in a write transaction that first takes the node's single append lock.
+///
+/// SQLite: the first statement is a write, so the database write lock is taken before anything
+/// is read (no stale snapshot, and `busy_timeout` applies to waiting). PostgreSQL: a
+/// transaction-scoped advisory lock, so several `scelle serve` processes on one database take
+/// turns and never fork the log.
+pub fn with_append_lock<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|c| {
+        match c {
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(_) => {
+                diesel::sql_query("UPDATE node_settings SET value = value WHERE name = 'append_lock'").execute(c)?;
+            }
+            #[cfg(feature = "postgres")]
+            DbConnection::Pg(_) => {
+                diesel::sql_query("SELECT pg_advisory_xact_lock(7310111661540226053)").execute(c)?;
+            }
+        }
+        f(c)
+    })
+}

@@ -1,0 +1,136 @@
+//! Diesel table definitions, one for both backends (types chosen to map the same on each).
+
+diesel::table! {
+    log_entries (seq) {
+        seq -> BigInt,
+        leaf_hash -> Binary,
+        body -> Binary,
+    }
+}
+
+diesel::table! {
+    tree_nodes (node_key) {
+        node_key -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root_hash -> Binary,
+        note -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    node_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    agencies (id) {
+        id -> Text,
+        state -> Text,
+        name -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        agency_id -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        secret_hash -> Binary,
+        created_at -> Text,
+        expires_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    vault_records (id) {
+        id -> Text,
+        salt -> Binary,
+        value -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        reference -> Text,
+        jurisdiction -> Text,
+        offence -> Text,
+        legal_basis -> Text,
+        agency_id -> Text,
+        officer_id -> Text,
+        title_record -> Nullable<Text>,
+        opened_at -> Text,
+        opened_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    evidence_items (id) {
+        id -> Text,
+        case_id -> Text,
+        exhibit_number -> Text,
+        seal_number -> Text,
+        kind -> Text,
+        sha256 -> Text,
+        sha512 -> Nullable<Text>,
+        sha1 -> Nullable<Text>,
+        md5 -> Nullable<Text>,
+        size_bytes -> Nullable<BigInt>,
+        collected_at -> Text,
+        collector_id -> Text,
+        description_record -> Nullable<Text>,
+        location_record -> Nullable<Text>,
+        acquisition_tool -> Nullable<Text>,
+        acquisition_version -> Nullable<Text>,
+        acquisition_settings -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
+        holder_id -> Text,
+        custody_status -> Text,
+        pending_to -> Nullable<Text>,
+        pending_event -> Nullable<Text>,
+        integrity -> Text,
+        registered_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    custody_events (id) {
+        id -> Text,
+        item_id -> Text,
+        seq -> BigInt,
+        event_type -> Text,
+        actor_id -> Text,
+        occurred_at -> Text,
+        recorded_at -> Text,
+        details -> Text,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(evidence_items -> cases (case_id));
+diesel::joinable!(custody_events -> evidence_items (item_id));
+
+diesel::allow_tables_to_appear_in_same_query!(api_tokens, users, agencies);
+diesel::allow_tables_to_appear_in_same_query!(evidence_items, cases, custody_events);
