@@ -6,3 +6,5 @@
 
 pub mod core;
 pub mod storage;
+pub mod errors;
+pub mod service;

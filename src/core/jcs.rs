@@ -113,6 +113,7 @@ fn write_double(out: &mut String, f: f64) -> Result<(), JcsError> {
     let (mantissa, exponent) = sci.split_once('e').ok_or(JcsError::NonFiniteNumber)?;
     let exponent: i32 = exponent.parse().map_err(|_| JcsError::NonFiniteNumber)?;
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let digits = break_tie_to_even(f.abs(), digits, exponent);
     let k = digits.len() as i32;
     let n = exponent + 1;
     if k <= n && n <= 21 {
@@ -137,6 +138,33 @@ fn write_double(out: &mut String, f: f64) -> Result<(), JcsError> {
         let _ = write!(out, "{}", (n - 1).abs());
     }
     Ok(())
+}
+
+/// ECMAScript breaks a tie between two equally near shortest candidates towards the even digit;
+/// Rust's formatter does not. A tie means the exact value of the double, past the shortest
+/// digits, is exactly one half: checked on its full decimal expansion (finite for any double).
+fn break_tie_to_even(abs: f64, digits: String, exponent: i32) -> String {
+    let exact = format!("{abs:.1100e}");
+    let Some((mantissa, exact_exponent)) = exact.split_once('e') else { return digits };
+    if exact_exponent.parse::<i32>().ok() != Some(exponent) {
+        return digits;
+    }
+    let exact_digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let k = digits.len();
+    let rest = exact_digits.get(k..).unwrap_or("");
+    let is_half = rest.starts_with('5') && rest[1..].bytes().all(|b| b == b'0');
+    if !is_half {
+        return digits;
+    }
+    let truncated = &exact_digits[..k];
+    let last_even = |d: &str| d.bytes().last().is_some_and(|b| (b - b'0') % 2 == 0);
+    if digits != truncated && last_even(truncated) {
+        // Rust rounded up to an odd digit; the even candidate below must still round-trip.
+        if format!("{truncated}e{}", exponent - k as i32 + 1).parse::<f64>().ok() == Some(abs) {
+            return truncated.to_owned();
+        }
+    }
+    digits
 }
 
 fn write_string(out: &mut String, s: &str) {

@@ -1,0 +1,670 @@
+//! The node: its key, database and sequencer, and the use cases the HTTP API and CLI call.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::core::commitment::{self, Commitment};
+use crate::core::entry::{
+    Acquisition, Actor, AgencyRecord, CaseRecord, CustodyRecord, Event, EvidenceRecord, Hashes, UserRecord,
+};
+use crate::core::merkle::{self, Hash};
+use crate::core::model::{
+    self, CustodyEventType, EvidenceKind, FieldError, IntegrityResult, Jurisdiction, Role, now_utc,
+};
+use crate::core::note::NoteSigner;
+use crate::storage::identity::{self, AgencyRow, UserRow};
+use crate::storage::log_store;
+use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, VaultRow};
+use crate::storage::{self, DatabaseUrl, DbConnection, Pool, PooledConn, StorageError};
+
+use super::auth::{self, AuthUser, new_id};
+use super::sequencer::{Pending, Receipt, Sequencer, SideWrites};
+use super::{Missing, ServiceError};
+
+pub const KEY_FILE: &str = "node.key";
+const SYSTEM_USER: &str = "system";
+
+/// Reads the node's signing key from its data folder.
+pub fn load_signer(data_dir: &Path) -> Result<NoteSigner, ServiceError> {
+    let path = data_dir.join(KEY_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ServiceError::Internal(format!("cannot read node key {}: {e}", path.display())))?;
+    NoteSigner::from_private_key_string(&text)
+        .map_err(|e| ServiceError::Internal(format!("node key {} is invalid: {e}", path.display())))
+}
+
+fn write_private_file(path: &Path, contents: &str) -> Result<(), ServiceError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", path.display())))?;
+    f.write_all(contents.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| ServiceError::Internal(format!("cannot write {}: {e}", path.display())))
+}
+
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub origin: String,
+    pub agency_id: String,
+    pub agency_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct InitReport {
+    pub verifier_key: String,
+    pub created_key: bool,
+    pub admin_token: Option<String>,
+}
+
+pub struct Ledger {
+    pool: Pool,
+    sequencer: Sequencer,
+    signer: Arc<NoteSigner>,
+    verifier_key: String,
+}
+
+fn conn(pool: &Pool) -> Result<PooledConn, ServiceError> {
+    Ok(storage::get_conn(pool)?)
+}
+
+impl Ledger {
+    /// Prepares a data folder and database: key (0600), schema, the node's own agency, and a first
+    /// admin when there is none yet. Safe to run twice.
+    pub fn init(opts: &InitOptions) -> Result<InitReport, ServiceError> {
+        std::fs::create_dir_all(&opts.data_dir)
+            .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", opts.data_dir.display())))?;
+        let key_path = opts.data_dir.join(KEY_FILE);
+        let created_key = !key_path.exists();
+        if created_key {
+            let name = model::parse_label("origin", &opts.origin, 200)?;
+            let signer = NoteSigner::generate(&name).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            write_private_file(&key_path, &(signer.private_key_string().map_err(|e| ServiceError::Internal(e.to_string()))? + "\n"))?;
+        }
+        let (ledger, handle) = Ledger::open(&opts.data_dir, &opts.database, 2)?;
+        let admin_token = ledger.bootstrap(&opts.agency_id, &opts.agency_name)?;
+        let verifier_key = ledger.verifier_key.clone();
+        ledger.shutdown(handle);
+        Ok(InitReport { verifier_key, created_key, admin_token })
+    }
+
+    /// Opens an initialized node: key, migrated pool and a running sequencer.
+    pub fn open(data_dir: &Path, database: &DatabaseUrl, pool_size: u32) -> Result<(Self, JoinHandle<()>), ServiceError> {
+        let signer = Arc::new(load_signer(data_dir)?);
+        let pool = storage::open_pool(database, pool_size)?;
+        {
+            let mut c = conn(&pool)?;
+            match log_store::setting(&mut c, "origin")? {
+                Some(origin) if origin != signer.name() => {
+                    return Err(ServiceError::Internal(format!(
+                        "the database belongs to log `{origin}` but the key is for `{}`",
+                        signer.name()
+                    )));
+                }
+                Some(_) => {}
+                None => log_store::set_setting(&mut c, "origin", signer.name())?,
+            }
+        }
+        let (sequencer, handle) = Sequencer::start(database, signer.clone())?;
+        let verifier_key = signer.verifier_key_string();
+        Ok((Self { pool, sequencer, signer, verifier_key }, handle))
+    }
+
+    /// Stops the sequencer once every clone of it is gone and waits for its last batch.
+    pub fn shutdown(self, handle: JoinHandle<()>) {
+        drop(self);
+        let _ = handle.join();
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn origin(&self) -> &str {
+        self.signer.name()
+    }
+
+    pub fn verifier_key(&self) -> &str {
+        &self.verifier_key
+    }
+
+    fn system_actor(agency: &str) -> Actor {
+        Actor { user: SYSTEM_USER.into(), agency: agency.into(), role: Role::Admin }
+    }
+
+    fn bootstrap(&self, agency_id: &str, agency_name: &str) -> Result<Option<String>, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        if identity::agency(&mut c, agency_id)?.is_none() {
+            self.add_agency(agency_id, None, agency_name)?;
+        }
+        if identity::count_users(&mut c)? > 0 {
+            return Ok(None);
+        }
+        let (_, token) = self.add_user("admin", Role::Admin, agency_id)?;
+        Ok(Some(token))
+    }
+
+    pub fn add_agency(&self, id: &str, state: Option<Jurisdiction>, name: &str) -> Result<Receipt, ServiceError> {
+        let id = model::parse_label("agency", &id.to_ascii_lowercase(), 100)?;
+        let state = match state {
+            Some(s) => s,
+            None => Jurisdiction::from_agency_id(&id)
+                .ok_or(FieldError::new("agency", "must start with a state code: bj. bf. ci. ne. tg."))?,
+        };
+        let name = model::parse_text("name", name, 200)?;
+        if identity::agency(&mut *conn(&self.pool)?, &id)?.is_some() {
+            return Err(ServiceError::Conflict(super::Conflict::Agency));
+        }
+        let row = AgencyRow { id: id.clone(), state: state.as_str().into(), name: name.clone(), created_at: now_utc() };
+        self.sequencer.append(Pending {
+            actor: Self::system_actor(&id),
+            event: Event::AgencyRegistered(AgencyRecord { id, state, name }),
+            side: SideWrites { agency: Some(row), ..Default::default() },
+        })
+    }
+
+    /// Adds a user with a first API token; returns the user and the token text (shown once).
+    pub fn add_user(&self, name: &str, role: Role, agency: &str) -> Result<(UserRow, String), ServiceError> {
+        let name = model::parse_text("name", name, 200)?;
+        let agency = agency.to_ascii_lowercase();
+        if identity::agency(&mut *conn(&self.pool)?, &agency)?.is_none() {
+            return Err(ServiceError::NotFound(Missing::Agency));
+        }
+        let id = new_id()?;
+        let (token, token_row) = auth::new_token(&id, None)?;
+        let row = UserRow { id: id.clone(), name, role: role.as_str().into(), agency_id: agency.clone(), created_at: now_utc() };
+        self.sequencer.append(Pending {
+            actor: Self::system_actor(&agency),
+            event: Event::UserRegistered(UserRecord { id, role, agency }),
+            side: SideWrites { user: Some(row.clone()), token: Some(token_row), ..Default::default() },
+        })?;
+        Ok((row, token))
+    }
+
+    pub fn authenticate(&self, token: &str) -> Result<AuthUser, ServiceError> {
+        auth::authenticate(&mut *conn(&self.pool)?, token)
+    }
+
+    /// Commits a free-text value: the vault keeps it, the entry gets the commitment.
+    fn seal_text(value: Option<&str>, field: &'static str, vault: &mut Vec<VaultRow>) -> Result<Option<Commitment>, ServiceError> {
+        let Some(value) = value else { return Ok(None) };
+        let value = model::parse_text(field, value, 4000)?;
+        let salt = commitment::random_salt().map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let hmac = commitment::commit(&salt, &Value::String(value.clone())).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let record = new_id()?;
+        vault.push(VaultRow { id: record.clone(), salt: salt.to_vec(), value, created_at: now_utc() });
+        Ok(Some(Commitment { record, hmac: hex::encode(hmac) }))
+    }
+
+    pub fn open_case(&self, user: &AuthUser, input: NewCase) -> Result<(CaseView, Receipt), ServiceError> {
+        let reference = model::parse_label("reference", &input.reference, 64)?;
+        let jurisdiction = Jurisdiction::parse(&input.jurisdiction)?;
+        let offence = model::parse_text("offence", &input.offence, 200)?;
+        let legal_basis = model::parse_text("legal_basis", &input.legal_basis, 200)?;
+        let mut vault = Vec::new();
+        let title = Self::seal_text(input.title.as_deref(), "title", &mut vault)?;
+        let record = CaseRecord {
+            id: new_id()?,
+            reference,
+            jurisdiction,
+            offence,
+            legal_basis,
+            agency: user.agency.clone(),
+            officer: user.id.clone(),
+            title,
+        };
+        let id = record.id.clone();
+        let receipt = self.sequencer.append(Pending {
+            actor: user.actor(),
+            event: Event::CaseOpened(record),
+            side: SideWrites { vault, ..Default::default() },
+        })?;
+        Ok((self.case(&id)?, receipt))
+    }
+
+    pub fn register_evidence(&self, user: &AuthUser, case_id: &str, input: NewEvidence) -> Result<(EvidenceView, Receipt), ServiceError> {
+        let exhibit_number = model::parse_label("exhibit_number", &input.exhibit_number, 64)?;
+        let seal_number = model::parse_label("seal_number", &input.seal_number, 64)?;
+        let kind = EvidenceKind::parse(&input.kind)?;
+        let hashes = Hashes {
+            sha256: model::parse_sha256("sha256", &input.sha256)?,
+            sha512: input.sha512.as_deref().map(model::parse_sha512).transpose()?,
+            sha1: input.sha1.as_deref().map(model::parse_sha1).transpose()?,
+            md5: input.md5.as_deref().map(model::parse_md5).transpose()?,
+        };
+        if input.size_bytes.is_some_and(|s| s > model::MAX_SIZE_BYTES) {
+            return Err(FieldError::new("size_bytes", "is too large").into());
+        }
+        let collected_at = model::parse_zoned_time("collected_at", &input.collected_at)?;
+        let acquisition = match &input.acquisition_tool {
+            Some(tool) => Some(Acquisition {
+                tool: model::parse_text("acquisition_tool", tool, 200)?,
+                version: input.acquisition_tool_version.as_deref().map(|v| model::parse_text("acquisition_tool_version", v, 100)).transpose()?,
+                settings: input.acquisition_settings.as_deref().map(|v| model::parse_text("acquisition_settings", v, 2000)).transpose()?,
+            }),
+            None => None,
+        };
+        let mut vault = Vec::new();
+        let description = Self::seal_text(input.description.as_deref(), "description", &mut vault)?;
+        let location = Self::seal_text(input.location.as_deref(), "location", &mut vault)?;
+        let record = EvidenceRecord {
+            id: new_id()?,
+            case: model::parse_label("case_id", case_id, 64)?,
+            exhibit_number,
+            seal_number,
+            kind,
+            hashes,
+            size_bytes: input.size_bytes,
+            collected_at,
+            collector: user.id.clone(),
+            description,
+            location,
+            acquisition,
+            parent: input.parent_id.as_deref().map(|p| model::parse_label("parent_id", p, 64)).transpose()?,
+        };
+        let id = record.id.clone();
+        let receipt = self.sequencer.append(Pending {
+            actor: user.actor(),
+            event: Event::EvidenceRegistered(record),
+            side: SideWrites { vault, ..Default::default() },
+        })?;
+        Ok((self.evidence(&id)?, receipt))
+    }
+
+    pub fn record_event(&self, user: &AuthUser, item_id: &str, input: NewCustodyEvent) -> Result<(EventView, Receipt), ServiceError> {
+        use CustodyEventType as T;
+        let event_type = CustodyEventType::parse(&input.event_type)?;
+        let item = registry::evidence_by_id(&mut *conn(&self.pool)?, item_id)?.ok_or(ServiceError::NotFound(Missing::Evidence))?;
+        let required = |present: bool, field: &'static str, needed: bool| -> Result<(), FieldError> {
+            match (present, needed) {
+                (false, true) => Err(FieldError::new(field, "is required for this event type")),
+                (true, false) => Err(FieldError::new(field, "is not allowed for this event type")),
+                _ => Ok(()),
+            }
+        };
+        required(input.to_user.is_some(), "to_user", event_type == T::Transferred)?;
+        required(input.seal_intact.is_some(), "seal_intact", event_type == T::Received)?;
+        required(input.sha256.is_some(), "sha256", event_type == T::IntegrityChecked)?;
+        required(input.amends.is_some(), "amends", event_type == T::Corrected)?;
+        if matches!(event_type, T::Examined | T::Returned | T::Destroyed | T::Corrected | T::SharedExternally) && input.reason.is_none() {
+            return Err(FieldError::new("reason", "is required for this event type").into());
+        }
+        let sha256 = input.sha256.as_deref().map(|h| model::parse_sha256("sha256", h)).transpose()?;
+        let result = sha256.as_ref().map(|h| if *h == item.sha256 { IntegrityResult::Match } else { IntegrityResult::Mismatch });
+        let at = match &input.at {
+            Some(at) => model::parse_zoned_time("at", at)?,
+            None => now_utc(),
+        };
+        let mut vault = Vec::new();
+        let record = CustodyRecord {
+            id: new_id()?,
+            item: item.id.clone(),
+            case: item.case_id.clone(),
+            event_type,
+            at,
+            place: Self::seal_text(input.place.as_deref(), "place", &mut vault)?,
+            reason: Self::seal_text(input.reason.as_deref(), "reason", &mut vault)?,
+            tool: input.tool.as_deref().map(|t| model::parse_text("tool", t, 200)).transpose()?,
+            authorization: input.authorization.as_deref().map(|t| model::parse_text("authorization", t, 200)).transpose()?,
+            to_user: input.to_user.as_deref().map(|u| model::parse_label("to_user", u, 64)).transpose()?,
+            seal_intact: input.seal_intact,
+            sha256,
+            result,
+            amends: input.amends.as_deref().map(|u| model::parse_label("amends", u, 64)).transpose()?,
+            derived_item: input.derived_item.as_deref().map(|u| model::parse_label("derived_item", u, 64)).transpose()?,
+        };
+        let id = record.id.clone();
+        let receipt = self.sequencer.append(Pending {
+            actor: user.actor(),
+            event: Event::Custody(record),
+            side: SideWrites { vault, ..Default::default() },
+        })?;
+        let mut c = conn(&self.pool)?;
+        let row = registry::event_by_id(&mut c, &id)?.ok_or(ServiceError::NotFound(Missing::Event))?;
+        Ok((event_view(&mut c, row)?, receipt))
+    }
+
+    pub fn case(&self, id: &str) -> Result<CaseView, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        let row = registry::case_by_id(&mut c, id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
+        case_view(&mut c, row)
+    }
+
+    pub fn case_by_reference(&self, reference: &str) -> Result<CaseView, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        let row = registry::case_by_reference(&mut c, reference)?.ok_or(ServiceError::NotFound(Missing::Case))?;
+        case_view(&mut c, row)
+    }
+
+    pub fn evidence(&self, id: &str) -> Result<EvidenceView, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        let row = registry::evidence_by_id(&mut c, id)?.ok_or(ServiceError::NotFound(Missing::Evidence))?;
+        evidence_view(&mut c, row, true)
+    }
+
+    pub fn evidence_by_sha256(&self, sha256: &str) -> Result<Vec<EvidenceView>, ServiceError> {
+        let sha256 = model::parse_sha256("sha256", sha256)?;
+        let mut c = conn(&self.pool)?;
+        registry::evidence_by_sha256(&mut c, &sha256)?
+            .into_iter()
+            .map(|row| evidence_view(&mut c, row, false))
+            .collect()
+    }
+
+    pub fn latest_checkpoint(&self) -> Result<String, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        Ok(log_store::latest_checkpoint(&mut c)?.ok_or(ServiceError::NotFound(Missing::Checkpoint))?.note)
+    }
+
+    pub fn log_size(&self) -> Result<u64, ServiceError> {
+        Ok(log_store::head(&mut *conn(&self.pool)?)?.0)
+    }
+
+    pub fn entry(&self, seq: u64) -> Result<Vec<u8>, ServiceError> {
+        log_store::entry_body(&mut *conn(&self.pool)?, seq)?.ok_or(ServiceError::NotFound(Missing::Entry))
+    }
+
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<InclusionProofResponse, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        inclusion_proof(&mut c, seq, size)
+    }
+
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProofResponse, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        consistency_proof(&mut c, from, to)
+    }
+}
+
+fn check_size(c: &mut DbConnection, size: u64) -> Result<(), ServiceError> {
+    let (current, _) = log_store::head(c)?;
+    if size > current {
+        return Err(ServiceError::BadProofRequest(format!("size {size} > log size {current}")));
+    }
+    Ok(())
+}
+
+fn proof_error(e: merkle::ProofError) -> ServiceError {
+    match e {
+        merkle::ProofError::MissingNode(_) => ServiceError::Storage(StorageError::Corrupt(e.to_string())),
+        other => ServiceError::BadProofRequest(other.to_string()),
+    }
+}
+
+pub fn inclusion_proof(c: &mut DbConnection, seq: u64, size: u64) -> Result<InclusionProofResponse, ServiceError> {
+    check_size(c, size)?;
+    let ids = merkle::needed_nodes_for_inclusion(seq, size).map_err(proof_error)?;
+    let mut nodes = log_store::fetch_nodes(c, &ids)?;
+    let leaf = log_store::fetch_nodes(c, &[merkle::NodeId::new(0, seq)])?;
+    nodes.extend(leaf);
+    let hashes = merkle::inclusion_proof(&nodes, seq, size).map_err(proof_error)?;
+    let leaf_hash = nodes.get(&merkle::NodeId::new(0, seq)).copied().ok_or(ServiceError::NotFound(Missing::Entry))?;
+    Ok(InclusionProofResponse { seq, tree_size: size, leaf_hash: B64.encode(leaf_hash), hashes: encode_all(&hashes) })
+}
+
+pub fn consistency_proof(c: &mut DbConnection, from: u64, to: u64) -> Result<ConsistencyProofResponse, ServiceError> {
+    check_size(c, to)?;
+    let ids = merkle::needed_nodes_for_consistency(from, to).map_err(proof_error)?;
+    let nodes = log_store::fetch_nodes(c, &ids)?;
+    let hashes = merkle::consistency_proof(&nodes, from, to).map_err(proof_error)?;
+    Ok(ConsistencyProofResponse { from, to, hashes: encode_all(&hashes) })
+}
+
+fn encode_all(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|h| B64.encode(h)).collect()
+}
+
+fn vault_text(c: &mut DbConnection, record: &Option<String>) -> Result<Option<String>, ServiceError> {
+    match record {
+        Some(id) => Ok(registry::vault_value(c, id)?),
+        None => Ok(None),
+    }
+}
+
+fn case_view(c: &mut DbConnection, row: CaseRow) -> Result<CaseView, ServiceError> {
+    let evidence = registry::evidence_of_case(c, &row.id)?
+        .into_iter()
+        .map(|e| EvidenceSummary { id: e.id, exhibit_number: e.exhibit_number, seal_number: e.seal_number, kind: e.kind, sha256: e.sha256 })
+        .collect();
+    Ok(CaseView {
+        title: vault_text(c, &row.title_record)?,
+        id: row.id,
+        reference: row.reference,
+        jurisdiction: row.jurisdiction,
+        offence: row.offence,
+        legal_basis: row.legal_basis,
+        agency: row.agency_id,
+        officer: row.officer_id,
+        opened_at: row.opened_at,
+        opened_seq: row.opened_seq as u64,
+        evidence,
+    })
+}
+
+fn event_view(c: &mut DbConnection, row: CustodyEventRow) -> Result<EventView, ServiceError> {
+    let record: CustodyRecord = serde_json::from_str(&row.details)
+        .map_err(|e| StorageError::Corrupt(format!("custody event {}: {e}", row.id)))?;
+    Ok(EventView {
+        place: vault_text(c, &record.place.as_ref().map(|p| p.record.clone()))?,
+        reason: vault_text(c, &record.reason.as_ref().map(|p| p.record.clone()))?,
+        id: row.id,
+        seq: row.seq as u64,
+        event_type: row.event_type,
+        actor: row.actor_id,
+        at: row.occurred_at,
+        recorded_at: row.recorded_at,
+        tool: record.tool,
+        authorization: record.authorization,
+        to_user: record.to_user,
+        seal_intact: record.seal_intact,
+        sha256: record.sha256,
+        result: record.result.map(|r| r.as_str().to_owned()),
+        amends: record.amends,
+        derived_item: record.derived_item,
+    })
+}
+
+fn evidence_view(c: &mut DbConnection, row: EvidenceRow, full: bool) -> Result<EvidenceView, ServiceError> {
+    let (derivations, timeline) = if full {
+        let children = registry::children_of(c, &row.id)?
+            .into_iter()
+            .map(|e| EvidenceSummary { id: e.id, exhibit_number: e.exhibit_number, seal_number: e.seal_number, kind: e.kind, sha256: e.sha256 })
+            .collect();
+        let events = registry::events_of_item(c, &row.id)?
+            .into_iter()
+            .map(|e| event_view(c, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        (Some(children), Some(events))
+    } else {
+        (None, None)
+    };
+    Ok(EvidenceView {
+        description: vault_text(c, &row.description_record)?,
+        location: vault_text(c, &row.location_record)?,
+        id: row.id,
+        case_id: row.case_id,
+        exhibit_number: row.exhibit_number,
+        seal_number: row.seal_number,
+        kind: row.kind,
+        hashes: Hashes { sha256: row.sha256, sha512: row.sha512, sha1: row.sha1, md5: row.md5 },
+        size_bytes: row.size_bytes.map(|s| s as u64),
+        collected_at: row.collected_at,
+        collector: row.collector_id,
+        acquisition: row.acquisition_tool.map(|tool| Acquisition { tool, version: row.acquisition_version, settings: row.acquisition_settings }),
+        parent_id: row.parent_id,
+        custody: CustodyView { holder: row.holder_id, status: row.custody_status, pending_to: row.pending_to },
+        integrity: row.integrity,
+        registered_seq: row.registered_seq as u64,
+        derivations,
+        timeline,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub reference: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub jurisdiction: String,
+    pub offence: String,
+    pub legal_basis: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvidence {
+    pub exhibit_number: String,
+    pub seal_number: String,
+    pub kind: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub sha256: String,
+    #[serde(default)]
+    pub sha512: Option<String>,
+    #[serde(default)]
+    pub sha1: Option<String>,
+    #[serde(default)]
+    pub md5: Option<String>,
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
+    pub collected_at: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub acquisition_tool: Option<String>,
+    #[serde(default)]
+    pub acquisition_tool_version: Option<String>,
+    #[serde(default)]
+    pub acquisition_settings: Option<String>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustodyEvent {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(default)]
+    pub place: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub tool: Option<String>,
+    #[serde(default)]
+    pub authorization: Option<String>,
+    #[serde(default)]
+    pub to_user: Option<String>,
+    #[serde(default)]
+    pub seal_intact: Option<bool>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub amends: Option<String>,
+    #[serde(default)]
+    pub derived_item: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceSummary {
+    pub id: String,
+    pub exhibit_number: String,
+    pub seal_number: String,
+    pub kind: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub reference: String,
+    pub title: Option<String>,
+    pub jurisdiction: String,
+    pub offence: String,
+    pub legal_basis: String,
+    pub agency: String,
+    pub officer: String,
+    pub opened_at: String,
+    pub opened_seq: u64,
+    pub evidence: Vec<EvidenceSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CustodyView {
+    pub holder: String,
+    pub status: String,
+    pub pending_to: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub id: String,
+    pub seq: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actor: String,
+    pub at: String,
+    pub recorded_at: String,
+    pub place: Option<String>,
+    pub reason: Option<String>,
+    pub tool: Option<String>,
+    pub authorization: Option<String>,
+    pub to_user: Option<String>,
+    pub seal_intact: Option<bool>,
+    pub sha256: Option<String>,
+    pub result: Option<String>,
+    pub amends: Option<String>,
+    pub derived_item: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceView {
+    pub id: String,
+    pub case_id: String,
+    pub exhibit_number: String,
+    pub seal_number: String,
+    pub kind: String,
+    pub description: Option<String>,
+    pub hashes: Hashes,
+    pub size_bytes: Option<u64>,
+    pub collected_at: String,
+    pub location: Option<String>,
+    pub collector: String,
+    pub acquisition: Option<Acquisition>,
+    pub parent_id: Option<String>,
+    pub custody: CustodyView,
+    pub integrity: String,
+    pub registered_seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derivations: Option<Vec<EvidenceSummary>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<EventView>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InclusionProofResponse {
+    pub seq: u64,
+    pub tree_size: u64,
+    pub leaf_hash: String,
+    pub hashes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConsistencyProofResponse {
+    pub from: u64,
+    pub to: u64,
+    pub hashes: Vec<String>,
+}

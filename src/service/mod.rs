@@ -1,0 +1,154 @@
+//! Use cases: what investigators, prosecutors and operators do, with the rules that apply.
+//!
+//! Callers (HTTP, CLI) hand in validated-or-not input and an authenticated actor; this layer
+//! checks permissions, builds log events, sends them through the one sequencer, and reads the
+//! projections back. It knows diesel only through `storage` and nothing of actix.
+
+pub mod apply;
+pub mod audit;
+pub mod auth;
+pub mod ledger;
+pub mod rebuild;
+pub mod sequencer;
+
+pub use ledger::Ledger;
+
+use crate::core::custody::CustodyError;
+use crate::core::model::FieldError;
+use crate::storage::StorageError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Case,
+    Evidence,
+    ParentEvidence,
+    User,
+    Agency,
+    Entry,
+    Event,
+    Checkpoint,
+}
+
+impl Missing {
+    pub fn fr(self) -> &'static str {
+        match self {
+            Missing::Case => "Affaire",
+            Missing::Evidence => "Scellé",
+            Missing::ParentEvidence => "Scellé parent",
+            Missing::User => "Utilisateur",
+            Missing::Agency => "Service",
+            Missing::Entry => "Entrée du journal",
+            Missing::Event => "Événement de garde",
+            Missing::Checkpoint => "Point de contrôle",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Missing::Case => "Case",
+            Missing::Evidence => "Evidence item",
+            Missing::ParentEvidence => "Parent evidence item",
+            Missing::User => "User",
+            Missing::Agency => "Agency",
+            Missing::Entry => "Log entry",
+            Missing::Event => "Custody event",
+            Missing::Checkpoint => "Checkpoint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    CaseReference,
+    SealNumber,
+    ExhibitNumber,
+    Agency,
+}
+
+impl Conflict {
+    pub fn messages(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Conflict::CaseReference => (
+                "duplicate_reference",
+                "Une affaire porte déjà cette référence.",
+                "A case with this reference already exists.",
+            ),
+            Conflict::SealNumber => (
+                "duplicate_seal",
+                "Ce numéro de scellé est déjà utilisé dans cette affaire.",
+                "This seal number is already used in this case.",
+            ),
+            Conflict::ExhibitNumber => (
+                "duplicate_exhibit",
+                "Ce numéro de pièce est déjà utilisé dans cette affaire.",
+                "This exhibit number is already used in this case.",
+            ),
+            Conflict::Agency => ("duplicate_agency", "Ce service existe déjà.", "This agency already exists."),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    RoleCannotWrite,
+    OtherAgencyCase,
+    AmendsOtherItem,
+    AdminOnly,
+}
+
+impl Denied {
+    pub fn fr(self) -> &'static str {
+        match self {
+            Denied::RoleCannotWrite => "votre rôle ne permet pas cette écriture",
+            Denied::OtherAgencyCase => "l'affaire appartient à un autre service",
+            Denied::AmendsOtherItem => "la correction doit viser un événement du même scellé",
+            Denied::AdminOnly => "réservé aux administrateurs",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Denied::RoleCannotWrite => "your role does not allow this write",
+            Denied::OtherAgencyCase => "the case belongs to another agency",
+            Denied::AmendsOtherItem => "a correction must amend an event of the same item",
+            Denied::AdminOnly => "administrators only",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("illegal custody transition: {0}")]
+    Custody(#[from] CustodyError),
+    #[error("{0:?} not found")]
+    NotFound(Missing),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error("unauthenticated")]
+    Unauthenticated,
+    #[error("forbidden: {0:?}")]
+    Forbidden(Denied),
+    #[error("bad proof request: {0}")]
+    BadProofRequest(String),
+    #[error("ledger unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        ServiceError::Storage(StorageError::Query(e))
+    }
+}
+
+impl ServiceError {
+    /// Errors that say the request itself is wrong (the batch it rode in can go on without it).
+    pub fn is_rejection(&self) -> bool {
+        !matches!(self, ServiceError::Storage(_) | ServiceError::Internal(_) | ServiceError::Unavailable)
+    }
+}

@@ -1,0 +1,246 @@
+//! The one ordered append path of a node (DESIGN §2): many writers, one committer.
+//!
+//! Writers hand a pending event to the sequencer thread and wait. The thread takes every request
+//! that is waiting (up to `MAX_BATCH`), and in one transaction under the append lock: reads the
+//! head, checks and applies each event to the projections, writes the entries and the interior
+//! nodes they complete, and signs a checkpoint for the new size. Only after the commit (fsync'd)
+//! does each writer get its receipt, whose inclusion proof is computed from the batch in memory.
+//! A request the rules refuse is answered with its error and leaves no trace; a storage failure
+//! fails the batch, which is then retried one request at a time so no writer pays for another.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use crate::core::entry::{Actor, Entry, Event};
+use crate::core::merkle::{self, CompactRange, Hash, NodeId};
+use crate::core::model::now_utc;
+use crate::core::note::{Checkpoint, NoteSigner};
+use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
+use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
+use crate::storage::registry::{self, VaultRow};
+use crate::storage::{DatabaseUrl, DbConnection, with_append_lock};
+
+use super::ServiceError;
+use super::apply::apply;
+
+pub const MAX_BATCH: usize = 4096;
+
+/// Node-local rows written in the same transaction as the entry that accounts for them.
+#[derive(Debug, Default, Clone)]
+pub struct SideWrites {
+    pub vault: Vec<VaultRow>,
+    pub agency: Option<AgencyRow>,
+    pub user: Option<UserRow>,
+    pub token: Option<TokenRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub actor: Actor,
+    pub event: Event,
+    pub side: SideWrites,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InclusionProofView {
+    pub tree_size: u64,
+    pub hashes: Vec<String>,
+}
+
+/// What a writer gets back: proof that its entry is in the signed log.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Receipt {
+    pub seq: u64,
+    pub leaf_hash: String,
+    pub checkpoint: String,
+    pub inclusion_proof: InclusionProofView,
+}
+
+struct Job {
+    pending: Pending,
+    reply: mpsc::SyncSender<Result<Receipt, ServiceError>>,
+}
+
+#[derive(Clone)]
+pub struct Sequencer {
+    jobs: mpsc::SyncSender<Job>,
+}
+
+impl Sequencer {
+    /// Starts the sequencer thread with its own connection.
+    pub fn start(url: &DatabaseUrl, signer: Arc<NoteSigner>) -> Result<(Self, JoinHandle<()>), ServiceError> {
+        let conn = url.connect()?;
+        let (jobs, incoming) = mpsc::sync_channel::<Job>(MAX_BATCH * 4);
+        let handle = std::thread::Builder::new()
+            .name("scelle-sequencer".into())
+            .spawn(move || run(conn, signer, incoming))
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok((Self { jobs }, handle))
+    }
+
+    /// Appends one event and waits until it is durable; returns its receipt.
+    pub fn append(&self, pending: Pending) -> Result<Receipt, ServiceError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.jobs.send(Job { pending, reply }).map_err(|_| ServiceError::Unavailable)?;
+        answer.recv().map_err(|_| ServiceError::Unavailable)?
+    }
+}
+
+/// The appender's view of the tree between batches (re-read when another process appended).
+struct Cached {
+    range: CompactRange,
+    last: Hash,
+}
+
+fn run(mut conn: DbConnection, signer: Arc<NoteSigner>, incoming: mpsc::Receiver<Job>) {
+    let mut cached: Option<Cached> = None;
+    while let Ok(first) = incoming.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match incoming.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let pendings: Vec<&Pending> = jobs.iter().map(|j| &j.pending).collect();
+        match commit_batch(&mut conn, &signer, &mut cached, &pendings) {
+            Ok(results) => {
+                for (job, result) in jobs.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(batch_error) => {
+                tracing::error!(error = %batch_error, size = jobs.len(), "append batch failed; retrying one by one");
+                cached = None;
+                for job in jobs {
+                    let result = commit_batch(&mut conn, &signer, &mut cached, &[&job.pending])
+                        .and_then(|mut r| r.pop().ok_or_else(|| ServiceError::Internal("empty batch".into())))
+                        .and_then(|r| r);
+                    if result.is_err() {
+                        cached = None;
+                    }
+                    let _ = job.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+struct Committed {
+    accepted: Vec<Result<(u64, Hash), ServiceError>>,
+    note: Option<String>,
+    nodes: HashMap<NodeId, Hash>,
+    range: CompactRange,
+    last: Hash,
+}
+
+/// Commits what it can of `pendings` in one transaction; per-request results in order.
+fn commit_batch(
+    conn: &mut DbConnection,
+    signer: &NoteSigner,
+    cached: &mut Option<Cached>,
+    pendings: &[&Pending],
+) -> Result<Vec<Result<Receipt, ServiceError>>, ServiceError> {
+    let committed = with_append_lock(conn, |c| -> Result<Committed, ServiceError> {
+        let (size, last) = log_store::head(c)?;
+        let (mut range, mut prev) = match cached.take() {
+            Some(k) if k.range.size() == size && k.last == last => (k.range, k.last),
+            _ => {
+                let peaks = log_store::fetch_nodes(c, &CompactRange::peak_ids(size))?;
+                (CompactRange::from_source(size, &peaks).map_err(|e| ServiceError::Internal(e.to_string()))?, last)
+            }
+        };
+        let mut nodes: HashMap<NodeId, Hash> = range.peaks().iter().copied().collect();
+        let mut new_entries = Vec::with_capacity(pendings.len());
+        let mut new_nodes = Vec::with_capacity(pendings.len());
+        let mut accepted = Vec::with_capacity(pendings.len());
+        let time = now_utc();
+        for pending in pendings {
+            let entry = Entry {
+                seq: range.size(),
+                prev,
+                time: time.clone(),
+                origin: signer.name().to_owned(),
+                actor: pending.actor.clone(),
+                event: pending.event.clone(),
+            };
+            match apply(c, &entry) {
+                Ok(()) => {}
+                Err(e) if e.is_rejection() => {
+                    accepted.push(Err(e));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            write_side(c, &pending.side)?;
+            let body = entry.to_canonical_bytes().map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let leaf = merkle::leaf_hash(&body);
+            nodes.insert(NodeId::new(0, entry.seq), leaf);
+            range.append(leaf, |id, hash| {
+                nodes.insert(id, hash);
+                new_nodes.push(NewNode { node_key: node_key(id), hash: hash.to_vec() });
+            });
+            new_entries.push(NewEntry { seq: entry.seq as i64, leaf_hash: leaf.to_vec(), body });
+            accepted.push(Ok((entry.seq, leaf)));
+            prev = leaf;
+        }
+        let mut note = None;
+        if !new_entries.is_empty() {
+            log_store::insert_batch(c, &new_entries, &new_nodes)?;
+            let checkpoint = Checkpoint { origin: signer.name().to_owned(), size: range.size(), root: range.root() };
+            let text = checkpoint.sign(signer).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            log_store::insert_checkpoint(
+                c,
+                &CheckpointRow {
+                    tree_size: range.size() as i64,
+                    root_hash: checkpoint.root.to_vec(),
+                    note: text.clone(),
+                    created_at: time,
+                },
+            )?;
+            note = Some(text);
+        }
+        Ok(Committed { accepted, note, nodes, range, last: prev })
+    })?;
+
+    let size = committed.range.size();
+    let results = committed
+        .accepted
+        .into_iter()
+        .map(|r| {
+            let (seq, leaf) = r?;
+            let proof = merkle::inclusion_proof(&committed.nodes, seq, size)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            Ok(Receipt {
+                seq,
+                leaf_hash: B64.encode(leaf),
+                checkpoint: committed.note.clone().unwrap_or_default(),
+                inclusion_proof: InclusionProofView {
+                    tree_size: size,
+                    hashes: proof.iter().map(|h| B64.encode(h)).collect(),
+                },
+            })
+        })
+        .collect();
+    *cached = Some(Cached { range: committed.range, last: committed.last });
+    Ok(results)
+}
+
+fn write_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), ServiceError> {
+    registry::insert_vault(c, &side.vault)?;
+    if let Some(agency) = &side.agency {
+        identity::insert_agency(c, agency)?;
+    }
+    if let Some(user) = &side.user {
+        identity::insert_user(c, user)?;
+    }
+    if let Some(token) = &side.token {
+        identity::insert_token(c, token)?;
+    }
+    Ok(())
+}
