@@ -5,6 +5,10 @@
 //! `storage` (diesel, SQLite or PostgreSQL). See ARCHITECTURE.md.
 
 pub mod core;
+#[macro_use]
 pub mod storage;
+pub mod bench;
+pub mod cli;
 pub mod errors;
+pub mod http;
 pub mod service;

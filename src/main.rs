@@ -1,1 +1,17 @@
-fn main() {}
+//! The `scelle` binary: parse, run, map the result to an exit code.
+
+use clap::Parser as _;
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCELLE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = scelle::cli::Cli::parse();
+    if let Err(e) = scelle::cli::run(cli) {
+        eprintln!("{e}");
+        std::process::exit(e.exit_code());
+    }
+}

@@ -12,6 +12,13 @@ CREATE TABLE tree_nodes (
     hash BLOB NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE checkpoints (
+    tree_size BIGINT PRIMARY KEY NOT NULL,
+    root_hash BLOB NOT NULL,
+    note TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
 CREATE TABLE node_settings (
     name TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL

@@ -1,0 +1,288 @@
+//! The `scelle` command line: parse arguments into validated values, run one command, and say
+//! what happened in French and English. Exit codes: 0 success, 1 failure, 2 bad usage,
+//! 3 audit found tampering.
+
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal as _, Read as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::core::model::Role;
+use crate::errors::PublicError;
+use crate::service::audit::{self, AuditError};
+use crate::service::ledger::{InitOptions, load_signer};
+use crate::service::{Ledger, ServiceError, rebuild};
+use crate::storage::{self, DatabaseUrl};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "scelle",
+    version,
+    about = "Scellé — registre vérifiable de la chaîne de garde des preuves numériques.\nScellé — verifiable ledger of the chain of custody of digital evidence."
+)]
+pub struct Cli {
+    /// Dossier des données (base SQLite, clé du nœud) / data folder (SQLite database, node key)
+    #[arg(long, global = true, env = "SCELLE_DATA_DIR", default_value = "./scelle-data")]
+    pub data_dir: PathBuf,
+    /// Base PostgreSQL (postgres://…) au lieu du SQLite du dossier / PostgreSQL URL instead of the folder's SQLite
+    #[arg(long, global = true, env = "SCELLE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Initialise un nœud : base, clé (0600), service, premier admin / initialize a node
+    Init(InitArgs),
+    /// Applique les migrations de la base / apply database migrations
+    Migrate {
+        /// Annule toutes les migrations / revert every migration
+        #[arg(long)]
+        revert_all: bool,
+    },
+    /// Lance le serveur HTTP (initialise le dossier s'il n'existe pas) / run the HTTP server
+    Serve {
+        /// Adresse d'écoute / listen address
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        init: InitArgs,
+    },
+    /// Gestion des utilisateurs / user management
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Gestion des services / agency management
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// Revérifie tout le stocké (entrées, chaîne, nœuds, points de contrôle) / re-verify everything stored
+    Audit,
+    /// Reconstruit les tables du registre depuis le journal / rebuild the registry tables from the log
+    Rebuild,
+    /// SHA-256 de fichiers, au format sha256sum / SHA-256 of files, in sha256sum format
+    Hash {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Mesures de performance / performance figures
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct InitArgs {
+    /// Origine du journal (nom des points de contrôle) / log origin (checkpoint name)
+    #[arg(long, default_value = "tg.police.dcpj/scelle")]
+    pub origin: String,
+    /// Service qui exploite le nœud / agency that runs the node
+    #[arg(long, default_value = "tg.police.dcpj")]
+    pub agency: String,
+    /// Nom du service / agency name
+    #[arg(long, default_value = "Direction centrale de la police judiciaire")]
+    pub agency_name: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Ajoute un utilisateur et affiche son jeton en dernière ligne / add a user, print its token last
+    Add {
+        #[arg(long)]
+        name: String,
+        /// investigator | prosecutor | lab_analyst | auditor | admin
+        #[arg(long)]
+        role: String,
+        /// Identifiant du service, ex. tg.police.dcpj / agency id
+        #[arg(long)]
+        agency: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgencyCommand {
+    /// Ajoute un service / add an agency
+    Add {
+        /// ex. bj.police.ocrc
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{}\n{}", .0.message_fr, .0.message_en)]
+    Public(PublicError),
+    #[error("{0}")]
+    Other(String),
+    #[error("AUDIT ÉCHOUÉ / AUDIT FAILED: {0}")]
+    Tampered(AuditError),
+}
+
+impl From<ServiceError> for CliError {
+    fn from(e: ServiceError) -> Self {
+        match &e {
+            ServiceError::Storage(_) | ServiceError::Internal(_) => CliError::Other(e.to_string()),
+            _ => CliError::Public(PublicError::from(&e)),
+        }
+    }
+}
+
+impl From<storage::StorageError> for CliError {
+    fn from(e: storage::StorageError) -> Self {
+        CliError::Other(e.to_string())
+    }
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Tampered(_) => 3,
+            _ => 1,
+        }
+    }
+}
+
+pub fn database_url(cli: &Cli) -> Result<DatabaseUrl, CliError> {
+    match &cli.database_url {
+        Some(url) => Ok(DatabaseUrl::parse(url)?),
+        None => Ok(DatabaseUrl::sqlite_in(&cli.data_dir)),
+    }
+}
+
+fn init_options(cli: &Cli, args: &InitArgs) -> Result<InitOptions, CliError> {
+    Ok(InitOptions {
+        data_dir: cli.data_dir.clone(),
+        database: database_url(cli)?,
+        origin: args.origin.clone(),
+        agency_id: args.agency.clone(),
+        agency_name: args.agency_name.clone(),
+    })
+}
+
+fn print_init(report: &crate::service::ledger::InitReport) {
+    println!("Clé de vérification du nœud / node verifier key:\n{}", report.verifier_key);
+    if let Some(token) = &report.admin_token {
+        println!("Jeton administrateur (affiché une seule fois) / admin token (shown once):\n{token}");
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Init(args) => {
+            let report = Ledger::init(&init_options(&cli, args)?)?;
+            print_init(&report);
+            Ok(())
+        }
+        Command::Migrate { revert_all } => {
+            let mut conn = database_url(&cli)?.connect()?;
+            let n = if *revert_all { storage::revert_all_migrations(&mut conn)? } else { storage::run_migrations(&mut conn)? };
+            println!("{n} migration(s) {}", if *revert_all { "annulée(s) / reverted" } else { "appliquée(s) / applied" });
+            Ok(())
+        }
+        Command::Serve { listen, init } => serve(&cli, listen, init),
+        Command::User(UserCommand::Add { name, role, agency }) => {
+            let role = Role::parse(role).map_err(ServiceError::from)?;
+            let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
+            let result = ledger.add_user(name, role, agency);
+            ledger.shutdown(handle);
+            let (user, token) = result?;
+            println!("Utilisateur créé / user created: {} ({}, {})", user.id, user.role, user.agency_id);
+            println!("{token}");
+            Ok(())
+        }
+        Command::Agency(AgencyCommand::Add { id, name }) => {
+            let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
+            let result = ledger.add_agency(id, None, name);
+            ledger.shutdown(handle);
+            let receipt = result?;
+            println!("Service ajouté / agency added (seq {})", receipt.seq);
+            Ok(())
+        }
+        Command::Audit => {
+            let verifier = load_signer(&cli.data_dir)?.verifier().map_err(|e| CliError::Other(e.to_string()))?;
+            let pool = storage::open_pool(&database_url(&cli)?, 3)?;
+            let report = audit::audit(&pool, &verifier).map_err(|e| match e {
+                AuditError::Service(s) => CliError::from(s),
+                other => CliError::Tampered(other),
+            })?;
+            println!(
+                "Audit réussi / audit passed: {} entrées/entries, {} nœuds/nodes, {} points de contrôle/checkpoints, {:.1} MB en/in {:.2} s",
+                report.entries,
+                report.nodes,
+                report.checkpoints,
+                report.entry_bytes as f64 / 1e6,
+                report.seconds
+            );
+            Ok(())
+        }
+        Command::Rebuild => {
+            let pool = storage::open_pool(&database_url(&cli)?, 2)?;
+            let n = rebuild::rebuild(&pool).map_err(|e| CliError::Other(format!("reconstruction échouée / rebuild failed: {e}")))?;
+            println!("Registre reconstruit depuis {n} entrées / registry rebuilt from {n} entries");
+            Ok(())
+        }
+        Command::Hash { files } => {
+            for file in files {
+                let digest = hash_file(file, std::io::stderr().is_terminal())
+                    .map_err(|e| CliError::Other(format!("{}: {e}", file.display())))?;
+                println!("{}  {}", hex::encode(digest), file.display());
+            }
+            Ok(())
+        }
+        Command::Bench(args) => crate::bench::run(args).map_err(CliError::Other),
+    }
+}
+
+fn serve(cli: &Cli, listen: &str, init: &InitArgs) -> Result<(), CliError> {
+    if !cli.data_dir.join(crate::service::ledger::KEY_FILE).exists() {
+        println!("Initialisation de / initializing {}", cli.data_dir.display());
+        print_init(&Ledger::init(&init_options(cli, init)?)?);
+    }
+    let database = database_url(cli)?;
+    let (ledger, handle) = Ledger::open(&cli.data_dir, &database, 16)?;
+    let listener = TcpListener::bind(listen).map_err(|e| CliError::Other(format!("{listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| CliError::Other(e.to_string()))?;
+    println!("Scellé écoute sur / listening on http://{addr} ({database}, origin {})", ledger.origin());
+    let ledger = Arc::new(ledger);
+    let result = actix_web::rt::System::new().block_on(async {
+        crate::http::build_server(ledger.clone(), listener)?.await
+    });
+    if let Ok(ledger) = Arc::try_unwrap(ledger) {
+        ledger.shutdown(handle);
+    }
+    result.map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// Streams a file through SHA-256 with constant memory; a progress bar when `progress`.
+pub fn hash_file(path: &Path, progress: bool) -> std::io::Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let bar = if progress {
+        let bar = indicatif::ProgressBar::new(len);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:40} {bytes}/{total_bytes} {bytes_per_sec}") {
+            bar.set_style(style);
+        }
+        bar.set_message(path.display().to_string());
+        Some(bar)
+    } else {
+        None
+    };
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        if let Some(bar) = &bar {
+            bar.inc(n as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(hasher.finalize().into())
+}

@@ -1,0 +1,246 @@
+//! The HTTP API (actix-web): routes, extractors, and the mapping of errors to responses.
+//!
+//! Handlers only extract, call one use case on a blocking thread, and wrap the answer. The whole
+//! route table is in [`routes`]. Every error leaves as `{"error": {code, message_fr, message_en}}`
+//! with the status chosen in `errors.rs`.
+
+use actix_web::dev::Server;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use serde::Deserialize;
+use serde_json::json;
+use std::future::Future;
+use std::net::TcpListener;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::errors::{self, PublicError};
+use crate::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
+use crate::service::{Ledger, ServiceError, auth::AuthUser};
+
+/// Largest request body accepted; anything above gets 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub struct ApiError(pub PublicError);
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.code, self.0.message_en)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(json!({ "error": self.0 }))
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let public = PublicError::from(&e);
+        if public.status >= 500 {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError(public)
+    }
+}
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+/// Runs a use case off the async workers (diesel and the sequencer block).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static) -> Result<T, ApiError> {
+    web::block(f).await.map_err(|_| ApiError::from(ServiceError::Unavailable))?.map_err(ApiError::from)
+}
+
+/// The authenticated caller, from `Authorization: Bearer <token>`.
+pub struct Caller(pub AuthUser);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let ledger = req.app_data::<web::Data<Ledger>>().map(|d| d.clone().into_inner());
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        Box::pin(async move {
+            let (Some(ledger), Some(token)) = (ledger, token) else {
+                return Err(ServiceError::Unauthenticated.into());
+            };
+            blocking(move || ledger.authenticate(&token)).await.map(Caller)
+        })
+    }
+}
+
+fn created(key: &str, object: impl serde::Serialize, receipt: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Created().json(json!({ key: object, "receipt": receipt }))
+}
+
+async fn open_case(ledger: web::Data<Ledger>, caller: Caller, body: web::Json<NewCase>) -> ApiResult {
+    let (case, receipt) = blocking(move || ledger.open_case(&caller.0, body.into_inner())).await?;
+    Ok(created("case", case, receipt))
+}
+
+#[derive(Deserialize)]
+struct CaseQuery {
+    reference: String,
+}
+
+async fn find_case(ledger: web::Data<Ledger>, _: Caller, q: web::Query<CaseQuery>) -> ApiResult {
+    let case = blocking(move || ledger.case_by_reference(&q.reference)).await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+async fn get_case(ledger: web::Data<Ledger>, _: Caller, id: web::Path<String>) -> ApiResult {
+    let case = blocking(move || ledger.case(&id)).await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+async fn register_evidence(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    body: web::Json<NewEvidence>,
+) -> ApiResult {
+    let (item, receipt) = blocking(move || ledger.register_evidence(&caller.0, &case_id, body.into_inner())).await?;
+    Ok(created("evidence", item, receipt))
+}
+
+async fn get_evidence(ledger: web::Data<Ledger>, _: Caller, id: web::Path<String>) -> ApiResult {
+    let item = blocking(move || ledger.evidence(&id)).await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+#[derive(Deserialize)]
+struct EvidenceQuery {
+    sha256: String,
+}
+
+async fn find_evidence(ledger: web::Data<Ledger>, _: Caller, q: web::Query<EvidenceQuery>) -> ApiResult {
+    let items = blocking(move || ledger.evidence_by_sha256(&q.sha256)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+async fn record_event(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    item_id: web::Path<String>,
+    body: web::Json<NewCustodyEvent>,
+) -> ApiResult {
+    let (event, receipt) = blocking(move || ledger.record_event(&caller.0, &item_id, body.into_inner())).await?;
+    Ok(created("event", event, receipt))
+}
+
+async fn checkpoint(ledger: web::Data<Ledger>, _: Caller) -> ApiResult {
+    let note = blocking(move || ledger.latest_checkpoint()).await?;
+    Ok(HttpResponse::Ok().content_type(ContentType::plaintext()).body(note))
+}
+
+async fn entry(ledger: web::Data<Ledger>, _: Caller, seq: web::Path<u64>) -> ApiResult {
+    let body = blocking(move || ledger.entry(*seq)).await?;
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    seq: u64,
+    size: u64,
+}
+
+async fn inclusion(ledger: web::Data<Ledger>, _: Caller, q: web::Query<InclusionQuery>) -> ApiResult {
+    let proof = blocking(move || ledger.inclusion_proof(q.seq, q.size)).await?;
+    Ok(HttpResponse::Ok().json(proof))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+async fn consistency(ledger: web::Data<Ledger>, _: Caller, q: web::Query<ConsistencyQuery>) -> ApiResult {
+    let proof = blocking(move || ledger.consistency_proof(q.from, q.to)).await?;
+    Ok(HttpResponse::Ok().json(proof))
+}
+
+async fn healthz(ledger: web::Data<Ledger>) -> ApiResult {
+    let size = blocking(move || ledger.log_size()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ok", "log_size": size })))
+}
+
+async fn no_route() -> ApiResult {
+    Err(ApiError(errors::route_not_found()))
+}
+
+fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let public = match &err {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            errors::body_too_large(*limit)
+        }
+        JsonPayloadError::ContentType => PublicError::new(
+            415,
+            "unsupported_media_type",
+            "Le corps doit être du JSON (Content-Type: application/json).",
+            "The body must be JSON (Content-Type: application/json).",
+        ),
+        JsonPayloadError::Deserialize(e) => errors::malformed_body(&e.to_string()),
+        other => errors::malformed_body(&other.to_string()),
+    };
+    ApiError(public).into()
+}
+
+fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError(errors::malformed_body(&err.to_string())).into()
+}
+
+fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError(errors::malformed_body(&err.to_string())).into()
+}
+
+/// The whole route table.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+        .route("/healthz", web::get().to(healthz))
+        .service(
+            web::scope("/api/v1")
+                .route("/cases", web::post().to(open_case))
+                .route("/cases", web::get().to(find_case))
+                .route("/cases/{id}", web::get().to(get_case))
+                .route("/cases/{id}/evidence", web::post().to(register_evidence))
+                .route("/evidence", web::get().to(find_evidence))
+                .route("/evidence/{id}", web::get().to(get_evidence))
+                .route("/evidence/{id}/events", web::post().to(record_event)),
+        )
+        .service(
+            web::scope("/log")
+                .route("/checkpoint", web::get().to(checkpoint))
+                .route("/entries/{seq}", web::get().to(entry))
+                .route("/proof/inclusion", web::get().to(inclusion))
+                .route("/proof/consistency", web::get().to(consistency)),
+        )
+        .default_service(web::to(no_route));
+}
+
+/// Binds the listener (port 0 picks a free port) and builds the server; the caller awaits it.
+pub fn build_server(ledger: Arc<Ledger>, listener: TcpListener) -> std::io::Result<Server> {
+    let data = web::Data::from(ledger);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    Ok(actix_web::HttpServer::new(move || actix_web::App::new().app_data(data.clone()).configure(routes))
+        .workers(workers)
+        .listen(listener)?
+        .run())
+}
