@@ -63,7 +63,11 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         Ok(url) => DatabaseUrl::parse(&url).map_err(err)?,
         Err(_) => DatabaseUrl::sqlite_in(&work.join("node")),
     };
-    println!("scelle bench — backend {}, work folder {}", db_url.backend_name(), work.display());
+    println!(
+        "scelle bench — backend {}, work folder {}",
+        db_url.backend_name(),
+        work.display()
+    );
     let result = (|| {
         appends(args, &work, &db_url)?;
         proofs_and_audit(args, &work)?;
@@ -91,16 +95,33 @@ fn setup(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<S
         agency_name: "Bench".into(),
     })
     .map_err(err)?;
-    let (ledger, handle) = Ledger::open(&data_dir, db, (args.writers as u32).clamp(4, 32)).map_err(err)?;
+    let (ledger, handle) =
+        Ledger::open(&data_dir, db, (args.writers as u32).clamp(4, 32)).map_err(err)?;
     let mut writers = Vec::new();
     let mut case_id = String::new();
     for w in 0..args.writers {
-        let (row, _) = ledger.add_user(&format!("bench {w}"), Role::Investigator, "tg.police.bench").map_err(err)?;
-        let user = AuthUser { id: row.id, name: row.name, role: Role::Investigator, agency: row.agency_id };
+        let (row, _) = ledger
+            .add_user(&format!("bench {w}"), Role::Investigator, "tg.police.bench")
+            .map_err(err)?;
+        let user = AuthUser {
+            id: row.id,
+            name: row.name,
+            role: Role::Investigator,
+            agency: row.agency_id,
+        };
         if case_id.is_empty() {
             let reference = format!("TG-BENCH-{}", std::process::id());
             let (case, _) = ledger
-                .open_case(&user, NewCase { reference, title: None, jurisdiction: "TG".into(), offence: "bench".into(), legal_basis: "bench".into() })
+                .open_case(
+                    &user,
+                    NewCase {
+                        reference,
+                        title: None,
+                        jurisdiction: "TG".into(),
+                        offence: "bench".into(),
+                        legal_basis: "bench".into(),
+                    },
+                )
                 .map_err(err)?;
             case_id = case.id;
         }
@@ -129,7 +150,11 @@ fn setup(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<S
             .map_err(err)?;
         writers.push((user, item.id));
     }
-    Ok(Setup { ledger: Arc::new(ledger), handle, writers })
+    Ok(Setup {
+        ledger: Arc::new(ledger),
+        handle,
+        writers,
+    })
 }
 
 fn examined() -> NewCustodyEvent {
@@ -202,7 +227,11 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
         let rows: Vec<_> = chunk
             .iter()
             .enumerate()
-            .map(|(j, (leaf, body))| RawRow { seq: (i * batch + j) as i64, leaf_hash: leaf.clone(), body: body.clone() })
+            .map(|(j, (leaf, body))| RawRow {
+                seq: (i * batch + j) as i64,
+                leaf_hash: leaf.clone(),
+                body: body.clone(),
+            })
             .collect();
         raw.transaction(|c| on_backend!(c, c => diesel::insert_into(raw_entries::table).values(&rows).execute(c)))
             .map_err(err)?;
@@ -243,7 +272,10 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
             })
         })
         .collect();
-    let mut lat: Vec<f64> = threads.into_iter().flat_map(|t| t.join().unwrap_or_default()).collect();
+    let mut lat: Vec<f64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap_or_default())
+        .collect();
     lat.sort_by(f64::total_cmp);
     println!(
         "receipt latency at {offered:.0} appends/s offered: p50 {:.2} ms, p99 {:.2} ms ({} receipts)",
@@ -276,7 +308,10 @@ struct RawRow {
 
 fn count_checkpoints(ledger: &Ledger) -> Result<u64, String> {
     let mut c = storage::get_conn(ledger.pool()).map_err(err)?;
-    let n: i64 = storage::schema::checkpoints::table.count().get_result(&mut *c).map_err(err)?;
+    let n: i64 = storage::schema::checkpoints::table
+        .count()
+        .get_result(&mut *c)
+        .map_err(err)?;
     Ok(n as u64)
 }
 
@@ -313,7 +348,11 @@ fn proofs_and_audit(args: &BenchArgs, work: &std::path::Path) -> Result<(), Stri
                 prev,
                 time: "2026-11-23T10:00:00.000000Z".into(),
                 origin: "bench.scelle/big".into(),
-                actor: Actor { user: "8e3f7c1a-55b2-4d6e-9f10-2b7c3d4e5f60".into(), agency: "tg.police.bench".into(), role: Role::LabAnalyst },
+                actor: Actor {
+                    user: "8e3f7c1a-55b2-4d6e-9f10-2b7c3d4e5f60".into(),
+                    agency: "tg.police.bench".into(),
+                    role: Role::LabAnalyst,
+                },
                 event: Event::Custody(CustodyRecord {
                     id: format!("{seq:08x}-0000-4000-8000-000000000000"),
                     item: format!("{:08x}-1111-4000-8000-000000000000", seq / 20),
@@ -321,7 +360,10 @@ fn proofs_and_audit(args: &BenchArgs, work: &std::path::Path) -> Result<(), Stri
                     event_type: CustodyEventType::Examined,
                     at: "2026-11-23T09:59:00+00:00".into(),
                     place: None,
-                    reason: Some(crate::core::commitment::Commitment { record: format!("{seq:08x}-2222-4000-8000-000000000000"), hmac: hex::encode(merkle::leaf_hash(&seq.to_le_bytes())) }),
+                    reason: Some(crate::core::commitment::Commitment {
+                        record: format!("{seq:08x}-2222-4000-8000-000000000000"),
+                        hmac: hex::encode(merkle::leaf_hash(&seq.to_le_bytes())),
+                    }),
                     tool: Some("X-Ways Forensics 21.0".into()),
                     authorization: Some("REQ-2026-118".into()),
                     to_user: None,
@@ -334,23 +376,48 @@ fn proofs_and_audit(args: &BenchArgs, work: &std::path::Path) -> Result<(), Stri
             };
             let body = entry.to_canonical_bytes().map_err(err)?;
             let leaf = merkle::leaf_hash(&body);
-            range.append(leaf, |id, h| nodes.push(NewNode { node_key: node_key(id), hash: h.to_vec() }));
+            range.append(leaf, |id, h| {
+                nodes.push(NewNode {
+                    node_key: node_key(id),
+                    hash: h.to_vec(),
+                })
+            });
             if seq < keep_for_sha {
                 bodies_for_sha.push(body.clone());
             }
-            entries.push(NewEntry { seq: seq as i64, leaf_hash: leaf.to_vec(), body });
+            entries.push(NewEntry {
+                seq: seq as i64,
+                leaf_hash: leaf.to_vec(),
+                body,
+            });
             prev = leaf;
             seq += 1;
         }
-        let cp = Checkpoint { origin: signer.name().into(), size: range.size(), root: range.root() };
+        let cp = Checkpoint {
+            origin: signer.name().into(),
+            size: range.size(),
+            root: range.root(),
+        };
         let note = cp.sign(&signer).map_err(err)?;
         c.transaction(|c| -> Result<(), storage::StorageError> {
             log_store::insert_batch(c, &entries, &nodes)?;
-            log_store::insert_checkpoint(c, &CheckpointRow { tree_size: range.size() as i64, root_hash: cp.root.to_vec(), note, created_at: "2026-11-23T10:00:00Z".into() })
+            log_store::insert_checkpoint(
+                c,
+                &CheckpointRow {
+                    tree_size: range.size() as i64,
+                    root_hash: cp.root.to_vec(),
+                    note,
+                    created_at: "2026-11-23T10:00:00Z".into(),
+                },
+            )
         })
         .map_err(err)?;
     }
-    println!("built a log of {} entries in {:.1} s", args.entries, started.elapsed().as_secs_f64());
+    println!(
+        "built a log of {} entries in {:.1} s",
+        args.entries,
+        started.elapsed().as_secs_f64()
+    );
     let size = range.size();
     let root = range.root();
 
@@ -371,12 +438,17 @@ fn proofs_and_audit(args: &BenchArgs, work: &std::path::Path) -> Result<(), Stri
         inc.push(t.elapsed().as_secs_f64() * 1e3);
         let leaf = log_store::fetch_nodes(&mut c, &[NodeId::new(0, i)]).map_err(err)?;
         let hashes = decode(&p.hashes)?;
-        merkle::verify_inclusion(i, size, &leaf[&NodeId::new(0, i)], &hashes, &root).map_err(err)?;
+        merkle::verify_inclusion(i, size, &leaf[&NodeId::new(0, i)], &hashes, &root)
+            .map_err(err)?;
         let from = 1 + next() % (size - 1).max(1);
         let t = Instant::now();
         let p = ledger::consistency_proof(&mut c, from, size).map_err(err)?;
         con.push(t.elapsed().as_secs_f64() * 1e3);
-        let old = merkle::root(&log_store::fetch_nodes(&mut c, &merkle::needed_nodes_for_root(from)).map_err(err)?, from).map_err(err)?;
+        let old = merkle::root(
+            &log_store::fetch_nodes(&mut c, &merkle::needed_nodes_for_root(from)).map_err(err)?,
+            from,
+        )
+        .map_err(err)?;
         merkle::verify_consistency(from, size, &old, &root, &decode(&p.hashes)?).map_err(err)?;
     }
     inc.sort_by(f64::total_cmp);
@@ -401,13 +473,19 @@ fn proofs_and_audit(args: &BenchArgs, work: &std::path::Path) -> Result<(), Stri
     let sha_mbs = sha_bytes as f64 / 1e6 / t.elapsed().as_secs_f64();
     println!(
         "audit: {:.0} MB/s of entry bytes ({} entries, {} nodes, {} checkpoints in {:.2} s); raw SHA-256 on the same bytes {sha_mbs:.0} MB/s; ratio {:.2} [{sink}]",
-        audit_mbs, report.entries, report.nodes, report.checkpoints, report.seconds, audit_mbs / sha_mbs
+        audit_mbs,
+        report.entries,
+        report.nodes,
+        report.checkpoints,
+        report.seconds,
+        audit_mbs / sha_mbs
     );
     drop(c);
     drop(pool);
     if let DatabaseUrl::Postgres(_) = url {
         let mut c = url.connect().map_err(err)?;
-        c.batch_execute("TRUNCATE log_entries, tree_nodes, checkpoints").map_err(err)?;
+        c.batch_execute("TRUNCATE log_entries, tree_nodes, checkpoints")
+            .map_err(err)?;
     }
     Ok(())
 }
@@ -429,7 +507,9 @@ fn decode(hashes: &[String]) -> Result<Vec<merkle::Hash>, String> {
 fn hashing(args: &BenchArgs, work: &std::path::Path) -> Result<(), String> {
     use std::io::Write as _;
     let path = work.join("hash.bin");
-    let block: Vec<u8> = (0..(1u32 << 20)).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let block: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     {
         let mut f = std::fs::File::create(&path).map_err(err)?;
         for _ in 0..args.hash_mib {

@@ -23,7 +23,12 @@ use crate::storage::{self, DatabaseUrl};
 )]
 pub struct Cli {
     /// Dossier des données (base SQLite, clé du nœud) / data folder (SQLite database, node key)
-    #[arg(long, global = true, env = "SCELLE_DATA_DIR", default_value = "./scelle-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SCELLE_DATA_DIR",
+        default_value = "./scelle-data"
+    )]
     pub data_dir: PathBuf,
     /// Base PostgreSQL (postgres://…) au lieu du SQLite du dossier / PostgreSQL URL instead of the folder's SQLite
     #[arg(long, global = true, env = "SCELLE_DATABASE_URL")]
@@ -161,9 +166,14 @@ fn init_options(cli: &Cli, args: &InitArgs) -> Result<InitOptions, CliError> {
 }
 
 fn print_init(report: &crate::service::ledger::InitReport) {
-    println!("Clé de vérification du nœud / node verifier key:\n{}", report.verifier_key);
+    println!(
+        "Clé de vérification du nœud / node verifier key:\n{}",
+        report.verifier_key
+    );
     if let Some(token) = &report.admin_token {
-        println!("Jeton administrateur (affiché une seule fois) / admin token (shown once):\n{token}");
+        println!(
+            "Jeton administrateur (affiché une seule fois) / admin token (shown once):\n{token}"
+        );
     }
 }
 
@@ -176,8 +186,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Migrate { revert_all } => {
             let mut conn = database_url(&cli)?.connect()?;
-            let n = if *revert_all { storage::revert_all_migrations(&mut conn)? } else { storage::run_migrations(&mut conn)? };
-            println!("{n} migration(s) {}", if *revert_all { "annulée(s) / reverted" } else { "appliquée(s) / applied" });
+            let n = if *revert_all {
+                storage::revert_all_migrations(&mut conn)?
+            } else {
+                storage::run_migrations(&mut conn)?
+            };
+            println!(
+                "{n} migration(s) {}",
+                if *revert_all {
+                    "annulée(s) / reverted"
+                } else {
+                    "appliquée(s) / applied"
+                }
+            );
             Ok(())
         }
         Command::Serve { listen, init } => serve(&cli, listen, init),
@@ -187,7 +208,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let result = ledger.add_user(name, role, agency);
             ledger.shutdown(handle);
             let (user, token) = result?;
-            println!("Utilisateur créé / user created: {} ({}, {})", user.id, user.role, user.agency_id);
+            println!(
+                "Utilisateur créé / user created: {} ({}, {})",
+                user.id, user.role, user.agency_id
+            );
             println!("{token}");
             Ok(())
         }
@@ -200,7 +224,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Audit => {
-            let verifier = load_signer(&cli.data_dir)?.verifier().map_err(|e| CliError::Other(e.to_string()))?;
+            let verifier = load_signer(&cli.data_dir)?
+                .verifier()
+                .map_err(|e| CliError::Other(e.to_string()))?;
             let pool = storage::open_pool(&database_url(&cli)?, 3)?;
             let report = audit::audit(&pool, &verifier).map_err(|e| match e {
                 AuditError::Service(s) => CliError::from(s),
@@ -218,7 +244,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Rebuild => {
             let pool = storage::open_pool(&database_url(&cli)?, 2)?;
-            let n = rebuild::rebuild(&pool).map_err(|e| CliError::Other(format!("reconstruction échouée / rebuild failed: {e}")))?;
+            let n = rebuild::rebuild(&pool).map_err(|e| {
+                CliError::Other(format!("reconstruction échouée / rebuild failed: {e}"))
+            })?;
             println!("Registre reconstruit depuis {n} entrées / registry rebuilt from {n} entries");
             Ok(())
         }
@@ -236,18 +264,26 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 
 fn serve(cli: &Cli, listen: &str, init: &InitArgs) -> Result<(), CliError> {
     if !cli.data_dir.join(crate::service::ledger::KEY_FILE).exists() {
-        println!("Initialisation de / initializing {}", cli.data_dir.display());
+        println!(
+            "Initialisation de / initializing {}",
+            cli.data_dir.display()
+        );
         print_init(&Ledger::init(&init_options(cli, init)?)?);
     }
     let database = database_url(cli)?;
     let (ledger, handle) = Ledger::open(&cli.data_dir, &database, 16)?;
-    let listener = TcpListener::bind(listen).map_err(|e| CliError::Other(format!("{listen}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| CliError::Other(e.to_string()))?;
-    println!("Scellé écoute sur / listening on http://{addr} ({database}, origin {})", ledger.origin());
+    let listener =
+        TcpListener::bind(listen).map_err(|e| CliError::Other(format!("{listen}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    println!(
+        "Scellé écoute sur / listening on http://{addr} ({database}, origin {})",
+        ledger.origin()
+    );
     let ledger = Arc::new(ledger);
-    let result = actix_web::rt::System::new().block_on(async {
-        crate::http::build_server(ledger.clone(), listener)?.await
-    });
+    let result = actix_web::rt::System::new()
+        .block_on(async { crate::http::build_server(ledger.clone(), listener)?.await });
     if let Ok(ledger) = Arc::try_unwrap(ledger) {
         ledger.shutdown(handle);
     }
@@ -261,7 +297,9 @@ pub fn hash_file(path: &Path, progress: bool) -> std::io::Result<[u8; 32]> {
     let len = file.metadata()?.len();
     let bar = if progress {
         let bar = indicatif::ProgressBar::new(len);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:40} {bytes}/{total_bytes} {bytes_per_sec}") {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg} {bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
+        ) {
             bar.set_style(style);
         }
         bar.set_message(path.display().to_string());

@@ -21,8 +21,18 @@ pub struct PublicError {
 }
 
 impl PublicError {
-    pub fn new(status: u16, code: &'static str, fr: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { status, code, message_fr: fr.into(), message_en: en.into() }
+    pub fn new(
+        status: u16,
+        code: &'static str,
+        fr: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message_fr: fr.into(),
+            message_en: en.into(),
+        }
     }
 }
 
@@ -32,7 +42,9 @@ fn field_reason_fr(reason: &str) -> String {
         "too long" => "est trop long".into(),
         "must be hexadecimal" => "doit être en hexadécimal".into(),
         "wrong length for this digest" => "n'a pas la longueur de cette empreinte".into(),
-        "must not contain control characters" => "ne doit pas contenir de caractères de contrôle".into(),
+        "must not contain control characters" => {
+            "ne doit pas contenir de caractères de contrôle".into()
+        }
         "only letters, digits and - _ . / : # ° are allowed" => {
             "n'accepte que lettres, chiffres et - _ . / : # °".into()
         }
@@ -40,7 +52,9 @@ fn field_reason_fr(reason: &str) -> String {
         "is required for this event type" => "est obligatoire pour ce type d'événement".into(),
         "is not allowed for this event type" => "n'est pas permis pour ce type d'événement".into(),
         "is too large" => "est trop grand".into(),
-        r if r.starts_with("must be one of:") => format!("doit être l'une des valeurs :{}", &r[15..]),
+        r if r.starts_with("must be one of:") => {
+            format!("doit être l'une des valeurs :{}", &r[15..])
+        }
         r if r.starts_with("must be an RFC 3339") => {
             "doit être une date RFC 3339 avec fuseau, p. ex. 2026-03-01T14:05:00+00:00".into()
         }
@@ -52,7 +66,11 @@ pub fn field_error(e: &FieldError) -> PublicError {
     PublicError::new(
         400,
         "invalid_field",
-        format!("Champ « {} » invalide : {}.", e.field, field_reason_fr(e.reason)),
+        format!(
+            "Champ « {} » invalide : {}.",
+            e.field,
+            field_reason_fr(e.reason)
+        ),
         format!("Invalid field `{}`: {}.", e.field, e.reason),
     )
 }
@@ -167,5 +185,10 @@ pub fn body_too_large(limit: usize) -> PublicError {
 }
 
 pub fn route_not_found() -> PublicError {
-    PublicError::new(404, "no_such_route", "Cette adresse n'existe pas.", "No such endpoint.")
+    PublicError::new(
+        404,
+        "no_such_route",
+        "Cette adresse n'existe pas.",
+        "No such endpoint.",
+    )
 }

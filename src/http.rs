@@ -11,9 +11,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use serde::Deserialize;
 use serde_json::json;
-use std::future::Future;
 use std::net::TcpListener;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::errors::{self, PublicError};
@@ -55,39 +53,69 @@ impl From<ServiceError> for ApiError {
 type ApiResult = Result<HttpResponse, ApiError>;
 
 /// Runs a use case off the async workers (diesel and the sequencer block).
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static) -> Result<T, ApiError> {
-    web::block(f).await.map_err(|_| ApiError::from(ServiceError::Unavailable))?.map_err(ApiError::from)
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f)
+        .await
+        .map_err(|_| ApiError::from(ServiceError::Unavailable))?
+        .map_err(ApiError::from)
 }
 
-/// The authenticated caller, from `Authorization: Bearer <token>`.
+/// Authenticates every request of a protected scope before any extractor runs, so that an
+/// unauthenticated caller learns nothing about what its request would have done.
+async fn require_auth(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage as _;
+    let ledger = req
+        .app_data::<web::Data<Ledger>>()
+        .map(|d| d.clone().into_inner());
+    let token = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let (Some(ledger), Some(token)) = (ledger, token) else {
+        return Err(ApiError::from(ServiceError::Unauthenticated).into());
+    };
+    let user = blocking(move || ledger.authenticate(&token)).await?;
+    req.extensions_mut().insert(user);
+    next.call(req).await
+}
+
+/// The authenticated caller, placed in the request by [`require_auth`].
 pub struct Caller(pub AuthUser);
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let ledger = req.app_data::<web::Data<Ledger>>().map(|d| d.clone().into_inner());
-        let token = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
-        Box::pin(async move {
-            let (Some(ledger), Some(token)) = (ledger, token) else {
-                return Err(ServiceError::Unauthenticated.into());
-            };
-            blocking(move || ledger.authenticate(&token)).await.map(Caller)
-        })
+        use actix_web::HttpMessage as _;
+        let user = req.extensions().get::<AuthUser>().cloned();
+        std::future::ready(
+            user.map(Caller)
+                .ok_or_else(|| ServiceError::Unauthenticated.into()),
+        )
     }
 }
 
-fn created(key: &str, object: impl serde::Serialize, receipt: impl serde::Serialize) -> HttpResponse {
+fn created(
+    key: &str,
+    object: impl serde::Serialize,
+    receipt: impl serde::Serialize,
+) -> HttpResponse {
     HttpResponse::Created().json(json!({ key: object, "receipt": receipt }))
 }
 
-async fn open_case(ledger: web::Data<Ledger>, caller: Caller, body: web::Json<NewCase>) -> ApiResult {
+async fn open_case(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    body: web::Json<NewCase>,
+) -> ApiResult {
     let (case, receipt) = blocking(move || ledger.open_case(&caller.0, body.into_inner())).await?;
     Ok(created("case", case, receipt))
 }
@@ -113,7 +141,8 @@ async fn register_evidence(
     case_id: web::Path<String>,
     body: web::Json<NewEvidence>,
 ) -> ApiResult {
-    let (item, receipt) = blocking(move || ledger.register_evidence(&caller.0, &case_id, body.into_inner())).await?;
+    let (item, receipt) =
+        blocking(move || ledger.register_evidence(&caller.0, &case_id, body.into_inner())).await?;
     Ok(created("evidence", item, receipt))
 }
 
@@ -127,7 +156,11 @@ struct EvidenceQuery {
     sha256: String,
 }
 
-async fn find_evidence(ledger: web::Data<Ledger>, _: Caller, q: web::Query<EvidenceQuery>) -> ApiResult {
+async fn find_evidence(
+    ledger: web::Data<Ledger>,
+    _: Caller,
+    q: web::Query<EvidenceQuery>,
+) -> ApiResult {
     let items = blocking(move || ledger.evidence_by_sha256(&q.sha256)).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
@@ -138,18 +171,23 @@ async fn record_event(
     item_id: web::Path<String>,
     body: web::Json<NewCustodyEvent>,
 ) -> ApiResult {
-    let (event, receipt) = blocking(move || ledger.record_event(&caller.0, &item_id, body.into_inner())).await?;
+    let (event, receipt) =
+        blocking(move || ledger.record_event(&caller.0, &item_id, body.into_inner())).await?;
     Ok(created("event", event, receipt))
 }
 
 async fn checkpoint(ledger: web::Data<Ledger>, _: Caller) -> ApiResult {
     let note = blocking(move || ledger.latest_checkpoint()).await?;
-    Ok(HttpResponse::Ok().content_type(ContentType::plaintext()).body(note))
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body(note))
 }
 
 async fn entry(ledger: web::Data<Ledger>, _: Caller, seq: web::Path<u64>) -> ApiResult {
     let body = blocking(move || ledger.entry(*seq)).await?;
-    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 #[derive(Deserialize)]
@@ -158,7 +196,11 @@ struct InclusionQuery {
     size: u64,
 }
 
-async fn inclusion(ledger: web::Data<Ledger>, _: Caller, q: web::Query<InclusionQuery>) -> ApiResult {
+async fn inclusion(
+    ledger: web::Data<Ledger>,
+    _: Caller,
+    q: web::Query<InclusionQuery>,
+) -> ApiResult {
     let proof = blocking(move || ledger.inclusion_proof(q.seq, q.size)).await?;
     Ok(HttpResponse::Ok().json(proof))
 }
@@ -169,7 +211,11 @@ struct ConsistencyQuery {
     to: u64,
 }
 
-async fn consistency(ledger: web::Data<Ledger>, _: Caller, q: web::Query<ConsistencyQuery>) -> ApiResult {
+async fn consistency(
+    ledger: web::Data<Ledger>,
+    _: Caller,
+    q: web::Query<ConsistencyQuery>,
+) -> ApiResult {
     let proof = blocking(move || ledger.consistency_proof(q.from, q.to)).await?;
     Ok(HttpResponse::Ok().json(proof))
 }
@@ -185,9 +231,8 @@ async fn no_route() -> ApiResult {
 
 fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let public = match &err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            errors::body_too_large(*limit)
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => errors::body_too_large(*limit),
         JsonPayloadError::ContentType => PublicError::new(
             415,
             "unsupported_media_type",
@@ -210,37 +255,49 @@ fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
 
 /// The whole route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(json_error))
-        .app_data(web::PathConfig::default().error_handler(path_error))
-        .app_data(web::QueryConfig::default().error_handler(query_error))
-        .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
-        .route("/healthz", web::get().to(healthz))
-        .service(
-            web::scope("/api/v1")
-                .route("/cases", web::post().to(open_case))
-                .route("/cases", web::get().to(find_case))
-                .route("/cases/{id}", web::get().to(get_case))
-                .route("/cases/{id}/evidence", web::post().to(register_evidence))
-                .route("/evidence", web::get().to(find_evidence))
-                .route("/evidence/{id}", web::get().to(get_evidence))
-                .route("/evidence/{id}/events", web::post().to(record_event)),
-        )
-        .service(
-            web::scope("/log")
-                .route("/checkpoint", web::get().to(checkpoint))
-                .route("/entries/{seq}", web::get().to(entry))
-                .route("/proof/inclusion", web::get().to(inclusion))
-                .route("/proof/consistency", web::get().to(consistency)),
-        )
-        .default_service(web::to(no_route));
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(BODY_LIMIT)
+            .error_handler(json_error),
+    )
+    .app_data(web::PathConfig::default().error_handler(path_error))
+    .app_data(web::QueryConfig::default().error_handler(query_error))
+    .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+    .route("/healthz", web::get().to(healthz))
+    .service(
+        web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(require_auth))
+            .route("/cases", web::post().to(open_case))
+            .route("/cases", web::get().to(find_case))
+            .route("/cases/{id}", web::get().to(get_case))
+            .route("/cases/{id}/evidence", web::post().to(register_evidence))
+            .route("/evidence", web::get().to(find_evidence))
+            .route("/evidence/{id}", web::get().to(get_evidence))
+            .route("/evidence/{id}/events", web::post().to(record_event)),
+    )
+    .service(
+        web::scope("/log")
+            .wrap(actix_web::middleware::from_fn(require_auth))
+            .route("/checkpoint", web::get().to(checkpoint))
+            .route("/entries/{seq}", web::get().to(entry))
+            .route("/proof/inclusion", web::get().to(inclusion))
+            .route("/proof/consistency", web::get().to(consistency)),
+    )
+    .default_service(web::to(no_route));
 }
 
 /// Binds the listener (port 0 picks a free port) and builds the server; the caller awaits it.
 pub fn build_server(ledger: Arc<Ledger>, listener: TcpListener) -> std::io::Result<Server> {
     let data = web::Data::from(ledger);
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    Ok(actix_web::HttpServer::new(move || actix_web::App::new().app_data(data.clone()).configure(routes))
-        .workers(workers)
-        .listen(listener)?
-        .run())
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    Ok(actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .configure(routes)
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run())
 }

@@ -69,7 +69,11 @@ mod tests {
         let value = Value::String("Kossi A., Lomé".into());
         let c = hex::encode(commit(&salt, &value).unwrap());
         assert!(verify_opening(&c, &salt, &value));
-        assert!(!verify_opening(&c, &salt, &Value::String("Kossi B., Lomé".into())));
+        assert!(!verify_opening(
+            &c,
+            &salt,
+            &Value::String("Kossi B., Lomé".into())
+        ));
         assert!(!verify_opening(&c, &[0; 32], &value));
         assert!(!verify_opening("zz", &salt, &value));
     }

@@ -9,7 +9,10 @@ use super::model::CustodyEventType;
 pub enum CustodyStatus {
     InCustody,
     /// Released by the holder, not yet acknowledged by the recipient.
-    InTransit { to: String, transfer_event: String },
+    InTransit {
+        to: String,
+        transfer_event: String,
+    },
     Returned,
     Destroyed,
 }
@@ -61,7 +64,10 @@ pub struct ProposedEvent<'a> {
 impl CustodyState {
     /// The state of a newly registered item: its collector holds it.
     pub fn registered(collector: &str) -> Self {
-        Self { holder: collector.to_owned(), status: CustodyStatus::InCustody }
+        Self {
+            holder: collector.to_owned(),
+            status: CustodyStatus::InCustody,
+        }
     }
 
     pub fn apply(&self, ev: &ProposedEvent<'_>) -> Result<CustodyState, CustodyError> {
@@ -79,27 +85,37 @@ impl CustodyState {
             (CustodyStatus::Returned, _) => Err(CustodyError::Returned),
             (CustodyStatus::InTransit { to, .. }, T::Received) => {
                 if ev.actor == to {
-                    Ok(CustodyState { holder: to.clone(), status: CustodyStatus::InCustody })
+                    Ok(CustodyState {
+                        holder: to.clone(),
+                        status: CustodyStatus::InCustody,
+                    })
                 } else {
                     Err(CustodyError::NotRecipient)
                 }
             }
             (CustodyStatus::InTransit { .. }, _) => Err(CustodyError::InTransit),
             (CustodyStatus::InCustody, T::Received) => Err(CustodyError::NoPendingTransfer),
-            (CustodyStatus::InCustody, _) if ev.actor != self.holder => Err(CustodyError::NotHolder),
+            (CustodyStatus::InCustody, _) if ev.actor != self.holder => {
+                Err(CustodyError::NotHolder)
+            }
             (CustodyStatus::InCustody, T::Transferred) => match ev.to_user {
                 Some(to) if to != self.holder => Ok(CustodyState {
                     holder: self.holder.clone(),
-                    status: CustodyStatus::InTransit { to: to.to_owned(), transfer_event: ev.event_id.to_owned() },
+                    status: CustodyStatus::InTransit {
+                        to: to.to_owned(),
+                        transfer_event: ev.event_id.to_owned(),
+                    },
                 }),
                 _ => Err(CustodyError::BadRecipient),
             },
-            (CustodyStatus::InCustody, T::Returned) => {
-                Ok(CustodyState { holder: self.holder.clone(), status: CustodyStatus::Returned })
-            }
-            (CustodyStatus::InCustody, T::Destroyed) => {
-                Ok(CustodyState { holder: self.holder.clone(), status: CustodyStatus::Destroyed })
-            }
+            (CustodyStatus::InCustody, T::Returned) => Ok(CustodyState {
+                holder: self.holder.clone(),
+                status: CustodyStatus::Returned,
+            }),
+            (CustodyStatus::InCustody, T::Destroyed) => Ok(CustodyState {
+                holder: self.holder.clone(),
+                status: CustodyStatus::Destroyed,
+            }),
             (CustodyStatus::InCustody, _) => Ok(self.clone()),
         }
     }
@@ -111,23 +127,55 @@ mod tests {
     use CustodyEventType as T;
 
     fn ev<'a>(actor: &'a str, t: CustodyEventType, to: Option<&'a str>) -> ProposedEvent<'a> {
-        ProposedEvent { event_id: "e", actor, event_type: t, to_user: to }
+        ProposedEvent {
+            event_id: "e",
+            actor,
+            event_type: t,
+            to_user: to,
+        }
     }
 
     #[test]
     fn transfer_and_receipt() {
         let s = CustodyState::registered("alice");
-        assert_eq!(s.apply(&ev("bob", T::Transferred, Some("carol"))), Err(CustodyError::NotHolder));
-        assert_eq!(s.apply(&ev("alice", T::Transferred, Some("alice"))), Err(CustodyError::BadRecipient));
-        assert_eq!(s.apply(&ev("alice", T::Transferred, None)), Err(CustodyError::BadRecipient));
-        assert_eq!(s.apply(&ev("alice", T::Received, None)), Err(CustodyError::NoPendingTransfer));
+        assert_eq!(
+            s.apply(&ev("bob", T::Transferred, Some("carol"))),
+            Err(CustodyError::NotHolder)
+        );
+        assert_eq!(
+            s.apply(&ev("alice", T::Transferred, Some("alice"))),
+            Err(CustodyError::BadRecipient)
+        );
+        assert_eq!(
+            s.apply(&ev("alice", T::Transferred, None)),
+            Err(CustodyError::BadRecipient)
+        );
+        assert_eq!(
+            s.apply(&ev("alice", T::Received, None)),
+            Err(CustodyError::NoPendingTransfer)
+        );
         let t = s.apply(&ev("alice", T::Transferred, Some("bob"))).unwrap();
-        assert_eq!(t.apply(&ev("alice", T::Examined, None)), Err(CustodyError::InTransit));
-        assert_eq!(t.apply(&ev("carol", T::Received, None)), Err(CustodyError::NotRecipient));
+        assert_eq!(
+            t.apply(&ev("alice", T::Examined, None)),
+            Err(CustodyError::InTransit)
+        );
+        assert_eq!(
+            t.apply(&ev("carol", T::Received, None)),
+            Err(CustodyError::NotRecipient)
+        );
         let r = t.apply(&ev("bob", T::Received, None)).unwrap();
-        assert_eq!(r, CustodyState { holder: "bob".into(), status: CustodyStatus::InCustody });
+        assert_eq!(
+            r,
+            CustodyState {
+                holder: "bob".into(),
+                status: CustodyStatus::InCustody
+            }
+        );
         assert!(r.apply(&ev("bob", T::Examined, None)).is_ok());
-        assert_eq!(r.apply(&ev("alice", T::Examined, None)), Err(CustodyError::NotHolder));
+        assert_eq!(
+            r.apply(&ev("alice", T::Examined, None)),
+            Err(CustodyError::NotHolder)
+        );
     }
 
     #[test]
@@ -135,11 +183,21 @@ mod tests {
         let s = CustodyState::registered("alice");
         let d = s.apply(&ev("alice", T::Destroyed, None)).unwrap();
         for t in CustodyEventType::ALL.iter().filter(|t| **t != T::Corrected) {
-            assert_eq!(d.apply(&ev("alice", *t, Some("bob"))), Err(CustodyError::Destroyed), "{t}");
+            assert_eq!(
+                d.apply(&ev("alice", *t, Some("bob"))),
+                Err(CustodyError::Destroyed),
+                "{t}"
+            );
         }
         assert!(d.apply(&ev("alice", T::Corrected, None)).is_ok());
-        assert_eq!(d.apply(&ev("bob", T::Corrected, None)), Err(CustodyError::NotHolder));
+        assert_eq!(
+            d.apply(&ev("bob", T::Corrected, None)),
+            Err(CustodyError::NotHolder)
+        );
         let r = s.apply(&ev("alice", T::Returned, None)).unwrap();
-        assert_eq!(r.apply(&ev("alice", T::Examined, None)), Err(CustodyError::Returned));
+        assert_eq!(
+            r.apply(&ev("alice", T::Examined, None)),
+            Err(CustodyError::Returned)
+        );
     }
 }

@@ -190,9 +190,15 @@ impl Entry {
         map.insert("prev".into(), hex::encode(self.prev).into());
         map.insert("time".into(), self.time.clone().into());
         map.insert("origin".into(), self.origin.clone().into());
-        map.insert("actor".into(), serde_json::to_value(&self.actor).map_err(|e| EntryError::Encode(e.to_string()))?);
+        map.insert(
+            "actor".into(),
+            serde_json::to_value(&self.actor).map_err(|e| EntryError::Encode(e.to_string()))?,
+        );
         map.insert("kind".into(), self.event.kind().into());
-        let (field, value) = self.event.field_and_value().map_err(|e| EntryError::Encode(e.to_string()))?;
+        let (field, value) = self
+            .event
+            .field_and_value()
+            .map_err(|e| EntryError::Encode(e.to_string()))?;
         map.insert(field.into(), value);
         Ok(jcs::canonicalize(&Value::Object(map))?)
     }
@@ -203,19 +209,27 @@ impl Entry {
 
     /// Parses stored bytes, insisting that they are exactly canonical.
     pub fn parse(bytes: &[u8]) -> Result<Self, EntryError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
         if jcs::canonicalize(&value)? != bytes {
             return Err(EntryError::NotCanonical);
         }
         let Value::Object(mut map) = value else {
             return Err(EntryError::Malformed("not an object".into()));
         };
-        let mut take = |k: &str| map.remove(k).ok_or_else(|| EntryError::Malformed(format!("missing `{k}`")));
-        let v = take("v")?.as_u64().ok_or_else(|| EntryError::Malformed("`v`".into()))?;
+        let mut take = |k: &str| {
+            map.remove(k)
+                .ok_or_else(|| EntryError::Malformed(format!("missing `{k}`")))
+        };
+        let v = take("v")?
+            .as_u64()
+            .ok_or_else(|| EntryError::Malformed("`v`".into()))?;
         if v != FORMAT_VERSION {
             return Err(EntryError::Version(v));
         }
-        let seq = take("seq")?.as_u64().ok_or_else(|| EntryError::Malformed("`seq`".into()))?;
+        let seq = take("seq")?
+            .as_u64()
+            .ok_or_else(|| EntryError::Malformed("`seq`".into()))?;
         let prev = take("prev")?;
         let prev: Hash = prev
             .as_str()
@@ -238,7 +252,9 @@ impl Entry {
             k if k.starts_with("custody.") => {
                 let record: CustodyRecord = from_value(take("custody")?)?;
                 if k != format!("custody.{}", record.event_type) {
-                    return Err(EntryError::Malformed("kind does not match custody type".into()));
+                    return Err(EntryError::Malformed(
+                        "kind does not match custody type".into(),
+                    ));
                 }
                 Event::Custody(record)
             }
@@ -247,7 +263,14 @@ impl Entry {
         if !map.is_empty() {
             return Err(EntryError::Malformed("unexpected fields".into()));
         }
-        Ok(Entry { seq, prev, time, origin, actor, event })
+        Ok(Entry {
+            seq,
+            prev,
+            time,
+            origin,
+            actor,
+            event,
+        })
     }
 }
 
@@ -273,7 +296,11 @@ mod tests {
             prev: [0xab; 32],
             time: "2026-11-23T10:00:00.123456Z".into(),
             origin: "tg.police.dcpj/scelle".into(),
-            actor: Actor { user: "u1".into(), agency: "tg.police.dcpj".into(), role: Role::Investigator },
+            actor: Actor {
+                user: "u1".into(),
+                agency: "tg.police.dcpj".into(),
+                role: Role::Investigator,
+            },
             event: Event::Custody(CustodyRecord {
                 id: "e1".into(),
                 item: "i1".into(),
@@ -281,7 +308,10 @@ mod tests {
                 event_type: CustodyEventType::Transferred,
                 at: "2026-11-23T09:00:00+00:00".into(),
                 place: None,
-                reason: Some(Commitment { record: "r1".into(), hmac: "00".repeat(32) }),
+                reason: Some(Commitment {
+                    record: "r1".into(),
+                    hmac: "00".repeat(32),
+                }),
                 tool: None,
                 authorization: None,
                 to_user: Some("u2".into()),
@@ -312,11 +342,20 @@ mod tests {
         let bytes = sample().to_canonical_bytes().unwrap();
         let mut spaced = bytes.clone();
         spaced.insert(1, b' ');
-        assert!(matches!(Entry::parse(&spaced), Err(EntryError::NotCanonical)));
+        assert!(matches!(
+            Entry::parse(&spaced),
+            Err(EntryError::NotCanonical)
+        ));
         let text = String::from_utf8(bytes).unwrap();
         let wrong_kind = text.replace("custody.transferred", "custody.received");
-        assert!(matches!(Entry::parse(wrong_kind.as_bytes()), Err(EntryError::Malformed(_))));
+        assert!(matches!(
+            Entry::parse(wrong_kind.as_bytes()),
+            Err(EntryError::Malformed(_))
+        ));
         let wrong_version = text.replace("\"v\":1", "\"v\":2");
-        assert!(matches!(Entry::parse(wrong_version.as_bytes()), Err(EntryError::Version(2))));
+        assert!(matches!(
+            Entry::parse(wrong_version.as_bytes()),
+            Err(EntryError::Version(2))
+        ));
     }
 }

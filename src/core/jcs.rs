@@ -145,7 +145,9 @@ fn write_double(out: &mut String, f: f64) -> Result<(), JcsError> {
 /// digits, is exactly one half: checked on its full decimal expansion (finite for any double).
 fn break_tie_to_even(abs: f64, digits: String, exponent: i32) -> String {
     let exact = format!("{abs:.1100e}");
-    let Some((mantissa, exact_exponent)) = exact.split_once('e') else { return digits };
+    let Some((mantissa, exact_exponent)) = exact.split_once('e') else {
+        return digits;
+    };
     if exact_exponent.parse::<i32>().ok() != Some(exponent) {
         return digits;
     }
@@ -160,7 +162,11 @@ fn break_tie_to_even(abs: f64, digits: String, exponent: i32) -> String {
     let last_even = |d: &str| d.bytes().last().is_some_and(|b| (b - b'0') % 2 == 0);
     if digits != truncated && last_even(truncated) {
         // Rust rounded up to an odd digit; the even candidate below must still round-trip.
-        if format!("{truncated}e{}", exponent - k as i32 + 1).parse::<f64>().ok() == Some(abs) {
+        if format!("{truncated}e{}", exponent - k as i32 + 1)
+            .parse::<f64>()
+            .ok()
+            == Some(abs)
+        {
             return truncated.to_owned();
         }
     }
@@ -258,7 +264,15 @@ mod tests {
   "\u00f6": "Latin Small Letter O With Diaeresis"
 }"#;
         let got = String::from_utf8(canonicalize_text(input.as_bytes()).unwrap()).unwrap();
-        let order = ["Carriage", "One", "Control", "Diaeresis", "Euro", "Emoji", "Hebrew"];
+        let order = [
+            "Carriage",
+            "One",
+            "Control",
+            "Diaeresis",
+            "Euro",
+            "Emoji",
+            "Hebrew",
+        ];
         let positions: Vec<usize> = order.iter().map(|w| got.find(w).unwrap()).collect();
         assert!(positions.windows(2).all(|p| p[0] < p[1]), "{got}");
     }

@@ -100,7 +100,10 @@ fn split_point(n: u64) -> u64 {
 pub fn subtree_hash(src: &impl NodeSource, start: u64, end: u64) -> Result<Hash, ProofError> {
     let width = end - start;
     if width.is_power_of_two() && start % width == 0 {
-        return src.node(NodeId::new(width.trailing_zeros() as u8, start >> width.trailing_zeros()));
+        return src.node(NodeId::new(
+            width.trailing_zeros() as u8,
+            start >> width.trailing_zeros(),
+        ));
     }
     let k = split_point(width);
     Ok(node_hash(
@@ -117,7 +120,11 @@ pub fn root(src: &impl NodeSource, size: u64) -> Result<Hash, ProofError> {
 }
 
 /// RFC 9162 §2.1.3.1 PATH(m, D[n]).
-pub fn inclusion_proof(src: &impl NodeSource, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+pub fn inclusion_proof(
+    src: &impl NodeSource,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -149,7 +156,11 @@ fn inclusion_path(
 }
 
 /// RFC 9162 §2.1.4.1 PROOF(m, D[n]); empty when m == n.
-pub fn consistency_proof(src: &impl NodeSource, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
+pub fn consistency_proof(
+    src: &impl NodeSource,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Hash>, ProofError> {
     if from == 0 || from > to {
         return Err(ProofError::BadSizes { from, to });
     }
@@ -260,7 +271,11 @@ pub fn verify_consistency(
         if !proof.is_empty() {
             return Err(ProofError::WrongLength);
         }
-        return if old_root == new_root { Ok(()) } else { Err(ProofError::Mismatch) };
+        return if old_root == new_root {
+            Ok(())
+        } else {
+            Err(ProofError::Mismatch)
+        };
     }
     if from == 0 {
         return Err(ProofError::BadSizes { from, to });
@@ -384,10 +399,19 @@ mod tests {
 
     /// RFC 6962 reference leaves, as carried by transparency-dev/merkle testonly.
     fn reference_leaves() -> Vec<Vec<u8>> {
-        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
-            .iter()
-            .map(|s| hex::decode(s).unwrap())
-            .collect()
+        [
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
+            "606162636465666768696a6b6c6d6e6f",
+        ]
+        .iter()
+        .map(|s| hex::decode(s).unwrap())
+        .collect()
     }
 
     const REFERENCE_ROOTS: [&str; 8] = [
@@ -416,12 +440,22 @@ mod tests {
 
     #[test]
     fn reference_roots_and_empty_tree() {
-        assert_eq!(hex::encode(EMPTY_ROOT), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            hex::encode(EMPTY_ROOT),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         let leaves = reference_leaves();
         for size in 1..=8 {
             let (range, nodes) = build(&leaves[..size]);
-            assert_eq!(hex::encode(range.root()), REFERENCE_ROOTS[size - 1], "size {size}");
-            assert_eq!(hex::encode(root(&nodes, size as u64).unwrap()), REFERENCE_ROOTS[size - 1]);
+            assert_eq!(
+                hex::encode(range.root()),
+                REFERENCE_ROOTS[size - 1],
+                "size {size}"
+            );
+            assert_eq!(
+                hex::encode(root(&nodes, size as u64).unwrap()),
+                REFERENCE_ROOTS[size - 1]
+            );
         }
     }
 
@@ -430,22 +464,38 @@ mod tests {
         // (1-based leaf, size, proof) from transparency-dev/merkle's RFC 6962 vectors.
         let vectors: Vec<(u64, u64, Vec<&str>)> = vec![
             (1, 1, vec![]),
-            (1, 8, vec![
-                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-            ]),
-            (6, 8, vec![
-                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-            ]),
-            (3, 3, vec!["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-            (2, 5, vec![
-                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-            ]),
+            (
+                1,
+                8,
+                vec![
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                6,
+                8,
+                vec![
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                3,
+                3,
+                vec!["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+            ),
+            (
+                2,
+                5,
+                vec![
+                    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
         ];
         let leaves = reference_leaves();
         let (_, nodes) = build(&leaves);
@@ -469,7 +519,9 @@ mod tests {
                 assert!(verify_inclusion(leaf - 1, size, &lh, &bad, &root).is_err());
             }
             if !got.is_empty() {
-                assert!(verify_inclusion(leaf - 1, size, &lh, &got[..got.len() - 1], &root).is_err());
+                assert!(
+                    verify_inclusion(leaf - 1, size, &lh, &got[..got.len() - 1], &root).is_err()
+                );
             }
         }
     }
@@ -478,25 +530,41 @@ mod tests {
     fn reference_consistency_vectors() {
         let vectors: Vec<(u64, u64, Vec<&str>)> = vec![
             (1, 1, vec![]),
-            (1, 8, vec![
-                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-            ]),
-            (6, 8, vec![
-                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-            ]),
-            (2, 5, vec![
-                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-            ]),
-            (6, 7, vec![
-                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-                "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-            ]),
+            (
+                1,
+                8,
+                vec![
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                6,
+                8,
+                vec![
+                    "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                2,
+                5,
+                vec![
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
+            (
+                6,
+                7,
+                vec![
+                    "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
         ];
         let (_, nodes) = build(&reference_leaves());
         for (from, to, want) in vectors {
@@ -507,7 +575,10 @@ mod tests {
             let r2 = hx(REFERENCE_ROOTS[to as usize - 1]);
             verify_consistency(from, to, &r1, &r2, &got).unwrap();
             if !got.is_empty() {
-                assert!(verify_consistency(from, to, &r2, &r1, &got).is_err(), "swapped roots");
+                assert!(
+                    verify_consistency(from, to, &r2, &r1, &got).is_err(),
+                    "swapped roots"
+                );
                 assert!(verify_consistency(from + 1, to, &r1, &r2, &got).is_err());
                 assert!(verify_consistency(from, to, &r1, &r2, &[]).is_err());
                 assert!(verify_consistency(from, to, &r1, &r2, &got[..got.len() - 1]).is_err());

@@ -131,8 +131,14 @@ pub fn parse_label(field: &'static str, s: &str, max: usize) -> Result<String, F
     if s.chars().count() > max {
         return Err(FieldError::new(field, "too long"));
     }
-    if !s.chars().all(|c| c.is_alphanumeric() || "-_./:#°".contains(c)) {
-        return Err(FieldError::new(field, "only letters, digits and - _ . / : # ° are allowed"));
+    if !s
+        .chars()
+        .all(|c| c.is_alphanumeric() || "-_./:#°".contains(c))
+    {
+        return Err(FieldError::new(
+            field,
+            "only letters, digits and - _ . / : # ° are allowed",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -147,23 +153,34 @@ pub fn parse_text(field: &'static str, s: &str, max: usize) -> Result<String, Fi
         return Err(FieldError::new(field, "too long"));
     }
     if s.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(s.to_owned())
 }
 
 /// A point in time with its zone, as the officer recorded it (RFC 3339). The offset is kept.
 pub fn parse_zoned_time(field: &'static str, s: &str) -> Result<String, FieldError> {
-    let t = OffsetDateTime::parse(s, &Rfc3339)
-        .map_err(|_| FieldError::new(field, "must be an RFC 3339 time with zone, e.g. 2026-03-01T14:05:00+00:00"))?;
-    t.format(&Rfc3339).map_err(|_| FieldError::new(field, "cannot be represented"))
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        FieldError::new(
+            field,
+            "must be an RFC 3339 time with zone, e.g. 2026-03-01T14:05:00+00:00",
+        )
+    })?;
+    t.format(&Rfc3339)
+        .map_err(|_| FieldError::new(field, "cannot be represented"))
 }
 
 /// The node's clock, in UTC with microseconds.
 pub fn now_utc() -> String {
     let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
-    now.format(&Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now);
+    now.format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
 /// Largest size we accept: JCS numbers are doubles, so stay exact.
@@ -177,9 +194,15 @@ mod tests {
     fn enums_parse_and_reject() {
         assert_eq!(Jurisdiction::parse("TG"), Ok(Jurisdiction::Togo));
         assert!(Jurisdiction::parse("FR").is_err());
-        assert_eq!(Jurisdiction::from_agency_id("ci.lab.regional"), Some(Jurisdiction::CoteDIvoire));
+        assert_eq!(
+            Jurisdiction::from_agency_id("ci.lab.regional"),
+            Some(Jurisdiction::CoteDIvoire)
+        );
         assert_eq!(Jurisdiction::from_agency_id("fr.police"), None);
-        assert_eq!(CustodyEventType::parse("integrity_checked"), Ok(CustodyEventType::IntegrityChecked));
+        assert_eq!(
+            CustodyEventType::parse("integrity_checked"),
+            Ok(CustodyEventType::IntegrityChecked)
+        );
         assert!(Role::parse("root").is_err());
     }
 
@@ -190,7 +213,10 @@ mod tests {
         assert!(parse_sha256("sha256", "zz").is_err());
         assert!(parse_sha256("sha256", &"g".repeat(64)).is_err());
         assert!(parse_md5(&"0".repeat(31)).is_err());
-        assert_eq!(parse_label("seal_number", " S-2026/001 ", 64).unwrap(), "S-2026/001");
+        assert_eq!(
+            parse_label("seal_number", " S-2026/001 ", 64).unwrap(),
+            "S-2026/001"
+        );
         assert!(parse_label("seal_number", "a b", 64).is_err());
         assert!(parse_label("seal_number", "", 64).is_err());
         assert!(parse_text("offence", "x\u{0}", 10).is_err());
@@ -198,7 +224,10 @@ mod tests {
 
     #[test]
     fn zoned_times_keep_their_offset() {
-        assert_eq!(parse_zoned_time("at", "2026-03-01T14:05:00+01:00").unwrap(), "2026-03-01T14:05:00+01:00");
+        assert_eq!(
+            parse_zoned_time("at", "2026-03-01T14:05:00+01:00").unwrap(),
+            "2026-03-01T14:05:00+01:00"
+        );
         assert!(parse_zoned_time("at", "2026-03-01 14:05").is_err());
         assert!(parse_zoned_time("at", "2026-03-01T14:05:00").is_err());
         assert!(now_utc().ends_with('Z'));

@@ -44,7 +44,9 @@ impl From<openssl::error::ErrorStack> for NoteError {
 }
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains('+') && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+    !name.is_empty()
+        && !name.contains('+')
+        && !name.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// C2SP signed-note key id: first 4 bytes of SHA-256(name || 0x0A || alg || public key).
@@ -80,13 +82,24 @@ impl NoteSigner {
     }
 
     fn from_key(name: &str, key: PKey<Private>) -> Result<Self, NoteError> {
-        let public: [u8; 32] = key.raw_public_key()?.try_into().map_err(|_| NoteError::MalformedKey)?;
-        Ok(Self { name: name.to_owned(), id: key_id(name, &public), key, public })
+        let public: [u8; 32] = key
+            .raw_public_key()?
+            .try_into()
+            .map_err(|_| NoteError::MalformedKey)?;
+        Ok(Self {
+            name: name.to_owned(),
+            id: key_id(name, &public),
+            key,
+            public,
+        })
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`.
     pub fn from_private_key_string(s: &str) -> Result<Self, NoteError> {
-        let rest = s.trim_end().strip_prefix("PRIVATE+KEY+").ok_or(NoteError::MalformedKey)?;
+        let rest = s
+            .trim_end()
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(NoteError::MalformedKey)?;
         let (name, id, seed) = split_key(rest)?;
         if seed.len() != 33 {
             return Err(NoteError::MalformedKey);
@@ -105,7 +118,12 @@ impl NoteSigner {
     pub fn private_key_string(&self) -> Result<String, NoteError> {
         let mut seed = vec![ALG_ED25519];
         seed.extend(self.key.raw_private_key()?);
-        Ok(format!("PRIVATE+KEY+{}+{}+{}", self.name, hex::encode(self.id), B64.encode(seed)))
+        Ok(format!(
+            "PRIVATE+KEY+{}+{}+{}",
+            self.name,
+            hex::encode(self.id),
+            B64.encode(seed)
+        ))
     }
 
     pub fn verifier_key_string(&self) -> String {
@@ -133,7 +151,11 @@ impl NoteSigner {
         let signature = signer.sign_oneshot_to_vec(text.as_bytes())?;
         let mut blob = self.id.to_vec();
         blob.extend(signature);
-        Ok(format!("{text}\n\u{2014} {} {}\n", self.name, B64.encode(blob)))
+        Ok(format!(
+            "{text}\n\u{2014} {} {}\n",
+            self.name,
+            B64.encode(blob)
+        ))
     }
 }
 
@@ -142,10 +164,18 @@ fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), NoteError> {
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::MalformedKey);
     };
-    if !valid_name(name) || id.len() != 8 || !id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if !valid_name(name)
+        || id.len() != 8
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         return Err(NoteError::MalformedKey);
     }
-    let id: [u8; 4] = hex::decode(id).ok().and_then(|v| v.try_into().ok()).ok_or(NoteError::MalformedKey)?;
+    let id: [u8; 4] = hex::decode(id)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or(NoteError::MalformedKey)?;
     let key = B64.decode(key).map_err(|_| NoteError::MalformedKey)?;
     Ok((name, id, key))
 }
@@ -158,7 +188,9 @@ fn check_note_text(text: &str) -> Result<(), NoteError> {
         return Err(NoteError::Malformed("text must not contain blank lines"));
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(NoteError::Malformed("text must not contain control characters"));
+        return Err(NoteError::Malformed(
+            "text must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -193,7 +225,12 @@ impl NoteVerifier {
             return Err(NoteError::KeyIdMismatch);
         }
         let key = PKey::public_key_from_raw_bytes(&public, Id::ED25519)?;
-        Ok(Self { name: name.to_owned(), id, key, key_string: s.to_owned() })
+        Ok(Self {
+            name: name.to_owned(),
+            id,
+            key,
+            key_string: s.to_owned(),
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -245,21 +282,31 @@ pub struct ParsedNote<'a> {
 
 /// Splits a signed note into its text and signature lines (no verification).
 pub fn parse_note(note: &str) -> Result<ParsedNote<'_>, NoteError> {
-    let split = note.rfind("\n\n").ok_or(NoteError::Malformed("no signature block"))?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or(NoteError::Malformed("no signature block"))?;
     let text = &note[..=split];
     check_note_text(text)?;
     let block = &note[split + 2..];
     if !block.ends_with('\n') {
-        return Err(NoteError::Malformed("signature block must end with a newline"));
+        return Err(NoteError::Malformed(
+            "signature block must end with a newline",
+        ));
     }
     let mut signatures = Vec::new();
     for line in block[..block.len() - 1].split('\n') {
-        let rest = line.strip_prefix("\u{2014} ").ok_or(NoteError::Malformed("bad signature line"))?;
-        let (name, b64) = rest.split_once(' ').ok_or(NoteError::Malformed("bad signature line"))?;
+        let rest = line
+            .strip_prefix("\u{2014} ")
+            .ok_or(NoteError::Malformed("bad signature line"))?;
+        let (name, b64) = rest
+            .split_once(' ')
+            .ok_or(NoteError::Malformed("bad signature line"))?;
         if !valid_name(name) {
             return Err(NoteError::Malformed("bad signer name"));
         }
-        let blob = B64.decode(b64).map_err(|_| NoteError::Malformed("bad signature encoding"))?;
+        let blob = B64
+            .decode(b64)
+            .map_err(|_| NoteError::Malformed("bad signature encoding"))?;
         if blob.len() < 5 {
             return Err(NoteError::Malformed("signature too short"));
         }
@@ -288,24 +335,41 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     pub fn parse_body(text: &str) -> Result<Self, NoteError> {
         let mut lines = text.split('\n');
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or(NoteError::MalformedCheckpoint("origin"))?;
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or(NoteError::MalformedCheckpoint("origin"))?;
         let size = lines.next().ok_or(NoteError::MalformedCheckpoint("size"))?;
-        if size.is_empty() || (size.len() > 1 && size.starts_with('0')) || !size.bytes().all(|b| b.is_ascii_digit()) {
+        if size.is_empty()
+            || (size.len() > 1 && size.starts_with('0'))
+            || !size.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(NoteError::MalformedCheckpoint("size"));
         }
-        let size: u64 = size.parse().map_err(|_| NoteError::MalformedCheckpoint("size"))?;
+        let size: u64 = size
+            .parse()
+            .map_err(|_| NoteError::MalformedCheckpoint("size"))?;
         let root = lines.next().ok_or(NoteError::MalformedCheckpoint("root"))?;
         let root: Hash = B64
             .decode(root)
             .ok()
             .and_then(|r| r.try_into().ok())
             .ok_or(NoteError::MalformedCheckpoint("root"))?;
-        Ok(Self { origin: origin.to_owned(), size, root })
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
     }
 
     pub fn sign(&self, signer: &NoteSigner) -> Result<String, NoteError> {
@@ -316,7 +380,10 @@ impl Checkpoint {
     pub fn open(note: &str, verifier: &NoteVerifier, origin: &str) -> Result<Self, NoteError> {
         let cp = Self::parse_body(verifier.open(note)?)?;
         if cp.origin != origin {
-            return Err(NoteError::WrongOrigin { expected: origin.to_owned(), found: cp.origin });
+            return Err(NoteError::WrongOrigin {
+                expected: origin.to_owned(),
+                found: cp.origin,
+            });
         }
         Ok(cp)
     }
@@ -327,7 +394,8 @@ mod tests {
     use super::*;
 
     // Published vectors of golang.org/x/mod/sumdb/note (note_test.go).
-    const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    const PETER_SKEY: &str =
+        "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
     const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
     const TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
@@ -348,18 +416,31 @@ mod tests {
         assert_eq!(peter.open(&both).unwrap(), TEXT);
         assert_eq!(enoch.open(&both).unwrap(), TEXT);
         let tampered = both.replacen("problem,", "problem;", 1);
-        assert!(matches!(peter.open(&tampered), Err(NoteError::BadSignature(_))));
+        assert!(matches!(
+            peter.open(&tampered),
+            Err(NoteError::BadSignature(_))
+        ));
         let only_enoch = format!("{TEXT}\n{ENOCH_SIG}");
-        assert!(matches!(peter.open(&only_enoch), Err(NoteError::NotSignedBy(_))));
+        assert!(matches!(
+            peter.open(&only_enoch),
+            Err(NoteError::NotSignedBy(_))
+        ));
     }
 
     #[test]
     fn go_note_vectors_reject_mangled_keys() {
-        assert!(NoteVerifier::from_verifier_key(
-            "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
-        )
-        .is_err());
-        assert!(NoteVerifier::from_verifier_key("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").is_err());
+        assert!(
+            NoteVerifier::from_verifier_key(
+                "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
+            )
+            .is_err()
+        );
+        assert!(
+            NoteVerifier::from_verifier_key(
+                "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            )
+            .is_err()
+        );
         let mut bytes = PETER_VKEY.as_bytes().to_vec();
         for i in 0..bytes.len() {
             bytes[i] = bytes[i].wrapping_add(1);
@@ -380,7 +461,9 @@ mod tests {
             format!("{TEXT}\n"),
             format!("{TEXT}\n{}", &PETER_SIG[..PETER_SIG.len() - 1]),
             format!("\x01{TEXT}\n{PETER_SIG}"),
-            format!("{TEXT}\n\u{2014} Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="),
+            format!(
+                "{TEXT}\n\u{2014} Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+            ),
             format!("{TEXT}\n{PETER_SIG}Unexpected line.\n"),
             format!("{TEXT}\n{}", PETER_SIG.repeat(101)),
         ];
@@ -392,13 +475,28 @@ mod tests {
     #[test]
     fn checkpoint_round_trip() {
         let signer = NoteSigner::generate("tg.police.dcpj/scelle").unwrap();
-        let cp = Checkpoint { origin: "tg.police.dcpj/scelle".into(), size: 42, root: [7; 32] };
+        let cp = Checkpoint {
+            origin: "tg.police.dcpj/scelle".into(),
+            size: 42,
+            root: [7; 32],
+        };
         let note = cp.sign(&signer).unwrap();
-        assert!(note.starts_with("tg.police.dcpj/scelle\n42\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n\n\u{2014} "));
+        assert!(note.starts_with(
+            "tg.police.dcpj/scelle\n42\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n\n\u{2014} "
+        ));
         let verifier = signer.verifier().unwrap();
-        assert_eq!(Checkpoint::open(&note, &verifier, "tg.police.dcpj/scelle").unwrap(), cp);
-        assert!(matches!(Checkpoint::open(&note, &verifier, "other"), Err(NoteError::WrongOrigin { .. })));
-        let other = NoteSigner::generate("tg.police.dcpj/scelle").unwrap().verifier().unwrap();
+        assert_eq!(
+            Checkpoint::open(&note, &verifier, "tg.police.dcpj/scelle").unwrap(),
+            cp
+        );
+        assert!(matches!(
+            Checkpoint::open(&note, &verifier, "other"),
+            Err(NoteError::WrongOrigin { .. })
+        ));
+        let other = NoteSigner::generate("tg.police.dcpj/scelle")
+            .unwrap()
+            .verifier()
+            .unwrap();
         assert!(Checkpoint::open(&note, &other, "tg.police.dcpj/scelle").is_err());
         for bad in ["o\n01\nAAAA\n", "o\nx\n", "o\n1\nnotbase64!\n", "\n1\n"] {
             assert!(Checkpoint::parse_body(bad).is_err(), "{bad:?}");

@@ -22,7 +22,10 @@ pub fn custody_state_of(row: &EvidenceRow) -> CustodyState {
         "destroyed" => CustodyStatus::Destroyed,
         _ => CustodyStatus::InCustody,
     };
-    CustodyState { holder: row.holder_id.clone(), status }
+    CustodyState {
+        holder: row.holder_id.clone(),
+        status,
+    }
 }
 
 fn write_state(row: &mut EvidenceRow, state: &CustodyState) {
@@ -82,12 +85,17 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
             if actor.role != Role::Investigator {
                 return Err(ServiceError::Forbidden(Denied::RoleCannotWrite));
             }
-            let case = registry::case_by_id(conn, &ev.case)?.ok_or(ServiceError::NotFound(Missing::Case))?;
+            let case = registry::case_by_id(conn, &ev.case)?
+                .ok_or(ServiceError::NotFound(Missing::Case))?;
             if case.agency_id != actor.agency {
                 return Err(ServiceError::Forbidden(Denied::OtherAgencyCase));
             }
-            let (seal_taken, exhibit_taken) =
-                registry::seal_or_exhibit_taken(conn, &ev.case, &ev.seal_number, &ev.exhibit_number)?;
+            let (seal_taken, exhibit_taken) = registry::seal_or_exhibit_taken(
+                conn,
+                &ev.case,
+                &ev.seal_number,
+                &ev.exhibit_number,
+            )?;
             if seal_taken {
                 return Err(ServiceError::Conflict(Conflict::SealNumber));
             }
@@ -95,10 +103,13 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
                 return Err(ServiceError::Conflict(Conflict::ExhibitNumber));
             }
             if let Some(parent) = &ev.parent {
-                let parent = registry::evidence_by_id(conn, parent)?.ok_or(ServiceError::NotFound(Missing::ParentEvidence))?;
+                let parent = registry::evidence_by_id(conn, parent)?
+                    .ok_or(ServiceError::NotFound(Missing::ParentEvidence))?;
                 // A copy or image is made by whoever holds the original.
                 if parent.holder_id != actor.user || parent.custody_status != "in_custody" {
-                    return Err(ServiceError::Custody(crate::core::custody::CustodyError::NotHolder));
+                    return Err(ServiceError::Custody(
+                        crate::core::custody::CustodyError::NotHolder,
+                    ));
                 }
             }
             registry::insert_evidence(
@@ -136,7 +147,8 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
             if !can_write_custody(actor.role) {
                 return Err(ServiceError::Forbidden(Denied::RoleCannotWrite));
             }
-            let mut item = registry::evidence_by_id(conn, &ev.item)?.ok_or(ServiceError::NotFound(Missing::Evidence))?;
+            let mut item = registry::evidence_by_id(conn, &ev.item)?
+                .ok_or(ServiceError::NotFound(Missing::Evidence))?;
             if item.case_id != ev.case {
                 return Err(ServiceError::NotFound(Missing::Evidence));
             }
@@ -146,7 +158,8 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
                 }
             }
             if let Some(amended) = &ev.amends {
-                let target = registry::event_by_id(conn, amended)?.ok_or(ServiceError::NotFound(Missing::Event))?;
+                let target = registry::event_by_id(conn, amended)?
+                    .ok_or(ServiceError::NotFound(Missing::Event))?;
                 if target.item_id != ev.item {
                     return Err(ServiceError::Forbidden(Denied::AmendsOtherItem));
                 }
@@ -167,7 +180,8 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
                 };
             }
             registry::update_evidence(conn, &item)?;
-            let details = serde_json::to_string(ev).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let details =
+                serde_json::to_string(ev).map_err(|e| ServiceError::Internal(e.to_string()))?;
             registry::insert_event(
                 conn,
                 &CustodyEventRow {

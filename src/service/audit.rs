@@ -49,7 +49,10 @@ impl AuditError {
 }
 
 fn bad(seq: u64, reason: impl Into<String>) -> AuditError {
-    AuditError::AtEntry { seq, reason: reason.into() }
+    AuditError::AtEntry {
+        seq,
+        reason: reason.into(),
+    }
 }
 
 type Chunk = Result<Vec<(i64, Vec<u8>, Vec<u8>)>, ServiceError>;
@@ -70,7 +73,8 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
         };
         let mut from = 0u64;
         loop {
-            let rows = log_store::entries_range(&mut c, from, from + CHUNK).map_err(ServiceError::from);
+            let rows =
+                log_store::entries_range(&mut c, from, from + CHUNK).map_err(ServiceError::from);
             let done = matches!(&rows, Ok(r) if r.is_empty()) || rows.is_err();
             if chunks_tx.send(rows).is_err() || done {
                 return;
@@ -97,14 +101,17 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
             for (seq, stored_leaf, body) in rows {
                 let seq = seq as u64;
                 if seq != range.size() {
-                    return Err(bad(range.size(), format!("entry missing (next stored entry is seq {seq})")));
+                    return Err(bad(
+                        range.size(),
+                        format!("entry missing (next stored entry is seq {seq})"),
+                    ));
                 }
                 let leaf = merkle::leaf_hash(&body);
                 if stored_leaf.as_slice() != leaf {
                     return Err(bad(seq, "stored leaf hash does not match the entry bytes"));
                 }
-                let chain: ChainFields =
-                    serde_json::from_slice(&body).map_err(|e| bad(seq, format!("entry is not valid JSON: {e}")))?;
+                let chain: ChainFields = serde_json::from_slice(&body)
+                    .map_err(|e| bad(seq, format!("entry is not valid JSON: {e}")))?;
                 if chain.seq != seq {
                     return Err(bad(seq, format!("entry bytes say seq {}", chain.seq)));
                 }
@@ -112,7 +119,9 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
                     return Err(bad(seq, "`prev` does not link to the previous entry"));
                 }
                 entry_bytes += body.len() as u64;
-                range.append(leaf, |id, hash| expected.entry(id.level).or_default().push((id.index, hash)));
+                range.append(leaf, |id, hash| {
+                    expected.entry(id.level).or_default().push((id.index, hash))
+                });
                 prev = leaf;
                 prev_hex = hex::encode(prev);
                 check_checkpoints(
@@ -134,7 +143,9 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
 
     let size = range.size();
     if size != total_rows {
-        return Err(AuditError::Log(format!("{total_rows} entry rows but a contiguous log of {size}")));
+        return Err(AuditError::Log(format!(
+            "{total_rows} entry rows but a contiguous log of {size}"
+        )));
     }
     let stored_nodes = log_store::count_nodes(&mut conn).map_err(ServiceError::from)?;
     if stored_nodes != nodes_checked {
@@ -142,9 +153,16 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
             "{stored_nodes} interior nodes stored but the log has {nodes_checked}: extra nodes were inserted"
         )));
     }
-    let beyond = log_store::checkpoints_after(&mut conn, size as i64, 1).map_err(ServiceError::from)?;
+    let beyond =
+        log_store::checkpoints_after(&mut conn, size as i64, 1).map_err(ServiceError::from)?;
     if let Some(cp) = beyond.first() {
-        return Err(bad(size, format!("log truncated: a signed checkpoint covers {} entries but only {size} remain", cp.tree_size)));
+        return Err(bad(
+            size,
+            format!(
+                "log truncated: a signed checkpoint covers {} entries but only {size} remain",
+                cp.tree_size
+            ),
+        ));
     }
     Ok(AuditReport {
         entries: size,
@@ -167,22 +185,38 @@ fn check_checkpoints(
     let size = range.size() as i64;
     loop {
         if pending.is_empty() {
-            *pending = log_store::checkpoints_after(conn, *last_size, 4096).map_err(ServiceError::from)?;
+            *pending =
+                log_store::checkpoints_after(conn, *last_size, 4096).map_err(ServiceError::from)?;
             pending.reverse();
         }
-        let Some(next) = pending.last() else { return Ok(()) };
+        let Some(next) = pending.last() else {
+            return Ok(());
+        };
         if next.tree_size > size {
             return Ok(());
         }
-        let Some(row) = pending.pop() else { return Ok(()) };
+        let Some(row) = pending.pop() else {
+            return Ok(());
+        };
         let at = (row.tree_size - 1).max(0) as u64;
         let cp = Checkpoint::open(&row.note, verifier, verifier.name())
             .map_err(|e| bad(at, format!("checkpoint for size {}: {e}", row.tree_size)))?;
         if cp.size as i64 != row.tree_size || row.root_hash.as_slice() != cp.root {
-            return Err(bad(at, format!("checkpoint row for size {} does not match its signed note", row.tree_size)));
+            return Err(bad(
+                at,
+                format!(
+                    "checkpoint row for size {} does not match its signed note",
+                    row.tree_size
+                ),
+            ));
         }
         if row.tree_size == size && cp.root != range.root() {
-            return Err(bad(at, format!("signed checkpoint for size {size} does not match the log's recomputed root")));
+            return Err(bad(
+                at,
+                format!(
+                    "signed checkpoint for size {size} does not match the log's recomputed root"
+                ),
+            ));
         }
         *last_size = row.tree_size;
         *checked += 1;
@@ -190,11 +224,17 @@ fn check_checkpoints(
 }
 
 /// Compares recomputed interior nodes with the stored ones, one range query per level.
-fn check_nodes(conn: &mut crate::storage::PooledConn, expected: &BTreeMap<u8, Vec<(u64, Hash)>>) -> Result<u64, AuditError> {
+fn check_nodes(
+    conn: &mut crate::storage::PooledConn,
+    expected: &BTreeMap<u8, Vec<(u64, Hash)>>,
+) -> Result<u64, AuditError> {
     let mut count = 0;
     for (level, nodes) in expected {
-        let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else { continue };
-        let stored = log_store::nodes_range(conn, *level, first.0, last.0 + 1).map_err(ServiceError::from)?;
+        let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
+            continue;
+        };
+        let stored = log_store::nodes_range(conn, *level, first.0, last.0 + 1)
+            .map_err(ServiceError::from)?;
         let mut stored = stored.into_iter().peekable();
         for (index, hash) in nodes {
             let key = log_store::node_key(NodeId::new(*level, *index));
@@ -202,10 +242,22 @@ fn check_nodes(conn: &mut crate::storage::PooledConn, expected: &BTreeMap<u8, Ve
             match stored.next() {
                 Some((k, h)) if k == key => {
                     if h.as_slice() != hash {
-                        return Err(bad(leaf_of_node, format!("stored interior node (level {level}, index {index}) was changed")));
+                        return Err(bad(
+                            leaf_of_node,
+                            format!(
+                                "stored interior node (level {level}, index {index}) was changed"
+                            ),
+                        ));
                     }
                 }
-                _ => return Err(bad(leaf_of_node, format!("interior node (level {level}, index {index}) is missing or out of place"))),
+                _ => {
+                    return Err(bad(
+                        leaf_of_node,
+                        format!(
+                            "interior node (level {level}, index {index}) is missing or out of place"
+                        ),
+                    ));
+                }
             }
             count += 1;
         }

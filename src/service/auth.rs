@@ -24,7 +24,11 @@ pub struct AuthUser {
 
 impl AuthUser {
     pub fn actor(&self) -> Actor {
-        Actor { user: self.id.clone(), agency: self.agency.clone(), role: self.role }
+        Actor {
+            user: self.id.clone(),
+            agency: self.agency.clone(),
+            role: self.role,
+        }
     }
 }
 
@@ -40,11 +44,21 @@ pub fn new_id() -> Result<String, ServiceError> {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
 }
 
 /// Creates a token for `user_id`; returns the secret text (shown once) and the row to store.
-pub fn new_token(user_id: &str, expires_at: Option<String>) -> Result<(String, TokenRow), ServiceError> {
+pub fn new_token(
+    user_id: &str,
+    expires_at: Option<String>,
+) -> Result<(String, TokenRow), ServiceError> {
     let id = hex::encode(random_bytes::<8>()?);
     let secret = B64URL.encode(random_bytes::<32>()?);
     let row = TokenRow {
@@ -59,7 +73,9 @@ pub fn new_token(user_id: &str, expires_at: Option<String>) -> Result<(String, T
 }
 
 pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<AuthUser, ServiceError> {
-    let rest = token.strip_prefix("sct_").ok_or(ServiceError::Unauthenticated)?;
+    let rest = token
+        .strip_prefix("sct_")
+        .ok_or(ServiceError::Unauthenticated)?;
     let (id, secret) = rest.split_once('_').ok_or(ServiceError::Unauthenticated)?;
     if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ServiceError::Unauthenticated);
@@ -68,7 +84,9 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<AuthUser, Se
         return Err(ServiceError::Unauthenticated);
     };
     let presented = Sha256::digest(secret.as_bytes());
-    if row.secret_hash.len() != presented.len() || !openssl::memcmp::eq(&row.secret_hash, &presented) {
+    if row.secret_hash.len() != presented.len()
+        || !openssl::memcmp::eq(&row.secret_hash, &presented)
+    {
         return Err(ServiceError::Unauthenticated);
     }
     if row.revoked_at.is_some() {
@@ -81,8 +99,14 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<AuthUser, Se
             return Err(ServiceError::Unauthenticated);
         }
     }
-    let role = Role::parse(&user.role).map_err(|_| StorageError::Corrupt(format!("user {} has a bad role", user.id)))?;
-    Ok(AuthUser { id: user.id, name: user.name, role, agency: user.agency_id })
+    let role = Role::parse(&user.role)
+        .map_err(|_| StorageError::Corrupt(format!("user {} has a bad role", user.id)))?;
+    Ok(AuthUser {
+        id: user.id,
+        name: user.name,
+        role,
+        agency: user.agency_id,
+    })
 }
 
 #[cfg(test)]

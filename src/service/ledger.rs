@@ -10,7 +10,8 @@ use std::thread::JoinHandle;
 
 use crate::core::commitment::{self, Commitment};
 use crate::core::entry::{
-    Acquisition, Actor, AgencyRecord, CaseRecord, CustodyRecord, Event, EvidenceRecord, Hashes, UserRecord,
+    Acquisition, Actor, AgencyRecord, CaseRecord, CustodyRecord, Event, EvidenceRecord, Hashes,
+    UserRecord,
 };
 use crate::core::merkle::{self, Hash};
 use crate::core::model::{
@@ -32,8 +33,9 @@ const SYSTEM_USER: &str = "system";
 /// Reads the node's signing key from its data folder.
 pub fn load_signer(data_dir: &Path) -> Result<NoteSigner, ServiceError> {
     let path = data_dir.join(KEY_FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| ServiceError::Internal(format!("cannot read node key {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        ServiceError::Internal(format!("cannot read node key {}: {e}", path.display()))
+    })?;
     NoteSigner::from_private_key_string(&text)
         .map_err(|e| ServiceError::Internal(format!("node key {} is invalid: {e}", path.display())))
 }
@@ -83,24 +85,40 @@ impl Ledger {
     /// Prepares a data folder and database: key (0600), schema, the node's own agency, and a first
     /// admin when there is none yet. Safe to run twice.
     pub fn init(opts: &InitOptions) -> Result<InitReport, ServiceError> {
-        std::fs::create_dir_all(&opts.data_dir)
-            .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", opts.data_dir.display())))?;
+        std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
+            ServiceError::Internal(format!("cannot create {}: {e}", opts.data_dir.display()))
+        })?;
         let key_path = opts.data_dir.join(KEY_FILE);
         let created_key = !key_path.exists();
         if created_key {
             let name = model::parse_label("origin", &opts.origin, 200)?;
-            let signer = NoteSigner::generate(&name).map_err(|e| ServiceError::Internal(e.to_string()))?;
-            write_private_file(&key_path, &(signer.private_key_string().map_err(|e| ServiceError::Internal(e.to_string()))? + "\n"))?;
+            let signer =
+                NoteSigner::generate(&name).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            write_private_file(
+                &key_path,
+                &(signer
+                    .private_key_string()
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?
+                    + "\n"),
+            )?;
         }
         let (ledger, handle) = Ledger::open(&opts.data_dir, &opts.database, 2)?;
         let admin_token = ledger.bootstrap(&opts.agency_id, &opts.agency_name)?;
         let verifier_key = ledger.verifier_key.clone();
         ledger.shutdown(handle);
-        Ok(InitReport { verifier_key, created_key, admin_token })
+        Ok(InitReport {
+            verifier_key,
+            created_key,
+            admin_token,
+        })
     }
 
     /// Opens an initialized node: key, migrated pool and a running sequencer.
-    pub fn open(data_dir: &Path, database: &DatabaseUrl, pool_size: u32) -> Result<(Self, JoinHandle<()>), ServiceError> {
+    pub fn open(
+        data_dir: &Path,
+        database: &DatabaseUrl,
+        pool_size: u32,
+    ) -> Result<(Self, JoinHandle<()>), ServiceError> {
         let signer = Arc::new(load_signer(data_dir)?);
         let pool = storage::open_pool(database, pool_size)?;
         {
@@ -118,7 +136,15 @@ impl Ledger {
         }
         let (sequencer, handle) = Sequencer::start(database, signer.clone())?;
         let verifier_key = signer.verifier_key_string();
-        Ok((Self { pool, sequencer, signer, verifier_key }, handle))
+        Ok((
+            Self {
+                pool,
+                sequencer,
+                signer,
+                verifier_key,
+            },
+            handle,
+        ))
     }
 
     /// Stops the sequencer once every clone of it is gone and waits for its last batch.
@@ -140,10 +166,18 @@ impl Ledger {
     }
 
     fn system_actor(agency: &str) -> Actor {
-        Actor { user: SYSTEM_USER.into(), agency: agency.into(), role: Role::Admin }
+        Actor {
+            user: SYSTEM_USER.into(),
+            agency: agency.into(),
+            role: Role::Admin,
+        }
     }
 
-    fn bootstrap(&self, agency_id: &str, agency_name: &str) -> Result<Option<String>, ServiceError> {
+    fn bootstrap(
+        &self,
+        agency_id: &str,
+        agency_name: &str,
+    ) -> Result<Option<String>, ServiceError> {
         let mut c = conn(&self.pool)?;
         if identity::agency(&mut c, agency_id)?.is_none() {
             self.add_agency(agency_id, None, agency_name)?;
@@ -155,27 +189,47 @@ impl Ledger {
         Ok(Some(token))
     }
 
-    pub fn add_agency(&self, id: &str, state: Option<Jurisdiction>, name: &str) -> Result<Receipt, ServiceError> {
+    pub fn add_agency(
+        &self,
+        id: &str,
+        state: Option<Jurisdiction>,
+        name: &str,
+    ) -> Result<Receipt, ServiceError> {
         let id = model::parse_label("agency", &id.to_ascii_lowercase(), 100)?;
         let state = match state {
             Some(s) => s,
-            None => Jurisdiction::from_agency_id(&id)
-                .ok_or(FieldError::new("agency", "must start with a state code: bj. bf. ci. ne. tg."))?,
+            None => Jurisdiction::from_agency_id(&id).ok_or(FieldError::new(
+                "agency",
+                "must start with a state code: bj. bf. ci. ne. tg.",
+            ))?,
         };
         let name = model::parse_text("name", name, 200)?;
         if identity::agency(&mut *conn(&self.pool)?, &id)?.is_some() {
             return Err(ServiceError::Conflict(super::Conflict::Agency));
         }
-        let row = AgencyRow { id: id.clone(), state: state.as_str().into(), name: name.clone(), created_at: now_utc() };
+        let row = AgencyRow {
+            id: id.clone(),
+            state: state.as_str().into(),
+            name: name.clone(),
+            created_at: now_utc(),
+        };
         self.sequencer.append(Pending {
             actor: Self::system_actor(&id),
             event: Event::AgencyRegistered(AgencyRecord { id, state, name }),
-            side: SideWrites { agency: Some(row), ..Default::default() },
+            side: SideWrites {
+                agency: Some(row),
+                ..Default::default()
+            },
         })
     }
 
     /// Adds a user with a first API token; returns the user and the token text (shown once).
-    pub fn add_user(&self, name: &str, role: Role, agency: &str) -> Result<(UserRow, String), ServiceError> {
+    pub fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        agency: &str,
+    ) -> Result<(UserRow, String), ServiceError> {
         let name = model::parse_text("name", name, 200)?;
         let agency = agency.to_ascii_lowercase();
         if identity::agency(&mut *conn(&self.pool)?, &agency)?.is_none() {
@@ -183,11 +237,21 @@ impl Ledger {
         }
         let id = new_id()?;
         let (token, token_row) = auth::new_token(&id, None)?;
-        let row = UserRow { id: id.clone(), name, role: role.as_str().into(), agency_id: agency.clone(), created_at: now_utc() };
+        let row = UserRow {
+            id: id.clone(),
+            name,
+            role: role.as_str().into(),
+            agency_id: agency.clone(),
+            created_at: now_utc(),
+        };
         self.sequencer.append(Pending {
             actor: Self::system_actor(&agency),
             event: Event::UserRegistered(UserRecord { id, role, agency }),
-            side: SideWrites { user: Some(row.clone()), token: Some(token_row), ..Default::default() },
+            side: SideWrites {
+                user: Some(row.clone()),
+                token: Some(token_row),
+                ..Default::default()
+            },
         })?;
         Ok((row, token))
     }
@@ -197,17 +261,34 @@ impl Ledger {
     }
 
     /// Commits a free-text value: the vault keeps it, the entry gets the commitment.
-    fn seal_text(value: Option<&str>, field: &'static str, vault: &mut Vec<VaultRow>) -> Result<Option<Commitment>, ServiceError> {
+    fn seal_text(
+        value: Option<&str>,
+        field: &'static str,
+        vault: &mut Vec<VaultRow>,
+    ) -> Result<Option<Commitment>, ServiceError> {
         let Some(value) = value else { return Ok(None) };
         let value = model::parse_text(field, value, 4000)?;
         let salt = commitment::random_salt().map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let hmac = commitment::commit(&salt, &Value::String(value.clone())).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let hmac = commitment::commit(&salt, &Value::String(value.clone()))
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let record = new_id()?;
-        vault.push(VaultRow { id: record.clone(), salt: salt.to_vec(), value, created_at: now_utc() });
-        Ok(Some(Commitment { record, hmac: hex::encode(hmac) }))
+        vault.push(VaultRow {
+            id: record.clone(),
+            salt: salt.to_vec(),
+            value,
+            created_at: now_utc(),
+        });
+        Ok(Some(Commitment {
+            record,
+            hmac: hex::encode(hmac),
+        }))
     }
 
-    pub fn open_case(&self, user: &AuthUser, input: NewCase) -> Result<(CaseView, Receipt), ServiceError> {
+    pub fn open_case(
+        &self,
+        user: &AuthUser,
+        input: NewCase,
+    ) -> Result<(CaseView, Receipt), ServiceError> {
         let reference = model::parse_label("reference", &input.reference, 64)?;
         let jurisdiction = Jurisdiction::parse(&input.jurisdiction)?;
         let offence = model::parse_text("offence", &input.offence, 200)?;
@@ -228,18 +309,30 @@ impl Ledger {
         let receipt = self.sequencer.append(Pending {
             actor: user.actor(),
             event: Event::CaseOpened(record),
-            side: SideWrites { vault, ..Default::default() },
+            side: SideWrites {
+                vault,
+                ..Default::default()
+            },
         })?;
         Ok((self.case(&id)?, receipt))
     }
 
-    pub fn register_evidence(&self, user: &AuthUser, case_id: &str, input: NewEvidence) -> Result<(EvidenceView, Receipt), ServiceError> {
+    pub fn register_evidence(
+        &self,
+        user: &AuthUser,
+        case_id: &str,
+        input: NewEvidence,
+    ) -> Result<(EvidenceView, Receipt), ServiceError> {
         let exhibit_number = model::parse_label("exhibit_number", &input.exhibit_number, 64)?;
         let seal_number = model::parse_label("seal_number", &input.seal_number, 64)?;
         let kind = EvidenceKind::parse(&input.kind)?;
         let hashes = Hashes {
             sha256: model::parse_sha256("sha256", &input.sha256)?,
-            sha512: input.sha512.as_deref().map(model::parse_sha512).transpose()?,
+            sha512: input
+                .sha512
+                .as_deref()
+                .map(model::parse_sha512)
+                .transpose()?,
             sha1: input.sha1.as_deref().map(model::parse_sha1).transpose()?,
             md5: input.md5.as_deref().map(model::parse_md5).transpose()?,
         };
@@ -250,8 +343,16 @@ impl Ledger {
         let acquisition = match &input.acquisition_tool {
             Some(tool) => Some(Acquisition {
                 tool: model::parse_text("acquisition_tool", tool, 200)?,
-                version: input.acquisition_tool_version.as_deref().map(|v| model::parse_text("acquisition_tool_version", v, 100)).transpose()?,
-                settings: input.acquisition_settings.as_deref().map(|v| model::parse_text("acquisition_settings", v, 2000)).transpose()?,
+                version: input
+                    .acquisition_tool_version
+                    .as_deref()
+                    .map(|v| model::parse_text("acquisition_tool_version", v, 100))
+                    .transpose()?,
+                settings: input
+                    .acquisition_settings
+                    .as_deref()
+                    .map(|v| model::parse_text("acquisition_settings", v, 2000))
+                    .transpose()?,
             }),
             None => None,
         };
@@ -271,37 +372,79 @@ impl Ledger {
             description,
             location,
             acquisition,
-            parent: input.parent_id.as_deref().map(|p| model::parse_label("parent_id", p, 64)).transpose()?,
+            parent: input
+                .parent_id
+                .as_deref()
+                .map(|p| model::parse_label("parent_id", p, 64))
+                .transpose()?,
         };
         let id = record.id.clone();
         let receipt = self.sequencer.append(Pending {
             actor: user.actor(),
             event: Event::EvidenceRegistered(record),
-            side: SideWrites { vault, ..Default::default() },
+            side: SideWrites {
+                vault,
+                ..Default::default()
+            },
         })?;
         Ok((self.evidence(&id)?, receipt))
     }
 
-    pub fn record_event(&self, user: &AuthUser, item_id: &str, input: NewCustodyEvent) -> Result<(EventView, Receipt), ServiceError> {
+    pub fn record_event(
+        &self,
+        user: &AuthUser,
+        item_id: &str,
+        input: NewCustodyEvent,
+    ) -> Result<(EventView, Receipt), ServiceError> {
         use CustodyEventType as T;
         let event_type = CustodyEventType::parse(&input.event_type)?;
-        let item = registry::evidence_by_id(&mut *conn(&self.pool)?, item_id)?.ok_or(ServiceError::NotFound(Missing::Evidence))?;
-        let required = |present: bool, field: &'static str, needed: bool| -> Result<(), FieldError> {
+        let item = registry::evidence_by_id(&mut *conn(&self.pool)?, item_id)?
+            .ok_or(ServiceError::NotFound(Missing::Evidence))?;
+        let required = |present: bool,
+                        field: &'static str,
+                        needed: bool|
+         -> Result<(), FieldError> {
             match (present, needed) {
                 (false, true) => Err(FieldError::new(field, "is required for this event type")),
                 (true, false) => Err(FieldError::new(field, "is not allowed for this event type")),
                 _ => Ok(()),
             }
         };
-        required(input.to_user.is_some(), "to_user", event_type == T::Transferred)?;
-        required(input.seal_intact.is_some(), "seal_intact", event_type == T::Received)?;
-        required(input.sha256.is_some(), "sha256", event_type == T::IntegrityChecked)?;
+        required(
+            input.to_user.is_some(),
+            "to_user",
+            event_type == T::Transferred,
+        )?;
+        required(
+            input.seal_intact.is_some(),
+            "seal_intact",
+            event_type == T::Received,
+        )?;
+        required(
+            input.sha256.is_some(),
+            "sha256",
+            event_type == T::IntegrityChecked,
+        )?;
         required(input.amends.is_some(), "amends", event_type == T::Corrected)?;
-        if matches!(event_type, T::Examined | T::Returned | T::Destroyed | T::Corrected | T::SharedExternally) && input.reason.is_none() {
+        if matches!(
+            event_type,
+            T::Examined | T::Returned | T::Destroyed | T::Corrected | T::SharedExternally
+        ) && input.reason.is_none()
+        {
             return Err(FieldError::new("reason", "is required for this event type").into());
         }
-        let sha256 = input.sha256.as_deref().map(|h| model::parse_sha256("sha256", h)).transpose()?;
-        let result = sha256.as_ref().map(|h| if *h == item.sha256 { IntegrityResult::Match } else { IntegrityResult::Mismatch });
+        let sha256 = input
+            .sha256
+            .as_deref()
+            .map(|h| model::parse_sha256("sha256", h))
+            .transpose()?;
+        let result = sha256.as_ref().map(|h| {
+            if *h == item.sha256 {
+                IntegrityResult::Match
+            } else {
+                IntegrityResult::Mismatch
+            }
+        });
         let at = match &input.at {
             Some(at) => model::parse_zoned_time("at", at)?,
             None => now_utc(),
@@ -315,23 +458,47 @@ impl Ledger {
             at,
             place: Self::seal_text(input.place.as_deref(), "place", &mut vault)?,
             reason: Self::seal_text(input.reason.as_deref(), "reason", &mut vault)?,
-            tool: input.tool.as_deref().map(|t| model::parse_text("tool", t, 200)).transpose()?,
-            authorization: input.authorization.as_deref().map(|t| model::parse_text("authorization", t, 200)).transpose()?,
-            to_user: input.to_user.as_deref().map(|u| model::parse_label("to_user", u, 64)).transpose()?,
+            tool: input
+                .tool
+                .as_deref()
+                .map(|t| model::parse_text("tool", t, 200))
+                .transpose()?,
+            authorization: input
+                .authorization
+                .as_deref()
+                .map(|t| model::parse_text("authorization", t, 200))
+                .transpose()?,
+            to_user: input
+                .to_user
+                .as_deref()
+                .map(|u| model::parse_label("to_user", u, 64))
+                .transpose()?,
             seal_intact: input.seal_intact,
             sha256,
             result,
-            amends: input.amends.as_deref().map(|u| model::parse_label("amends", u, 64)).transpose()?,
-            derived_item: input.derived_item.as_deref().map(|u| model::parse_label("derived_item", u, 64)).transpose()?,
+            amends: input
+                .amends
+                .as_deref()
+                .map(|u| model::parse_label("amends", u, 64))
+                .transpose()?,
+            derived_item: input
+                .derived_item
+                .as_deref()
+                .map(|u| model::parse_label("derived_item", u, 64))
+                .transpose()?,
         };
         let id = record.id.clone();
         let receipt = self.sequencer.append(Pending {
             actor: user.actor(),
             event: Event::Custody(record),
-            side: SideWrites { vault, ..Default::default() },
+            side: SideWrites {
+                vault,
+                ..Default::default()
+            },
         })?;
         let mut c = conn(&self.pool)?;
-        let row = registry::event_by_id(&mut c, &id)?.ok_or(ServiceError::NotFound(Missing::Event))?;
+        let row =
+            registry::event_by_id(&mut c, &id)?.ok_or(ServiceError::NotFound(Missing::Event))?;
         Ok((event_view(&mut c, row)?, receipt))
     }
 
@@ -343,13 +510,15 @@ impl Ledger {
 
     pub fn case_by_reference(&self, reference: &str) -> Result<CaseView, ServiceError> {
         let mut c = conn(&self.pool)?;
-        let row = registry::case_by_reference(&mut c, reference)?.ok_or(ServiceError::NotFound(Missing::Case))?;
+        let row = registry::case_by_reference(&mut c, reference)?
+            .ok_or(ServiceError::NotFound(Missing::Case))?;
         case_view(&mut c, row)
     }
 
     pub fn evidence(&self, id: &str) -> Result<EvidenceView, ServiceError> {
         let mut c = conn(&self.pool)?;
-        let row = registry::evidence_by_id(&mut c, id)?.ok_or(ServiceError::NotFound(Missing::Evidence))?;
+        let row = registry::evidence_by_id(&mut c, id)?
+            .ok_or(ServiceError::NotFound(Missing::Evidence))?;
         evidence_view(&mut c, row, true)
     }
 
@@ -364,7 +533,9 @@ impl Ledger {
 
     pub fn latest_checkpoint(&self) -> Result<String, ServiceError> {
         let mut c = conn(&self.pool)?;
-        Ok(log_store::latest_checkpoint(&mut c)?.ok_or(ServiceError::NotFound(Missing::Checkpoint))?.note)
+        Ok(log_store::latest_checkpoint(&mut c)?
+            .ok_or(ServiceError::NotFound(Missing::Checkpoint))?
+            .note)
     }
 
     pub fn log_size(&self) -> Result<u64, ServiceError> {
@@ -372,15 +543,24 @@ impl Ledger {
     }
 
     pub fn entry(&self, seq: u64) -> Result<Vec<u8>, ServiceError> {
-        log_store::entry_body(&mut *conn(&self.pool)?, seq)?.ok_or(ServiceError::NotFound(Missing::Entry))
+        log_store::entry_body(&mut *conn(&self.pool)?, seq)?
+            .ok_or(ServiceError::NotFound(Missing::Entry))
     }
 
-    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<InclusionProofResponse, ServiceError> {
+    pub fn inclusion_proof(
+        &self,
+        seq: u64,
+        size: u64,
+    ) -> Result<InclusionProofResponse, ServiceError> {
         let mut c = conn(&self.pool)?;
         inclusion_proof(&mut c, seq, size)
     }
 
-    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProofResponse, ServiceError> {
+    pub fn consistency_proof(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<ConsistencyProofResponse, ServiceError> {
         let mut c = conn(&self.pool)?;
         consistency_proof(&mut c, from, to)
     }
@@ -389,42 +569,69 @@ impl Ledger {
 fn check_size(c: &mut DbConnection, size: u64) -> Result<(), ServiceError> {
     let (current, _) = log_store::head(c)?;
     if size > current {
-        return Err(ServiceError::BadProofRequest(format!("size {size} > log size {current}")));
+        return Err(ServiceError::BadProofRequest(format!(
+            "size {size} > log size {current}"
+        )));
     }
     Ok(())
 }
 
 fn proof_error(e: merkle::ProofError) -> ServiceError {
     match e {
-        merkle::ProofError::MissingNode(_) => ServiceError::Storage(StorageError::Corrupt(e.to_string())),
+        merkle::ProofError::MissingNode(_) => {
+            ServiceError::Storage(StorageError::Corrupt(e.to_string()))
+        }
         other => ServiceError::BadProofRequest(other.to_string()),
     }
 }
 
-pub fn inclusion_proof(c: &mut DbConnection, seq: u64, size: u64) -> Result<InclusionProofResponse, ServiceError> {
+pub fn inclusion_proof(
+    c: &mut DbConnection,
+    seq: u64,
+    size: u64,
+) -> Result<InclusionProofResponse, ServiceError> {
     check_size(c, size)?;
     let ids = merkle::needed_nodes_for_inclusion(seq, size).map_err(proof_error)?;
     let mut nodes = log_store::fetch_nodes(c, &ids)?;
     let leaf = log_store::fetch_nodes(c, &[merkle::NodeId::new(0, seq)])?;
     nodes.extend(leaf);
     let hashes = merkle::inclusion_proof(&nodes, seq, size).map_err(proof_error)?;
-    let leaf_hash = nodes.get(&merkle::NodeId::new(0, seq)).copied().ok_or(ServiceError::NotFound(Missing::Entry))?;
-    Ok(InclusionProofResponse { seq, tree_size: size, leaf_hash: B64.encode(leaf_hash), hashes: encode_all(&hashes) })
+    let leaf_hash = nodes
+        .get(&merkle::NodeId::new(0, seq))
+        .copied()
+        .ok_or(ServiceError::NotFound(Missing::Entry))?;
+    Ok(InclusionProofResponse {
+        seq,
+        tree_size: size,
+        leaf_hash: B64.encode(leaf_hash),
+        hashes: encode_all(&hashes),
+    })
 }
 
-pub fn consistency_proof(c: &mut DbConnection, from: u64, to: u64) -> Result<ConsistencyProofResponse, ServiceError> {
+pub fn consistency_proof(
+    c: &mut DbConnection,
+    from: u64,
+    to: u64,
+) -> Result<ConsistencyProofResponse, ServiceError> {
     check_size(c, to)?;
     let ids = merkle::needed_nodes_for_consistency(from, to).map_err(proof_error)?;
     let nodes = log_store::fetch_nodes(c, &ids)?;
     let hashes = merkle::consistency_proof(&nodes, from, to).map_err(proof_error)?;
-    Ok(ConsistencyProofResponse { from, to, hashes: encode_all(&hashes) })
+    Ok(ConsistencyProofResponse {
+        from,
+        to,
+        hashes: encode_all(&hashes),
+    })
 }
 
 fn encode_all(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h)).collect()
 }
 
-fn vault_text(c: &mut DbConnection, record: &Option<String>) -> Result<Option<String>, ServiceError> {
+fn vault_text(
+    c: &mut DbConnection,
+    record: &Option<String>,
+) -> Result<Option<String>, ServiceError> {
     match record {
         Some(id) => Ok(registry::vault_value(c, id)?),
         None => Ok(None),
@@ -434,7 +641,13 @@ fn vault_text(c: &mut DbConnection, record: &Option<String>) -> Result<Option<St
 fn case_view(c: &mut DbConnection, row: CaseRow) -> Result<CaseView, ServiceError> {
     let evidence = registry::evidence_of_case(c, &row.id)?
         .into_iter()
-        .map(|e| EvidenceSummary { id: e.id, exhibit_number: e.exhibit_number, seal_number: e.seal_number, kind: e.kind, sha256: e.sha256 })
+        .map(|e| EvidenceSummary {
+            id: e.id,
+            exhibit_number: e.exhibit_number,
+            seal_number: e.seal_number,
+            kind: e.kind,
+            sha256: e.sha256,
+        })
         .collect();
     Ok(CaseView {
         title: vault_text(c, &row.title_record)?,
@@ -474,11 +687,21 @@ fn event_view(c: &mut DbConnection, row: CustodyEventRow) -> Result<EventView, S
     })
 }
 
-fn evidence_view(c: &mut DbConnection, row: EvidenceRow, full: bool) -> Result<EvidenceView, ServiceError> {
+fn evidence_view(
+    c: &mut DbConnection,
+    row: EvidenceRow,
+    full: bool,
+) -> Result<EvidenceView, ServiceError> {
     let (derivations, timeline) = if full {
         let children = registry::children_of(c, &row.id)?
             .into_iter()
-            .map(|e| EvidenceSummary { id: e.id, exhibit_number: e.exhibit_number, seal_number: e.seal_number, kind: e.kind, sha256: e.sha256 })
+            .map(|e| EvidenceSummary {
+                id: e.id,
+                exhibit_number: e.exhibit_number,
+                seal_number: e.seal_number,
+                kind: e.kind,
+                sha256: e.sha256,
+            })
             .collect();
         let events = registry::events_of_item(c, &row.id)?
             .into_iter()
@@ -496,13 +719,26 @@ fn evidence_view(c: &mut DbConnection, row: EvidenceRow, full: bool) -> Result<E
         exhibit_number: row.exhibit_number,
         seal_number: row.seal_number,
         kind: row.kind,
-        hashes: Hashes { sha256: row.sha256, sha512: row.sha512, sha1: row.sha1, md5: row.md5 },
+        hashes: Hashes {
+            sha256: row.sha256,
+            sha512: row.sha512,
+            sha1: row.sha1,
+            md5: row.md5,
+        },
         size_bytes: row.size_bytes.map(|s| s as u64),
         collected_at: row.collected_at,
         collector: row.collector_id,
-        acquisition: row.acquisition_tool.map(|tool| Acquisition { tool, version: row.acquisition_version, settings: row.acquisition_settings }),
+        acquisition: row.acquisition_tool.map(|tool| Acquisition {
+            tool,
+            version: row.acquisition_version,
+            settings: row.acquisition_settings,
+        }),
         parent_id: row.parent_id,
-        custody: CustodyView { holder: row.holder_id, status: row.custody_status, pending_to: row.pending_to },
+        custody: CustodyView {
+            holder: row.holder_id,
+            status: row.custody_status,
+            pending_to: row.pending_to,
+        },
         integrity: row.integrity,
         registered_seq: row.registered_seq as u64,
         derivations,

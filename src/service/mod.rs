@@ -83,7 +83,11 @@ impl Conflict {
                 "Ce numéro de pièce est déjà utilisé dans cette affaire.",
                 "This exhibit number is already used in this case.",
             ),
-            Conflict::Agency => ("duplicate_agency", "Ce service existe déjà.", "This agency already exists."),
+            Conflict::Agency => (
+                "duplicate_agency",
+                "Ce service existe déjà.",
+                "This agency already exists.",
+            ),
         }
     }
 }
@@ -149,6 +153,9 @@ impl From<diesel::result::Error> for ServiceError {
 impl ServiceError {
     /// Errors that say the request itself is wrong (the batch it rode in can go on without it).
     pub fn is_rejection(&self) -> bool {
-        !matches!(self, ServiceError::Storage(_) | ServiceError::Internal(_) | ServiceError::Unavailable)
+        !matches!(
+            self,
+            ServiceError::Storage(_) | ServiceError::Internal(_) | ServiceError::Unavailable
+        )
     }
 }

@@ -30,17 +30,27 @@ pub fn rebuild(pool: &Pool) -> Result<u64, RebuildError> {
         registry::clear_projections(c).map_err(ServiceError::from)?;
         let mut from = 0u64;
         loop {
-            let rows = log_store::entries_range(c, from, from + 10_000).map_err(ServiceError::from)?;
+            let rows =
+                log_store::entries_range(c, from, from + 10_000).map_err(ServiceError::from)?;
             if rows.is_empty() {
                 return Ok(from);
             }
             for (seq, _, body) in &rows {
                 let seq = *seq as u64;
-                let entry = Entry::parse(body).map_err(|e| RebuildError::AtEntry { seq, reason: e.to_string() })?;
+                let entry = Entry::parse(body).map_err(|e| RebuildError::AtEntry {
+                    seq,
+                    reason: e.to_string(),
+                })?;
                 if entry.seq != seq {
-                    return Err(RebuildError::AtEntry { seq, reason: format!("entry says seq {}", entry.seq) });
+                    return Err(RebuildError::AtEntry {
+                        seq,
+                        reason: format!("entry says seq {}", entry.seq),
+                    });
                 }
-                apply(c, &entry).map_err(|e| RebuildError::AtEntry { seq, reason: e.to_string() })?;
+                apply(c, &entry).map_err(|e| RebuildError::AtEntry {
+                    seq,
+                    reason: e.to_string(),
+                })?;
                 from = seq + 1;
             }
         }

@@ -73,7 +73,10 @@ pub struct Sequencer {
 
 impl Sequencer {
     /// Starts the sequencer thread with its own connection.
-    pub fn start(url: &DatabaseUrl, signer: Arc<NoteSigner>) -> Result<(Self, JoinHandle<()>), ServiceError> {
+    pub fn start(
+        url: &DatabaseUrl,
+        signer: Arc<NoteSigner>,
+    ) -> Result<(Self, JoinHandle<()>), ServiceError> {
         let conn = url.connect()?;
         let (jobs, incoming) = mpsc::sync_channel::<Job>(MAX_BATCH * 4);
         let handle = std::thread::Builder::new()
@@ -86,7 +89,9 @@ impl Sequencer {
     /// Appends one event and waits until it is durable; returns its receipt.
     pub fn append(&self, pending: Pending) -> Result<Receipt, ServiceError> {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.jobs.send(Job { pending, reply }).map_err(|_| ServiceError::Unavailable)?;
+        self.jobs
+            .send(Job { pending, reply })
+            .map_err(|_| ServiceError::Unavailable)?;
         answer.recv().map_err(|_| ServiceError::Unavailable)?
     }
 }
@@ -119,7 +124,10 @@ fn run(mut conn: DbConnection, signer: Arc<NoteSigner>, incoming: mpsc::Receiver
                 cached = None;
                 for job in jobs {
                     let result = commit_batch(&mut conn, &signer, &mut cached, &[&job.pending])
-                        .and_then(|mut r| r.pop().ok_or_else(|| ServiceError::Internal("empty batch".into())))
+                        .and_then(|mut r| {
+                            r.pop()
+                                .ok_or_else(|| ServiceError::Internal("empty batch".into()))
+                        })
                         .and_then(|r| r);
                     if result.is_err() {
                         cached = None;
@@ -152,7 +160,11 @@ fn commit_batch(
             Some(k) if k.range.size() == size && k.last == last => (k.range, k.last),
             _ => {
                 let peaks = log_store::fetch_nodes(c, &CompactRange::peak_ids(size))?;
-                (CompactRange::from_source(size, &peaks).map_err(|e| ServiceError::Internal(e.to_string()))?, last)
+                (
+                    CompactRange::from_source(size, &peaks)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
+                    last,
+                )
             }
         };
         let mut nodes: HashMap<NodeId, Hash> = range.peaks().iter().copied().collect();
@@ -178,22 +190,37 @@ fn commit_batch(
                 Err(e) => return Err(e),
             }
             write_side(c, &pending.side)?;
-            let body = entry.to_canonical_bytes().map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let body = entry
+                .to_canonical_bytes()
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
             let leaf = merkle::leaf_hash(&body);
             nodes.insert(NodeId::new(0, entry.seq), leaf);
             range.append(leaf, |id, hash| {
                 nodes.insert(id, hash);
-                new_nodes.push(NewNode { node_key: node_key(id), hash: hash.to_vec() });
+                new_nodes.push(NewNode {
+                    node_key: node_key(id),
+                    hash: hash.to_vec(),
+                });
             });
-            new_entries.push(NewEntry { seq: entry.seq as i64, leaf_hash: leaf.to_vec(), body });
+            new_entries.push(NewEntry {
+                seq: entry.seq as i64,
+                leaf_hash: leaf.to_vec(),
+                body,
+            });
             accepted.push(Ok((entry.seq, leaf)));
             prev = leaf;
         }
         let mut note = None;
         if !new_entries.is_empty() {
             log_store::insert_batch(c, &new_entries, &new_nodes)?;
-            let checkpoint = Checkpoint { origin: signer.name().to_owned(), size: range.size(), root: range.root() };
-            let text = checkpoint.sign(signer).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let checkpoint = Checkpoint {
+                origin: signer.name().to_owned(),
+                size: range.size(),
+                root: range.root(),
+            };
+            let text = checkpoint
+                .sign(signer)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
             log_store::insert_checkpoint(
                 c,
                 &CheckpointRow {
@@ -205,7 +232,13 @@ fn commit_batch(
             )?;
             note = Some(text);
         }
-        Ok(Committed { accepted, note, nodes, range, last: prev })
+        Ok(Committed {
+            accepted,
+            note,
+            nodes,
+            range,
+            last: prev,
+        })
     })?;
 
     let size = committed.range.size();
@@ -227,7 +260,10 @@ fn commit_batch(
             })
         })
         .collect();
-    *cached = Some(Cached { range: committed.range, last: committed.last });
+    *cached = Some(Cached {
+        range: committed.range,
+        last: committed.last,
+    });
     Ok(results)
 }
 

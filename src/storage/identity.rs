@@ -36,30 +36,47 @@ pub struct TokenRow {
 }
 
 pub fn agency(conn: &mut DbConnection, id: &str) -> Result<Option<AgencyRow>, StorageError> {
-    Ok(agencies::table.filter(agencies::id.eq(id)).select(AgencyRow::as_select()).first(conn).optional()?)
+    Ok(agencies::table
+        .filter(agencies::id.eq(id))
+        .select(AgencyRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn insert_agency(conn: &mut DbConnection, row: &AgencyRow) -> Result<(), StorageError> {
-    diesel::insert_into(agencies::table).values(row).execute(conn)?;
+    diesel::insert_into(agencies::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn user(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, StorageError> {
-    Ok(users::table.filter(users::id.eq(id)).select(UserRow::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .filter(users::id.eq(id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn insert_user(conn: &mut DbConnection, row: &UserRow) -> Result<(), StorageError> {
-    diesel::insert_into(users::table).values(row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn insert_token(conn: &mut DbConnection, row: &TokenRow) -> Result<(), StorageError> {
-    diesel::insert_into(api_tokens::table).values(row).execute(conn)?;
+    diesel::insert_into(api_tokens::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 /// The token row and its user, by token id.
-pub fn token_with_user(conn: &mut DbConnection, token_id: &str) -> Result<Option<(TokenRow, UserRow)>, StorageError> {
+pub fn token_with_user(
+    conn: &mut DbConnection,
+    token_id: &str,
+) -> Result<Option<(TokenRow, UserRow)>, StorageError> {
     Ok(api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::id.eq(token_id))

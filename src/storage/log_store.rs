@@ -19,7 +19,9 @@ pub fn node_id_from_key(key: i64) -> NodeId {
 }
 
 pub fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
-    bytes.try_into().map_err(|_| StorageError::Corrupt(format!("stored hash has {} bytes, not 32", bytes.len())))
+    bytes.try_into().map_err(|_| {
+        StorageError::Corrupt(format!("stored hash has {} bytes, not 32", bytes.len()))
+    })
 }
 
 #[derive(Insertable)]
@@ -60,10 +62,21 @@ pub fn head(conn: &mut DbConnection) -> Result<(u64, Hash), StorageError> {
 }
 
 /// Fetches the given nodes (leaves and interior) in at most two queries.
-pub fn fetch_nodes(conn: &mut DbConnection, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StorageError> {
+pub fn fetch_nodes(
+    conn: &mut DbConnection,
+    ids: &[NodeId],
+) -> Result<HashMap<NodeId, Hash>, StorageError> {
     let mut out = HashMap::with_capacity(ids.len());
-    let leaves: Vec<i64> = ids.iter().filter(|i| i.level == 0).map(|i| i.index as i64).collect();
-    let interior: Vec<i64> = ids.iter().filter(|i| i.level > 0).map(|i| node_key(*i)).collect();
+    let leaves: Vec<i64> = ids
+        .iter()
+        .filter(|i| i.level == 0)
+        .map(|i| i.index as i64)
+        .collect();
+    let interior: Vec<i64> = ids
+        .iter()
+        .filter(|i| i.level > 0)
+        .map(|i| node_key(*i))
+        .collect();
     if !leaves.is_empty() {
         let rows: Vec<(i64, Vec<u8>)> = log_entries::table
             .select((log_entries::seq, log_entries::leaf_hash))
@@ -86,7 +99,11 @@ pub fn fetch_nodes(conn: &mut DbConnection, ids: &[NodeId]) -> Result<HashMap<No
 }
 
 /// Writes one batch of entries and the interior nodes they complete.
-pub fn insert_batch(conn: &mut DbConnection, entries: &[NewEntry], nodes: &[NewNode]) -> Result<(), StorageError> {
+pub fn insert_batch(
+    conn: &mut DbConnection,
+    entries: &[NewEntry],
+    nodes: &[NewNode],
+) -> Result<(), StorageError> {
     // Chunked to stay under SQLite's bound-parameter limit.
     for chunk in entries.chunks(5_000) {
         on_backend!(conn, c => diesel::insert_into(log_entries::table).values(chunk).execute(c))?;
@@ -98,16 +115,25 @@ pub fn insert_batch(conn: &mut DbConnection, entries: &[NewEntry], nodes: &[NewN
 }
 
 pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> Result<(), StorageError> {
-    diesel::insert_into(checkpoints::table).values(row).execute(conn)?;
+    diesel::insert_into(checkpoints::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn latest_checkpoint(conn: &mut DbConnection) -> Result<Option<CheckpointRow>, StorageError> {
-    Ok(checkpoints::table.order(checkpoints::tree_size.desc()).first(conn).optional()?)
+    Ok(checkpoints::table
+        .order(checkpoints::tree_size.desc())
+        .first(conn)
+        .optional()?)
 }
 
 /// Checkpoints in order of size, `limit` at a time, after `after_size`.
-pub fn checkpoints_after(conn: &mut DbConnection, after_size: i64, limit: i64) -> Result<Vec<CheckpointRow>, StorageError> {
+pub fn checkpoints_after(
+    conn: &mut DbConnection,
+    after_size: i64,
+    limit: i64,
+) -> Result<Vec<CheckpointRow>, StorageError> {
     Ok(checkpoints::table
         .filter(checkpoints::tree_size.gt(after_size))
         .order(checkpoints::tree_size.asc())
@@ -124,15 +150,28 @@ pub fn entry_body(conn: &mut DbConnection, seq: u64) -> Result<Option<Vec<u8>>, 
 }
 
 /// Entries with `from <= seq < to`, in order: (seq, leaf hash, body).
-pub fn entries_range(conn: &mut DbConnection, from: u64, to: u64) -> Result<Vec<(i64, Vec<u8>, Vec<u8>)>, StorageError> {
+pub fn entries_range(
+    conn: &mut DbConnection,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(i64, Vec<u8>, Vec<u8>)>, StorageError> {
     Ok(log_entries::table
-        .filter(log_entries::seq.ge(from as i64).and(log_entries::seq.lt(to as i64)))
+        .filter(
+            log_entries::seq
+                .ge(from as i64)
+                .and(log_entries::seq.lt(to as i64)),
+        )
         .order(log_entries::seq.asc())
         .load(conn)?)
 }
 
 /// Stored interior nodes of one level with `from <= index < to`, in order.
-pub fn nodes_range(conn: &mut DbConnection, level: u8, from: u64, to: u64) -> Result<Vec<(i64, Vec<u8>)>, StorageError> {
+pub fn nodes_range(
+    conn: &mut DbConnection,
+    level: u8,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(i64, Vec<u8>)>, StorageError> {
     let lo = node_key(NodeId::new(level, from));
     let hi = node_key(NodeId::new(level, to));
     Ok(tree_nodes::table

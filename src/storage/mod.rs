@@ -49,7 +49,9 @@ pub enum DbConnection {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("unsupported database URL scheme `{0}` (use sqlite://PATH, a file path, or postgres://…)")]
+    #[error(
+        "unsupported database URL scheme `{0}` (use sqlite://PATH, a file path, or postgres://…)"
+    )]
     UnsupportedScheme(String),
     #[error("this build has no {0} support")]
     BackendNotBuilt(&'static str),
@@ -117,8 +119,11 @@ impl DatabaseUrl {
         match self {
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
-                let path = path.to_str().ok_or_else(|| StorageError::Connect("path is not UTF-8".into()))?;
-                let mut conn = SqliteConnection::establish(path).map_err(|e| StorageError::Connect(e.to_string()))?;
+                let path = path
+                    .to_str()
+                    .ok_or_else(|| StorageError::Connect("path is not UTF-8".into()))?;
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(|e| StorageError::Connect(e.to_string()))?;
                 // WAL lets readers run beside the sequencer; FULL makes every commit durable (fsync).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
@@ -129,7 +134,8 @@ impl DatabaseUrl {
             }
             #[cfg(feature = "postgres")]
             DatabaseUrl::Postgres(url) => {
-                let conn = PgConnection::establish(url).map_err(|e| StorageError::Connect(e.to_string()))?;
+                let conn = PgConnection::establish(url)
+                    .map_err(|e| StorageError::Connect(e.to_string()))?;
                 Ok(DbConnection::Pg(conn))
             }
             #[allow(unreachable_patterns)]
@@ -156,7 +162,9 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, StorageError> {
         #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
     };
     applied.map_err(|e| StorageError::Migration(e.to_string()))
 }
@@ -167,7 +175,9 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<usize, StorageEr
         #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Pg(c) => c
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
     };
     reverted.map_err(|e| StorageError::Migration(e.to_string()))
 }
@@ -229,11 +239,15 @@ where
         match c {
             #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(_) => {
-                diesel::sql_query("UPDATE node_settings SET value = value WHERE name = 'append_lock'").execute(c)?;
+                diesel::sql_query(
+                    "UPDATE node_settings SET value = value WHERE name = 'append_lock'",
+                )
+                .execute(c)?;
             }
             #[cfg(feature = "postgres")]
             DbConnection::Pg(_) => {
-                diesel::sql_query("SELECT pg_advisory_xact_lock(7310111661540226053)").execute(c)?;
+                diesel::sql_query("SELECT pg_advisory_xact_lock(7310111661540226053)")
+                    .execute(c)?;
             }
         }
         f(c)

@@ -74,15 +74,24 @@ pub struct VaultRow {
 }
 
 pub fn insert_case(conn: &mut DbConnection, row: &CaseRow) -> Result<(), StorageError> {
-    diesel::insert_into(cases::table).values(row).execute(conn)?;
+    diesel::insert_into(cases::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
 pub fn case_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<CaseRow>, StorageError> {
-    Ok(cases::table.filter(cases::id.eq(id)).select(CaseRow::as_select()).first(conn).optional()?)
+    Ok(cases::table
+        .filter(cases::id.eq(id))
+        .select(CaseRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
-pub fn case_by_reference(conn: &mut DbConnection, reference: &str) -> Result<Option<CaseRow>, StorageError> {
+pub fn case_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> Result<Option<CaseRow>, StorageError> {
     Ok(cases::table
         .filter(cases::reference.eq(reference))
         .select(CaseRow::as_select())
@@ -91,7 +100,9 @@ pub fn case_by_reference(conn: &mut DbConnection, reference: &str) -> Result<Opt
 }
 
 pub fn insert_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> Result<(), StorageError> {
-    diesel::insert_into(evidence_items::table).values(row).execute(conn)?;
+    diesel::insert_into(evidence_items::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -102,7 +113,10 @@ pub fn update_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> Result<(),
     Ok(())
 }
 
-pub fn evidence_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<EvidenceRow>, StorageError> {
+pub fn evidence_by_id(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<EvidenceRow>, StorageError> {
     Ok(evidence_items::table
         .filter(evidence_items::id.eq(id))
         .select(EvidenceRow::as_select())
@@ -110,7 +124,10 @@ pub fn evidence_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<Eviden
         .optional()?)
 }
 
-pub fn evidence_by_sha256(conn: &mut DbConnection, sha256: &str) -> Result<Vec<EvidenceRow>, StorageError> {
+pub fn evidence_by_sha256(
+    conn: &mut DbConnection,
+    sha256: &str,
+) -> Result<Vec<EvidenceRow>, StorageError> {
     Ok(evidence_items::table
         .filter(evidence_items::sha256.eq(sha256))
         .order(evidence_items::registered_seq.asc())
@@ -118,7 +135,10 @@ pub fn evidence_by_sha256(conn: &mut DbConnection, sha256: &str) -> Result<Vec<E
         .load(conn)?)
 }
 
-pub fn evidence_of_case(conn: &mut DbConnection, case_id: &str) -> Result<Vec<EvidenceRow>, StorageError> {
+pub fn evidence_of_case(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> Result<Vec<EvidenceRow>, StorageError> {
     Ok(evidence_items::table
         .filter(evidence_items::case_id.eq(case_id))
         .order(evidence_items::registered_seq.asc())
@@ -126,7 +146,10 @@ pub fn evidence_of_case(conn: &mut DbConnection, case_id: &str) -> Result<Vec<Ev
         .load(conn)?)
 }
 
-pub fn children_of(conn: &mut DbConnection, parent: &str) -> Result<Vec<EvidenceRow>, StorageError> {
+pub fn children_of(
+    conn: &mut DbConnection,
+    parent: &str,
+) -> Result<Vec<EvidenceRow>, StorageError> {
     Ok(evidence_items::table
         .filter(evidence_items::parent_id.eq(parent))
         .order(evidence_items::registered_seq.asc())
@@ -142,22 +165,35 @@ pub fn seal_or_exhibit_taken(
     exhibit: &str,
 ) -> Result<(bool, bool), StorageError> {
     let seal_taken: i64 = evidence_items::table
-        .filter(evidence_items::case_id.eq(case_id).and(evidence_items::seal_number.eq(seal)))
+        .filter(
+            evidence_items::case_id
+                .eq(case_id)
+                .and(evidence_items::seal_number.eq(seal)),
+        )
         .count()
         .get_result(conn)?;
     let exhibit_taken: i64 = evidence_items::table
-        .filter(evidence_items::case_id.eq(case_id).and(evidence_items::exhibit_number.eq(exhibit)))
+        .filter(
+            evidence_items::case_id
+                .eq(case_id)
+                .and(evidence_items::exhibit_number.eq(exhibit)),
+        )
         .count()
         .get_result(conn)?;
     Ok((seal_taken > 0, exhibit_taken > 0))
 }
 
 pub fn insert_event(conn: &mut DbConnection, row: &CustodyEventRow) -> Result<(), StorageError> {
-    diesel::insert_into(custody_events::table).values(row).execute(conn)?;
+    diesel::insert_into(custody_events::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn event_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<CustodyEventRow>, StorageError> {
+pub fn event_by_id(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<CustodyEventRow>, StorageError> {
     Ok(custody_events::table
         .filter(custody_events::id.eq(id))
         .select(CustodyEventRow::as_select())
@@ -165,7 +201,10 @@ pub fn event_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<CustodyEv
         .optional()?)
 }
 
-pub fn events_of_item(conn: &mut DbConnection, item: &str) -> Result<Vec<CustodyEventRow>, StorageError> {
+pub fn events_of_item(
+    conn: &mut DbConnection,
+    item: &str,
+) -> Result<Vec<CustodyEventRow>, StorageError> {
     Ok(custody_events::table
         .filter(custody_events::item_id.eq(item))
         .order(custody_events::seq.asc())

@@ -1,0 +1,133 @@
+//! Every kind of bad input gets a bilingual 4xx and writes nothing to the log.
+
+use crate::helpers::{BACKENDS, TestApp, assert_error};
+use serde_json::json;
+
+#[test]
+fn bad_input_is_refused_and_writes_nothing() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend);
+        let case = app.open_case("TG-DCPJ-2026-00001");
+        let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        let h = "ab".repeat(32);
+        let item = app.register(&case_id, "S-1", &h);
+        let item_id = item["evidence"]["id"].as_str().unwrap().to_owned();
+        let before = app.log_size();
+        let inv = app.investigator.clone();
+
+        let (s, b) = app.post_raw(&inv, "/api/v1/cases", "application/json", b"{not json");
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b) = app.post(
+            &inv,
+            "/api/v1/cases",
+            &json!({"reference": 42, "jurisdiction": "TG", "offence": "x", "legal_basis": "y"}),
+        );
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b) = app.post(
+            &inv,
+            "/api/v1/cases",
+            &json!({"reference": "R-1", "jurisdiction": "FR", "offence": "x", "legal_basis": "y"}),
+        );
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(&inv, "/api/v1/cases", &json!({"reference": "R-1", "jurisdiction": "TG", "offence": "x", "legal_basis": "y", "extra": 1}));
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b) = app.post(&inv, "/api/v1/cases", &json!({"reference": "TG-DCPJ-2026-00001", "jurisdiction": "TG", "offence": "x", "legal_basis": "y"}));
+        assert_error(s, &b, 409, "duplicate_reference");
+        let (s, b) = app.post_raw(&inv, "/api/v1/cases", "text/plain", b"{}");
+        assert_error(s, &b, 415, "unsupported_media_type");
+
+        let evidence = |seal: &str, sha: &str| {
+            json!({"exhibit_number": format!("P-{seal}"), "seal_number": seal, "kind": "device", "sha256": sha,
+                   "collected_at": "2026-11-20T10:15:00+00:00"})
+        };
+        let path = format!("/api/v1/cases/{case_id}/evidence");
+        let (s, b) = app.post(&inv, &path, &evidence("S-2", "zz"));
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(&inv, &path, &evidence("S-2", &"g".repeat(64)));
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(&inv, &path, &evidence("S-2", &"a".repeat(63)));
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(&inv, &path, &evidence("S-1", &h));
+        assert_error(s, &b, 409, "duplicate_seal");
+        let mut no_zone = evidence("S-3", &h);
+        no_zone["collected_at"] = json!("2026-11-20T10:15:00");
+        let (s, b) = app.post(&inv, &path, &no_zone);
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(
+            &inv,
+            "/api/v1/cases/00000000-0000-4000-8000-000000000000/evidence",
+            &evidence("S-4", &h),
+        );
+        assert_error(s, &b, 404, "not_found");
+        let (s, b) = app.post(&app.other_agency, &path, &evidence("S-5", &h));
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.post(
+            &app.prosecutor,
+            "/api/v1/cases",
+            &json!({"reference": "R-9", "jurisdiction": "TG", "offence": "x", "legal_basis": "y"}),
+        );
+        assert_error(s, &b, 403, "forbidden");
+
+        let events = format!("/api/v1/evidence/{item_id}/events");
+        let (s, b) = app.post(
+            &inv,
+            &events,
+            &json!({"type": "received", "seal_intact": true}),
+        );
+        assert_error(s, &b, 409, "no_pending_transfer");
+        let (s, b) = app.post(&inv, &events, &json!({"type": "transferred"}));
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(&inv, &events, &json!({"type": "teleported"}));
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(
+            &inv,
+            &events,
+            &json!({"type": "transferred", "to_user": "00000000-0000-4000-8000-000000000000"}),
+        );
+        assert_error(s, &b, 404, "not_found");
+        let (s, b) = app.post(&app.analyst, &events, &json!({"type": "sealed"}));
+        assert_error(s, &b, 409, "not_holder");
+        let (s, b) = app.post(
+            &inv,
+            "/api/v1/evidence/nope/events",
+            &json!({"type": "sealed"}),
+        );
+        assert_error(s, &b, 404, "not_found");
+
+        let (s, b) = app.post(
+            &inv,
+            &events,
+            &json!({"type": "examined", "reason": "x".repeat(80 * 1024)}),
+        );
+        assert_error(s, &b, 413, "body_too_large");
+        let (s, b) = app.post("sct_0000000000000000_wrong", "/api/v1/cases", &json!({}));
+        assert_error(s, &b, 401, "unauthenticated");
+        let resp = app
+            .agent()
+            .get(&format!("{}/api/v1/cases/{case_id}", app.base))
+            .call()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 401);
+        let (s, b) = app.get(&inv, "/log/proof/inclusion?seq=abc&size=1");
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b) = app.get(
+            &inv,
+            &format!("/log/proof/inclusion?seq=0&size={}", before + 5),
+        );
+        assert_error(s, &b, 400, "bad_proof_request");
+        let (s, b) = app.get(&inv, "/log/proof/consistency?from=0&to=1");
+        assert_error(s, &b, 400, "bad_proof_request");
+        let (s, b) = app.get(&inv, "/log/entries/999999");
+        assert_error(s, &b, 404, "not_found");
+        let (s, b) = app.get(&inv, "/api/v1/evidence?sha256=xyz");
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.get(&inv, "/nowhere");
+        assert_error(s, &b, 404, "no_such_route");
+
+        assert_eq!(
+            app.log_size(),
+            before,
+            "{backend:?}: a refused request wrote to the log"
+        );
+    }
+}

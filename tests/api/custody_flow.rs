@@ -1,0 +1,273 @@
+//! The investigator's and prosecutor's path: case, item, copy, transfer, receipt, checks; every
+//! receipt verified independently against the node's published key.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use scelle::core::merkle::{self, Hash};
+use scelle::core::note::{Checkpoint, NoteVerifier};
+use serde_json::{Value, json};
+
+use crate::helpers::{BACKENDS, TestApp, assert_error};
+
+fn hash(v: &Value) -> Hash {
+    B64.decode(v.as_str().unwrap()).unwrap().try_into().unwrap()
+}
+
+/// Checks a receipt the way an outside verifier would: signature, inclusion, and entry bytes.
+fn verify_receipt(app: &TestApp, body: &Value) {
+    let receipt = &body["receipt"];
+    let verifier = NoteVerifier::from_verifier_key(&app.verifier_key).unwrap();
+    let cp = Checkpoint::open(
+        receipt["checkpoint"].as_str().unwrap(),
+        &verifier,
+        "tg.police.dcpj/scelle",
+    )
+    .unwrap();
+    let seq = receipt["seq"].as_u64().unwrap();
+    assert_eq!(
+        receipt["inclusion_proof"]["tree_size"].as_u64().unwrap(),
+        cp.size
+    );
+    let proof: Vec<Hash> = receipt["inclusion_proof"]["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hash)
+        .collect();
+    let (status, entry) = app.get_text(&app.prosecutor, &format!("/log/entries/{seq}"));
+    assert_eq!(status, 200);
+    let leaf = merkle::leaf_hash(entry.as_bytes());
+    assert_eq!(leaf, hash(&receipt["leaf_hash"]));
+    merkle::verify_inclusion(seq, cp.size, &leaf, &proof, &cp.root).unwrap();
+    assert!(scelle::core::jcs::is_canonical(entry.as_bytes()));
+}
+
+#[test]
+fn custody_story_with_verified_receipts() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend);
+        let case = app.open_case("TG-DCPJ-2026-00042");
+        verify_receipt(&app, &case);
+        let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(case["case"]["title"], "Escroquerie en ligne");
+        assert_eq!(case["case"]["officer"], app.investigator_id.as_str());
+        let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let phone = app.register(&case_id, "S-001", sha);
+        verify_receipt(&app, &phone);
+        let phone_id = phone["evidence"]["id"].as_str().unwrap().to_owned();
+
+        // Free text stays out of the log: the entry holds a commitment, not the words.
+        let seq = phone["receipt"]["seq"].as_u64().unwrap();
+        let (_, entry) = app.get_text(&app.prosecutor, &format!("/log/entries/{seq}"));
+        assert!(
+            !entry.contains("Tecno") && !entry.contains("Lomé"),
+            "{entry}"
+        );
+        assert!(entry.contains("\"hmac\""));
+
+        // A forensic image derived from the phone.
+        let (s, image) = app.post(
+            &app.investigator,
+            &format!("/api/v1/cases/{case_id}/evidence"),
+            &json!({"exhibit_number": "P-001-IMG", "seal_number": "S-001-IMG", "kind": "forensic_image",
+                    "sha256": "AB".repeat(32), "md5": "0".repeat(32), "collected_at": "2026-11-21T08:00:00+00:00",
+                    "parent_id": phone_id, "acquisition_tool": "FTK Imager", "acquisition_tool_version": "4.7"}),
+        );
+        assert_eq!(s, 201, "{image}");
+        assert_eq!(image["evidence"]["hashes"]["sha256"], "ab".repeat(32));
+        let events = format!("/api/v1/evidence/{phone_id}/events");
+        let (s, b) = app.post(
+            &app.investigator,
+            &events,
+            &json!({"type": "sealed", "at": "2026-11-20T11:00:00+01:00", "place": "DCPJ Lomé"}),
+        );
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["event"]["at"], "2026-11-20T11:00:00+01:00");
+        let (s, transfer) = app.post(
+            &app.investigator,
+            &events,
+            &json!({"type": "transferred", "to_user": app.analyst_id, "reason": "expertise"}),
+        );
+        assert_eq!(s, 201, "{transfer}");
+        verify_receipt(&app, &transfer);
+        let (s, b) = app.post(
+            &app.investigator,
+            &events,
+            &json!({"type": "examined", "reason": "x"}),
+        );
+        assert_error(s, &b, 409, "item_in_transit");
+        let (s, b) = app.post(
+            &app.analyst,
+            &events,
+            &json!({"type": "received", "seal_intact": true}),
+        );
+        assert_eq!(s, 201, "{b}");
+        let (s, b) = app.post(
+            &app.analyst,
+            &events,
+            &json!({"type": "integrity_checked", "sha256": sha}),
+        );
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["event"]["result"], "match");
+        let (s, b) = app.post(&app.analyst, &events, &json!({"type": "examined", "reason": "extraction des SMS", "tool": "Cellebrite UFED 7.6", "authorization": "ORD-2026-77"}));
+        assert_eq!(s, 201, "{b}");
+        let (s, b) = app.post(
+            &app.investigator,
+            &events,
+            &json!({"type": "examined", "reason": "x"}),
+        );
+        assert_error(s, &b, 409, "not_holder");
+        let (s, b) = app.post(
+            &app.analyst,
+            &events,
+            &json!({"type": "integrity_checked", "sha256": "00".repeat(32)}),
+        );
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["event"]["result"], "mismatch");
+        let (s, b) = app.post(
+            &app.analyst,
+            &events,
+            &json!({"type": "destroyed", "reason": "ordonnance de destruction"}),
+        );
+        assert_eq!(s, 201, "{b}");
+        let destroyed_id = b["event"]["id"].as_str().unwrap().to_owned();
+        let (s, b) = app.post(
+            &app.analyst,
+            &events,
+            &json!({"type": "examined", "reason": "x"}),
+        );
+        assert_error(s, &b, 409, "item_destroyed");
+        let (s, b) = app.post(
+            &app.analyst,
+            &events,
+            &json!({"type": "corrected", "amends": destroyed_id, "reason": "heure erronée"}),
+        );
+        assert_eq!(s, 201, "{b}");
+
+        let (s, item) = app.get(&app.prosecutor, &format!("/api/v1/evidence/{phone_id}"));
+        assert_eq!(s, 200);
+        assert_eq!(item["custody"]["status"], "destroyed");
+        assert_eq!(item["custody"]["holder"], app.analyst_id.as_str());
+        assert_eq!(item["integrity"], "mismatch");
+        assert_eq!(item["derivations"].as_array().unwrap().len(), 1);
+        let types: Vec<&str> = item["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "sealed",
+                "transferred",
+                "received",
+                "integrity_checked",
+                "examined",
+                "integrity_checked",
+                "destroyed",
+                "corrected"
+            ]
+        );
+        assert_eq!(item["description"], "Téléphone Tecno Spark, écran fissuré");
+
+        let (s, found) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/evidence?sha256={}", sha.to_uppercase()),
+        );
+        assert_eq!(s, 200);
+        assert_eq!(found["items"].as_array().unwrap().len(), 1);
+        let (s, by_ref) = app.get(
+            &app.prosecutor,
+            "/api/v1/cases?reference=TG-DCPJ-2026-00042",
+        );
+        assert_eq!(s, 200);
+        assert_eq!(by_ref["evidence"].as_array().unwrap().len(), 2);
+
+        // Log endpoints: the latest checkpoint, proofs between sizes.
+        let verifier = NoteVerifier::from_verifier_key(&app.verifier_key).unwrap();
+        let (s, note) = app.get_text(&app.auditor_token(), "/log/checkpoint");
+        assert_eq!(s, 200);
+        let latest = Checkpoint::open(&note, &verifier, "tg.police.dcpj/scelle").unwrap();
+        let early = Checkpoint::open(
+            case["receipt"]["checkpoint"].as_str().unwrap(),
+            &verifier,
+            "tg.police.dcpj/scelle",
+        )
+        .unwrap();
+        let (s, c) = app.get(
+            &app.prosecutor,
+            &format!(
+                "/log/proof/consistency?from={}&to={}",
+                early.size, latest.size
+            ),
+        );
+        assert_eq!(s, 200, "{c}");
+        let proof: Vec<Hash> = c["hashes"].as_array().unwrap().iter().map(hash).collect();
+        merkle::verify_consistency(early.size, latest.size, &early.root, &latest.root, &proof)
+            .unwrap();
+        let (s, p) = app.get(
+            &app.prosecutor,
+            &format!("/log/proof/inclusion?seq=1&size={}", latest.size),
+        );
+        assert_eq!(s, 200);
+        let proof: Vec<Hash> = p["hashes"].as_array().unwrap().iter().map(hash).collect();
+        merkle::verify_inclusion(1, latest.size, &hash(&p["leaf_hash"]), &proof, &latest.root)
+            .unwrap();
+
+        // The projections are exactly what the log rebuilds.
+        let before = crate::tamper::projection_snapshot(&app.db);
+        let pool = scelle::storage::open_pool(&app.db.url, 2).unwrap();
+        scelle::service::rebuild::rebuild(&pool).unwrap();
+        assert_eq!(
+            crate::tamper::projection_snapshot(&app.db),
+            before,
+            "{backend:?}"
+        );
+    }
+}
+
+impl TestApp {
+    fn auditor_token(&self) -> String {
+        self.prosecutor.clone()
+    }
+}
+
+#[test]
+fn concurrent_writers_never_fork_the_log() {
+    for backend in BACKENDS {
+        let app = std::sync::Arc::new(TestApp::spawn(backend));
+        let case = app.open_case("TG-DCPJ-2026-00077");
+        let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        let item = app.register(&case_id, "S-77", &"cd".repeat(32));
+        let item_id = item["evidence"]["id"].as_str().unwrap().to_owned();
+        // 16 writers race to release the same item: exactly one may win.
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (app, item_id) = (app.clone(), item_id.clone());
+                std::thread::spawn(move || {
+                    app.post(
+                        &app.investigator,
+                        &format!("/api/v1/evidence/{item_id}/events"),
+                        &json!({"type": "transferred", "to_user": app.analyst_id}),
+                    )
+                    .0
+                })
+            })
+            .collect();
+        let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 409).count(),
+            15,
+            "{statuses:?}"
+        );
+        let verifier = NoteVerifier::from_verifier_key(&app.verifier_key).unwrap();
+        let pool = scelle::storage::open_pool(&app.db.url, 2).unwrap();
+        scelle::service::audit::audit(&pool, &verifier).unwrap();
+    }
+}

@@ -1,0 +1,310 @@
+//! Shared test helpers: a fresh, isolated database per test on each backend (a temporary SQLite
+//! file, or a new PostgreSQL database dropped afterwards) and a real server on a loopback port.
+
+use diesel::Connection as _;
+use diesel::RunQueryDsl as _;
+use scelle::service::Ledger;
+use scelle::service::ledger::InitOptions;
+use scelle::storage::DatabaseUrl;
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// The PostgreSQL server tests create their databases on.
+pub fn pg_server_url() -> String {
+    std::env::var("SCELLE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// A test's own database; a PostgreSQL one is dropped when this goes away.
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    pub url: DatabaseUrl,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => Self {
+                url: DatabaseUrl::sqlite_in(dir.path()),
+                dir,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!(
+                    "scelle_test_{}_{}",
+                    std::process::id(),
+                    NEXT_DB.fetch_add(1, Ordering::SeqCst)
+                );
+                let mut admin = diesel::PgConnection::establish(&format!(
+                    "{}/postgres",
+                    pg_server_url()
+                ))
+                .expect(
+                    "PostgreSQL must be reachable (set SCELLE_TEST_PG_URL or run scripts/test.sh)",
+                );
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .unwrap();
+                Self {
+                    url: DatabaseUrl::Postgres(format!("{}/{name}", pg_server_url())),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// A raw connection for tampering behind Scellé's back.
+    pub fn raw(&self) -> scelle::storage::DbConnection {
+        self.url.connect().unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut admin) =
+                diesel::PgConnection::establish(&format!("{}/postgres", pg_server_url()))
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+pub fn init(db: &TestDb) -> String {
+    let report = Ledger::init(&InitOptions {
+        data_dir: db.data_dir(),
+        database: db.url.clone(),
+        origin: "tg.police.dcpj/scelle".into(),
+        agency_id: "tg.police.dcpj".into(),
+        agency_name: "DCPJ".into(),
+    })
+    .unwrap();
+    report.verifier_key
+}
+
+/// A running node on a loopback port, with tokens for a few users.
+pub struct TestApp {
+    pub db: TestDb,
+    pub base: String,
+    pub verifier_key: String,
+    pub investigator: String,
+    pub investigator_id: String,
+    pub analyst: String,
+    pub analyst_id: String,
+    pub other_agency: String,
+    pub prosecutor: String,
+    server: Option<actix_web::dev::ServerHandle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub fn spawn(backend: Backend) -> Self {
+        let db = TestDb::new(backend);
+        let verifier_key = init(&db);
+        let (ledger, _handle) = Ledger::open(&db.data_dir(), &db.url, 8).unwrap();
+        ledger
+            .add_agency("ci.lab.regional", None, "Laboratoire régional")
+            .unwrap();
+        ledger.add_agency("bj.police.ocrc", None, "OCRC").unwrap();
+        let (inv, investigator) = ledger
+            .add_user(
+                "Kossi A.",
+                scelle::core::model::Role::Investigator,
+                "tg.police.dcpj",
+            )
+            .unwrap();
+        let (ana, analyst) = ledger
+            .add_user(
+                "Awa K.",
+                scelle::core::model::Role::LabAnalyst,
+                "ci.lab.regional",
+            )
+            .unwrap();
+        let (_, other_agency) = ledger
+            .add_user(
+                "Ibrahim S.",
+                scelle::core::model::Role::Investigator,
+                "bj.police.ocrc",
+            )
+            .unwrap();
+        let (_, prosecutor) = ledger
+            .add_user(
+                "Me Adjoa",
+                scelle::core::model::Role::Prosecutor,
+                "tg.police.dcpj",
+            )
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let ledger = Arc::new(ledger);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = scelle::http::build_server(ledger, listener).unwrap();
+                tx.send(server.handle()).unwrap();
+                let _ = server.await;
+            })
+        });
+        let server = rx.recv().unwrap();
+        Self {
+            db,
+            base,
+            verifier_key,
+            investigator,
+            investigator_id: inv.id,
+            analyst,
+            analyst_id: ana.id,
+            other_agency,
+            prosecutor,
+            server: Some(server),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn agent(&self) -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into()
+    }
+
+    pub fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let resp = self
+            .agent()
+            .post(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(body)
+            .unwrap();
+        read(resp)
+    }
+
+    pub fn post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Value) {
+        let resp = self
+            .agent()
+            .post(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", content_type)
+            .send(body)
+            .unwrap();
+        read(resp)
+    }
+
+    pub fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self
+            .agent()
+            .get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        read(resp)
+    }
+
+    pub fn get_text(&self, token: &str, path: &str) -> (u16, String) {
+        let mut resp = self
+            .agent()
+            .get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (
+            resp.status().as_u16(),
+            resp.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    pub fn log_size(&self) -> u64 {
+        let mut c = self.db.raw();
+        scelle::storage::log_store::head(&mut c).unwrap().0
+    }
+
+    pub fn open_case(&self, reference: &str) -> Value {
+        let (status, body) = self.post(
+            &self.investigator,
+            "/api/v1/cases",
+            &json!({"reference": reference, "title": "Escroquerie en ligne", "jurisdiction": "TG",
+                    "offence": "Budapest art. 8", "legal_basis": "Réquisition R-2026-118"}),
+        );
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    pub fn register(&self, case_id: &str, seal: &str, sha256: &str) -> Value {
+        let (status, body) = self.post(
+            &self.investigator,
+            &format!("/api/v1/cases/{case_id}/evidence"),
+            &json!({"exhibit_number": format!("P-{seal}"), "seal_number": seal, "kind": "device",
+                    "description": "Téléphone Tecno Spark, écran fissuré", "sha256": sha256, "size_bytes": 1024,
+                    "collected_at": "2026-11-20T10:15:00+00:00", "location": "Domicile, Lomé"}),
+        );
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+}
+
+fn read(mut resp: ureq::http::Response<ureq::Body>) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = futures_stop(server);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn futures_stop(server: actix_web::dev::ServerHandle) -> std::thread::Result<()> {
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(server.stop(false))).join()
+}
+
+/// Asserts a bilingual error body with the given status and code.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    let e = &body["error"];
+    assert_eq!(e["code"], want_code, "{body}");
+    assert!(
+        e["message_fr"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        e["message_en"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_ne!(e["message_fr"], e["message_en"], "{body}");
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: real HTTP on loopback, real SQLite files and PostgreSQL databases.
+
+mod bad_input;
+mod crash;
+mod custody_flow;
+mod helpers;
+mod merkle_oracle;
+mod migrations;
+mod tamper;
