@@ -79,17 +79,17 @@ fn write_value(out: &mut String, value: &Value) -> Result<(), JcsError> {
 
 fn write_number(out: &mut String, n: &serde_json::Number) -> Result<(), JcsError> {
     const EXACT: u64 = 1 << 53;
-    if let Some(u) = n.as_u64() {
-        if u <= EXACT {
-            let _ = write!(out, "{u}");
-            return Ok(());
-        }
+    if let Some(u) = n.as_u64()
+        && u <= EXACT
+    {
+        let _ = write!(out, "{u}");
+        return Ok(());
     }
-    if let Some(i) = n.as_i64() {
-        if i.unsigned_abs() <= EXACT {
-            let _ = write!(out, "{i}");
-            return Ok(());
-        }
+    if let Some(i) = n.as_i64()
+        && i.unsigned_abs() <= EXACT
+    {
+        let _ = write!(out, "{i}");
+        return Ok(());
     }
     // JCS numbers are IEEE-754 doubles; larger integers are rounded like any JSON parser does.
     let f = n.as_f64().ok_or(JcsError::NonFiniteNumber)?;
@@ -134,7 +134,7 @@ fn write_double(out: &mut String, f: f64) -> Result<(), JcsError> {
             out.push_str(&digits[1..]);
         }
         out.push('e');
-        out.push(if n - 1 >= 0 { '+' } else { '-' });
+        out.push(if n > 0 { '+' } else { '-' });
         let _ = write!(out, "{}", (n - 1).abs());
     }
     Ok(())
@@ -159,7 +159,11 @@ fn break_tie_to_even(abs: f64, digits: String, exponent: i32) -> String {
         return digits;
     }
     let truncated = &exact_digits[..k];
-    let last_even = |d: &str| d.bytes().last().is_some_and(|b| (b - b'0') % 2 == 0);
+    let last_even = |d: &str| {
+        d.bytes()
+            .last()
+            .is_some_and(|b| (b - b'0').is_multiple_of(2))
+    };
     if digits != truncated && last_even(truncated) {
         // Rust rounded up to an odd digit; the even candidate below must still round-trip.
         if format!("{truncated}e{}", exponent - k as i32 + 1)

@@ -99,7 +99,7 @@ fn split_point(n: u64) -> u64 {
 /// MTH(D[start:end]) where the range is a subtree of the RFC's recursive split.
 pub fn subtree_hash(src: &impl NodeSource, start: u64, end: u64) -> Result<Hash, ProofError> {
     let width = end - start;
-    if width.is_power_of_two() && start % width == 0 {
+    if width.is_power_of_two() && start.is_multiple_of(width) {
         return src.node(NodeId::new(
             width.trailing_zeros() as u8,
             start >> width.trailing_zeros(),

@@ -152,10 +152,10 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
             if item.case_id != ev.case {
                 return Err(ServiceError::NotFound(Missing::Evidence));
             }
-            if let Some(to) = &ev.to_user {
-                if identity::user(conn, to)?.is_none() {
-                    return Err(ServiceError::NotFound(Missing::User));
-                }
+            if let Some(to) = &ev.to_user
+                && identity::user(conn, to)?.is_none()
+            {
+                return Err(ServiceError::NotFound(Missing::User));
             }
             if let Some(amended) = &ev.amends {
                 let target = registry::event_by_id(conn, amended)?

@@ -55,7 +55,7 @@ fn bad(seq: u64, reason: impl Into<String>) -> AuditError {
     }
 }
 
-type Chunk = Result<Vec<(i64, Vec<u8>, Vec<u8>)>, ServiceError>;
+type Chunk = Result<Vec<log_store::EntryRow>, ServiceError>;
 
 pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditError> {
     let started = Instant::now();

@@ -150,11 +150,14 @@ pub fn entry_body(conn: &mut DbConnection, seq: u64) -> Result<Option<Vec<u8>>, 
 }
 
 /// Entries with `from <= seq < to`, in order: (seq, leaf hash, body).
+/// A stored entry row: (seq, leaf hash, canonical bytes).
+pub type EntryRow = (i64, Vec<u8>, Vec<u8>);
+
 pub fn entries_range(
     conn: &mut DbConnection,
     from: u64,
     to: u64,
-) -> Result<Vec<(i64, Vec<u8>, Vec<u8>)>, StorageError> {
+) -> Result<Vec<EntryRow>, StorageError> {
     Ok(log_entries::table
         .filter(
             log_entries::seq

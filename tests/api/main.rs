@@ -1,5 +1,11 @@
 //! One integration-test binary: real HTTP on loopback, real SQLite files and PostgreSQL databases.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on purpose"
+)]
+
 mod bad_input;
 mod crash;
 mod custody_flow;
