@@ -1,0 +1,18 @@
+# Multi-stage build: compile with the full toolchain, run on a slim image.
+FROM rust:1.95-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev libssl-dev pkg-config && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY src src
+COPY migrations migrations
+RUN cargo build --release --locked
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /var/lib/scelle --create-home scelle
+COPY --from=build /src/target/release/scelle /usr/local/bin/scelle
+USER scelle
+WORKDIR /var/lib/scelle
+EXPOSE 8080
+ENTRYPOINT ["scelle"]
+CMD ["serve", "--data-dir", "/var/lib/scelle/data", "--listen", "0.0.0.0:8080"]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite, SQLite and PostgreSQL, on a fresh machine of this project's kind.
+# PostgreSQL: the server on 127.0.0.1:5432 if one answers, else the machine's cluster is started.
+# Each test creates its own database there and drops it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+dpkg -s libpq-dev >/dev/null 2>&1 || need_apt+=(libpq-dev)
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
+dpkg -s pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
+if ! pg_up; then
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+  if [ -z "$version" ]; then
+    pg_createcluster 15 main >/dev/null
+    version=15
+  fi
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+export SCELLE_TEST_PG_URL="${SCELLE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+
+cargo build --all-targets
+cargo test --all-targets
