@@ -147,12 +147,6 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
             "{total_rows} entry rows but a contiguous log of {size}"
         )));
     }
-    let stored_nodes = log_store::count_nodes(&mut conn).map_err(ServiceError::from)?;
-    if stored_nodes != nodes_checked {
-        return Err(AuditError::Log(format!(
-            "{stored_nodes} interior nodes stored but the log has {nodes_checked}: extra nodes were inserted"
-        )));
-    }
     let beyond =
         log_store::checkpoints_after(&mut conn, size as i64, 1).map_err(ServiceError::from)?;
     if let Some(cp) = beyond.first() {
@@ -163,6 +157,12 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
                 cp.tree_size
             ),
         ));
+    }
+    let stored_nodes = log_store::count_nodes(&mut conn).map_err(ServiceError::from)?;
+    if stored_nodes != nodes_checked {
+        return Err(AuditError::Log(format!(
+            "{stored_nodes} interior nodes stored but the log has {nodes_checked}: nodes beyond the log were inserted or left behind"
+        )));
     }
     Ok(AuditReport {
         entries: size,
