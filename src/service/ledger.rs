@@ -638,16 +638,20 @@ fn vault_text(
     }
 }
 
+fn summary(e: EvidenceRow) -> EvidenceSummary {
+    EvidenceSummary {
+        id: e.id,
+        exhibit_number: e.exhibit_number,
+        seal_number: e.seal_number,
+        kind: e.kind,
+        sha256: e.sha256,
+    }
+}
+
 fn case_view(c: &mut DbConnection, row: CaseRow) -> Result<CaseView, ServiceError> {
     let evidence = registry::evidence_of_case(c, &row.id)?
         .into_iter()
-        .map(|e| EvidenceSummary {
-            id: e.id,
-            exhibit_number: e.exhibit_number,
-            seal_number: e.seal_number,
-            kind: e.kind,
-            sha256: e.sha256,
-        })
+        .map(summary)
         .collect();
     Ok(CaseView {
         title: vault_text(c, &row.title_record)?,
@@ -695,13 +699,7 @@ fn evidence_view(
     let (derivations, timeline) = if full {
         let children = registry::children_of(c, &row.id)?
             .into_iter()
-            .map(|e| EvidenceSummary {
-                id: e.id,
-                exhibit_number: e.exhibit_number,
-                seal_number: e.seal_number,
-                kind: e.kind,
-                sha256: e.sha256,
-            })
+            .map(summary)
             .collect();
         let events = registry::events_of_item(c, &row.id)?
             .into_iter()
