@@ -1,9 +1,9 @@
 //! The `scelle` command line: parse arguments into validated values, run one command, and say
-//! what happened in French and English. Exit codes: 0 success, 1 failure, 2 bad usage,
-//! 3 audit found tampering.
+//! what happened in French and English. Exit codes: 0 success, 1 failure, 2 bad usage or
+//! unreadable input, 3 tampering found (`audit`) or a dossier that does not verify (`verify`).
 
 use clap::{Parser, Subcommand};
-use std::io::{IsTerminal as _, Read as _};
+use std::io::IsTerminal as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::core::model::Role;
 use crate::errors::PublicError;
 use crate::service::audit::{self, AuditError};
+use crate::service::dossier::ExportOptions;
 use crate::service::ledger::{InitOptions, load_signer};
 use crate::service::{Ledger, ServiceError, rebuild};
 use crate::storage::{self, DatabaseUrl};
@@ -70,8 +71,45 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Dossiers de preuve pour le tribunal / evidence dossiers for court
+    #[command(subcommand)]
+    Dossier(DossierCommand),
+    /// Vérifie un dossier hors ligne (sans réseau ni base) ; code 0 seulement si tout concorde /
+    /// verify a dossier offline (no network, no database); exit 0 only if everything holds
+    Verify {
+        /// Fichier dossier (JSON) / dossier file (JSON)
+        dossier: PathBuf,
+        /// Clé de vérification de confiance (texte ou fichier), répétable / trusted verifier key (text or file), repeatable
+        #[arg(long = "trusted-key")]
+        trusted_keys: Vec<String>,
+        /// Fichier de preuve à confronter aux empreintes enregistrées, répétable / evidence file to check against the registered hashes, repeatable
+        #[arg(long = "file")]
+        files: Vec<PathBuf>,
+        /// Rapport JSON sur la sortie standard / JSON report on standard output
+        #[arg(long)]
+        json: bool,
+    },
     /// Mesures de performance / performance figures
     Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DossierCommand {
+    /// Exporte le dossier d'une affaire / export a case's dossier
+    Export {
+        /// Référence ou identifiant de l'affaire / case reference or id
+        #[arg(long)]
+        case: String,
+        /// Fichier de sortie (sortie standard sinon) / output file (standard output otherwise)
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// Point de contrôle déjà détenu par le destinataire / checkpoint the recipient already holds
+        #[arg(long)]
+        since_checkpoint: Option<PathBuf>,
+        /// Sans les données personnelles / without personal data
+        #[arg(long)]
+        without_personal_data: bool,
+    },
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -122,6 +160,10 @@ pub enum CliError {
     Other(String),
     #[error("AUDIT ÉCHOUÉ / AUDIT FAILED: {0}")]
     Tampered(AuditError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("dossier non vérifié / dossier not verified")]
+    NotVerified,
 }
 
 impl From<ServiceError> for CliError {
@@ -142,7 +184,8 @@ impl From<storage::StorageError> for CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Tampered(_) => 3,
+            CliError::Tampered(_) | CliError::NotVerified => 3,
+            CliError::Usage(_) => 2,
             _ => 1,
         }
     }
@@ -227,7 +270,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let verifier = load_signer(&cli.data_dir)?
                 .verifier()
                 .map_err(|e| CliError::Other(e.to_string()))?;
-            let pool = storage::open_pool(&database_url(&cli)?, 3)?;
+            let pool = storage::open_pool(&database_url(&cli)?, 4)?;
             let report = audit::audit(&pool, &verifier).map_err(|e| match e {
                 AuditError::Service(s) => CliError::from(s),
                 other => CliError::Tampered(other),
@@ -257,6 +300,73 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 println!("{}  {}", hex::encode(digest), file.display());
             }
             Ok(())
+        }
+        Command::Dossier(DossierCommand::Export {
+            case,
+            output,
+            since_checkpoint,
+            without_personal_data,
+        }) => {
+            let since = match since_checkpoint {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?,
+                ),
+                None => None,
+            };
+            let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
+            let result = ledger.case_id_for(case).and_then(|id| {
+                ledger.export_dossier(
+                    &id,
+                    &ExportOptions {
+                        personal_data: !without_personal_data,
+                        since_checkpoint: since,
+                    },
+                )
+            });
+            ledger.shutdown(handle);
+            let dossier = result?;
+            let json =
+                serde_json::to_vec_pretty(&dossier).map_err(|e| CliError::Other(e.to_string()))?;
+            match output {
+                Some(path) => {
+                    std::fs::write(path, &json)
+                        .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
+                    eprintln!(
+                        "Dossier écrit / dossier written: {} ({} entrées / entries)",
+                        path.display(),
+                        dossier.entries.len()
+                    );
+                }
+                None => {
+                    use std::io::Write as _;
+                    std::io::stdout()
+                        .write_all(&json)
+                        .map_err(|e| CliError::Other(e.to_string()))?;
+                }
+            }
+            Ok(())
+        }
+        Command::Verify {
+            dossier,
+            trusted_keys,
+            files,
+            json,
+        } => {
+            let report = crate::offline::verify_files(dossier, trusted_keys, files)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            if *json {
+                let text = serde_json::to_string_pretty(&crate::offline::json_report(&report))
+                    .map_err(|e| CliError::Other(e.to_string()))?;
+                println!("{text}");
+            } else {
+                print!("{}", crate::offline::text_report(&report));
+            }
+            if report.ok {
+                Ok(())
+            } else {
+                Err(CliError::NotVerified)
+            }
         }
         Command::Bench(args) => crate::bench::run(args).map_err(CliError::Other),
     }
@@ -292,9 +402,7 @@ fn serve(cli: &Cli, listen: &str, init: &InitArgs) -> Result<(), CliError> {
 
 /// Streams a file through SHA-256 with constant memory; a progress bar when `progress`.
 pub fn hash_file(path: &Path, progress: bool) -> std::io::Result<[u8; 32]> {
-    use sha2::{Digest, Sha256};
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = std::fs::metadata(path)?.len();
     let bar = if progress {
         let bar = indicatif::ProgressBar::new(len);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -307,20 +415,13 @@ pub fn hash_file(path: &Path, progress: bool) -> std::io::Result<[u8; 32]> {
     } else {
         None
     };
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+    let digest = crate::filehash::sha256_file(path, |n| {
         if let Some(bar) = &bar {
-            bar.inc(n as u64);
+            bar.inc(n);
         }
-    }
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(hasher.finalize().into())
+    Ok(digest)
 }

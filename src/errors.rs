@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::core::custody::CustodyError;
+use crate::core::dossier::Finding;
 use crate::core::model::FieldError;
 use crate::service::ServiceError;
 
@@ -149,6 +150,14 @@ impl From<&ServiceError> for PublicError {
                 format!("Demande de preuve invalide : {detail}."),
                 format!("Invalid proof request: {detail}."),
             ),
+            ServiceError::BadEarlierCheckpoint(detail) => PublicError::new(
+                400,
+                "bad_earlier_checkpoint",
+                format!(
+                    "Le point de contrôle antérieur fourni n'est pas valide pour ce journal : {detail}."
+                ),
+                format!("The earlier checkpoint given is not valid for this log: {detail}."),
+            ),
             ServiceError::Unavailable => PublicError::new(
                 503,
                 "unavailable",
@@ -191,4 +200,150 @@ pub fn route_not_found() -> PublicError {
         "Cette adresse n'existe pas.",
         "No such endpoint.",
     )
+}
+
+/// What a dossier verification finding means, in French and in English (for `scelle verify`,
+/// its JSON report and the court report).
+pub fn finding_text(f: &Finding) -> (String, String) {
+    use Finding as F;
+    match f {
+        F::UnsupportedFormat { format } => (
+            format!("Format de dossier non pris en charge : « {format} »."),
+            format!("Unsupported dossier format: \"{format}\"."),
+        ),
+        F::BadVerifierKey { reason } => (
+            format!("La clé de vérification du dossier est illisible : {reason}."),
+            format!("The dossier's verifier key cannot be read: {reason}."),
+        ),
+        F::KeyNotTrusted { key } => (
+            format!(
+                "Le point de contrôle n'est signé par aucune clé de confiance fournie (--trusted-key). Clé du dossier : {key} — comparez-la à la clé publiée par le nœud."
+            ),
+            format!(
+                "The checkpoint is not signed by any trusted key given (--trusted-key). Key in the dossier: {key} — compare it with the key the node published."
+            ),
+        ),
+        F::CheckpointInvalid { reason } => (
+            format!("Point de contrôle invalide : {reason}."),
+            format!("Invalid checkpoint: {reason}."),
+        ),
+        F::ManifestInvalid { reason } => (
+            format!("Le manifeste signé du dossier est invalide : {reason}."),
+            format!("The dossier's signed manifest is invalid: {reason}."),
+        ),
+        F::ManifestMismatch { what } => (
+            format!(
+                "Le dossier ne correspond pas à son manifeste signé ({what}) : des entrées ont été retirées, ajoutées ou modifiées."
+            ),
+            format!(
+                "The dossier does not match its signed manifest ({what}): entries were removed, added or changed."
+            ),
+        ),
+        F::EntriesOutOfOrder { seq } => (
+            format!("Entrée {seq} : les entrées ne sont pas dans l'ordre du journal."),
+            format!("Entry {seq}: the entries are not in log order."),
+        ),
+        F::EntryUndecodable { seq } => (
+            format!("Entrée {seq} : les octets ne sont pas du base64 valide."),
+            format!("Entry {seq}: the bytes are not valid base64."),
+        ),
+        F::LeafHashMismatch { seq } => (
+            format!("Entrée {seq} : l'empreinte de feuille ne correspond pas aux octets."),
+            format!("Entry {seq}: the leaf hash does not match the bytes."),
+        ),
+        F::InclusionProofFails { seq } => (
+            format!(
+                "Entrée {seq} : la preuve d'inclusion ne mène pas au point de contrôle signé (entrée ou preuve modifiée)."
+            ),
+            format!(
+                "Entry {seq}: the inclusion proof does not lead to the signed checkpoint (entry or proof changed)."
+            ),
+        ),
+        F::EntryMalformed { seq, reason } => (
+            format!("Entrée {seq} : mal formée ({reason})."),
+            format!("Entry {seq}: malformed ({reason})."),
+        ),
+        F::EntryOtherLog { seq } => (
+            format!("Entrée {seq} : elle appartient à un autre journal."),
+            format!("Entry {seq}: it belongs to another log."),
+        ),
+        F::PrevLinkBroken { seq } => (
+            format!("Entrée {seq} : le chaînage `prev` avec l'entrée précédente est rompu."),
+            format!("Entry {seq}: the `prev` link to the previous entry is broken."),
+        ),
+        F::CaseMissing => (
+            "L'ouverture de l'affaire ne figure pas dans le dossier.".into(),
+            "The case's opening entry is not in the dossier.".into(),
+        ),
+        F::ForeignEntry { seq } => (
+            format!("Entrée {seq} : elle ne concerne pas cette affaire."),
+            format!("Entry {seq}: it does not belong to this case."),
+        ),
+        F::UnknownItem { seq, item } => (
+            format!("Entrée {seq} : le scellé {item} n'a pas été enregistré avant."),
+            format!("Entry {seq}: item {item} was not registered before."),
+        ),
+        F::CustodyViolation { seq, item, rule } => {
+            let (fr, en) = match rule.as_str() {
+                "not_holder" => (
+                    "par quelqu'un qui ne le détenait pas",
+                    "by someone who did not hold it",
+                ),
+                "after_destruction" => ("après sa destruction", "after its destruction"),
+                "after_return" => ("après sa restitution", "after its return"),
+                "in_transit" => (
+                    "pendant un transfert non réceptionné",
+                    "while a transfer was not yet received",
+                ),
+                "no_pending_transfer" => (
+                    "réception sans transfert en attente",
+                    "receipt with no pending transfer",
+                ),
+                "not_recipient" => (
+                    "réception par un autre que le destinataire",
+                    "receipt by someone other than the recipient",
+                ),
+                _ => (
+                    "transfert sans destinataire valable",
+                    "transfer without a valid recipient",
+                ),
+            };
+            (
+                format!(
+                    "Entrée {seq} : chaîne de possession rompue pour le scellé {item} — événement {fr}."
+                ),
+                format!("Entry {seq}: chain of custody broken for item {item} — event {en}."),
+            )
+        }
+        F::AmendsUnknownEvent { seq, event } => (
+            format!(
+                "Entrée {seq} : corrige l'événement {event}, absent du dossier pour ce scellé."
+            ),
+            format!(
+                "Entry {seq}: amends event {event}, which the dossier does not hold for this item."
+            ),
+        ),
+        F::OpeningFails { record } => (
+            format!(
+                "La donnée ouverte {record} ne correspond pas à son engagement dans le journal."
+            ),
+            format!("Opened value {record} does not match its commitment in the log."),
+        ),
+        F::OpeningUnknown { record } => (
+            format!("La donnée ouverte {record} ne correspond à aucun engagement du dossier."),
+            format!("Opened value {record} matches no commitment in the dossier."),
+        ),
+        F::ConsistencyFails { reason } => (
+            format!(
+                "Le journal n'est pas une extension du point de contrôle antérieur fourni : {reason}."
+            ),
+            format!("The log does not extend the earlier checkpoint given: {reason}."),
+        ),
+        F::FileNotRegistered { file, sha256 } => (
+            format!(
+                "Le fichier {file} (SHA-256 {sha256}) ne correspond à aucun scellé enregistré."
+            ),
+            format!("File {file} (SHA-256 {sha256}) matches no registered item."),
+        ),
+    }
 }

@@ -15,6 +15,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use crate::errors::{self, PublicError};
+use crate::service::dossier::ExportOptions;
 use crate::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
 use crate::service::{Ledger, ServiceError, auth::AuthUser};
 
@@ -133,6 +134,29 @@ async fn find_case(ledger: web::Data<Ledger>, _: Caller, q: web::Query<CaseQuery
 async fn get_case(ledger: web::Data<Ledger>, _: Caller, id: web::Path<String>) -> ApiResult {
     let case = blocking(move || ledger.case(&id)).await?;
     Ok(HttpResponse::Ok().json(case))
+}
+
+#[derive(Deserialize)]
+struct DossierQuery {
+    /// Include personal-data openings (default true, where policy allows the caller).
+    personal_data: Option<bool>,
+    /// A signed checkpoint the caller already holds (URL-encoded note text).
+    since_checkpoint: Option<String>,
+}
+
+async fn case_dossier(
+    ledger: web::Data<Ledger>,
+    _: Caller,
+    id: web::Path<String>,
+    q: web::Query<DossierQuery>,
+) -> ApiResult {
+    let q = q.into_inner();
+    let opts = ExportOptions {
+        personal_data: q.personal_data.unwrap_or(true),
+        since_checkpoint: q.since_checkpoint,
+    };
+    let dossier = blocking(move || ledger.export_dossier(&id, &opts)).await?;
+    Ok(HttpResponse::Ok().json(dossier))
 }
 
 async fn register_evidence(
@@ -270,6 +294,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/cases", web::post().to(open_case))
             .route("/cases", web::get().to(find_case))
             .route("/cases/{id}", web::get().to(get_case))
+            .route("/cases/{id}/dossier", web::get().to(case_dossier))
             .route("/cases/{id}/evidence", web::post().to(register_evidence))
             .route("/evidence", web::get().to(find_evidence))
             .route("/evidence/{id}", web::get().to(get_evidence))

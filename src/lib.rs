@@ -10,5 +10,7 @@ pub mod storage;
 pub mod bench;
 pub mod cli;
 pub mod errors;
+pub mod filehash;
 pub mod http;
+pub mod offline;
 pub mod service;

@@ -278,12 +278,48 @@ fn from_value<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, EntryError> {
     serde_json::from_value(v).map_err(|e| EntryError::Malformed(e.to_string()))
 }
 
-/// Just the chain fields of an entry, read without building the whole event (used by audit).
-#[derive(Deserialize)]
-pub struct ChainFields<'a> {
-    pub seq: u64,
-    #[serde(borrow)]
-    pub prev: &'a str,
+/// Whether canonical entry bytes say `seq` and link to `prev`, without parsing the JSON.
+///
+/// RFC 8785 sorts an object's keys, so the top-level `prev`, `seq` and `time` members are
+/// adjacent: `,"prev":"<hex>","seq":<n>,"time":"`. Only `user` (an object without a `prev`
+/// key) and `v` may follow them, and inside JSON strings a quote is always escaped, so the last
+/// `,"prev":"` in the bytes is the top-level one. The audit checks the chain this way (a JSON
+/// parse costs more than hashing the entry); `Entry::parse`, used by `rebuild` and the dossier
+/// verifier, checks the whole entry.
+pub fn chain_link_matches(body: &[u8], seq: u64, prev: &[u8; 32]) -> bool {
+    const PREV_KEY: &[u8] = b",\"prev\":\"";
+    let Some(at) = body.windows(PREV_KEY.len()).rposition(|w| w == PREV_KEY) else {
+        return false;
+    };
+    let mut prev_hex = [0u8; 64];
+    if hex::encode_to_slice(prev, &mut prev_hex).is_err() {
+        return false;
+    }
+    let mut seq_digits = [0u8; 20];
+    let mut n = seq;
+    let mut start = seq_digits.len();
+    loop {
+        start -= 1;
+        seq_digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let pieces: [&[u8]; 4] = [
+        &prev_hex,
+        b"\",\"seq\":",
+        &seq_digits[start..],
+        b",\"time\":\"",
+    ];
+    let mut rest = &body[at + PREV_KEY.len()..];
+    for piece in pieces {
+        match rest.strip_prefix(piece) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -333,8 +369,40 @@ mod tests {
         assert!(text.starts_with("{\"actor\":{"), "{text}");
         assert!(text.contains("\"kind\":\"custody.transferred\""));
         assert_eq!(Entry::parse(&bytes).unwrap(), entry);
-        let chain: ChainFields = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!((chain.seq, chain.prev), (7, "ab".repeat(32).as_str()));
+        assert!(chain_link_matches(&bytes, 7, &[0xab; 32]));
+    }
+
+    #[test]
+    fn chain_link_check_fails_on_any_other_link_or_shape() {
+        let bytes = sample().to_canonical_bytes().unwrap();
+        assert!(!chain_link_matches(&bytes, 8, &[0xab; 32]));
+        assert!(!chain_link_matches(&bytes, 70, &[0xab; 32]));
+        assert!(!chain_link_matches(&bytes, 7, &[0xac; 32]));
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // An escaped look-alike inside a string is not the member.
+        let fake = text.replace(
+            &format!(",\"prev\":\"{}\"", "ab".repeat(32)),
+            &format!(
+                ",\"prev\":\"{}\",\"x\":\"\\\",\\\"prev\\\":\\\"{}\"",
+                "cd".repeat(32),
+                "ab".repeat(32)
+            ),
+        );
+        assert!(!chain_link_matches(fake.as_bytes(), 7, &[0xab; 32]));
+        // A user entry: `user` sorts after `time`, and the check still finds the chain.
+        let user = Entry {
+            event: Event::UserRegistered(UserRecord {
+                id: "u9".into(),
+                role: Role::Prosecutor,
+                agency: "tg.justice".into(),
+            }),
+            ..sample()
+        };
+        let bytes = user.to_canonical_bytes().unwrap();
+        assert!(chain_link_matches(&bytes, 7, &[0xab; 32]));
+        assert!(!chain_link_matches(&bytes, 7, &[0xaa; 32]));
+        assert!(!chain_link_matches(b"}", 7, &[0xab; 32]));
+        assert!(!chain_link_matches(b"", 7, &[0xab; 32]));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod commitment;
 pub mod custody;
+pub mod dossier;
 pub mod entry;
 pub mod jcs;
 pub mod merkle;

@@ -1,14 +1,21 @@
-//! Applies one log entry to the projections, after checking it against the current state.
+//! Applies log entries to the projections, after checking each against the current state.
 //!
-//! The sequencer calls it inside the append transaction (so custody rules are checked against
-//! the state that includes every earlier entry of the same batch), and `rebuild` replays the
-//! whole log through it. All checks run before any write, so a rejected entry writes nothing.
+//! The sequencer applies a batch inside the append transaction (so custody rules are checked
+//! against the state that includes every earlier entry of the same batch), and `rebuild` replays
+//! the whole log the same way. All checks run before any change, so a rejected entry leaves
+//! nothing behind.
+//!
+//! Custody events are the hot path, so `Projection` keeps the evidence rows it has touched in
+//! memory and defers the writes: one UPDATE per item and one multi-row INSERT of events and
+//! vault rows per batch (`flush`), instead of a read and two writes per entry. Rarer events
+//! (cases, items) flush first and write at once, so every query sees everything before them.
 
 use crate::core::custody::{CustodyState, CustodyStatus, ProposedEvent};
 use crate::core::entry::{Entry, Event};
 use crate::core::model::{CustodyEventType, IntegrityResult, Role};
-use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow};
+use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, VaultRow};
 use crate::storage::{DbConnection, identity};
+use std::collections::{HashMap, HashSet};
 
 use super::{Conflict, Denied, Missing, ServiceError};
 
@@ -47,8 +54,73 @@ fn can_write_custody(role: Role) -> bool {
     matches!(role, Role::Investigator | Role::LabAnalyst)
 }
 
-/// Checks `entry` against the projections and writes its effect.
-pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError> {
+/// Items kept in memory between batches at most; beyond it the cache starts again empty.
+const MAX_CACHED_ITEMS: usize = 200_000;
+
+/// The projections as the entries applied so far leave them, with writes deferred to `flush`.
+///
+/// The cached rows are valid only while no other process appends: the sequencer keeps a
+/// `Projection` across batches only when the log head is the one it left.
+#[derive(Default)]
+pub struct Projection {
+    items: HashMap<String, EvidenceRow>,
+    dirty: HashSet<String>,
+    events: Vec<CustodyEventRow>,
+    pending_event_items: HashMap<String, String>,
+    vault: Vec<VaultRow>,
+}
+
+impl Projection {
+    /// The evidence row as of the last applied entry.
+    fn item(
+        &mut self,
+        conn: &mut DbConnection,
+        id: &str,
+    ) -> Result<Option<EvidenceRow>, ServiceError> {
+        if let Some(row) = self.items.get(id) {
+            return Ok(Some(row.clone()));
+        }
+        let row = registry::evidence_by_id(conn, id)?;
+        if let Some(row) = &row {
+            self.items.insert(id.to_owned(), row.clone());
+        }
+        Ok(row)
+    }
+
+    /// Vault rows to write with the batch (node-local, accounted for by the entry's commitments).
+    pub fn add_vault(&mut self, rows: &[VaultRow]) {
+        self.vault.extend_from_slice(rows);
+    }
+
+    /// Writes everything deferred, in the caller's transaction.
+    pub fn flush(&mut self, conn: &mut DbConnection) -> Result<(), ServiceError> {
+        for id in self.dirty.drain() {
+            if let Some(row) = self.items.get(&id) {
+                registry::update_custody_state(conn, row)?;
+            }
+        }
+        registry::insert_events(conn, &self.events)?;
+        self.events.clear();
+        self.pending_event_items.clear();
+        registry::insert_vault(conn, &self.vault)?;
+        self.vault.clear();
+        if self.items.len() > MAX_CACHED_ITEMS {
+            self.items.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Checks `entry` against the projections and records its effect in `projection` (custody
+/// events) or in the database (everything else, after flushing what is deferred).
+pub fn apply(
+    conn: &mut DbConnection,
+    projection: &mut Projection,
+    entry: &Entry,
+) -> Result<(), ServiceError> {
+    if !matches!(entry.event, Event::Custody(_)) {
+        projection.flush(conn)?;
+    }
     let actor = &entry.actor;
     let seq = entry.seq as i64;
     match &entry.event {
@@ -103,7 +175,8 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
                 return Err(ServiceError::Conflict(Conflict::ExhibitNumber));
             }
             if let Some(parent) = &ev.parent {
-                let parent = registry::evidence_by_id(conn, parent)?
+                let parent = projection
+                    .item(conn, parent)?
                     .ok_or(ServiceError::NotFound(Missing::ParentEvidence))?;
                 // A copy or image is made by whoever holds the original.
                 if parent.holder_id != actor.user || parent.custody_status != "in_custody" {
@@ -147,7 +220,8 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
             if !can_write_custody(actor.role) {
                 return Err(ServiceError::Forbidden(Denied::RoleCannotWrite));
             }
-            let mut item = registry::evidence_by_id(conn, &ev.item)?
+            let mut item = projection
+                .item(conn, &ev.item)?
                 .ok_or(ServiceError::NotFound(Missing::Evidence))?;
             if item.case_id != ev.case {
                 return Err(ServiceError::NotFound(Missing::Evidence));
@@ -158,9 +232,15 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
                 return Err(ServiceError::NotFound(Missing::User));
             }
             if let Some(amended) = &ev.amends {
-                let target = registry::event_by_id(conn, amended)?
-                    .ok_or(ServiceError::NotFound(Missing::Event))?;
-                if target.item_id != ev.item {
+                let target_item = match projection.pending_event_items.get(amended) {
+                    Some(item) => item.clone(),
+                    None => {
+                        registry::event_by_id(conn, amended)?
+                            .ok_or(ServiceError::NotFound(Missing::Event))?
+                            .item_id
+                    }
+                };
+                if target_item != ev.item {
                     return Err(ServiceError::Forbidden(Denied::AmendsOtherItem));
                 }
             }
@@ -179,22 +259,23 @@ pub fn apply(conn: &mut DbConnection, entry: &Entry) -> Result<(), ServiceError>
                     _ => "verified".into(),
                 };
             }
-            registry::update_evidence(conn, &item)?;
             let details =
                 serde_json::to_string(ev).map_err(|e| ServiceError::Internal(e.to_string()))?;
-            registry::insert_event(
-                conn,
-                &CustodyEventRow {
-                    id: ev.id.clone(),
-                    item_id: ev.item.clone(),
-                    seq,
-                    event_type: ev.event_type.as_str().to_owned(),
-                    actor_id: actor.user.clone(),
-                    occurred_at: ev.at.clone(),
-                    recorded_at: entry.time.clone(),
-                    details,
-                },
-            )?;
+            projection.dirty.insert(item.id.clone());
+            projection.items.insert(item.id.clone(), item);
+            projection
+                .pending_event_items
+                .insert(ev.id.clone(), ev.item.clone());
+            projection.events.push(CustodyEventRow {
+                id: ev.id.clone(),
+                item_id: ev.item.clone(),
+                seq,
+                event_type: ev.event_type.as_str().to_owned(),
+                actor_id: actor.user.clone(),
+                occurred_at: ev.at.clone(),
+                recorded_at: entry.time.clone(),
+                details,
+            });
             Ok(())
         }
     }

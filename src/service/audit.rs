@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use crate::core::entry::ChainFields;
+use crate::core::entry::chain_link_matches;
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
 use crate::core::note::{Checkpoint, NoteVerifier};
 use crate::storage::log_store::{self, CheckpointRow};
@@ -55,75 +55,121 @@ fn bad(seq: u64, reason: impl Into<String>) -> AuditError {
     }
 }
 
-type Chunk = Result<Vec<log_store::EntryRow>, ServiceError>;
+/// Stored interior nodes of one level, `(node_key, hash)` in order.
+type StoredLevel = Vec<(i64, Vec<u8>)>;
+
+/// A chunk of entries with the stored interior nodes their leaves complete, per level.
+type Chunk = Result<(Vec<log_store::EntryRow>, BTreeMap<u8, StoredLevel>), ServiceError>;
+
+/// The stored nodes completed by appending leaves `from..to` to a tree of size `from`: node
+/// (level, index) is complete once leaf `(index + 1) << level` - 1 is in.
+fn nodes_completed_by(
+    conn: &mut crate::storage::PooledConn,
+    from: u64,
+    to: u64,
+) -> Result<BTreeMap<u8, StoredLevel>, ServiceError> {
+    let mut levels = BTreeMap::new();
+    for level in 1u8..64 {
+        if (to >> level) == 0 {
+            break;
+        }
+        let first = (from + 1).div_ceil(1u64 << level);
+        let last = to >> level;
+        if first > last {
+            continue;
+        }
+        levels.insert(level, log_store::nodes_range(conn, level, first - 1, last)?);
+    }
+    Ok(levels)
+}
+
+const READERS: usize = 2;
+
+/// Reads chunks `first`, `first + READERS`, … and sends them in order until the log ends.
+fn spawn_reader(
+    pool: Pool,
+    first: usize,
+    chunks_tx: mpsc::SyncSender<Chunk>,
+) -> Result<std::thread::JoinHandle<()>, ServiceError> {
+    std::thread::Builder::new()
+        .name(format!("scelle-audit-read-{first}"))
+        .spawn(move || {
+            let mut c = match get_conn(&pool) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = chunks_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            let mut from = first as u64 * CHUNK;
+            loop {
+                let chunk = log_store::entries_range(&mut c, from, from + CHUNK)
+                    .map_err(ServiceError::from)
+                    .and_then(|rows| {
+                        let to = from + rows.len() as u64;
+                        Ok((rows, nodes_completed_by(&mut c, from, to)?))
+                    });
+                let done = matches!(&chunk, Ok((r, _)) if r.is_empty()) || chunk.is_err();
+                if chunks_tx.send(chunk).is_err() || done {
+                    return;
+                }
+                from += READERS as u64 * CHUNK;
+            }
+        })
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
 
 pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditError> {
     let started = Instant::now();
     let mut conn = get_conn(pool).map_err(ServiceError::from)?;
     let total_rows = log_store::count_entries(&mut conn).map_err(ServiceError::from)?;
-    let (chunks_tx, chunks) = mpsc::sync_channel::<Chunk>(2);
-    let reader_pool = pool.clone();
-    let reader = std::thread::spawn(move || {
-        let mut c = match get_conn(&reader_pool) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = chunks_tx.send(Err(e.into()));
-                return;
-            }
-        };
-        let mut from = 0u64;
-        loop {
-            let rows =
-                log_store::entries_range(&mut c, from, from + CHUNK).map_err(ServiceError::from);
-            let done = matches!(&rows, Ok(r) if r.is_empty()) || rows.is_err();
-            if chunks_tx.send(rows).is_err() || done {
-                return;
-            }
-            from += CHUNK;
-        }
-    });
+    // Two readers take alternate chunks: decoding rows costs about as much as hashing them.
+    let mut readers = Vec::new();
+    let mut channels = Vec::new();
+    for first in 0..READERS {
+        let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
+        readers.push(spawn_reader(pool.clone(), first, tx)?);
+        channels.push(rx);
+    }
+    let chunks = (0..).map_while(|i: usize| channels[i % READERS].recv().ok());
 
     let mut range = CompactRange::default();
     let mut prev: Hash = [0; 32];
-    let mut prev_hex = hex::encode(prev);
     let mut entry_bytes = 0u64;
     let mut nodes_checked = 0u64;
     let mut pending_checkpoints: Vec<CheckpointRow> = Vec::new();
     let mut checkpoints_checked = 0u64;
     let mut last_checkpoint_size = 0i64;
     let result = (|| -> Result<(), AuditError> {
-        for chunk in chunks.iter() {
-            let rows = chunk?;
+        for chunk in chunks {
+            let (rows, stored_nodes) = chunk?;
             if rows.is_empty() {
                 break;
             }
             let mut expected: BTreeMap<u8, Vec<(u64, Hash)>> = BTreeMap::new();
-            for (seq, stored_leaf, body) in rows {
-                let seq = seq as u64;
+            let leaves = leaf_hashes(&rows);
+            for ((seq, stored_leaf, body), leaf) in rows.iter().zip(leaves) {
+                let seq = *seq as u64;
                 if seq != range.size() {
                     return Err(bad(
                         range.size(),
                         format!("entry missing (next stored entry is seq {seq})"),
                     ));
                 }
-                let leaf = merkle::leaf_hash(&body);
                 if stored_leaf.as_slice() != leaf {
                     return Err(bad(seq, "stored leaf hash does not match the entry bytes"));
                 }
-                let chain: ChainFields = serde_json::from_slice(&body)
-                    .map_err(|e| bad(seq, format!("entry is not valid JSON: {e}")))?;
-                if chain.seq != seq {
-                    return Err(bad(seq, format!("entry bytes say seq {}", chain.seq)));
-                }
-                if chain.prev != prev_hex {
-                    return Err(bad(seq, "`prev` does not link to the previous entry"));
+                if !chain_link_matches(body, seq, &prev) {
+                    return Err(bad(
+                        seq,
+                        "entry bytes do not say this seq with `prev` linking to the previous entry",
+                    ));
                 }
                 entry_bytes += body.len() as u64;
                 range.append(leaf, |id, hash| {
                     expected.entry(id.level).or_default().push((id.index, hash))
                 });
                 prev = leaf;
-                prev_hex = hex::encode(prev);
                 check_checkpoints(
                     &mut conn,
                     verifier,
@@ -133,12 +179,14 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
                     &mut checkpoints_checked,
                 )?;
             }
-            nodes_checked += check_nodes(&mut conn, &expected)?;
+            nodes_checked += check_nodes(&stored_nodes, &expected)?;
         }
         Ok(())
     })();
-    drop(chunks);
-    let _ = reader.join();
+    drop(channels);
+    for reader in readers {
+        let _ = reader.join();
+    }
     result?;
 
     let size = range.size();
@@ -170,6 +218,26 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
         nodes: nodes_checked,
         checkpoints: checkpoints_checked,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Each entry's leaf hash, computed on both cores (hashing dominates the audit's own work).
+fn leaf_hashes(rows: &[log_store::EntryRow]) -> Vec<Hash> {
+    let (first, second) = rows.split_at(rows.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            second
+                .iter()
+                .map(|r| merkle::leaf_hash(&r.2))
+                .collect::<Vec<_>>()
+        });
+        let mut out: Vec<Hash> = first.iter().map(|r| merkle::leaf_hash(&r.2)).collect();
+        match other.join() {
+            Ok(rest) => out.extend(rest),
+            // A panic there is a bug; recompute here rather than lose the audit.
+            Err(_) => out.extend(second.iter().map(|r| merkle::leaf_hash(&r.2))),
+        }
+        out
     })
 }
 
@@ -223,24 +291,19 @@ fn check_checkpoints(
     }
 }
 
-/// Compares recomputed interior nodes with the stored ones, one range query per level.
+/// Compares recomputed interior nodes with the stored ones the reader fetched for the chunk.
 fn check_nodes(
-    conn: &mut crate::storage::PooledConn,
+    stored_nodes: &BTreeMap<u8, StoredLevel>,
     expected: &BTreeMap<u8, Vec<(u64, Hash)>>,
 ) -> Result<u64, AuditError> {
     let mut count = 0;
     for (level, nodes) in expected {
-        let (Some(first), Some(last)) = (nodes.first(), nodes.last()) else {
-            continue;
-        };
-        let stored = log_store::nodes_range(conn, *level, first.0, last.0 + 1)
-            .map_err(ServiceError::from)?;
-        let mut stored = stored.into_iter().peekable();
+        let mut stored = stored_nodes.get(level).into_iter().flatten();
         for (index, hash) in nodes {
             let key = log_store::node_key(NodeId::new(*level, *index));
             let leaf_of_node = index << level;
             match stored.next() {
-                Some((k, h)) if k == key => {
+                Some((k, h)) if *k == key => {
                     if h.as_slice() != hash {
                         return Err(bad(
                             leaf_of_node,

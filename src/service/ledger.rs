@@ -4,8 +4,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
 use crate::core::commitment::{self, Commitment};
@@ -17,7 +18,7 @@ use crate::core::merkle::{self, Hash};
 use crate::core::model::{
     self, CustodyEventType, EvidenceKind, FieldError, IntegrityResult, Jurisdiction, Role, now_utc,
 };
-use crate::core::note::NoteSigner;
+use crate::core::note::{NoteSigner, NoteVerifier};
 use crate::storage::identity::{self, AgencyRow, UserRow};
 use crate::storage::log_store;
 use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, VaultRow};
@@ -75,7 +76,19 @@ pub struct Ledger {
     sequencer: Sequencer,
     signer: Arc<NoteSigner>,
     verifier_key: String,
+    item_facts: RwLock<HashMap<String, ItemFacts>>,
 }
+
+/// What never changes about an evidence item once registered, kept in memory so recording a
+/// custody event needs no database read before it reaches the sequencer.
+#[derive(Debug, Clone)]
+struct ItemFacts {
+    case_id: String,
+    sha256: String,
+}
+
+/// Items whose facts are kept at most; beyond it the cache starts again empty.
+const MAX_ITEM_FACTS: usize = 200_000;
 
 fn conn(pool: &Pool) -> Result<PooledConn, ServiceError> {
     Ok(storage::get_conn(pool)?)
@@ -142,6 +155,7 @@ impl Ledger {
                 sequencer,
                 signer,
                 verifier_key,
+                item_facts: RwLock::new(HashMap::new()),
             },
             handle,
         ))
@@ -163,6 +177,24 @@ impl Ledger {
 
     pub fn verifier_key(&self) -> &str {
         &self.verifier_key
+    }
+
+    /// The verifier for this node's own notes.
+    pub fn note_verifier(&self) -> Result<NoteVerifier, ServiceError> {
+        self.signer
+            .verifier()
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// Signs a note (checkpoint-like text) with the node key.
+    pub(crate) fn sign_note(&self, text: &str) -> Result<String, ServiceError> {
+        self.signer
+            .sign_note(text)
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    pub(crate) fn connection(&self) -> Result<PooledConn, ServiceError> {
+        conn(&self.pool)
     }
 
     fn system_actor(agency: &str) -> Actor {
@@ -398,8 +430,7 @@ impl Ledger {
     ) -> Result<(EventView, Receipt), ServiceError> {
         use CustodyEventType as T;
         let event_type = CustodyEventType::parse(&input.event_type)?;
-        let item = registry::evidence_by_id(&mut *conn(&self.pool)?, item_id)?
-            .ok_or(ServiceError::NotFound(Missing::Evidence))?;
+        let item = self.item_facts(item_id)?;
         let required = |present: bool,
                         field: &'static str,
                         needed: bool|
@@ -452,7 +483,7 @@ impl Ledger {
         let mut vault = Vec::new();
         let record = CustodyRecord {
             id: new_id()?,
-            item: item.id.clone(),
+            item: item_id.to_owned(),
             case: item.case_id.clone(),
             event_type,
             at,
@@ -487,25 +518,82 @@ impl Ledger {
                 .map(|u| model::parse_label("derived_item", u, 64))
                 .transpose()?,
         };
-        let id = record.id.clone();
+        let clear = |c: &Option<Commitment>| {
+            c.as_ref().and_then(|c| {
+                vault
+                    .iter()
+                    .find(|v| v.id == c.record)
+                    .map(|v| v.value.clone())
+            })
+        };
+        let (place, reason) = (clear(&record.place), clear(&record.reason));
         let receipt = self.sequencer.append(Pending {
             actor: user.actor(),
-            event: Event::Custody(record),
+            event: Event::Custody(record.clone()),
             side: SideWrites {
                 vault,
                 ..Default::default()
             },
         })?;
-        let mut c = conn(&self.pool)?;
-        let row =
-            registry::event_by_id(&mut c, &id)?.ok_or(ServiceError::NotFound(Missing::Event))?;
-        Ok((event_view(&mut c, row)?, receipt))
+        // The view is what the sequencer stored, built from the same record without a re-read.
+        let view = EventView {
+            id: record.id,
+            seq: receipt.seq,
+            event_type: event_type.as_str().to_owned(),
+            actor: user.id.clone(),
+            at: record.at,
+            recorded_at: receipt.recorded_at.clone(),
+            place,
+            reason,
+            tool: record.tool,
+            authorization: record.authorization,
+            to_user: record.to_user,
+            seal_intact: record.seal_intact,
+            sha256: record.sha256,
+            result: record.result.map(|r| r.as_str().to_owned()),
+            amends: record.amends,
+            derived_item: record.derived_item,
+        };
+        Ok((view, receipt))
+    }
+
+    /// The immutable facts of an item, from memory or, the first time, from the database.
+    fn item_facts(&self, item_id: &str) -> Result<ItemFacts, ServiceError> {
+        if let Ok(cache) = self.item_facts.read()
+            && let Some(facts) = cache.get(item_id)
+        {
+            return Ok(facts.clone());
+        }
+        let row = registry::evidence_by_id(&mut *conn(&self.pool)?, item_id)?
+            .ok_or(ServiceError::NotFound(Missing::Evidence))?;
+        let facts = ItemFacts {
+            case_id: row.case_id,
+            sha256: row.sha256,
+        };
+        if let Ok(mut cache) = self.item_facts.write() {
+            if cache.len() >= MAX_ITEM_FACTS {
+                cache.clear();
+            }
+            cache.insert(item_id.to_owned(), facts.clone());
+        }
+        Ok(facts)
     }
 
     pub fn case(&self, id: &str) -> Result<CaseView, ServiceError> {
         let mut c = conn(&self.pool)?;
         let row = registry::case_by_id(&mut c, id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
         case_view(&mut c, row)
+    }
+
+    /// The id of the case with this id or reference.
+    pub fn case_id_for(&self, id_or_reference: &str) -> Result<String, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        if let Some(case) = registry::case_by_id(&mut c, id_or_reference)? {
+            return Ok(case.id);
+        }
+        registry::case_by_reference(&mut c, id_or_reference)?
+            .map(|case| case.id)
+            .ok_or(ServiceError::NotFound(Missing::Case))
     }
 
     pub fn case_by_reference(&self, reference: &str) -> Result<CaseView, ServiceError> {
@@ -576,7 +664,7 @@ fn check_size(c: &mut DbConnection, size: u64) -> Result<(), ServiceError> {
     Ok(())
 }
 
-fn proof_error(e: merkle::ProofError) -> ServiceError {
+pub(crate) fn proof_error(e: merkle::ProofError) -> ServiceError {
     match e {
         merkle::ProofError::MissingNode(_) => {
             ServiceError::Storage(StorageError::Corrupt(e.to_string()))
@@ -613,15 +701,23 @@ pub fn consistency_proof(
     from: u64,
     to: u64,
 ) -> Result<ConsistencyProofResponse, ServiceError> {
-    check_size(c, to)?;
-    let ids = merkle::needed_nodes_for_consistency(from, to).map_err(proof_error)?;
-    let nodes = log_store::fetch_nodes(c, &ids)?;
-    let hashes = merkle::consistency_proof(&nodes, from, to).map_err(proof_error)?;
+    let hashes = consistency_proof_hashes(c, from, to)?;
     Ok(ConsistencyProofResponse {
         from,
         to,
         hashes: encode_all(&hashes),
     })
+}
+
+pub(crate) fn consistency_proof_hashes(
+    c: &mut DbConnection,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Hash>, ServiceError> {
+    check_size(c, to)?;
+    let ids = merkle::needed_nodes_for_consistency(from, to).map_err(proof_error)?;
+    let nodes = log_store::fetch_nodes(c, &ids)?;
+    merkle::consistency_proof(&nodes, from, to).map_err(proof_error)
 }
 
 fn encode_all(hashes: &[Hash]) -> Vec<String> {

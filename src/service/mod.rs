@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod audit;
 pub mod auth;
+pub mod dossier;
 pub mod ledger;
 pub mod rebuild;
 pub mod sequencer;
@@ -136,6 +137,8 @@ pub enum ServiceError {
     Forbidden(Denied),
     #[error("bad proof request: {0}")]
     BadProofRequest(String),
+    #[error("the earlier checkpoint is not valid for this log: {0}")]
+    BadEarlierCheckpoint(String),
     #[error("ledger unavailable")]
     Unavailable,
     #[error(transparent)]

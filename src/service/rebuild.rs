@@ -8,7 +8,7 @@ use crate::core::entry::Entry;
 use crate::storage::{Pool, get_conn, log_store, registry, with_append_lock};
 
 use super::ServiceError;
-use super::apply::apply;
+use super::apply::{Projection, apply};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
@@ -28,11 +28,13 @@ pub fn rebuild(pool: &Pool) -> Result<u64, RebuildError> {
     let mut conn = get_conn(pool).map_err(ServiceError::from)?;
     with_append_lock(&mut conn, |c| {
         registry::clear_projections(c).map_err(ServiceError::from)?;
+        let mut projection = Projection::default();
         let mut from = 0u64;
         loop {
             let rows =
                 log_store::entries_range(c, from, from + 10_000).map_err(ServiceError::from)?;
             if rows.is_empty() {
+                projection.flush(c)?;
                 return Ok(from);
             }
             for (seq, _, body) in &rows {
@@ -47,12 +49,13 @@ pub fn rebuild(pool: &Pool) -> Result<u64, RebuildError> {
                         reason: format!("entry says seq {}", entry.seq),
                     });
                 }
-                apply(c, &entry).map_err(|e| RebuildError::AtEntry {
+                apply(c, &mut projection, &entry).map_err(|e| RebuildError::AtEntry {
                     seq,
                     reason: e.to_string(),
                 })?;
                 from = seq + 1;
             }
+            projection.flush(c)?;
         }
     })
 }

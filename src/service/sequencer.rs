@@ -22,11 +22,11 @@ use crate::core::model::now_utc;
 use crate::core::note::{Checkpoint, NoteSigner};
 use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
-use crate::storage::registry::{self, VaultRow};
-use crate::storage::{DatabaseUrl, DbConnection, with_append_lock};
+use crate::storage::registry::VaultRow;
+use crate::storage::{self, DatabaseUrl, DbConnection, with_append_lock};
 
 use super::ServiceError;
-use super::apply::apply;
+use super::apply::{Projection, apply};
 
 pub const MAX_BATCH: usize = 4096;
 
@@ -59,6 +59,9 @@ pub struct Receipt {
     pub leaf_hash: String,
     pub checkpoint: String,
     pub inclusion_proof: InclusionProofView,
+    /// When the sequencer recorded the entry (its `time`; in the entry bytes, not sent again).
+    #[serde(skip)]
+    pub recorded_at: String,
 }
 
 struct Job {
@@ -77,11 +80,22 @@ impl Sequencer {
         url: &DatabaseUrl,
         signer: Arc<NoteSigner>,
     ) -> Result<(Self, JoinHandle<()>), ServiceError> {
-        let conn = url.connect()?;
+        let mut conn = url.connect()?;
+        let checkpointer = storage::start_wal_checkpointer(url)?;
+        if checkpointer.is_some() {
+            storage::disable_auto_checkpoint(&mut conn)?;
+        }
         let (jobs, incoming) = mpsc::sync_channel::<Job>(MAX_BATCH * 4);
         let handle = std::thread::Builder::new()
             .name("scelle-sequencer".into())
-            .spawn(move || run(conn, signer, incoming))
+            .spawn(move || {
+                let (ticks, checkpoint_thread) = checkpointer.unzip();
+                run(conn, signer, incoming, ticks.as_ref());
+                drop(ticks);
+                if let Some(thread) = checkpoint_thread {
+                    let _ = thread.join();
+                }
+            })
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok((Self { jobs }, handle))
     }
@@ -96,15 +110,25 @@ impl Sequencer {
     }
 }
 
-/// The appender's view of the tree between batches (re-read when another process appended).
+/// The appender's view of the tree and projections between batches (dropped and re-read when
+/// another process appended, or when a batch failed).
 struct Cached {
     range: CompactRange,
     last: Hash,
+    projection: Projection,
 }
 
-fn run(mut conn: DbConnection, signer: Arc<NoteSigner>, incoming: mpsc::Receiver<Job>) {
+fn run(
+    mut conn: DbConnection,
+    signer: Arc<NoteSigner>,
+    incoming: mpsc::Receiver<Job>,
+    checkpoint_ticks: Option<&mpsc::SyncSender<()>>,
+) {
     let mut cached: Option<Cached> = None;
     while let Ok(first) = incoming.recv() {
+        if let Some(ticks) = checkpoint_ticks {
+            let _ = ticks.try_send(());
+        }
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
             match incoming.try_recv() {
@@ -145,6 +169,8 @@ struct Committed {
     nodes: HashMap<NodeId, Hash>,
     range: CompactRange,
     last: Hash,
+    projection: Projection,
+    time: String,
 }
 
 /// Commits what it can of `pendings` in one transaction; per-request results in order.
@@ -156,14 +182,15 @@ fn commit_batch(
 ) -> Result<Vec<Result<Receipt, ServiceError>>, ServiceError> {
     let committed = with_append_lock(conn, |c| -> Result<Committed, ServiceError> {
         let (size, last) = log_store::head(c)?;
-        let (mut range, mut prev) = match cached.take() {
-            Some(k) if k.range.size() == size && k.last == last => (k.range, k.last),
+        let (mut range, mut prev, mut projection) = match cached.take() {
+            Some(k) if k.range.size() == size && k.last == last => (k.range, k.last, k.projection),
             _ => {
                 let peaks = log_store::fetch_nodes(c, &CompactRange::peak_ids(size))?;
                 (
                     CompactRange::from_source(size, &peaks)
                         .map_err(|e| ServiceError::Internal(e.to_string()))?,
                     last,
+                    Projection::default(),
                 )
             }
         };
@@ -181,7 +208,7 @@ fn commit_batch(
                 actor: pending.actor.clone(),
                 event: pending.event.clone(),
             };
-            match apply(c, &entry) {
+            match apply(c, &mut projection, &entry) {
                 Ok(()) => {}
                 Err(e) if e.is_rejection() => {
                     accepted.push(Err(e));
@@ -189,6 +216,7 @@ fn commit_batch(
                 }
                 Err(e) => return Err(e),
             }
+            projection.add_vault(&pending.side.vault);
             write_side(c, &pending.side)?;
             let body = entry
                 .to_canonical_bytes()
@@ -210,6 +238,7 @@ fn commit_batch(
             accepted.push(Ok((entry.seq, leaf)));
             prev = leaf;
         }
+        projection.flush(c)?;
         let mut note = None;
         if !new_entries.is_empty() {
             log_store::insert_batch(c, &new_entries, &new_nodes)?;
@@ -227,7 +256,7 @@ fn commit_batch(
                     tree_size: range.size() as i64,
                     root_hash: checkpoint.root.to_vec(),
                     note: text.clone(),
-                    created_at: time,
+                    created_at: time.clone(),
                 },
             )?;
             note = Some(text);
@@ -238,6 +267,8 @@ fn commit_batch(
             nodes,
             range,
             last: prev,
+            projection,
+            time,
         })
     })?;
 
@@ -257,18 +288,20 @@ fn commit_batch(
                     tree_size: size,
                     hashes: proof.iter().map(|h| B64.encode(h)).collect(),
                 },
+                recorded_at: committed.time.clone(),
             })
         })
         .collect();
     *cached = Some(Cached {
         range: committed.range,
         last: committed.last,
+        projection: committed.projection,
     });
     Ok(results)
 }
 
+/// Writes the node-local identity rows at once (vault rows go with the projection's flush).
 fn write_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), ServiceError> {
-    registry::insert_vault(c, &side.vault)?;
     if let Some(agency) = &side.agency {
         identity::insert_agency(c, agency)?;
     }

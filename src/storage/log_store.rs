@@ -77,24 +77,44 @@ pub fn fetch_nodes(
         .filter(|i| i.level > 0)
         .map(|i| node_key(*i))
         .collect();
-    if !leaves.is_empty() {
+    // Chunked to stay under SQLite's bound-parameter limit (a dossier asks for many at once).
+    for chunk in leaves.chunks(FETCH_CHUNK) {
         let rows: Vec<(i64, Vec<u8>)> = log_entries::table
             .select((log_entries::seq, log_entries::leaf_hash))
-            .filter(log_entries::seq.eq_any(&leaves))
+            .filter(log_entries::seq.eq_any(chunk))
             .load(conn)?;
         for (seq, h) in rows {
             out.insert(NodeId::new(0, seq as u64), to_hash(&h)?);
         }
     }
-    if !interior.is_empty() {
+    for chunk in interior.chunks(FETCH_CHUNK) {
         let rows: Vec<(i64, Vec<u8>)> = tree_nodes::table
             .select((tree_nodes::node_key, tree_nodes::hash))
-            .filter(tree_nodes::node_key.eq_any(&interior))
+            .filter(tree_nodes::node_key.eq_any(chunk))
             .load(conn)?;
         for (key, h) in rows {
             out.insert(node_id_from_key(key), to_hash(&h)?);
         }
     }
+    Ok(out)
+}
+
+const FETCH_CHUNK: usize = 10_000;
+
+/// The entries with these `seq`s, in `seq` order.
+pub fn entries_by_seqs(
+    conn: &mut DbConnection,
+    seqs: &[u64],
+) -> Result<Vec<EntryRow>, StorageError> {
+    let mut out = Vec::with_capacity(seqs.len());
+    let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
+    for chunk in seqs.chunks(FETCH_CHUNK) {
+        let rows: Vec<EntryRow> = log_entries::table
+            .filter(log_entries::seq.eq_any(chunk))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    out.sort_by_key(|r| r.0);
     Ok(out)
 }
 

@@ -125,9 +125,12 @@ impl DatabaseUrl {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(|e| StorageError::Connect(e.to_string()))?;
                 // WAL lets readers run beside the sequencer; FULL makes every commit durable (fsync).
+                // Statement journals stay in memory (they only serve a statement's own rollback).
+                // Reads map the file instead of copying each page (the audit reads it all).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
-                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
+                     PRAGMA mmap_size = 4294967296;",
                 )
                 .map_err(|e| StorageError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -206,13 +209,60 @@ impl ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+/// The checkpointer's tick sender and its thread.
+pub type WalCheckpointer = (std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<()>);
+
+/// Copies SQLite's write-ahead log into the database file on its own thread and connection, so
+/// the sequencer's commits never wait for it. The sequencer turns its own automatic checkpoints
+/// off (`disable_auto_checkpoint`) and sends a tick after each commit; ticks arriving while a
+/// checkpoint runs coalesce. When the sender is dropped the thread runs a last full checkpoint
+/// and ends. PostgreSQL needs none of this: `None`.
+pub fn start_wal_checkpointer(url: &DatabaseUrl) -> Result<Option<WalCheckpointer>, StorageError> {
+    if !matches!(url, DatabaseUrl::Sqlite(_)) {
+        return Ok(None);
+    }
+    let mut conn = url.connect()?;
+    let (ticks, incoming) = std::sync::mpsc::sync_channel::<()>(1);
+    let handle = std::thread::Builder::new()
+        .name("scelle-wal-checkpoint".into())
+        .spawn(move || {
+            while incoming.recv().is_ok() {
+                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)") {
+                tracing::warn!(error = %e, "final WAL checkpoint failed");
+            }
+        })
+        .map_err(|e| StorageError::Connect(e.to_string()))?;
+    Ok(Some((ticks, handle)))
+}
+
+/// Stops a SQLite connection from checkpointing on commit (see `start_wal_checkpointer`).
+pub fn disable_auto_checkpoint(conn: &mut DbConnection) -> Result<(), StorageError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c
+            .batch_execute("PRAGMA wal_autocheckpoint = 0")
+            .map_err(StorageError::Query),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => Ok(()),
+    }
+}
+
 /// Runs migrations on one connection, then builds the pool.
 pub fn open_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, StorageError> {
     let mut conn = url.connect()?;
     run_migrations(&mut conn)?;
     drop(conn);
+    // A SQLite file cannot drop a connection, so checking each one out with a query is pure
+    // cost there; a PostgreSQL connection can die with its server and is checked.
+    let remote = !matches!(url, DatabaseUrl::Sqlite(_));
     r2d2::Pool::builder()
         .max_size(size)
+        .test_on_check_out(remote)
         .connection_timeout(Duration::from_secs(30))
         .build(Manager { url: url.clone() })
         .map_err(|e| StorageError::Pool(e.to_string()))

@@ -22,8 +22,8 @@ pub struct CaseRow {
     pub opened_seq: i64,
 }
 
-#[derive(Insertable, Queryable, Selectable, AsChangeset, Debug, Clone)]
-#[diesel(table_name = evidence_items, treat_none_as_null = true)]
+#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = evidence_items)]
 pub struct EvidenceRow {
     pub id: String,
     pub case_id: String,
@@ -106,9 +106,31 @@ pub fn insert_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> Result<(),
     Ok(())
 }
 
-pub fn update_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> Result<(), StorageError> {
+/// The columns a custody event can change; everything else about an item is fixed at
+/// registration. Updating only these leaves the item's indexes untouched.
+#[derive(AsChangeset)]
+#[diesel(table_name = evidence_items, treat_none_as_null = true)]
+struct CustodyColumns<'a> {
+    holder_id: &'a str,
+    custody_status: &'a str,
+    pending_to: Option<&'a str>,
+    pending_event: Option<&'a str>,
+    integrity: &'a str,
+}
+
+/// Writes an item's custody state (holder, status, pending transfer, integrity).
+pub fn update_custody_state(
+    conn: &mut DbConnection,
+    row: &EvidenceRow,
+) -> Result<(), StorageError> {
     diesel::update(evidence_items::table.filter(evidence_items::id.eq(&row.id)))
-        .set(row)
+        .set(CustodyColumns {
+            holder_id: &row.holder_id,
+            custody_status: &row.custody_status,
+            pending_to: row.pending_to.as_deref(),
+            pending_event: row.pending_event.as_deref(),
+            integrity: &row.integrity,
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -183,10 +205,14 @@ pub fn seal_or_exhibit_taken(
     Ok((seal_taken > 0, exhibit_taken > 0))
 }
 
-pub fn insert_event(conn: &mut DbConnection, row: &CustodyEventRow) -> Result<(), StorageError> {
-    diesel::insert_into(custody_events::table)
-        .values(row)
-        .execute(conn)?;
+/// Inserts custody events, many rows per statement (chunked under SQLite's parameter limit).
+pub fn insert_events(
+    conn: &mut DbConnection,
+    rows: &[CustodyEventRow],
+) -> Result<(), StorageError> {
+    for chunk in rows.chunks(2_000) {
+        on_backend!(conn, c => diesel::insert_into(custody_events::table).values(chunk).execute(c))?;
+    }
     Ok(())
 }
 
@@ -213,8 +239,8 @@ pub fn events_of_item(
 }
 
 pub fn insert_vault(conn: &mut DbConnection, rows: &[VaultRow]) -> Result<(), StorageError> {
-    if !rows.is_empty() {
-        on_backend!(conn, c => diesel::insert_into(vault_records::table).values(rows).execute(c))?;
+    for chunk in rows.chunks(4_000) {
+        on_backend!(conn, c => diesel::insert_into(vault_records::table).values(chunk).execute(c))?;
     }
     Ok(())
 }
@@ -225,6 +251,31 @@ pub fn vault_value(conn: &mut DbConnection, id: &str) -> Result<Option<String>, 
         .filter(vault_records::id.eq(id))
         .first(conn)
         .optional()?)
+}
+
+/// The log positions of every custody event of a case's items.
+pub fn event_seqs_of_case(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> Result<Vec<i64>, StorageError> {
+    Ok(custody_events::table
+        .inner_join(evidence_items::table)
+        .filter(evidence_items::case_id.eq(case_id))
+        .select(custody_events::seq)
+        .load(conn)?)
+}
+
+/// Vault rows by id (missing ids are simply absent: erased or never there).
+pub fn vault_rows(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<VaultRow>, StorageError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        let rows: Vec<VaultRow> = vault_records::table
+            .filter(vault_records::id.eq_any(chunk))
+            .select(VaultRow::as_select())
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Empties the projections (not the vault, which the log cannot regenerate).
