@@ -14,6 +14,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 
+# The independent dossier verifier (tools/verify_dossier.py) needs Python 3 and `cryptography`.
+command -v python3 >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3; }
+python3 -c "import cryptography" 2>/dev/null \
+  || pip install -q cryptography 2>/dev/null \
+  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography; }
+
 pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
 if ! pg_up; then
   version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)

@@ -9,6 +9,7 @@
 mod bad_input;
 mod crash;
 mod custody_flow;
+mod dossier;
 mod helpers;
 mod merkle_oracle;
 mod migrations;

@@ -1,0 +1,359 @@
+//! Dossiers end to end: export over HTTP and from the CLI on both backends, then `scelle verify`
+//! and the independent `tools/verify_dossier.py` on the valid dossier and on every kind of
+//! tampering; the two verifiers must reach the same verdict with the same findings.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::helpers::{BACKENDS, Backend, TestApp};
+
+const BIN: &str = env!("CARGO_BIN_EXE_scelle");
+const PY_VERIFIER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/verify_dossier.py");
+
+/// A case with an original, a derived image, and a custody story across two holders.
+struct Story {
+    case_id: String,
+    reference: String,
+    evidence_file: PathBuf,
+    early_checkpoint: String,
+}
+
+fn build_story(app: &TestApp, dir: &Path) -> Story {
+    let reference = "TG-DCPJ-2026-00077";
+    let case = app.open_case(reference);
+    let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+    let (_, early_checkpoint) = app.get_text(&app.prosecutor, "/log/checkpoint");
+    let evidence_file = dir.join("telephone.bin");
+    let content: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&evidence_file, &content).unwrap();
+    let sha = hex::encode(Sha256::digest(&content));
+    let phone = app.register(&case_id, "S-100", &sha);
+    let phone_id = phone["evidence"]["id"].as_str().unwrap().to_owned();
+    let (s, image) = app.post(
+        &app.investigator,
+        &format!("/api/v1/cases/{case_id}/evidence"),
+        &json!({"exhibit_number": "P-100-IMG", "seal_number": "S-100-IMG", "kind": "forensic_image",
+                "sha256": "cd".repeat(32), "collected_at": "2026-11-21T08:00:00+00:00",
+                "parent_id": phone_id, "acquisition_tool": "FTK Imager"}),
+    );
+    assert_eq!(s, 201, "{image}");
+    let events = format!("/api/v1/evidence/{phone_id}/events");
+    let steps: [(&str, Value); 5] = [
+        (
+            &app.investigator,
+            json!({"type": "sealed", "place": "DCPJ Lomé"}),
+        ),
+        (
+            &app.investigator,
+            json!({"type": "transferred", "to_user": app.analyst_id, "reason": "expertise"}),
+        ),
+        (
+            &app.analyst,
+            json!({"type": "received", "seal_intact": true}),
+        ),
+        (
+            &app.analyst,
+            json!({"type": "integrity_checked", "sha256": sha}),
+        ),
+        (
+            &app.analyst,
+            json!({"type": "examined", "reason": "extraction des SMS", "tool": "Cellebrite UFED 7.6"}),
+        ),
+    ];
+    for (token, body) in steps {
+        let (s, b) = app.post(token, &events, &body);
+        assert_eq!(s, 201, "{b}");
+    }
+    Story {
+        case_id,
+        reference: reference.into(),
+        evidence_file,
+        early_checkpoint,
+    }
+}
+
+/// Runs both verifiers; returns (exit code, finding codes) of each.
+fn verify_both(
+    dossier: &Path,
+    key: &Path,
+    files: &[&Path],
+) -> ((i32, BTreeSet<String>), (i32, BTreeSet<String>)) {
+    let mut rust = Command::new(BIN);
+    rust.arg("verify").arg(dossier).arg("--json");
+    let mut py = Command::new("python3");
+    py.arg(PY_VERIFIER).arg(dossier).arg("--json");
+    for cmd in [&mut rust, &mut py] {
+        cmd.arg("--trusted-key").arg(key);
+        for f in files {
+            cmd.arg("--file").arg(f);
+        }
+    }
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        let code = out.status.code().unwrap_or(-1);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{e}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(report["ok"], code == 0, "{report}");
+        let codes: BTreeSet<String> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_owned())
+            .collect();
+        (code, codes)
+    };
+    (run(&mut rust), run(&mut py))
+}
+
+fn write_json(path: &Path, v: &Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+}
+
+fn entry_of_kind(d: &Value, kind: &str) -> usize {
+    d["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| {
+            let bytes = B64.decode(e["entry"].as_str().unwrap()).unwrap();
+            let v: Value = serde_json::from_slice(&bytes).unwrap();
+            v["kind"] == kind
+        })
+        .unwrap()
+}
+
+#[test]
+fn dossiers_export_and_verify_offline_on_both_backends() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend);
+        let dir = tempfile::tempdir().unwrap();
+        let story = build_story(&app, dir.path());
+        let key = dir.path().join("node.pub");
+        std::fs::write(&key, format!("{}\n", app.verifier_key)).unwrap();
+
+        // Over HTTP, with a consistency proof from a checkpoint taken early on.
+        let since = urlencode(&story.early_checkpoint);
+        let (s, dossier) = app.get(
+            &app.prosecutor,
+            &format!(
+                "/api/v1/cases/{}/dossier?since_checkpoint={since}",
+                story.case_id
+            ),
+        );
+        assert_eq!(s, 200, "{dossier}");
+        // Case, two items, five custody events.
+        assert_eq!(dossier["entries"].as_array().unwrap().len(), 8);
+        assert!(dossier["consistency"]["proof"].is_array());
+        let http_path = dir.path().join("dossier-http.json");
+        write_json(&http_path, &dossier);
+        let ((rc, rust), (pc, py)) = verify_both(&http_path, &key, &[&story.evidence_file]);
+        assert_eq!((rc, pc), (0, 0), "rust {rust:?} python {py:?}");
+
+        let out = Command::new(BIN)
+            .arg("verify")
+            .arg(&http_path)
+            .arg("--trusted-key")
+            .arg(&key)
+            .arg("--file")
+            .arg(&story.evidence_file)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["items"].as_array().unwrap().len(), 2, "{report}");
+        let phone = &report["items"][0];
+        assert_eq!(phone["custody_unbroken"], true);
+        assert_eq!(phone["holder"], app.analyst_id.as_str());
+        assert_eq!(phone["events"].as_array().unwrap().len(), 6);
+        assert_eq!(
+            phone["matching_files"][0],
+            story.evidence_file.display().to_string()
+        );
+        // The title, the phone's description and location, the sealing place and two reasons.
+        assert_eq!(report["openings_checked"], 6, "{report}");
+        assert_eq!(report["case"]["title"], "Escroquerie en ligne");
+        assert!(report["consistent_with_earlier"].as_u64().unwrap() > 0);
+
+        // Without personal data: no openings, still verifies.
+        let (s, bare) = app.get(
+            &app.prosecutor,
+            &format!(
+                "/api/v1/cases/{}/dossier?personal_data=false",
+                story.case_id
+            ),
+        );
+        assert_eq!(s, 200);
+        assert_eq!(bare["openings"].as_array().unwrap().len(), 0);
+
+        // From the CLI, against the same database while the server runs.
+        let cli_path = dir.path().join("dossier-cli.json");
+        let mut export = Command::new(BIN);
+        export.arg("--data-dir").arg(app.db.data_dir());
+        if backend == Backend::Postgres
+            && let scelle::storage::DatabaseUrl::Postgres(url) = &app.db.url
+        {
+            export.arg("--database-url").arg(url);
+        }
+        let out = export
+            .args(["dossier", "export", "--case", &story.reference, "-o"])
+            .arg(&cli_path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ((rc, _), (pc, _)) = verify_both(&cli_path, &key, &[]);
+        assert_eq!((rc, pc), (0, 0));
+
+        if backend == Backend::Sqlite {
+            tampering_is_caught_by_both_verifiers(&dossier, &key, &story, dir.path());
+        }
+    }
+}
+
+fn tampering_is_caught_by_both_verifiers(dossier: &Value, key: &Path, story: &Story, dir: &Path) {
+    let transfer = entry_of_kind(dossier, "custody.transferred");
+    let examined = entry_of_kind(dossier, "custody.examined");
+    type Tamper = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "one byte of an entry",
+            Box::new(move |d: &mut Value| {
+                let e = &mut d["entries"][examined]["entry"];
+                let mut bytes = B64.decode(e.as_str().unwrap()).unwrap();
+                let at = bytes.windows(9).position(|w| w == b"Cellebrit").unwrap();
+                bytes[at] = b'K';
+                *e = Value::String(B64.encode(bytes));
+            }),
+            "inclusion_proof_fails",
+        ),
+        (
+            "a proof hash",
+            Box::new(move |d: &mut Value| {
+                let h = &mut d["entries"][examined]["inclusion_proof"][0];
+                let mut bytes = B64.decode(h.as_str().unwrap()).unwrap();
+                bytes[0] ^= 1;
+                *h = Value::String(B64.encode(bytes));
+            }),
+            "inclusion_proof_fails",
+        ),
+        (
+            "the checkpoint signature",
+            Box::new(|d: &mut Value| {
+                let note = d["checkpoint"].as_str().unwrap().to_owned();
+                let sig_at = note.rfind(' ').unwrap() + 20;
+                let mut chars: Vec<char> = note.chars().collect();
+                let i = note[..sig_at].chars().count();
+                chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+                d["checkpoint"] = Value::String(chars.into_iter().collect());
+            }),
+            "checkpoint_invalid",
+        ),
+        (
+            "an entry removed",
+            Box::new(move |d: &mut Value| {
+                d["entries"].as_array_mut().unwrap().remove(transfer);
+            }),
+            "manifest_mismatch",
+        ),
+        (
+            "entries reordered",
+            Box::new(move |d: &mut Value| {
+                d["entries"]
+                    .as_array_mut()
+                    .unwrap()
+                    .swap(transfer, examined);
+            }),
+            "entries_out_of_order",
+        ),
+        (
+            "an opening changed",
+            Box::new(|d: &mut Value| {
+                d["openings"][0]["value"] = Value::String("Quelqu'un d'autre".into());
+            }),
+            "opening_fails",
+        ),
+        (
+            "the consistency proof",
+            Box::new(|d: &mut Value| {
+                let h = &mut d["consistency"]["proof"][0];
+                let mut bytes = B64.decode(h.as_str().unwrap()).unwrap();
+                bytes[5] ^= 0x80;
+                *h = Value::String(B64.encode(bytes));
+            }),
+            "consistency_fails",
+        ),
+    ];
+    for (what, tamper, expected) in cases {
+        let mut d = dossier.clone();
+        tamper(&mut d);
+        let path = dir.join("tampered.json");
+        write_json(&path, &d);
+        let ((rc, rust), (pc, py)) = verify_both(&path, key, &[]);
+        assert_eq!((rc, pc), (3, 3), "{what}: rust {rust:?} python {py:?}");
+        assert!(rust.contains(expected), "{what}: {rust:?}");
+        assert_eq!(rust, py, "{what}: the two verifiers disagree");
+        eprintln!("tampered {what}: {rust:?}");
+    }
+
+    // A file one byte off matches no registered item.
+    let mut content = std::fs::read(&story.evidence_file).unwrap();
+    content[1000] ^= 1;
+    let off = dir.join("telephone-altered.bin");
+    std::fs::write(&off, content).unwrap();
+    let path = dir.join("valid.json");
+    write_json(&path, dossier);
+    let ((rc, rust), (pc, py)) = verify_both(&path, key, &[&off]);
+    assert_eq!((rc, pc), (3, 3));
+    assert_eq!(rust, BTreeSet::from(["file_not_registered".to_owned()]));
+    assert_eq!(rust, py);
+
+    // No trusted key, or another node's key: nothing is trusted.
+    let other = scelle::core::note::NoteSigner::generate("tg.police.dcpj/scelle").unwrap();
+    let other_key = dir.join("other.pub");
+    std::fs::write(&other_key, other.verifier_key_string()).unwrap();
+    let ((rc, rust), (pc, py)) = verify_both(&path, &other_key, &[]);
+    assert_eq!((rc, pc), (3, 3));
+    assert_eq!(rust, BTreeSet::from(["key_not_trusted".to_owned()]));
+    assert_eq!(rust, py);
+    let out = Command::new(BIN).arg("verify").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ÉCHEC") && text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains("clé de confiance") && text.contains("trusted key"),
+        "{text}"
+    );
+
+    // Unreadable input is a usage error, not a verdict.
+    std::fs::write(dir.join("junk.json"), b"{not json").unwrap();
+    let out = Command::new(BIN)
+        .arg("verify")
+        .arg(dir.join("junk.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
