@@ -37,6 +37,12 @@ pub struct BenchArgs {
     /// Taille du fichier haché (MiB) / size of the hashed file (MiB)
     #[arg(long, default_value_t = 1024)]
     pub hash_mib: u64,
+    /// Scellés de l'affaire du dossier mesuré / items in the benchmarked dossier's case
+    #[arg(long, default_value_t = 1_000)]
+    pub dossier_items: u64,
+    /// Événements de garde de cette affaire / custody events in that case
+    #[arg(long, default_value_t = 20_000)]
+    pub dossier_events: u64,
     /// Dossier de travail (temporaire par défaut) / work folder (temporary by default)
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
@@ -71,7 +77,8 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let result = (|| {
         appends(args, &work, &db_url)?;
         proofs_and_audit(args, &work)?;
-        hashing(args, &work)
+        hashing(args, &work)?;
+        dossier_figures(args, &work, &db_url)
     })();
     if args.work_dir.is_none() {
         let _ = std::fs::remove_dir_all(&work);
@@ -544,6 +551,176 @@ fn hashing(args: &BenchArgs, work: &std::path::Path) -> Result<(), String> {
         "scelle hash: {file_mbs:.0} MB/s on a {} MiB file (page cache warm); in-memory SHA-256 {mem_mbs:.0} MB/s; ratio {:.2}",
         args.hash_mib,
         file_mbs / mem_mbs
+    );
+    Ok(())
+}
+
+/// A case of `args.dossier_items` items with `args.dossier_events` custody events, appended
+/// through the real path; then the time to export its dossier (to JSON bytes) and to verify it,
+/// and the throughput of checking four evidence files at once against one.
+fn dossier_figures(
+    args: &BenchArgs,
+    work: &std::path::Path,
+    db: &DatabaseUrl,
+) -> Result<(), String> {
+    let dir = work.join("dossier");
+    let db = match db {
+        DatabaseUrl::Sqlite(_) => DatabaseUrl::sqlite_in(&dir),
+        other => other.clone(),
+    };
+    Ledger::init(&InitOptions {
+        data_dir: dir.clone(),
+        database: db.clone(),
+        origin: "bench.scelle/dossier".into(),
+        agency_id: "tg.police.bench".into(),
+        agency_name: "Bench".into(),
+    })
+    .map_err(err)?;
+    let (ledger, handle) = Ledger::open(&dir, &db, 16).map_err(err)?;
+    let (row, _) = ledger
+        .add_user("bench", Role::Investigator, "tg.police.bench")
+        .map_err(err)?;
+    let user = AuthUser {
+        id: row.id,
+        name: row.name,
+        role: Role::Investigator,
+        agency: row.agency_id,
+    };
+    let reference = format!("TG-DOSSIER-{}", std::process::id());
+    let (case, _) = ledger
+        .open_case(
+            &user,
+            NewCase {
+                reference,
+                title: Some("Fraude au mobile money".into()),
+                jurisdiction: "TG".into(),
+                offence: "Budapest art. 8".into(),
+                legal_basis: "R-2026-1".into(),
+            },
+        )
+        .map_err(err)?;
+    let started = Instant::now();
+    let ledger = Arc::new(ledger);
+    let items = args.dossier_items;
+    let per_item = args.dossier_events / items.max(1);
+    let threads: Vec<_> = (0..32u64)
+        .map(|t| {
+            let (ledger, user, case_id) = (ledger.clone(), user.clone(), case.id.clone());
+            std::thread::spawn(move || -> Result<(), String> {
+                for i in (t..items).step_by(32) {
+                    let (item, _) = ledger
+                        .register_evidence(
+                            &user,
+                            &case_id,
+                            NewEvidence {
+                                exhibit_number: format!("P{i}"),
+                                seal_number: format!("S{i}"),
+                                kind: "file".into(),
+                                description: Some(format!("Extraction {i}")),
+                                sha256: hex::encode(Sha256::digest(i.to_le_bytes())),
+                                sha512: None,
+                                sha1: None,
+                                md5: None,
+                                size_bytes: Some(4096),
+                                collected_at: "2026-11-23T09:00:00+00:00".into(),
+                                location: None,
+                                acquisition_tool: Some("FTK Imager".into()),
+                                acquisition_tool_version: None,
+                                acquisition_settings: None,
+                                parent_id: None,
+                            },
+                        )
+                        .map_err(err)?;
+                    for _ in 0..per_item {
+                        ledger
+                            .record_event(&user, &item.id, examined())
+                            .map_err(err)?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().map_err(|_| "writer panicked".to_owned())??;
+    }
+    let built = started.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let dossier = ledger
+        .export_dossier(
+            &case.id,
+            &crate::service::dossier::ExportOptions {
+                personal_data: true,
+                since_checkpoint: None,
+            },
+        )
+        .map_err(err)?;
+    let bytes = serde_json::to_vec(&dossier).map_err(err)?;
+    let export_s = t.elapsed().as_secs_f64();
+    let trusted = ledger.note_verifier().map_err(err)?;
+    let t = Instant::now();
+    let parsed: crate::core::dossier::Dossier = serde_json::from_slice(&bytes).map_err(err)?;
+    let report = crate::core::dossier::verify(&parsed, std::slice::from_ref(&trusted), &[]);
+    let verify_s = t.elapsed().as_secs_f64();
+    if !report.ok {
+        return Err(format!(
+            "bench dossier does not verify: {:?}",
+            report.findings
+        ));
+    }
+    println!(
+        "dossier of {} items and {} custody events ({} entries, {:.1} MB; appended in {built:.1} s): export {export_s:.2} s, verify {verify_s:.2} s",
+        report.items.len(),
+        report
+            .items
+            .iter()
+            .map(|i| i.events.len() - 1)
+            .sum::<usize>(),
+        report.entries,
+        bytes.len() as f64 / 1e6
+    );
+    drop(parsed);
+    if let Ok(ledger) = Arc::try_unwrap(ledger) {
+        ledger.shutdown(handle);
+    }
+
+    // Evidence files: one alone, then four at once (one hashing thread per core).
+    use std::io::Write as _;
+    let block: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let mut files = Vec::new();
+    for n in 0..4u8 {
+        let path = work.join(format!("evidence-{n}.bin"));
+        let mut f = std::fs::File::create(&path).map_err(err)?;
+        for _ in 0..args.hash_mib {
+            f.write_all(&block).map_err(err)?;
+        }
+        f.write_all(&[n]).map_err(err)?;
+        f.sync_all().map_err(err)?;
+        files.push(path);
+    }
+    let bytes_each = args.hash_mib as f64 * 1048576.0;
+    let mut one = 0f64;
+    let mut four = 0f64;
+    for _ in 0..2 {
+        let t = Instant::now();
+        crate::offline::hash_files(&files[..1], false).map_err(err)?;
+        one = one.max(bytes_each / 1e6 / t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        crate::offline::hash_files(&files, false).map_err(err)?;
+        four = four.max(4.0 * bytes_each / 1e6 / t.elapsed().as_secs_f64());
+    }
+    for f in &files {
+        let _ = std::fs::remove_file(f);
+    }
+    println!(
+        "verify --file: one file {one:.0} MB/s, four files at once {four:.0} MB/s; ratio {:.2} ({} cores)",
+        four / one,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
     Ok(())
 }
