@@ -20,6 +20,10 @@ python3 -c "import cryptography" 2>/dev/null \
   || pip install -q cryptography 2>/dev/null \
   || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography; }
 
+# The court-report test renders HTML in headless Chromium.
+command -v chromium >/dev/null 2>&1 \
+  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
 if ! pg_up; then
   version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)

@@ -110,6 +110,24 @@ pub enum DossierCommand {
         #[arg(long)]
         without_personal_data: bool,
     },
+    /// Rapport HTML pour le tribunal (imprimable A4), après vérification /
+    /// HTML court report (printable on A4), after verification
+    Report {
+        /// Fichier dossier (JSON) / dossier file (JSON)
+        dossier: PathBuf,
+        /// Langue du rapport / report language
+        #[arg(long, value_enum, default_value = "fr")]
+        lang: crate::report::Lang,
+        /// Fichier HTML à écrire / HTML file to write
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// Clé de vérification de confiance (texte ou fichier) / trusted verifier key (text or file)
+        #[arg(long = "trusted-key")]
+        trusted_keys: Vec<String>,
+        /// Fichier de preuve à confronter / evidence file to check
+        #[arg(long = "file")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -346,6 +364,32 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 }
             }
             Ok(())
+        }
+        Command::Dossier(DossierCommand::Report {
+            dossier,
+            lang,
+            output,
+            trusted_keys,
+            files,
+        }) => {
+            let report = crate::offline::verify_files(dossier, trusted_keys, files)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            std::fs::write(output, crate::report::render(&report, *lang))
+                .map_err(|e| CliError::Other(format!("{}: {e}", output.display())))?;
+            eprintln!(
+                "Rapport écrit / report written: {} ({})",
+                output.display(),
+                if report.ok {
+                    "vérifié / verified"
+                } else {
+                    "ÉCHEC / FAILED"
+                }
+            );
+            if report.ok {
+                Ok(())
+            } else {
+                Err(CliError::NotVerified)
+            }
         }
         Command::Verify {
             dossier,

@@ -13,4 +13,5 @@ pub mod errors;
 pub mod filehash;
 pub mod http;
 pub mod offline;
+pub mod report;
 pub mod service;

@@ -357,3 +357,137 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The court report renders in headless Chromium: its text says what was verified, a
+/// screenshot is taken, and printing gives A4 pages.
+#[test]
+fn court_report_renders_in_headless_chromium() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| Command::new(b).arg("--version").output().is_ok())
+        .expect("Chromium is needed for this test (scripts/test.sh installs it)");
+    let app = TestApp::spawn(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    let story = build_story(&app, dir.path());
+    let key = dir.path().join("node.pub");
+    std::fs::write(&key, &app.verifier_key).unwrap();
+    let (s, dossier) = app.get(
+        &app.prosecutor,
+        &format!("/api/v1/cases/{}/dossier", story.case_id),
+    );
+    assert_eq!(s, 200);
+    let dossier_path = dir.path().join("dossier.json");
+    write_json(&dossier_path, &dossier);
+
+    for (lang, verified, custody) in [
+        ("fr", "VÉRIFIÉ", "Chaîne de possession ininterrompue"),
+        ("en", "VERIFIED", "Chain of custody unbroken"),
+    ] {
+        let html = dir.path().join(format!("rapport-{lang}.html"));
+        let out = Command::new(BIN)
+            .args(["dossier", "report"])
+            .arg(&dossier_path)
+            .args(["--lang", lang, "-o"])
+            .arg(&html)
+            .arg("--trusted-key")
+            .arg(&key)
+            .arg("--file")
+            .arg(&story.evidence_file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = format!("file://{}", html.display());
+        let headless = |extra: &[&str]| {
+            let out = Command::new(chromium)
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--hide-scrollbars",
+                ])
+                .args(extra)
+                .arg(&url)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let dom = String::from_utf8(headless(&["--dump-dom"])).unwrap();
+        for text in [
+            verified,
+            custody,
+            story.reference.as_str(),
+            "Escroquerie en ligne",
+            "P-S-100",
+            "P-100-IMG",
+            "Cellebrite UFED 7.6",
+            "extraction des SMS",
+            &story.evidence_file.display().to_string(),
+        ] {
+            assert!(
+                dom.contains(text),
+                "{lang}: the rendered page lacks {text:?}"
+            );
+        }
+        let shot = dir.path().join(format!("rapport-{lang}.png"));
+        headless(&[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=794,1123",
+        ]);
+        let png = std::fs::read(&shot).unwrap();
+        if let Ok(keep) = std::env::var("SCELLE_KEEP_REPORT") {
+            let _ = std::fs::copy(&shot, format!("{keep}-{lang}.png"));
+        }
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+            "{}",
+            png.len()
+        );
+        let pdf = dir.path().join(format!("rapport-{lang}.pdf"));
+        headless(&[
+            &format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer",
+        ]);
+        let pdf = std::fs::read(&pdf).unwrap();
+        let pdf = String::from_utf8_lossy(&pdf);
+        // A4 is 210 × 297 mm, about 595 × 842 points.
+        let media_box = pdf.split("/MediaBox [").nth(1).unwrap();
+        let numbers: Vec<f64> = media_box
+            .split(']')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert!(
+            (numbers[2] - 595.3).abs() < 1.5 && (numbers[3] - 841.9).abs() < 1.5,
+            "not A4: {numbers:?}"
+        );
+    }
+
+    // A tampered dossier still gets a report, which says it failed, and the command fails.
+    let mut bad = dossier.clone();
+    bad["openings"][0]["value"] = Value::String("autre".into());
+    write_json(&dossier_path, &bad);
+    let html = dir.path().join("rapport-echec.html");
+    let out = Command::new(BIN)
+        .args(["dossier", "report"])
+        .arg(&dossier_path)
+        .args(["--lang", "fr", "-o"])
+        .arg(&html)
+        .arg("--trusted-key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("ÉCHEC") && page.contains("ne correspond pas à son engagement"));
+}
