@@ -99,9 +99,9 @@ pub fn render(report: &Report, lang: Lang) -> String {
         esc(&report.case_reference),
         STYLE
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<header><h1>{}</h1><p class=\"sub\">Scellé — {}</p></header>\n",
+        "<header><h1>{}</h1><p class=\"sub\">Scellé — {}</p></header>",
         l(
             "Rapport de vérification d'un dossier de preuves numériques",
             "Verification report for a digital evidence dossier"
@@ -220,9 +220,9 @@ pub fn render(report: &Report, lang: Lang) -> String {
         item_section(&mut h, report, item, lang);
     }
 
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<section class=\"howto\"><h2>{}</h2><ol>{}</ol></section>\n",
+        "<section class=\"howto\"><h2>{}</h2><ol>{}</ol></section>",
         l(
             "Comment chacun peut le revérifier",
             "How anyone can check this again"
