@@ -1,6 +1,7 @@
 //! The `scelle` command line: parse arguments into validated values, run one command, and say
 //! what happened in French and English. Exit codes: 0 success, 1 failure, 2 bad usage or
-//! unreadable input, 3 tampering found (`audit`) or a dossier that does not verify (`verify`).
+//! unreadable input, 3 tampering found (`audit`), a dossier that does not verify (`verify`,
+//! `dossier report`) or a node caught rewriting its log (`checkpoint verify`).
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal as _;
@@ -89,8 +90,32 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Surveillance des points de contrôle d'un nœud / watching a node's checkpoints
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
     /// Mesures de performance / performance figures
     Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CheckpointCommand {
+    /// Vérifie que le journal du serveur n'a fait que croître depuis le dernier point de contrôle
+    /// vérifié, puis mémorise le nouveau / check that the server's log only grew since the last
+    /// verified checkpoint, then remember the new one
+    Verify {
+        /// Adresse du nœud, ex. https://scelle.dcpj.tg / node address
+        #[arg(long)]
+        server: String,
+        /// Clé de vérification de confiance (texte ou fichier) / trusted verifier key (text or file)
+        #[arg(long)]
+        trusted_key: String,
+        /// Fichier où est gardé le dernier point de contrôle vérifié / file keeping the last verified checkpoint
+        #[arg(long, default_value = "scelle-checkpoint.txt")]
+        state: PathBuf,
+        /// Jeton d'accès au journal / access token for the log
+        #[arg(long, env = "SCELLE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,6 +207,8 @@ pub enum CliError {
     Usage(String),
     #[error("dossier non vérifié / dossier not verified")]
     NotVerified,
+    #[error("{0}")]
+    Misbehaviour(String),
 }
 
 impl From<ServiceError> for CliError {
@@ -202,7 +229,7 @@ impl From<storage::StorageError> for CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Tampered(_) | CliError::NotVerified => 3,
+            CliError::Tampered(_) | CliError::NotVerified | CliError::Misbehaviour(_) => 3,
             CliError::Usage(_) => 2,
             _ => 1,
         }
@@ -411,6 +438,30 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             } else {
                 Err(CliError::NotVerified)
             }
+        }
+        Command::Checkpoint(CheckpointCommand::Verify {
+            server,
+            trusted_key,
+            state,
+            token,
+        }) => {
+            use crate::monitor::Outcome;
+            let key = crate::offline::trusted_key(trusted_key)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            match crate::monitor::check(server, token.as_deref(), &key, state) {
+                Ok(Outcome::First { size }) => println!(
+                    "Premier point de contrôle vérifié et mémorisé (taille {size}) / first checkpoint verified and saved (size {size})"
+                ),
+                Ok(Outcome::Unchanged { size }) => println!(
+                    "Inchangé, même racine signée (taille {size}) / unchanged, same signed root (size {size})"
+                ),
+                Ok(Outcome::Grew { from, to }) => println!(
+                    "Le journal n'a fait que croître : {from} → {to} entrées, preuve de cohérence vérifiée / the log only grew: {from} → {to} entries, consistency proof verified"
+                ),
+                Err(e) if e.is_misbehaviour() => return Err(CliError::Misbehaviour(e.to_string())),
+                Err(e) => return Err(CliError::Other(e.to_string())),
+            }
+            Ok(())
         }
         Command::Bench(args) => crate::bench::run(args).map_err(CliError::Other),
     }

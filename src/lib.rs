@@ -12,6 +12,7 @@ pub mod cli;
 pub mod errors;
 pub mod filehash;
 pub mod http;
+pub mod monitor;
 pub mod offline;
 pub mod report;
 pub mod service;

@@ -13,4 +13,5 @@ mod dossier;
 mod helpers;
 mod merkle_oracle;
 mod migrations;
+mod monitor;
 mod tamper;
