@@ -20,6 +20,9 @@ python3 -c "import cryptography" 2>/dev/null \
   || pip install -q cryptography 2>/dev/null \
   || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography; }
 
+# The CASE/UCO export is checked with the CASE project's own SHACL validator.
+command -v case_validate >/dev/null 2>&1 || pip install -q case-utils==0.18.0
+
 # The court-report test renders HTML in headless Chromium.
 command -v chromium >/dev/null 2>&1 \
   || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

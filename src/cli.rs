@@ -118,6 +118,14 @@ pub enum CheckpointCommand {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Le dossier vérifiable (docs/FORMAT.md) / the verifiable dossier
+    Json,
+    /// CASE 1.4 / UCO JSON-LD pour les outils d'investigation / for forensic tools
+    CaseUco,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum DossierCommand {
     /// Exporte le dossier d'une affaire / export a case's dossier
@@ -134,6 +142,9 @@ pub enum DossierCommand {
         /// Sans les données personnelles / without personal data
         #[arg(long)]
         without_personal_data: bool,
+        /// Format : dossier vérifiable (json) ou CASE 1.4 / UCO JSON-LD (case-uco) / format
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
     },
     /// Rapport HTML pour le tribunal (imprimable A4), après vérification /
     /// HTML court report (printable on A4), after verification
@@ -351,6 +362,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             output,
             since_checkpoint,
             without_personal_data,
+            format,
         }) => {
             let since = match since_checkpoint {
                 Some(path) => Some(
@@ -371,8 +383,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             });
             ledger.shutdown(handle);
             let dossier = result?;
-            let json =
-                serde_json::to_vec_pretty(&dossier).map_err(|e| CliError::Other(e.to_string()))?;
+            let json = match format {
+                ExportFormat::Json => serde_json::to_vec_pretty(&dossier),
+                ExportFormat::CaseUco => serde_json::to_vec_pretty(
+                    &crate::case_uco::render(&dossier)
+                        .map_err(|e| CliError::Other(e.to_string()))?,
+                ),
+            }
+            .map_err(|e| CliError::Other(e.to_string()))?;
             match output {
                 Some(path) => {
                     std::fs::write(path, &json)

@@ -8,6 +8,7 @@ pub mod core;
 #[macro_use]
 pub mod storage;
 pub mod bench;
+pub mod case_uco;
 pub mod cli;
 pub mod errors;
 pub mod filehash;
