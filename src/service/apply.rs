@@ -94,11 +94,13 @@ impl Projection {
 
     /// Writes everything deferred, in the caller's transaction.
     pub fn flush(&mut self, conn: &mut DbConnection) -> Result<(), ServiceError> {
-        for id in self.dirty.drain() {
-            if let Some(row) = self.items.get(&id) {
-                registry::update_custody_state(conn, row)?;
-            }
-        }
+        let dirty: Vec<&EvidenceRow> = self
+            .dirty
+            .iter()
+            .filter_map(|id| self.items.get(id))
+            .collect();
+        registry::update_custody_states(conn, &dirty)?;
+        self.dirty.clear();
         registry::insert_events(conn, &self.events)?;
         self.events.clear();
         self.pending_event_items.clear();

@@ -106,32 +106,81 @@ pub fn insert_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> Result<(),
     Ok(())
 }
 
-/// The columns a custody event can change; everything else about an item is fixed at
-/// registration. Updating only these leaves the item's indexes untouched.
-#[derive(AsChangeset)]
-#[diesel(table_name = evidence_items, treat_none_as_null = true)]
-struct CustodyColumns<'a> {
-    holder_id: &'a str,
-    custody_status: &'a str,
-    pending_to: Option<&'a str>,
-    pending_event: Option<&'a str>,
-    integrity: &'a str,
-}
-
-/// Writes an item's custody state (holder, status, pending transfer, integrity).
-pub fn update_custody_state(
+/// Writes the custody state of many items in one statement per chunk (`UPDATE … FROM (VALUES …)`,
+/// which SQLite ≥ 3.33 and PostgreSQL both run): one round trip for a whole batch, which is what
+/// PostgreSQL's throughput depends on.
+pub fn update_custody_states(
     conn: &mut DbConnection,
-    row: &EvidenceRow,
+    rows: &[&EvidenceRow],
 ) -> Result<(), StorageError> {
-    diesel::update(evidence_items::table.filter(evidence_items::id.eq(&row.id)))
-        .set(CustodyColumns {
-            holder_id: &row.holder_id,
-            custody_status: &row.custody_status,
-            pending_to: row.pending_to.as_deref(),
-            pending_event: row.pending_event.as_deref(),
-            integrity: &row.integrity,
-        })
-        .execute(conn)?;
+    use diesel::sql_types::{Nullable, Text};
+    for chunk in rows.chunks(1_000) {
+        let postgres = match conn {
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(_) => false,
+            #[cfg(feature = "postgres")]
+            DbConnection::Pg(_) => true,
+        };
+        let mut values = String::new();
+        for i in 0..chunk.len() {
+            if i > 0 {
+                values.push(',');
+            }
+            if postgres {
+                let b = i * 6;
+                values.push_str(&format!(
+                    "(${}::text,${}::text,${}::text,${}::text,${}::text,${}::text)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                ));
+            } else {
+                values.push_str("(?,?,?,?,?,?)");
+            }
+        }
+        // SQLite names the columns of a VALUES list column1…column6; PostgreSQL lets us name them.
+        let (columns, [id, holder, status, to, event, integrity]) = if postgres {
+            (
+                "(id, holder_id, custody_status, pending_to, pending_event, integrity)",
+                [
+                    "id",
+                    "holder_id",
+                    "custody_status",
+                    "pending_to",
+                    "pending_event",
+                    "integrity",
+                ],
+            )
+        } else {
+            (
+                "",
+                [
+                    "column1", "column2", "column3", "column4", "column5", "column6",
+                ],
+            )
+        };
+        let sql = format!(
+            "UPDATE evidence_items SET holder_id = v.{holder}, custody_status = v.{status}, \
+             pending_to = v.{to}, pending_event = v.{event}, integrity = v.{integrity} \
+             FROM (VALUES {values}) AS v{columns} WHERE evidence_items.id = v.{id}"
+        );
+        on_backend!(conn, c => {
+            let mut query = diesel::sql_query(sql.as_str()).into_boxed();
+            for row in chunk {
+                query = query
+                    .bind::<Text, _>(row.id.as_str())
+                    .bind::<Text, _>(row.holder_id.as_str())
+                    .bind::<Text, _>(row.custody_status.as_str())
+                    .bind::<Nullable<Text>, _>(row.pending_to.as_deref())
+                    .bind::<Nullable<Text>, _>(row.pending_event.as_deref())
+                    .bind::<Text, _>(row.integrity.as_str());
+            }
+            query.execute(c)
+        })?;
+    }
     Ok(())
 }
 
