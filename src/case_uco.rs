@@ -226,7 +226,7 @@ pub fn render(dossier: &Dossier) -> Result<Value, CaseUcoError> {
                 graph.push(action);
                 investigation_objects.push(reference(&action_id));
             }
-            Event::AgencyRegistered(_) | Event::UserRegistered(_) => {}
+            Event::AgencyRegistered(_) | Event::UserRegistered(_) | Event::VaultErased(_) => {}
         }
     }
     for user in identities {

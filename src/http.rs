@@ -159,6 +159,22 @@ async fn case_dossier(
     Ok(HttpResponse::Ok().json(dossier))
 }
 
+#[derive(Deserialize)]
+struct ErasureBody {
+    legal_reason: String,
+}
+
+async fn erase_vault_record(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    record: web::Path<String>,
+    body: web::Json<ErasureBody>,
+) -> ApiResult {
+    let (erasure, receipt) =
+        blocking(move || ledger.erase(&caller.0, &record, &body.legal_reason)).await?;
+    Ok(created("erasure", erasure, receipt))
+}
+
 async fn register_evidence(
     ledger: web::Data<Ledger>,
     caller: Caller,
@@ -298,7 +314,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/cases/{id}/evidence", web::post().to(register_evidence))
             .route("/evidence", web::get().to(find_evidence))
             .route("/evidence/{id}", web::get().to(get_evidence))
-            .route("/evidence/{id}/events", web::post().to(record_event)),
+            .route("/evidence/{id}/events", web::post().to(record_event))
+            .route(
+                "/vault/{record}/erasure",
+                web::post().to(erase_vault_record),
+            ),
     )
     .service(
         web::scope("/log")

@@ -121,6 +121,13 @@ pub struct CustodyRecord {
     pub derived_item: Option<String>,
 }
 
+/// A vault record erased (DESIGN §4): its value, salt and key are gone; the commitment stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    pub record: String,
+    pub legal_reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     AgencyRegistered(AgencyRecord),
@@ -128,6 +135,7 @@ pub enum Event {
     CaseOpened(CaseRecord),
     EvidenceRegistered(EvidenceRecord),
     Custody(CustodyRecord),
+    VaultErased(ErasureRecord),
 }
 
 impl Event {
@@ -138,6 +146,7 @@ impl Event {
             Event::CaseOpened(_) => "case.opened".into(),
             Event::EvidenceRegistered(_) => "evidence.registered".into(),
             Event::Custody(c) => format!("custody.{}", c.event_type),
+            Event::VaultErased(_) => "vault.erased".into(),
         }
     }
 
@@ -148,6 +157,7 @@ impl Event {
             Event::CaseOpened(r) => ("case", serde_json::to_value(r)?),
             Event::EvidenceRegistered(r) => ("evidence", serde_json::to_value(r)?),
             Event::Custody(r) => ("custody", serde_json::to_value(r)?),
+            Event::VaultErased(r) => ("erasure", serde_json::to_value(r)?),
         })
     }
 }
@@ -249,6 +259,7 @@ impl Entry {
             "user.registered" => Event::UserRegistered(from_value(take("user")?)?),
             "case.opened" => Event::CaseOpened(from_value(take("case")?)?),
             "evidence.registered" => Event::EvidenceRegistered(from_value(take("evidence")?)?),
+            "vault.erased" => Event::VaultErased(from_value(take("erasure")?)?),
             k if k.starts_with("custody.") => {
                 let record: CustodyRecord = from_value(take("custody")?)?;
                 if k != format!("custody.{}", record.event_type) {

@@ -54,6 +54,7 @@ string_enum!(Role, "role", {
     LabAnalyst => "lab_analyst",
     Auditor => "auditor",
     Admin => "admin",
+    Dpo => "dpo",
 });
 
 string_enum!(EvidenceKind, "kind", {

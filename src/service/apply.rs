@@ -13,7 +13,7 @@
 use crate::core::custody::{CustodyState, CustodyStatus, ProposedEvent};
 use crate::core::entry::{Entry, Event};
 use crate::core::model::{CustodyEventType, IntegrityResult, Role};
-use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, VaultRow};
+use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
 use crate::storage::{DbConnection, identity};
 use std::collections::{HashMap, HashSet};
 
@@ -67,7 +67,7 @@ pub struct Projection {
     dirty: HashSet<String>,
     events: Vec<CustodyEventRow>,
     pending_event_items: HashMap<String, String>,
-    vault: Vec<VaultRow>,
+    vault: Vec<SealedRow>,
 }
 
 impl Projection {
@@ -88,7 +88,7 @@ impl Projection {
     }
 
     /// Vault rows to write with the batch (node-local, accounted for by the entry's commitments).
-    pub fn add_vault(&mut self, rows: &[VaultRow]) {
+    pub fn add_vault(&mut self, rows: &[SealedRow]) {
         self.vault.extend_from_slice(rows);
     }
 
@@ -104,7 +104,7 @@ impl Projection {
         registry::insert_events(conn, &self.events)?;
         self.events.clear();
         self.pending_event_items.clear();
-        registry::insert_vault(conn, &self.vault)?;
+        registry::insert_sealed(conn, &self.vault)?;
         self.vault.clear();
         if self.items.len() > MAX_CACHED_ITEMS {
             self.items.clear();
@@ -128,6 +128,14 @@ pub fn apply(
     match &entry.event {
         // Identity events only record that the agency or user exists; the rows are node-local.
         Event::AgencyRegistered(_) | Event::UserRegistered(_) => Ok(()),
+        // Erasure is for data-protection officers. The sealed row is deleted with the entry (a
+        // side write of the live path); a replay finds it already gone, as it should.
+        Event::VaultErased(_) => {
+            if actor.role != Role::Dpo {
+                return Err(ServiceError::Forbidden(Denied::DpoOnly));
+            }
+            Ok(())
+        }
         Event::CaseOpened(case) => {
             if actor.role != Role::Investigator {
                 return Err(ServiceError::Forbidden(Denied::RoleCannotWrite));

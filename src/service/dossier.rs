@@ -109,14 +109,17 @@ impl Ledger {
         };
         let manifest = self.sign_note(&manifest.body())?;
 
-        let openings = registry::vault_rows(&mut c, &records)?
+        let openings = registry::sealed_rows(&mut c, &records)?
             .into_iter()
-            .map(|row| Opening {
-                record: row.id,
-                salt: hex::encode(row.salt),
-                value: Value::String(row.value),
+            .map(|row| {
+                let (salt, value) = self.open_sealed(&row)?;
+                Ok(Opening {
+                    record: row.id,
+                    salt: hex::encode(salt),
+                    value: Value::String(value),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, ServiceError>>()?;
 
         let consistency = match &opts.since_checkpoint {
             None => None,
@@ -161,7 +164,7 @@ fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
         Event::CaseOpened(c) => vec![&c.title],
         Event::EvidenceRegistered(e) => vec![&e.description, &e.location],
         Event::Custody(c) => vec![&c.place, &c.reason],
-        Event::AgencyRegistered(_) | Event::UserRegistered(_) => vec![],
+        Event::AgencyRegistered(_) | Event::UserRegistered(_) | Event::VaultErased(_) => vec![],
     };
     list.into_iter().flatten()
 }

@@ -2,6 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use diesel::Connection as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -11,8 +12,8 @@ use std::thread::JoinHandle;
 
 use crate::core::commitment::{self, Commitment};
 use crate::core::entry::{
-    Acquisition, Actor, AgencyRecord, CaseRecord, CustodyRecord, Event, EvidenceRecord, Hashes,
-    UserRecord,
+    Acquisition, Actor, AgencyRecord, CaseRecord, CustodyRecord, ErasureRecord, Event,
+    EvidenceRecord, Hashes, UserRecord,
 };
 use crate::core::merkle::{self, Hash};
 use crate::core::model::{
@@ -21,12 +22,13 @@ use crate::core::model::{
 use crate::core::note::{NoteSigner, NoteVerifier};
 use crate::storage::identity::{self, AgencyRow, UserRow};
 use crate::storage::log_store;
-use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, VaultRow};
+use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
 use crate::storage::{self, DatabaseUrl, DbConnection, Pool, PooledConn, StorageError};
 
 use super::auth::{self, AuthUser, new_id};
 use super::sequencer::{Pending, Receipt, Sequencer, SideWrites};
-use super::{Missing, ServiceError};
+use super::vault::{VAULT_KEY_FILE, VaultKey};
+use super::{Denied, Missing, ServiceError};
 
 pub const KEY_FILE: &str = "node.key";
 const SYSTEM_USER: &str = "system";
@@ -41,7 +43,7 @@ pub fn load_signer(data_dir: &Path) -> Result<NoteSigner, ServiceError> {
         .map_err(|e| ServiceError::Internal(format!("node key {} is invalid: {e}", path.display())))
 }
 
-fn write_private_file(path: &Path, contents: &str) -> Result<(), ServiceError> {
+pub(crate) fn write_private_file(path: &Path, contents: &str) -> Result<(), ServiceError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut f = std::fs::OpenOptions::new()
@@ -77,6 +79,24 @@ pub struct Ledger {
     signer: Arc<NoteSigner>,
     verifier_key: String,
     item_facts: RwLock<HashMap<String, ItemFacts>>,
+    vault: VaultKey,
+}
+
+/// Values sealed for one request: the rows to store, and the clear text for the answer.
+#[derive(Default)]
+struct Sealing {
+    rows: Vec<SealedRow>,
+    clear: Vec<(String, String)>,
+}
+
+impl Sealing {
+    fn clear_of(&self, c: &Option<Commitment>) -> Option<String> {
+        let record = &c.as_ref()?.record;
+        self.clear
+            .iter()
+            .find(|(id, _)| id == record)
+            .map(|(_, v)| v.clone())
+    }
 }
 
 /// What never changes about an evidence item once registered, kept in memory so recording a
@@ -147,6 +167,20 @@ impl Ledger {
                 None => log_store::set_setting(&mut c, "origin", signer.name())?,
             }
         }
+        let vault = {
+            let mut c = conn(&pool)?;
+            // A missing key is created only while the vault is empty: a new key would silently
+            // make every sealed record unreadable.
+            if !data_dir.join(VAULT_KEY_FILE).exists() && registry::any_sealed(&mut c)? {
+                return Err(ServiceError::Internal(format!(
+                    "the vault key {} is missing but the database holds sealed records; restore the key file",
+                    data_dir.join(VAULT_KEY_FILE).display()
+                )));
+            }
+            let vault = VaultKey::load_or_create(data_dir)?;
+            seal_legacy_vault(&mut c, &vault)?;
+            vault
+        };
         let (sequencer, handle) = Sequencer::start(database, signer.clone())?;
         let verifier_key = signer.verifier_key_string();
         Ok((
@@ -156,6 +190,7 @@ impl Ledger {
                 signer,
                 verifier_key,
                 item_facts: RwLock::new(HashMap::new()),
+                vault,
             },
             handle,
         ))
@@ -191,6 +226,11 @@ impl Ledger {
         self.signer
             .sign_note(text)
             .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// The salt and value of a sealed vault record.
+    pub(crate) fn open_sealed(&self, row: &SealedRow) -> Result<(Vec<u8>, String), ServiceError> {
+        self.vault.open(row)
     }
 
     pub(crate) fn connection(&self) -> Result<PooledConn, ServiceError> {
@@ -292,11 +332,12 @@ impl Ledger {
         auth::authenticate(&mut *conn(&self.pool)?, token)
     }
 
-    /// Commits a free-text value: the vault keeps it, the entry gets the commitment.
+    /// Commits a free-text value: the vault keeps it sealed, the entry gets the commitment.
     fn seal_text(
+        &self,
         value: Option<&str>,
         field: &'static str,
-        vault: &mut Vec<VaultRow>,
+        sealing: &mut Sealing,
     ) -> Result<Option<Commitment>, ServiceError> {
         let Some(value) = value else { return Ok(None) };
         let value = model::parse_text(field, value, 4000)?;
@@ -304,16 +345,48 @@ impl Ledger {
         let hmac = commitment::commit(&salt, &Value::String(value.clone()))
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let record = new_id()?;
-        vault.push(VaultRow {
-            id: record.clone(),
-            salt: salt.to_vec(),
-            value,
-            created_at: now_utc(),
-        });
+        sealing
+            .rows
+            .push(self.vault.seal(&record, &salt, &value, now_utc())?);
+        sealing.clear.push((record.clone(), value));
         Ok(Some(Commitment {
             record,
             hmac: hex::encode(hmac),
         }))
+    }
+
+    /// Erases a personal-data record (DESIGN §4): the sealed value, its salt and its key are
+    /// deleted in the transaction that appends the `vault.erased` entry stating the legal reason.
+    pub fn erase(
+        &self,
+        user: &AuthUser,
+        record: &str,
+        legal_reason: &str,
+    ) -> Result<(ErasureRecord, Receipt), ServiceError> {
+        if user.role != Role::Dpo {
+            return Err(ServiceError::Forbidden(Denied::DpoOnly));
+        }
+        let legal_reason = model::parse_text("legal_reason", legal_reason, 500)?;
+        if registry::sealed_row(&mut *conn(&self.pool)?, record)?.is_none() {
+            return Err(ServiceError::NotFound(Missing::VaultRecord));
+        }
+        let erasure = ErasureRecord {
+            record: record.to_owned(),
+            legal_reason,
+        };
+        let receipt = self.sequencer.append(Pending {
+            actor: user.actor(),
+            event: Event::VaultErased(erasure.clone()),
+            side: SideWrites {
+                erase: Some(record.to_owned()),
+                ..Default::default()
+            },
+        })?;
+        // Old copies of the deleted pages may sit in SQLite's write-ahead log: fold it into the
+        // database (where `secure_delete` zeroed the row) and empty it now, not at some later
+        // checkpoint. PostgreSQL has no such file to clean from here.
+        storage::truncate_wal(&mut *conn(&self.pool)?)?;
+        Ok((erasure, receipt))
     }
 
     pub fn open_case(
@@ -325,8 +398,8 @@ impl Ledger {
         let jurisdiction = Jurisdiction::parse(&input.jurisdiction)?;
         let offence = model::parse_text("offence", &input.offence, 200)?;
         let legal_basis = model::parse_text("legal_basis", &input.legal_basis, 200)?;
-        let mut vault = Vec::new();
-        let title = Self::seal_text(input.title.as_deref(), "title", &mut vault)?;
+        let mut vault = Sealing::default();
+        let title = self.seal_text(input.title.as_deref(), "title", &mut vault)?;
         let record = CaseRecord {
             id: new_id()?,
             reference,
@@ -342,7 +415,7 @@ impl Ledger {
             actor: user.actor(),
             event: Event::CaseOpened(record),
             side: SideWrites {
-                vault,
+                vault: vault.rows,
                 ..Default::default()
             },
         })?;
@@ -388,9 +461,10 @@ impl Ledger {
             }),
             None => None,
         };
-        let mut vault = Vec::new();
-        let description = Self::seal_text(input.description.as_deref(), "description", &mut vault)?;
-        let location = Self::seal_text(input.location.as_deref(), "location", &mut vault)?;
+        let mut vault = Sealing::default();
+        let description =
+            self.seal_text(input.description.as_deref(), "description", &mut vault)?;
+        let location = self.seal_text(input.location.as_deref(), "location", &mut vault)?;
         let record = EvidenceRecord {
             id: new_id()?,
             case: model::parse_label("case_id", case_id, 64)?,
@@ -415,7 +489,7 @@ impl Ledger {
             actor: user.actor(),
             event: Event::EvidenceRegistered(record),
             side: SideWrites {
-                vault,
+                vault: vault.rows,
                 ..Default::default()
             },
         })?;
@@ -480,15 +554,15 @@ impl Ledger {
             Some(at) => model::parse_zoned_time("at", at)?,
             None => now_utc(),
         };
-        let mut vault = Vec::new();
+        let mut vault = Sealing::default();
         let record = CustodyRecord {
             id: new_id()?,
             item: item_id.to_owned(),
             case: item.case_id.clone(),
             event_type,
             at,
-            place: Self::seal_text(input.place.as_deref(), "place", &mut vault)?,
-            reason: Self::seal_text(input.reason.as_deref(), "reason", &mut vault)?,
+            place: self.seal_text(input.place.as_deref(), "place", &mut vault)?,
+            reason: self.seal_text(input.reason.as_deref(), "reason", &mut vault)?,
             tool: input
                 .tool
                 .as_deref()
@@ -518,20 +592,15 @@ impl Ledger {
                 .map(|u| model::parse_label("derived_item", u, 64))
                 .transpose()?,
         };
-        let clear = |c: &Option<Commitment>| {
-            c.as_ref().and_then(|c| {
-                vault
-                    .iter()
-                    .find(|v| v.id == c.record)
-                    .map(|v| v.value.clone())
-            })
-        };
-        let (place, reason) = (clear(&record.place), clear(&record.reason));
+        let (place, reason) = (
+            vault.clear_of(&record.place),
+            vault.clear_of(&record.reason),
+        );
         let receipt = self.sequencer.append(Pending {
             actor: user.actor(),
             event: Event::Custody(record.clone()),
             side: SideWrites {
-                vault,
+                vault: vault.rows,
                 ..Default::default()
             },
         })?;
@@ -582,7 +651,7 @@ impl Ledger {
     pub fn case(&self, id: &str) -> Result<CaseView, ServiceError> {
         let mut c = conn(&self.pool)?;
         let row = registry::case_by_id(&mut c, id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
-        case_view(&mut c, row)
+        case_view(&mut c, &self.vault, row)
     }
 
     /// The id of the case with this id or reference.
@@ -600,14 +669,14 @@ impl Ledger {
         let mut c = conn(&self.pool)?;
         let row = registry::case_by_reference(&mut c, reference)?
             .ok_or(ServiceError::NotFound(Missing::Case))?;
-        case_view(&mut c, row)
+        case_view(&mut c, &self.vault, row)
     }
 
     pub fn evidence(&self, id: &str) -> Result<EvidenceView, ServiceError> {
         let mut c = conn(&self.pool)?;
         let row = registry::evidence_by_id(&mut c, id)?
             .ok_or(ServiceError::NotFound(Missing::Evidence))?;
-        evidence_view(&mut c, row, true)
+        evidence_view(&mut c, &self.vault, row, true)
     }
 
     pub fn evidence_by_sha256(&self, sha256: &str) -> Result<Vec<EvidenceView>, ServiceError> {
@@ -615,7 +684,7 @@ impl Ledger {
         let mut c = conn(&self.pool)?;
         registry::evidence_by_sha256(&mut c, &sha256)?
             .into_iter()
-            .map(|row| evidence_view(&mut c, row, false))
+            .map(|row| evidence_view(&mut c, &self.vault, row, false))
             .collect()
     }
 
@@ -724,13 +793,36 @@ fn encode_all(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h)).collect()
 }
 
+/// The clear text of a vault record; `None` when there is none or it was erased.
 fn vault_text(
     c: &mut DbConnection,
+    vault: &VaultKey,
     record: &Option<String>,
 ) -> Result<Option<String>, ServiceError> {
-    match record {
-        Some(id) => Ok(registry::vault_value(c, id)?),
+    let Some(id) = record else { return Ok(None) };
+    match registry::sealed_row(c, id)? {
+        Some(row) => Ok(Some(vault.open(&row)?.1)),
         None => Ok(None),
+    }
+}
+
+/// Seals clear-text rows a node wrote before the vault was encrypted, then deletes them.
+fn seal_legacy_vault(c: &mut DbConnection, vault: &VaultKey) -> Result<(), ServiceError> {
+    loop {
+        let rows = registry::legacy_vault_rows(c, 1_000)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sealed = rows
+            .iter()
+            .map(|r| vault.seal(&r.id, &r.salt, &r.value, r.created_at.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+        c.transaction(|c| -> Result<(), ServiceError> {
+            registry::insert_sealed(c, &sealed)?;
+            registry::delete_legacy_vault_rows(c, &ids)?;
+            Ok(())
+        })?;
     }
 }
 
@@ -744,13 +836,17 @@ fn summary(e: EvidenceRow) -> EvidenceSummary {
     }
 }
 
-fn case_view(c: &mut DbConnection, row: CaseRow) -> Result<CaseView, ServiceError> {
+fn case_view(
+    c: &mut DbConnection,
+    vault: &VaultKey,
+    row: CaseRow,
+) -> Result<CaseView, ServiceError> {
     let evidence = registry::evidence_of_case(c, &row.id)?
         .into_iter()
         .map(summary)
         .collect();
     Ok(CaseView {
-        title: vault_text(c, &row.title_record)?,
+        title: vault_text(c, vault, &row.title_record)?,
         id: row.id,
         reference: row.reference,
         jurisdiction: row.jurisdiction,
@@ -764,12 +860,16 @@ fn case_view(c: &mut DbConnection, row: CaseRow) -> Result<CaseView, ServiceErro
     })
 }
 
-fn event_view(c: &mut DbConnection, row: CustodyEventRow) -> Result<EventView, ServiceError> {
+fn event_view(
+    c: &mut DbConnection,
+    vault: &VaultKey,
+    row: CustodyEventRow,
+) -> Result<EventView, ServiceError> {
     let record: CustodyRecord = serde_json::from_str(&row.details)
         .map_err(|e| StorageError::Corrupt(format!("custody event {}: {e}", row.id)))?;
     Ok(EventView {
-        place: vault_text(c, &record.place.as_ref().map(|p| p.record.clone()))?,
-        reason: vault_text(c, &record.reason.as_ref().map(|p| p.record.clone()))?,
+        place: vault_text(c, vault, &record.place.as_ref().map(|p| p.record.clone()))?,
+        reason: vault_text(c, vault, &record.reason.as_ref().map(|p| p.record.clone()))?,
         id: row.id,
         seq: row.seq as u64,
         event_type: row.event_type,
@@ -789,6 +889,7 @@ fn event_view(c: &mut DbConnection, row: CustodyEventRow) -> Result<EventView, S
 
 fn evidence_view(
     c: &mut DbConnection,
+    vault: &VaultKey,
     row: EvidenceRow,
     full: bool,
 ) -> Result<EvidenceView, ServiceError> {
@@ -799,15 +900,15 @@ fn evidence_view(
             .collect();
         let events = registry::events_of_item(c, &row.id)?
             .into_iter()
-            .map(|e| event_view(c, e))
+            .map(|e| event_view(c, vault, e))
             .collect::<Result<Vec<_>, _>>()?;
         (Some(children), Some(events))
     } else {
         (None, None)
     };
     Ok(EvidenceView {
-        description: vault_text(c, &row.description_record)?,
-        location: vault_text(c, &row.location_record)?,
+        description: vault_text(c, vault, &row.description_record)?,
+        location: vault_text(c, vault, &row.location_record)?,
         id: row.id,
         case_id: row.case_id,
         exhibit_number: row.exhibit_number,

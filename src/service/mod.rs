@@ -11,6 +11,7 @@ pub mod dossier;
 pub mod ledger;
 pub mod rebuild;
 pub mod sequencer;
+pub mod vault;
 
 pub use ledger::Ledger;
 
@@ -28,6 +29,7 @@ pub enum Missing {
     Entry,
     Event,
     Checkpoint,
+    VaultRecord,
 }
 
 impl Missing {
@@ -41,6 +43,7 @@ impl Missing {
             Missing::Entry => "Entrée du journal",
             Missing::Event => "Événement de garde",
             Missing::Checkpoint => "Point de contrôle",
+            Missing::VaultRecord => "Donnée personnelle",
         }
     }
 
@@ -54,6 +57,7 @@ impl Missing {
             Missing::Entry => "Log entry",
             Missing::Event => "Custody event",
             Missing::Checkpoint => "Checkpoint",
+            Missing::VaultRecord => "Personal-data record",
         }
     }
 }
@@ -99,6 +103,7 @@ pub enum Denied {
     OtherAgencyCase,
     AmendsOtherItem,
     AdminOnly,
+    DpoOnly,
 }
 
 impl Denied {
@@ -108,6 +113,7 @@ impl Denied {
             Denied::OtherAgencyCase => "l'affaire appartient à un autre service",
             Denied::AmendsOtherItem => "la correction doit viser un événement du même scellé",
             Denied::AdminOnly => "réservé aux administrateurs",
+            Denied::DpoOnly => "réservé aux délégués à la protection des données",
         }
     }
 
@@ -117,6 +123,7 @@ impl Denied {
             Denied::OtherAgencyCase => "the case belongs to another agency",
             Denied::AmendsOtherItem => "a correction must amend an event of the same item",
             Denied::AdminOnly => "administrators only",
+            Denied::DpoOnly => "data-protection officers only",
         }
     }
 }

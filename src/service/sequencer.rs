@@ -22,7 +22,7 @@ use crate::core::model::now_utc;
 use crate::core::note::{Checkpoint, NoteSigner};
 use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
-use crate::storage::registry::VaultRow;
+use crate::storage::registry::{self, SealedRow};
 use crate::storage::{self, DatabaseUrl, DbConnection, with_append_lock};
 
 use super::ServiceError;
@@ -33,7 +33,9 @@ pub const MAX_BATCH: usize = 4096;
 /// Node-local rows written in the same transaction as the entry that accounts for them.
 #[derive(Debug, Default, Clone)]
 pub struct SideWrites {
-    pub vault: Vec<VaultRow>,
+    pub vault: Vec<SealedRow>,
+    /// A vault record to delete with the entry that records its erasure.
+    pub erase: Option<String>,
     pub agency: Option<AgencyRow>,
     pub user: Option<UserRow>,
     pub token: Option<TokenRow>,
@@ -302,6 +304,11 @@ fn commit_batch(
 
 /// Writes the node-local identity rows at once (vault rows go with the projection's flush).
 fn write_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), ServiceError> {
+    if let Some(record) = &side.erase
+        && !registry::delete_sealed(c, record)?
+    {
+        return Err(ServiceError::NotFound(super::Missing::VaultRecord));
+    }
     if let Some(agency) = &side.agency {
         identity::insert_agency(c, agency)?;
     }

@@ -126,11 +126,11 @@ impl DatabaseUrl {
                     .map_err(|e| StorageError::Connect(e.to_string()))?;
                 // WAL lets readers run beside the sequencer; FULL makes every commit durable (fsync).
                 // Statement journals stay in memory (they only serve a statement's own rollback).
-                // Reads map the file instead of copying each page (the audit reads it all).
+                // Reads map the first 2 GiB (SQLite's cap) instead of copying each page; the audit reads it all.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
                      PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
-                     PRAGMA mmap_size = 4294967296;",
+                     PRAGMA mmap_size = 2147418112; PRAGMA secure_delete = ON;",
                 )
                 .map_err(|e| StorageError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -238,6 +238,19 @@ pub fn start_wal_checkpointer(url: &DatabaseUrl) -> Result<Option<WalCheckpointe
         })
         .map_err(|e| StorageError::Connect(e.to_string()))?;
     Ok(Some((ticks, handle)))
+}
+
+/// Folds SQLite's write-ahead log into the database and empties it (after an erasure, so no
+/// old copy of an erased page stays in the log file). Nothing to do on PostgreSQL.
+pub fn truncate_wal(conn: &mut DbConnection) -> Result<(), StorageError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c
+            .batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            .map_err(StorageError::Query),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => Ok(()),
+    }
 }
 
 /// Stops a SQLite connection from checkpointing on commit (see `start_wal_checkpointer`).

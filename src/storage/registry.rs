@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{cases, custody_events, evidence_items, vault_records};
+use super::schema::{cases, custody_events, evidence_items, vault_records, vault_sealed};
 use super::{DbConnection, StorageError};
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
@@ -287,19 +287,81 @@ pub fn events_of_item(
         .load(conn)?)
 }
 
-pub fn insert_vault(conn: &mut DbConnection, rows: &[VaultRow]) -> Result<(), StorageError> {
+/// A sealed vault record (see `service::vault`): nothing in it is readable without the keys.
+#[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = vault_sealed)]
+pub struct SealedRow {
+    pub id: String,
+    pub sealed: Vec<u8>,
+    pub wrapped_key: Vec<u8>,
+    pub created_at: String,
+}
+
+pub fn insert_sealed(conn: &mut DbConnection, rows: &[SealedRow]) -> Result<(), StorageError> {
     for chunk in rows.chunks(4_000) {
-        on_backend!(conn, c => diesel::insert_into(vault_records::table).values(chunk).execute(c))?;
+        on_backend!(conn, c => diesel::insert_into(vault_sealed::table).values(chunk).execute(c))?;
     }
     Ok(())
 }
 
-pub fn vault_value(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StorageError> {
-    Ok(vault_records::table
-        .select(vault_records::value)
-        .filter(vault_records::id.eq(id))
-        .first(conn)
+pub fn sealed_row(conn: &mut DbConnection, id: &str) -> Result<Option<SealedRow>, StorageError> {
+    Ok(vault_sealed::table
+        .filter(vault_sealed::id.eq(id))
+        .select(SealedRow::as_select())
+        .get_result(conn)
         .optional()?)
+}
+
+/// Sealed rows by id (missing ids are simply absent: erased or never there).
+pub fn sealed_rows(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<SealedRow>, StorageError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        let rows: Vec<SealedRow> = vault_sealed::table
+            .filter(vault_sealed::id.eq_any(chunk))
+            .select(SealedRow::as_select())
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Whether the vault holds any sealed record.
+pub fn any_sealed(conn: &mut DbConnection) -> Result<bool, StorageError> {
+    Ok(vault_sealed::table
+        .select(vault_sealed::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Deletes a sealed record; whether it was there.
+pub fn delete_sealed(conn: &mut DbConnection, id: &str) -> Result<bool, StorageError> {
+    Ok(diesel::delete(vault_sealed::table.filter(vault_sealed::id.eq(id))).execute(conn)? > 0)
+}
+
+/// Clear-text rows left by nodes from before the vault was sealed, `limit` at a time.
+pub fn legacy_vault_rows(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> Result<Vec<VaultRow>, StorageError> {
+    Ok(vault_records::table
+        .select(VaultRow::as_select())
+        .limit(limit)
+        .load(conn)?)
+}
+
+pub fn delete_legacy_vault_rows(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<(), StorageError> {
+    for chunk in ids.chunks(10_000) {
+        diesel::delete(vault_records::table.filter(vault_records::id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The log positions of every custody event of a case's items.
@@ -312,19 +374,6 @@ pub fn event_seqs_of_case(
         .filter(evidence_items::case_id.eq(case_id))
         .select(custody_events::seq)
         .load(conn)?)
-}
-
-/// Vault rows by id (missing ids are simply absent: erased or never there).
-pub fn vault_rows(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<VaultRow>, StorageError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(10_000) {
-        let rows: Vec<VaultRow> = vault_records::table
-            .filter(vault_records::id.eq_any(chunk))
-            .select(VaultRow::as_select())
-            .load(conn)?;
-        out.extend(rows);
-    }
-    Ok(out)
 }
 
 /// Empties the projections (not the vault, which the log cannot regenerate).

@@ -71,6 +71,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    vault_sealed (id) {
+        id -> Text,
+        sealed -> Binary,
+        wrapped_key -> Binary,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> Text,
         reference -> Text,

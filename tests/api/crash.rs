@@ -222,15 +222,18 @@ fn two_servers_on_one_postgres_database_never_fork_the_log() {
     {
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt as _;
-        let key = std::fs::read(dir_a.join("node.key")).unwrap();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir_b.join("node.key"))
-            .unwrap()
-            .write_all(&key)
-            .unwrap();
+        // Both processes are one node: the same signing key and the same vault key.
+        for file in ["node.key", "vault.key"] {
+            let key = std::fs::read(dir_a.join(file)).unwrap();
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(dir_b.join(file))
+                .unwrap()
+                .write_all(&key)
+                .unwrap();
+        }
     }
     let mut server_b = start(&dir_b, &db, port_b);
     let token = add_user(&dir_a, &db, "Kossi");

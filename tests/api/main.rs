@@ -15,3 +15,4 @@ mod merkle_oracle;
 mod migrations;
 mod monitor;
 mod tamper;
+mod vault;

@@ -1,0 +1,164 @@
+//! The personal-data vault's encryption (DESIGN §4): each record (the commitment's salt and the
+//! value) sealed with AES-256-GCM under its own random data key, and that key wrapped with the
+//! node's vault key, kept in a file beside the signing key (mode 0600), never in the database.
+//!
+//! Erasure deletes the sealed record and its wrapped key: without them the value cannot be
+//! recovered, even by whoever holds the vault key, while the log's commitment still verifies.
+
+use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
+use std::path::Path;
+
+use crate::storage::registry::SealedRow;
+
+use super::ServiceError;
+
+pub const VAULT_KEY_FILE: &str = "vault.key";
+const NONCE: usize = 12;
+const TAG: usize = 16;
+
+/// The node's key-wrapping key.
+pub struct VaultKey {
+    key: [u8; 32],
+}
+
+fn crypto(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(format!("vault cryptography: {e}"))
+}
+
+fn random<const N: usize>() -> Result<[u8; N], ServiceError> {
+    let mut b = [0u8; N];
+    openssl::rand::rand_bytes(&mut b).map_err(crypto)?;
+    Ok(b)
+}
+
+/// `nonce ‖ ciphertext ‖ tag` of `plain` under `key`, bound to `aad`.
+fn seal_with(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    let nonce: [u8; NONCE] = random()?;
+    let mut tag = [0u8; TAG];
+    let ct = encrypt_aead(
+        Cipher::aes_256_gcm(),
+        key,
+        Some(&nonce),
+        aad,
+        plain,
+        &mut tag,
+    )
+    .map_err(crypto)?;
+    let mut out = Vec::with_capacity(NONCE + ct.len() + TAG);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+fn open_with(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    if sealed.len() < NONCE + TAG {
+        return Err(crypto("sealed record too short"));
+    }
+    let (nonce, rest) = sealed.split_at(NONCE);
+    let (ct, tag) = rest.split_at(rest.len() - TAG);
+    decrypt_aead(Cipher::aes_256_gcm(), key, Some(nonce), aad, ct, tag).map_err(crypto)
+}
+
+impl VaultKey {
+    /// Reads the vault key of `data_dir`, creating it (mode 0600) if there is none yet.
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, ServiceError> {
+        let path = data_dir.join(VAULT_KEY_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let key: [u8; 32] = hex::decode(text.trim())
+                    .ok()
+                    .and_then(|k| k.try_into().ok())
+                    .ok_or_else(|| {
+                        ServiceError::Internal(format!(
+                            "vault key {} is not 64 hex digits",
+                            path.display()
+                        ))
+                    })?;
+                Ok(Self { key })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key: [u8; 32] = random()?;
+                super::ledger::write_private_file(&path, &(hex::encode(key) + "\n"))?;
+                Ok(Self { key })
+            }
+            Err(e) => Err(ServiceError::Internal(format!(
+                "cannot read vault key {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Seals a record: a fresh data key encrypts salt and value; the vault key wraps the data key.
+    pub fn seal(
+        &self,
+        id: &str,
+        salt: &[u8],
+        value: &str,
+        created_at: String,
+    ) -> Result<SealedRow, ServiceError> {
+        let data_key: [u8; 32] = random()?;
+        let mut plain = Vec::with_capacity(salt.len() + value.len() + 1);
+        plain.push(salt.len() as u8);
+        plain.extend_from_slice(salt);
+        plain.extend_from_slice(value.as_bytes());
+        let sealed = seal_with(&data_key, id.as_bytes(), &plain)?;
+        let wrapped_key = seal_with(&self.key, id.as_bytes(), &data_key)?;
+        Ok(SealedRow {
+            id: id.to_owned(),
+            sealed,
+            wrapped_key,
+            created_at,
+        })
+    }
+
+    /// The salt and value of a sealed record.
+    pub fn open(&self, row: &SealedRow) -> Result<(Vec<u8>, String), ServiceError> {
+        let data_key: [u8; 32] = open_with(&self.key, row.id.as_bytes(), &row.wrapped_key)?
+            .try_into()
+            .map_err(|_| crypto("wrapped key has the wrong length"))?;
+        let plain = open_with(&data_key, row.id.as_bytes(), &row.sealed)?;
+        let (&salt_len, rest) = plain.split_first().ok_or_else(|| crypto("empty record"))?;
+        if rest.len() < salt_len as usize {
+            return Err(crypto("record shorter than its salt"));
+        }
+        let (salt, value) = rest.split_at(salt_len as usize);
+        let value = String::from_utf8(value.to_vec()).map_err(crypto)?;
+        Ok((salt.to_vec(), value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seals_opens_and_refuses_tampering_or_another_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = VaultKey::load_or_create(dir.path()).unwrap();
+        let again = VaultKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(key.key, again.key);
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path().join(VAULT_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let row = key
+            .seal("r1", &[7; 32], "Kossi A., Lomé", "t".into())
+            .unwrap();
+        assert!(!row.sealed.windows(5).any(|w| w == b"Kossi"));
+        assert_eq!(
+            key.open(&row).unwrap(),
+            (vec![7; 32], "Kossi A., Lomé".into())
+        );
+        let mut moved = row.clone();
+        moved.id = "r2".into();
+        assert!(key.open(&moved).is_err(), "a record is bound to its id");
+        let mut flipped = row.clone();
+        flipped.sealed[NONCE] ^= 1;
+        assert!(key.open(&flipped).is_err());
+        let other = VaultKey::load_or_create(tempfile::tempdir().unwrap().path()).unwrap();
+        assert!(other.open(&row).is_err());
+    }
+}

@@ -1,0 +1,211 @@
+//! Personal data at rest and its erasure (DESIGN §4), on both backends: free text is sealed in
+//! the database (never in clear, in the SQLite file, its WAL, or any PostgreSQL table); a reader
+//! gets it back and can check it against the log; a data-protection officer's erasure deletes
+//! value, salt and key for good — the sealed bytes are gone from the files — while the log still
+//! audits clean and the case's dossier still verifies.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use std::process::Command;
+
+use crate::helpers::{BACKENDS, Backend, TestApp, assert_error};
+
+const BIN: &str = env!("CARGO_BIN_EXE_scelle");
+const TITLE: &str = "Escroquerie en ligne";
+
+fn db_args(app: &TestApp) -> Vec<String> {
+    match &app.db.url {
+        scelle::storage::DatabaseUrl::Postgres(url) => vec!["--database-url".into(), url.clone()],
+        _ => vec![],
+    }
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(app.db.data_dir())
+        .args(db_args(app))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Every byte the database keeps on disk (SQLite) or every vault row (PostgreSQL).
+fn stored_bytes(app: &TestApp, backend: Backend) -> Vec<u8> {
+    match backend {
+        Backend::Sqlite => {
+            let mut all = Vec::new();
+            for name in ["scelle.db", "scelle.db-wal"] {
+                if let Ok(bytes) = std::fs::read(app.db.data_dir().join(name)) {
+                    all.extend(bytes);
+                }
+            }
+            all
+        }
+        Backend::Postgres => {
+            use scelle::storage::schema::{cases, custody_events, vault_records, vault_sealed};
+            let mut c = app.db.raw();
+            let scelle::storage::DbConnection::Pg(pg) = &mut c else {
+                unreachable!()
+            };
+            let mut all = Vec::new();
+            let sealed: Vec<(String, Vec<u8>, Vec<u8>)> = vault_sealed::table
+                .select((
+                    vault_sealed::id,
+                    vault_sealed::sealed,
+                    vault_sealed::wrapped_key,
+                ))
+                .load(pg)
+                .unwrap();
+            for (id, s, k) in sealed {
+                all.extend(id.into_bytes());
+                all.extend(s);
+                all.extend(k);
+            }
+            let clear: Vec<String> = vault_records::table
+                .select(vault_records::value)
+                .load(pg)
+                .unwrap();
+            let details: Vec<String> = custody_events::table
+                .select(custody_events::details)
+                .load(pg)
+                .unwrap();
+            let refs: Vec<String> = cases::table.select(cases::reference).load(pg).unwrap();
+            for t in clear.into_iter().chain(details).chain(refs) {
+                all.extend(t.into_bytes());
+            }
+            all
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend);
+        let out = cli(
+            &app,
+            &[
+                "user",
+                "add",
+                "--name",
+                "Afi D.",
+                "--role",
+                "dpo",
+                "--agency",
+                "tg.police.dcpj",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dpo = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .to_owned();
+
+        let case = app.open_case("TG-DCPJ-2026-00500");
+        let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        let seq = case["receipt"]["seq"].as_u64().unwrap();
+        let (_, entry) = app.get_text(&app.prosecutor, &format!("/log/entries/{seq}"));
+        let entry: Value = serde_json::from_str(&entry).unwrap();
+        let record = entry["case"]["title"]["record"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // At rest: sealed, nowhere in clear; an authorized reader gets the value back.
+        let at_rest = stored_bytes(&app, backend);
+        assert!(
+            !contains(&at_rest, TITLE.as_bytes()),
+            "{backend:?}: the title is stored in clear"
+        );
+        let (s, view) = app.get(&app.prosecutor, &format!("/api/v1/cases/{case_id}"));
+        assert_eq!(s, 200);
+        assert_eq!(view["title"], TITLE);
+        let sealed = {
+            let mut c = app.db.raw();
+            scelle::storage::registry::sealed_row(&mut c, &record)
+                .unwrap()
+                .unwrap()
+        };
+        assert!(contains(&stored_bytes(&app, backend), &sealed.wrapped_key));
+
+        // Only a data-protection officer erases, with a legal reason, an existing record.
+        let path = format!("/api/v1/vault/{record}/erasure");
+        let body = json!({"legal_reason": "Ordonnance APDP n° 2026-17, art. 438"});
+        let size = app.log_size();
+        let (s, b) = app.post(&app.investigator, &path, &body);
+        assert_error(s, &b, 403, "forbidden");
+        let (s, b) = app.post(&dpo, &path, &json!({}));
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b) = app.post(&dpo, "/api/v1/vault/no-such-record/erasure", &body);
+        assert_error(s, &b, 404, "not_found");
+        assert_eq!(app.log_size(), size, "refused erasures wrote nothing");
+        let (s, erased) = app.post(&dpo, &path, &body);
+        assert_eq!(s, 201, "{erased}");
+        assert_eq!(erased["erasure"]["record"], record.as_str());
+        let erasure_seq = erased["receipt"]["seq"].as_u64().unwrap();
+        let (_, e) = app.get_text(&app.prosecutor, &format!("/log/entries/{erasure_seq}"));
+        assert!(
+            e.contains("\"kind\":\"vault.erased\"") && e.contains("APDP"),
+            "{e}"
+        );
+
+        // Gone for good: no sealed bytes, no wrapped key, in the files or tables.
+        let after = stored_bytes(&app, backend);
+        assert!(
+            !contains(&after, &sealed.wrapped_key),
+            "{backend:?}: the wrapped key survived"
+        );
+        assert!(
+            !contains(&after, &sealed.sealed),
+            "{backend:?}: the sealed value survived"
+        );
+        let (_, view) = app.get(&app.prosecutor, &format!("/api/v1/cases/{case_id}"));
+        assert_eq!(view["title"], Value::Null);
+        let (s, b) = app.post(&dpo, &path, &body);
+        assert_error(s, &b, 404, "not_found");
+
+        // The log still verifies, and so does the case's dossier (without that opening).
+        let audit = cli(&app, &["audit"]);
+        assert!(
+            audit.status.success(),
+            "{}",
+            String::from_utf8_lossy(&audit.stderr)
+        );
+        let (s, dossier) = app.get(&app.prosecutor, &format!("/api/v1/cases/{case_id}/dossier"));
+        assert_eq!(s, 200);
+        assert!(
+            dossier["openings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o["record"] != record.as_str())
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (key, file) = (dir.path().join("node.pub"), dir.path().join("d.json"));
+        std::fs::write(&key, &app.verifier_key).unwrap();
+        std::fs::write(&file, serde_json::to_vec(&dossier).unwrap()).unwrap();
+        let verify = Command::new(BIN)
+            .arg("verify")
+            .arg(&file)
+            .arg("--trusted-key")
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+    }
+}
