@@ -137,21 +137,9 @@ fn setup(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<S
                 &user,
                 &case_id,
                 NewEvidence {
-                    exhibit_number: format!("P{w}"),
-                    seal_number: format!("S{w}"),
                     kind: "forensic_image".into(),
-                    description: None,
-                    sha256: hex::encode(Sha256::digest(w.to_le_bytes())),
-                    sha512: None,
-                    sha1: None,
-                    md5: None,
                     size_bytes: Some(1 << 30),
-                    collected_at: "2026-11-23T09:00:00+00:00".into(),
-                    location: None,
-                    acquisition_tool: None,
-                    acquisition_tool_version: None,
-                    acquisition_settings: None,
-                    parent_id: None,
+                    ..bench_item(w as u64)
                 },
             )
             .map_err(err)?;
@@ -162,6 +150,27 @@ fn setup(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<S
         handle,
         writers,
     })
+}
+
+/// An item numbered `n`, with a hash of its own.
+fn bench_item(n: u64) -> NewEvidence {
+    NewEvidence {
+        exhibit_number: format!("P{n}"),
+        seal_number: format!("S{n}"),
+        kind: "file".into(),
+        description: None,
+        sha256: hex::encode(Sha256::digest(n.to_le_bytes())),
+        sha512: None,
+        sha1: None,
+        md5: None,
+        size_bytes: Some(4096),
+        collected_at: "2026-11-23T09:00:00+00:00".into(),
+        location: None,
+        acquisition_tool: None,
+        acquisition_tool_version: None,
+        acquisition_settings: None,
+        parent_id: None,
+    }
 }
 
 fn examined() -> NewCustodyEvent {
@@ -622,21 +631,9 @@ fn dossier_figures(
                             &user,
                             &case_id,
                             NewEvidence {
-                                exhibit_number: format!("P{i}"),
-                                seal_number: format!("S{i}"),
-                                kind: "file".into(),
                                 description: Some(format!("Extraction {i}")),
-                                sha256: hex::encode(Sha256::digest(i.to_le_bytes())),
-                                sha512: None,
-                                sha1: None,
-                                md5: None,
-                                size_bytes: Some(4096),
-                                collected_at: "2026-11-23T09:00:00+00:00".into(),
-                                location: None,
                                 acquisition_tool: Some("FTK Imager".into()),
-                                acquisition_tool_version: None,
-                                acquisition_settings: None,
-                                parent_id: None,
+                                ..bench_item(i)
                             },
                         )
                         .map_err(err)?;

@@ -605,24 +605,13 @@ impl Ledger {
             },
         })?;
         // The view is what the sequencer stored, built from the same record without a re-read.
-        let view = EventView {
-            id: record.id,
-            seq: receipt.seq,
-            event_type: event_type.as_str().to_owned(),
-            actor: user.id.clone(),
-            at: record.at,
-            recorded_at: receipt.recorded_at.clone(),
-            place,
-            reason,
-            tool: record.tool,
-            authorization: record.authorization,
-            to_user: record.to_user,
-            seal_intact: record.seal_intact,
-            sha256: record.sha256,
-            result: record.result.map(|r| r.as_str().to_owned()),
-            amends: record.amends,
-            derived_item: record.derived_item,
-        };
+        let view = EventView::of(
+            record,
+            receipt.seq,
+            user.id.clone(),
+            receipt.recorded_at.clone(),
+            (place, reason),
+        );
         Ok((view, receipt))
     }
 
@@ -867,24 +856,15 @@ fn event_view(
 ) -> Result<EventView, ServiceError> {
     let record: CustodyRecord = serde_json::from_str(&row.details)
         .map_err(|e| StorageError::Corrupt(format!("custody event {}: {e}", row.id)))?;
-    Ok(EventView {
-        place: vault_text(c, vault, &record.place.as_ref().map(|p| p.record.clone()))?,
-        reason: vault_text(c, vault, &record.reason.as_ref().map(|p| p.record.clone()))?,
-        id: row.id,
-        seq: row.seq as u64,
-        event_type: row.event_type,
-        actor: row.actor_id,
-        at: row.occurred_at,
-        recorded_at: row.recorded_at,
-        tool: record.tool,
-        authorization: record.authorization,
-        to_user: record.to_user,
-        seal_intact: record.seal_intact,
-        sha256: record.sha256,
-        result: record.result.map(|r| r.as_str().to_owned()),
-        amends: record.amends,
-        derived_item: record.derived_item,
-    })
+    let place = vault_text(c, vault, &record.place.as_ref().map(|p| p.record.clone()))?;
+    let reason = vault_text(c, vault, &record.reason.as_ref().map(|p| p.record.clone()))?;
+    Ok(EventView::of(
+        record,
+        row.seq as u64,
+        row.actor_id,
+        row.recorded_at,
+        (place, reason),
+    ))
 }
 
 fn evidence_view(
@@ -1059,6 +1039,36 @@ pub struct EventView {
     pub result: Option<String>,
     pub amends: Option<String>,
     pub derived_item: Option<String>,
+}
+
+impl EventView {
+    /// The view of a custody record at `seq`, with its place and reason in clear (if readable).
+    fn of(
+        record: CustodyRecord,
+        seq: u64,
+        actor: String,
+        recorded_at: String,
+        (place, reason): (Option<String>, Option<String>),
+    ) -> Self {
+        Self {
+            id: record.id,
+            seq,
+            event_type: record.event_type.as_str().to_owned(),
+            actor,
+            at: record.at,
+            recorded_at,
+            place,
+            reason,
+            tool: record.tool,
+            authorization: record.authorization,
+            to_user: record.to_user,
+            seal_intact: record.seal_intact,
+            sha256: record.sha256,
+            result: record.result.map(|r| r.as_str().to_owned()),
+            amends: record.amends,
+            derived_item: record.derived_item,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
