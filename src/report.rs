@@ -293,6 +293,9 @@ fn item_section(h: &mut String, report: &Report, item: &ItemVerdict, lang: Lang)
     };
     row(l("Nature", "Kind"), esc(&item.kind));
     row("SHA-256", format!("<code>{}</code>", esc(&item.sha256)));
+    for (algorithm, hex) in &item.other_hashes {
+        row(algorithm, format!("<code>{}</code>", esc(hex)));
+    }
     if let Some(text) = opened_text(report, &item.description_record) {
         row(l("Description", "Description"), esc(&text));
     }

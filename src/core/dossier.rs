@@ -221,6 +221,8 @@ pub struct ItemVerdict {
     pub seal_number: String,
     pub kind: String,
     pub sha256: String,
+    /// SHA-512, SHA-1, MD5 as registered for tool compatibility: (algorithm, hex).
+    pub other_hashes: Vec<(String, String)>,
     pub registered_seq: u64,
     pub parent: Option<String>,
     pub description_record: Option<String>,
@@ -597,6 +599,14 @@ fn replay(
                     seal_number: ev.seal_number.clone(),
                     kind: ev.kind.as_str().to_owned(),
                     sha256: ev.hashes.sha256.clone(),
+                    other_hashes: [
+                        ("SHA-512", &ev.hashes.sha512),
+                        ("SHA-1", &ev.hashes.sha1),
+                        ("MD5", &ev.hashes.md5),
+                    ]
+                    .into_iter()
+                    .filter_map(|(name, h)| h.as_ref().map(|h| (name.to_owned(), h.clone())))
+                    .collect(),
                     registered_seq: seq,
                     parent: ev.parent.clone(),
                     description_record: ev.description.as_ref().map(|c| c.record.clone()),

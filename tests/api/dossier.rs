@@ -38,7 +38,8 @@ fn build_story(app: &TestApp, dir: &Path) -> Story {
         &app.investigator,
         &format!("/api/v1/cases/{case_id}/evidence"),
         &json!({"exhibit_number": "P-100-IMG", "seal_number": "S-100-IMG", "kind": "forensic_image",
-                "sha256": "cd".repeat(32), "collected_at": "2026-11-21T08:00:00+00:00",
+                "sha256": "cd".repeat(32), "md5": "5d41402abc4b2a76b9719d911017c592",
+                "collected_at": "2026-11-21T08:00:00+00:00",
                 "parent_id": phone_id, "acquisition_tool": "FTK Imager"}),
     );
     assert_eq!(s, 201, "{image}");
@@ -430,6 +431,7 @@ fn court_report_renders_in_headless_chromium() {
             "P-100-IMG",
             "Cellebrite UFED 7.6",
             "extraction des SMS",
+            "5d41402abc4b2a76b9719d911017c592",
             &story.evidence_file.display().to_string(),
         ] {
             assert!(
