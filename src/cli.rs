@@ -63,6 +63,9 @@ pub enum Command {
     /// Gestion des services / agency management
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// Jetons d'accès : délivrance et révocation / access tokens: issue and revoke
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Revérifie tout le stocké (entrées, chaîne, nœuds, points de contrôle) / re-verify everything stored
     Audit,
     /// Reconstruit les tables du registre depuis le journal / rebuild the registry tables from the log
@@ -191,6 +194,27 @@ pub enum UserCommand {
         /// Identifiant du service, ex. tg.police.dcpj / agency id
         #[arg(long)]
         agency: String,
+        /// Validité du jeton en jours / token validity in days
+        #[arg(long, default_value_t = 90)]
+        token_days: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Délivre un nouveau jeton à un utilisateur (dernière ligne) / issue a new token (last line)
+    Issue {
+        /// Identifiant de l'utilisateur / user id
+        #[arg(long)]
+        user: String,
+        /// Validité en jours / validity in days
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
+    /// Révoque un jeton (la partie hexadécimale après sct_) / revoke a token (the hex part after sct_)
+    Revoke {
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -301,10 +325,15 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Serve { listen, init } => serve(&cli, listen, init),
-        Command::User(UserCommand::Add { name, role, agency }) => {
+        Command::User(UserCommand::Add {
+            name,
+            role,
+            agency,
+            token_days,
+        }) => {
             let role = Role::parse(role).map_err(ServiceError::from)?;
             let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
-            let result = ledger.add_user(name, role, agency);
+            let result = ledger.add_user_with_token_days(name, role, agency, Some(*token_days));
             ledger.shutdown(handle);
             let (user, token) = result?;
             println!(
@@ -313,6 +342,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             );
             println!("{token}");
             Ok(())
+        }
+        Command::Token(command) => {
+            let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
+            let result = match command {
+                TokenCommand::Issue { user, days } => {
+                    ledger.issue_token(user, Some(*days)).map(|token| {
+                        println!("Jeton délivré / token issued ({days} j/d)");
+                        println!("{token}");
+                    })
+                }
+                TokenCommand::Revoke { id } => ledger
+                    .revoke_token(id)
+                    .map(|()| println!("Jeton révoqué / token revoked: {id}")),
+            };
+            ledger.shutdown(handle);
+            Ok(result?)
         }
         Command::Agency(AgencyCommand::Add { id, name }) => {
             let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;

@@ -138,6 +138,18 @@ impl From<&ServiceError> for PublicError {
                 "Authentification requise : jeton absent, invalide, expiré ou révoqué.",
                 "Authentication required: the token is missing, invalid, expired or revoked.",
             ),
+            ServiceError::TokenExpired => PublicError::new(
+                401,
+                "token_expired",
+                "Ce jeton a expiré : demandez-en un nouveau à l'administrateur.",
+                "This token has expired: ask the administrator for a new one.",
+            ),
+            ServiceError::TokenRevoked => PublicError::new(
+                401,
+                "token_revoked",
+                "Ce jeton a été révoqué.",
+                "This token has been revoked.",
+            ),
             ServiceError::Forbidden(why) => PublicError::new(
                 403,
                 "forbidden",

@@ -61,6 +61,18 @@ pub fn new_id() -> Result<String, ServiceError> {
     ))
 }
 
+/// The expiry time (RFC 3339) `days` days from now, or none.
+pub fn expiry_after_days(days: Option<u32>) -> Result<Option<String>, ServiceError> {
+    let Some(days) = days else { return Ok(None) };
+    if days == 0 {
+        return Err(crate::core::model::FieldError::new("days", "must be at least 1").into());
+    }
+    let at = OffsetDateTime::now_utc() + time::Duration::days(i64::from(days));
+    at.format(&Rfc3339)
+        .map(Some)
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
 /// Creates a token for `user_id`; returns the secret text (shown once) and the row to store.
 pub fn new_token(
     user_id: &str,
@@ -97,13 +109,13 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<AuthUser, Se
         return Err(ServiceError::Unauthenticated);
     }
     if row.revoked_at.is_some() {
-        return Err(ServiceError::Unauthenticated);
+        return Err(ServiceError::TokenRevoked);
     }
     if let Some(expiry) = &row.expires_at {
         let expiry = OffsetDateTime::parse(expiry, &Rfc3339)
             .map_err(|_| StorageError::Corrupt(format!("token {id} has a bad expiry")))?;
         if expiry <= OffsetDateTime::now_utc() {
-            return Err(ServiceError::Unauthenticated);
+            return Err(ServiceError::TokenExpired);
         }
     }
     let role = Role::parse(&user.role)

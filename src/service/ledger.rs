@@ -296,11 +296,23 @@ impl Ledger {
     }
 
     /// Adds a user with a first API token; returns the user and the token text (shown once).
+    /// Adds a user with a first token that does not expire (see `add_user_with_token_days`).
     pub fn add_user(
         &self,
         name: &str,
         role: Role,
         agency: &str,
+    ) -> Result<(UserRow, String), ServiceError> {
+        self.add_user_with_token_days(name, role, agency, None)
+    }
+
+    /// Adds a user; the first token expires after `token_days` days, if given.
+    pub fn add_user_with_token_days(
+        &self,
+        name: &str,
+        role: Role,
+        agency: &str,
+        token_days: Option<u32>,
     ) -> Result<(UserRow, String), ServiceError> {
         let name = model::parse_text("name", name, 200)?;
         let agency = agency.to_ascii_lowercase();
@@ -308,7 +320,7 @@ impl Ledger {
             return Err(ServiceError::NotFound(Missing::Agency));
         }
         let id = new_id()?;
-        let (token, token_row) = auth::new_token(&id, None)?;
+        let (token, token_row) = auth::new_token(&id, auth::expiry_after_days(token_days)?)?;
         let row = UserRow {
             id: id.clone(),
             name,
@@ -326,6 +338,26 @@ impl Ledger {
             },
         })?;
         Ok((row, token))
+    }
+
+    /// A new token for an existing user, expiring after `days` days if given; the secret text.
+    pub fn issue_token(&self, user_id: &str, days: Option<u32>) -> Result<String, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        if identity::user(&mut c, user_id)?.is_none() {
+            return Err(ServiceError::NotFound(Missing::User));
+        }
+        let (token, row) = auth::new_token(user_id, auth::expiry_after_days(days)?)?;
+        identity::insert_token(&mut c, &row)?;
+        Ok(token)
+    }
+
+    /// Revokes a token by its id (the hex part after `sct_`); refused from then on.
+    pub fn revoke_token(&self, token_id: &str) -> Result<(), ServiceError> {
+        if identity::revoke_token(&mut *conn(&self.pool)?, token_id, &now_utc())? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound(Missing::Token))
+        }
     }
 
     pub fn authenticate(&self, token: &str) -> Result<AuthUser, ServiceError> {

@@ -30,6 +30,7 @@ pub enum Missing {
     Event,
     Checkpoint,
     VaultRecord,
+    Token,
 }
 
 impl Missing {
@@ -44,6 +45,7 @@ impl Missing {
             Missing::Event => "Événement de garde",
             Missing::Checkpoint => "Point de contrôle",
             Missing::VaultRecord => "Donnée personnelle",
+            Missing::Token => "Jeton",
         }
     }
 
@@ -58,6 +60,7 @@ impl Missing {
             Missing::Event => "Custody event",
             Missing::Checkpoint => "Checkpoint",
             Missing::VaultRecord => "Personal-data record",
+            Missing::Token => "Token",
         }
     }
 }
@@ -140,6 +143,10 @@ pub enum ServiceError {
     Conflict(Conflict),
     #[error("unauthenticated")]
     Unauthenticated,
+    #[error("token expired")]
+    TokenExpired,
+    #[error("token revoked")]
+    TokenRevoked,
     #[error("forbidden: {0:?}")]
     Forbidden(Denied),
     #[error("bad proof request: {0}")]

@@ -72,6 +72,22 @@ pub fn insert_token(conn: &mut DbConnection, row: &TokenRow) -> Result<(), Stora
     Ok(())
 }
 
+/// Marks a token revoked at `at`; whether there was such a token not yet revoked.
+pub fn revoke_token(
+    conn: &mut DbConnection,
+    token_id: &str,
+    at: &str,
+) -> Result<bool, StorageError> {
+    Ok(diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(token_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(at))
+    .execute(conn)?
+        > 0)
+}
+
 /// The token row and its user, by token id.
 pub fn token_with_user(
     conn: &mut DbConnection,

@@ -15,4 +15,5 @@ mod merkle_oracle;
 mod migrations;
 mod monitor;
 mod tamper;
+mod tokens;
 mod vault;
