@@ -54,6 +54,12 @@ pub enum Command {
         /// Adresse d'écoute / listen address
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Certificat TLS (chaîne PEM) pour servir en HTTPS / TLS certificate chain (PEM) to serve HTTPS
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Clé privée TLS (PEM) / TLS private key (PEM)
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         #[command(flatten)]
         init: InitArgs,
     },
@@ -324,7 +330,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::Serve { listen, init } => serve(&cli, listen, init),
+        Command::Serve {
+            listen,
+            init,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(crate::http::TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            };
+            serve(&cli, listen, init, tls.as_ref())
+        }
         Command::User(UserCommand::Add {
             name,
             role,
@@ -530,7 +550,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn serve(cli: &Cli, listen: &str, init: &InitArgs) -> Result<(), CliError> {
+fn serve(
+    cli: &Cli,
+    listen: &str,
+    init: &InitArgs,
+    tls: Option<&crate::http::TlsFiles>,
+) -> Result<(), CliError> {
     if !cli.data_dir.join(crate::service::ledger::KEY_FILE).exists() {
         println!(
             "Initialisation de / initializing {}",
@@ -545,13 +570,16 @@ fn serve(cli: &Cli, listen: &str, init: &InitArgs) -> Result<(), CliError> {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::Other(e.to_string()))?;
-    println!(
-        "Scellé écoute sur / listening on http://{addr} ({database}, origin {})",
-        ledger.origin()
-    );
     let ledger = Arc::new(ledger);
-    let result = actix_web::rt::System::new()
-        .block_on(async { crate::http::build_server(ledger.clone(), listener)?.await });
+    let result = actix_web::rt::System::new().block_on(async {
+        let server = crate::http::build_server_with_tls(ledger.clone(), listener, tls)?;
+        println!(
+            "Scellé écoute sur / listening on {}://{addr} ({database}, origin {})",
+            if tls.is_some() { "https" } else { "http" },
+            ledger.origin()
+        );
+        server.await
+    });
     if let Ok(ledger) = Arc::try_unwrap(ledger) {
         ledger.shutdown(handle);
     }

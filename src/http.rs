@@ -333,16 +333,57 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Binds the listener (port 0 picks a free port) and builds the server; the caller awaits it.
 pub fn build_server(ledger: Arc<Ledger>, listener: TcpListener) -> std::io::Result<Server> {
+    build_server_with_tls(ledger, listener, None)
+}
+
+/// A PEM certificate chain and its private key, for HTTPS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// The server over HTTPS (openssl, Mozilla's "intermediate" settings: TLS 1.2 and 1.3) when
+/// `tls` is given, plain HTTP otherwise. A certificate or key that cannot be used is an error
+/// here, before anything listens.
+pub fn build_server_with_tls(
+    ledger: Arc<Ledger>,
+    listener: TcpListener,
+    tls: Option<&TlsFiles>,
+) -> std::io::Result<Server> {
     let data = web::Data::from(ledger);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    Ok(actix_web::HttpServer::new(move || {
+    let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .app_data(data.clone())
             .configure(routes)
     })
-    .workers(workers)
-    .listen(listener)?
-    .run())
+    .workers(workers);
+    let server = match tls {
+        None => server.listen(listener)?,
+        Some(files) => {
+            use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
+            let bad = |what: &std::path::Path, e: openssl::error::ErrorStack| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("{}: {e}", what.display()),
+                )
+            };
+            let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())
+                .map_err(std::io::Error::other)?;
+            acceptor
+                .set_certificate_chain_file(&files.cert)
+                .map_err(|e| bad(&files.cert, e))?;
+            acceptor
+                .set_private_key_file(&files.key, SslFiletype::PEM)
+                .map_err(|e| bad(&files.key, e))?;
+            acceptor
+                .check_private_key()
+                .map_err(|e| bad(&files.key, e))?;
+            server.listen_openssl(listener, acceptor)?
+        }
+    };
+    Ok(server.run())
 }

@@ -15,5 +15,6 @@ mod merkle_oracle;
 mod migrations;
 mod monitor;
 mod tamper;
+mod tls;
 mod tokens;
 mod vault;
