@@ -75,15 +75,60 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         work.display()
     );
     let result = (|| {
-        appends(args, &work, &db_url)?;
-        proofs_and_audit(args, &work)?;
+        appends(
+            args,
+            &work,
+            &phase_db(&db_url, &work.join("node"), "appends")?,
+        )?;
+        proofs_and_audit(args, &work, &phase_db(&db_url, &work.join("big"), "big")?)?;
         hashing(args, &work)?;
-        dossier_figures(args, &work, &db_url)
+        dossier_figures(
+            args,
+            &work,
+            &phase_db(&db_url, &work.join("dossier"), "dossier")?,
+        )
     })();
+    for phase in ["appends", "big", "dossier"] {
+        drop_phase_schema(&db_url, phase);
+    }
     if args.work_dir.is_none() {
         let _ = std::fs::remove_dir_all(&work);
     }
     result
+}
+
+/// Where one phase keeps its log: a fresh SQLite file in its folder, or on PostgreSQL a fresh
+/// schema of the given database (`scelle_bench_<phase>`, chosen through `search_path`), so the
+/// phases never see each other's rows and the database is left as it was.
+fn phase_db(base: &DatabaseUrl, dir: &std::path::Path, phase: &str) -> Result<DatabaseUrl, String> {
+    match base {
+        DatabaseUrl::Sqlite(_) => {
+            std::fs::create_dir_all(dir).map_err(err)?;
+            Ok(DatabaseUrl::sqlite_in(dir))
+        }
+        DatabaseUrl::Postgres(url) => {
+            let schema = format!("scelle_bench_{phase}");
+            let mut c = base.connect().map_err(err)?;
+            c.batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
+            ))
+            .map_err(err)?;
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Ok(DatabaseUrl::Postgres(format!(
+                "{url}{sep}options=-csearch_path%3D{schema}"
+            )))
+        }
+    }
+}
+
+fn drop_phase_schema(base: &DatabaseUrl, phase: &str) {
+    if let DatabaseUrl::Postgres(_) = base
+        && let Ok(mut c) = base.connect()
+    {
+        let _ = c.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS scelle_bench_{phase} CASCADE"
+        ));
+    }
 }
 
 struct Setup {
@@ -333,15 +378,15 @@ fn count_checkpoints(ledger: &Ledger) -> Result<u64, String> {
 
 /// Builds a log of `args.entries` realistic custody entries straight into storage (proofs and
 /// audit read storage; how the entries got there does not change what they cost).
-fn proofs_and_audit(args: &BenchArgs, work: &std::path::Path) -> Result<(), String> {
+fn proofs_and_audit(
+    args: &BenchArgs,
+    work: &std::path::Path,
+    url: &DatabaseUrl,
+) -> Result<(), String> {
     let dir = work.join("big");
     std::fs::create_dir_all(&dir).map_err(err)?;
     let signer = crate::core::note::NoteSigner::generate("bench.scelle/big").map_err(err)?;
-    let url = match std::env::var("SCELLE_DATABASE_URL") {
-        Ok(u) => DatabaseUrl::parse(&u).map_err(err)?,
-        Err(_) => DatabaseUrl::sqlite_in(&dir),
-    };
-    let pool = storage::open_pool(&url, 4).map_err(err)?;
+    let pool = storage::open_pool(url, 4).map_err(err)?;
     let mut c = storage::get_conn(&pool).map_err(err)?;
     let base = log_store::head(&mut c).map_err(err)?.0;
     if base != 0 {
@@ -582,10 +627,6 @@ fn dossier_figures(
     db: &DatabaseUrl,
 ) -> Result<(), String> {
     let dir = work.join("dossier");
-    let db = match db {
-        DatabaseUrl::Sqlite(_) => DatabaseUrl::sqlite_in(&dir),
-        other => other.clone(),
-    };
     Ledger::init(&InitOptions {
         data_dir: dir.clone(),
         database: db.clone(),
@@ -594,7 +635,7 @@ fn dossier_figures(
         agency_name: "Bench".into(),
     })
     .map_err(err)?;
-    let (ledger, handle) = Ledger::open(&dir, &db, 16).map_err(err)?;
+    let (ledger, handle) = Ledger::open(&dir, db, 16).map_err(err)?;
     let (row, _) = ledger
         .add_user("bench", Role::Investigator, "tg.police.bench")
         .map_err(err)?;
