@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::core::entry::{Actor, CustodyRecord, Entry, Event};
 use crate::core::merkle::{self, CompactRange, NodeId};
-use crate::core::model::{CustodyEventType, Role};
+use crate::core::model::{CustodyEventType, Jurisdiction, Role};
 use crate::core::note::Checkpoint;
 use crate::service::Ledger;
 use crate::service::auth::AuthUser;
@@ -160,6 +160,8 @@ fn setup(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<S
             name: row.name,
             role: Role::Investigator,
             agency: row.agency_id,
+            state: Jurisdiction::Togo,
+            agency_is_lab: false,
         };
         if case_id.is_empty() {
             let reference = format!("TG-BENCH-{}", std::process::id());
@@ -644,6 +646,8 @@ fn dossier_figures(
         name: row.name,
         role: Role::Investigator,
         agency: row.agency_id,
+        state: Jurisdiction::Togo,
+        agency_is_lab: false,
     };
     let reference = format!("TG-DOSSIER-{}", std::process::id());
     let (case, _) = ledger

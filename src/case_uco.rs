@@ -226,7 +226,12 @@ pub fn render(dossier: &Dossier) -> Result<Value, CaseUcoError> {
                 graph.push(action);
                 investigation_objects.push(reference(&action_id));
             }
-            Event::AgencyRegistered(_) | Event::UserRegistered(_) | Event::VaultErased(_) => {}
+            Event::AgencyRegistered(_)
+            | Event::UserRegistered(_)
+            | Event::VaultErased(_)
+            | Event::CaseShared(_)
+            | Event::PersonRecorded(_)
+            | Event::Access(_) => {}
         }
     }
     for user in identities {

@@ -9,11 +9,12 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::core::model::Role;
+use crate::core::model::{Jurisdiction, Role};
 use crate::errors::PublicError;
 use crate::service::audit::{self, AuditError};
 use crate::service::dossier::ExportOptions;
 use crate::service::ledger::{InitOptions, load_signer};
+use crate::service::retention::RetentionRules;
 use crate::service::{Ledger, ServiceError, rebuild};
 use crate::storage::{self, DatabaseUrl};
 
@@ -60,9 +61,26 @@ pub enum Command {
         /// Clé privée TLS (PEM) / TLS private key (PEM)
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Dossier des règles Cedar et de retention.json (défaut : règles intégrées) /
+        /// folder of the Cedar policies and retention.json (default: the built-in ones)
+        #[arg(long, env = "SCELLE_POLICIES")]
+        policies: Option<PathBuf>,
+        /// Fréquence de la purge de conservation, en heures (0 : jamais) /
+        /// how often the retention run happens, in hours (0: never)
+        #[arg(long, default_value_t = 24)]
+        retention_every_hours: u64,
         #[command(flatten)]
         init: InitArgs,
     },
+    /// Règles d'accès Cedar / Cedar access policies
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Durées de conservation / retention
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Délégué à la protection des données / data-protection officer
+    #[command(subcommand)]
+    Dpo(DpoCommand),
     /// Gestion des utilisateurs / user management
     #[command(subcommand)]
     User(UserCommand),
@@ -204,6 +222,55 @@ pub enum UserCommand {
         #[arg(long, default_value_t = 90)]
         token_days: u32,
     },
+    /// Définit l'identifiant et le mot de passe web (lu sur l'entrée standard) /
+    /// set the web login and password (read from standard input)
+    Password {
+        /// Identifiant de l'utilisateur / user id
+        #[arg(long)]
+        user: String,
+        /// Nom de connexion / login name
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Valide les règles contre le schéma, et retention.json / validate the policies against the schema, and retention.json
+    Check {
+        /// Dossier des règles (défaut : règles intégrées) / policy folder (default: built-in)
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Efface ce dont la durée de conservation est échue, et le rapporte / erase what has expired and report it
+    Run {
+        /// Rapporte sans effacer / report without erasing
+        #[arg(long)]
+        dry_run: bool,
+        /// Règles (défaut : intégrées) / rules folder (default: built-in)
+        #[arg(long)]
+        policies: Option<PathBuf>,
+        /// Rapport JSON / JSON report
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DpoCommand {
+    /// Registre des traitements d'un État, en français et en anglais / records of processing for one state, in French and English
+    Report {
+        /// BJ | BF | CI | NE | TG
+        #[arg(long)]
+        state: String,
+        /// Rapport JSON / JSON report
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -233,6 +300,9 @@ pub enum AgencyCommand {
         id: String,
         #[arg(long)]
         name: String,
+        /// Laboratoire criminalistique (et non service de police) / a forensic lab (not a police service)
+        #[arg(long)]
+        lab: bool,
     },
 }
 
@@ -335,6 +405,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             init,
             tls_cert,
             tls_key,
+            policies,
+            retention_every_hours,
         } => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(crate::http::TlsFiles {
@@ -343,7 +415,88 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 }),
                 _ => None,
             };
-            serve(&cli, listen, init, tls.as_ref())
+            let rules = load_rules(policies.as_deref())?;
+            serve(&cli, listen, init, tls.as_ref(), rules, *retention_every_hours)
+        }
+        Command::Policy(PolicyCommand::Check { dir }) => {
+            let (engine, retention) = load_rules(dir.as_deref())?;
+            let _ = retention;
+            println!(
+                "Règles valides / policies valid: {} règles/policies, schéma/schema {}, retention.json ({})",
+                engine.len(),
+                crate::service::authz::BUILTIN_SCHEMA.0,
+                dir.as_deref()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| "intégrées / built-in".into())
+            );
+            Ok(())
+        }
+        Command::Retention(RetentionCommand::Run {
+            dry_run,
+            policies,
+            json,
+        }) => {
+            let (engine, rules) = load_rules(policies.as_deref())?;
+            let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
+            let ledger = ledger.with_policies(engine, rules);
+            let result = ledger.run_retention(None, *dry_run);
+            ledger.shutdown(handle);
+            let report = result?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).map_err(|e| CliError::Other(e.to_string()))?
+                );
+            } else {
+                println!(
+                    "{} {} / {} {} ({} examinés / examined)",
+                    report.erased.len(),
+                    if *dry_run { "à effacer" } else { "effacés" },
+                    report.erased.len(),
+                    if *dry_run { "to erase" } else { "erased" },
+                    report.examined
+                );
+                for e in &report.erased {
+                    println!(
+                        "  {} {} {} ({} j/d){}",
+                        e.record,
+                        e.state,
+                        e.category,
+                        e.days,
+                        e.seq.map(|s| format!(" seq {s}")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Dpo(DpoCommand::Report { state, json }) => {
+            let state = Jurisdiction::parse(state).map_err(ServiceError::from)?;
+            let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
+            let result = ledger.dpo_report(None, state);
+            ledger.shutdown(handle);
+            let report = result?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).map_err(|e| CliError::Other(e.to_string()))?
+                );
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Password { user, login }) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| CliError::Other(e.to_string()))?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
+            let result = ledger.set_password(user, login, password);
+            ledger.shutdown(handle);
+            result?;
+            println!("Mot de passe défini / password set for {login}");
+            Ok(())
         }
         Command::User(UserCommand::Add {
             name,
@@ -379,9 +532,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             ledger.shutdown(handle);
             Ok(result?)
         }
-        Command::Agency(AgencyCommand::Add { id, name }) => {
+        Command::Agency(AgencyCommand::Add { id, name, lab }) => {
             let (ledger, handle) = Ledger::open(&cli.data_dir, &database_url(&cli)?, 2)?;
-            let result = ledger.add_agency(id, None, name);
+            let result = ledger.add_agency_of_kind(id, None, name, *lab);
             ledger.shutdown(handle);
             let receipt = result?;
             println!("Service ajouté / agency added (seq {})", receipt.seq);
@@ -550,11 +703,31 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The Cedar policies and retention rules of a folder, or the built-in ones. Anything wrong
+/// stops here with the file and the reason.
+fn load_rules(
+    dir: Option<&Path>,
+) -> Result<(crate::service::authz::PolicyEngine, RetentionRules), CliError> {
+    use crate::service::authz::PolicyEngine;
+    let loaded = match dir {
+        Some(dir) => PolicyEngine::load_dir(dir)
+            .and_then(|engine| Ok((engine, RetentionRules::load(dir)?))),
+        None => PolicyEngine::builtin().and_then(|engine| Ok((engine, RetentionRules::builtin()?))),
+    };
+    loaded.map_err(|e| {
+        CliError::Other(format!(
+            "Règles d'accès invalides ; le nœud ne démarre pas / invalid access policies; the node does not start:\n{e}"
+        ))
+    })
+}
+
 fn serve(
     cli: &Cli,
     listen: &str,
     init: &InitArgs,
     tls: Option<&crate::http::TlsFiles>,
+    (policies, retention): (crate::service::authz::PolicyEngine, RetentionRules),
+    retention_every_hours: u64,
 ) -> Result<(), CliError> {
     if !cli.data_dir.join(crate::service::ledger::KEY_FILE).exists() {
         println!(
@@ -565,12 +738,19 @@ fn serve(
     }
     let database = database_url(cli)?;
     let (ledger, handle) = Ledger::open(&cli.data_dir, &database, 16)?;
+    let ledger = ledger.with_policies(policies, retention);
     let listener =
         TcpListener::bind(listen).map_err(|e| CliError::Other(format!("{listen}: {e}")))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::Other(e.to_string()))?;
     let ledger = Arc::new(ledger);
+    if retention_every_hours > 0 {
+        start_retention_task(
+            Arc::downgrade(&ledger),
+            std::time::Duration::from_secs(retention_every_hours * 3600),
+        );
+    }
     let result = actix_web::rt::System::new().block_on(async {
         let server = crate::http::build_server_with_tls(ledger.clone(), listener, tls)?;
         println!(
@@ -584,6 +764,39 @@ fn serve(
         ledger.shutdown(handle);
     }
     result.map_err(|e| CliError::Other(e.to_string()))
+}
+
+/// Runs retention now and then every `every`, while the node runs (the thread holds no strong
+/// reference, so shutdown is not delayed by it).
+fn start_retention_task(ledger: std::sync::Weak<Ledger>, every: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("retention".into())
+        .spawn(move || {
+            loop {
+                let Some(node) = ledger.upgrade() else { return };
+                match node.run_retention(None, false) {
+                    Ok(report) if !report.erased.is_empty() => tracing::info!(
+                        erased = report.erased.len(),
+                        examined = report.examined,
+                        "retention run erased expired records"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "retention run failed"),
+                }
+                drop(node);
+                let mut slept = std::time::Duration::ZERO;
+                while slept < every {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    slept += std::time::Duration::from_secs(1);
+                    if ledger.strong_count() == 0 {
+                        return;
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the retention task");
+    }
 }
 
 /// Streams a file through SHA-256 with constant memory; a progress bar when `progress`.

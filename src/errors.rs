@@ -12,6 +12,9 @@ use crate::core::dossier::Finding;
 use crate::core::model::FieldError;
 use crate::service::ServiceError;
 
+/// The policy whose denial means "state a purpose" (its own error code, `purpose_required`).
+const PURPOSE_POLICY: &str = "personal-data-needs-a-purpose";
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct PublicError {
     #[serde(skip)]
@@ -155,6 +158,52 @@ impl From<&ServiceError> for PublicError {
                 "forbidden",
                 format!("Action non autorisée : {}.", why.fr()),
                 format!("Action not allowed: {}.", why.en()),
+            ),
+            ServiceError::PolicyDenied {
+                action,
+                policies,
+                reason,
+            } => {
+                let code = if policies.iter().any(|p| p == PURPOSE_POLICY) {
+                    "purpose_required"
+                } else {
+                    "forbidden"
+                };
+                let (fr, en) = match reason {
+                    Some((fr, en)) => (
+                        format!("Accès refusé ({action}) : {fr}."),
+                        format!("Access denied ({action}): {en}."),
+                    ),
+                    None => (
+                        format!(
+                            "Accès refusé ({action}) : aucune règle n'accorde cette action à votre rôle sur cette ressource."
+                        ),
+                        format!(
+                            "Access denied ({action}): no policy grants this action to your role on this resource."
+                        ),
+                    ),
+                };
+                PublicError::new(403, code, fr, en)
+            }
+            ServiceError::BadCredentials => PublicError::new(
+                401,
+                "bad_credentials",
+                "Identifiant ou mot de passe incorrect.",
+                "Wrong login or password.",
+            ),
+            ServiceError::TooManyAttempts { retry_after_secs } => PublicError::new(
+                429,
+                "too_many_attempts",
+                format!(
+                    "Trop de tentatives de connexion échouées ; réessayez dans {retry_after_secs} s."
+                ),
+                format!("Too many failed login attempts; try again in {retry_after_secs} s."),
+            ),
+            ServiceError::Policy(e) => PublicError::new(
+                500,
+                "policy_error",
+                format!("Les règles d'accès sont invalides : {e}"),
+                format!("The access policies are invalid: {e}"),
             ),
             ServiceError::BadProofRequest(detail) => PublicError::new(
                 400,

@@ -16,6 +16,9 @@ use std::sync::Arc;
 
 use crate::errors::{self, PublicError};
 use crate::service::dossier::ExportOptions;
+use crate::core::model::{Jurisdiction, Purpose};
+use crate::service::access::{NewPerson, NewShare, NewUser};
+use crate::service::accounts::{SESSION_COOKIE, SESSION_SECONDS};
 use crate::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
 use crate::service::{Ledger, ServiceError, auth::AuthUser};
 
@@ -79,10 +82,17 @@ async fn require_auth(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
-    let (Some(ledger), Some(token)) = (ledger, token) else {
-        return Err(ApiError::from(ServiceError::Unauthenticated).into());
+    let session = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned());
+    let Some(ledger) = ledger else {
+        return Err(ApiError::from(ServiceError::Unavailable).into());
     };
-    let user = blocking(move || ledger.authenticate(&token)).await?;
+    let user = match (token, session) {
+        (Some(token), _) => blocking(move || ledger.authenticate(&token)).await?,
+        (None, Some(cookie)) => blocking(move || ledger.session_user(&cookie)).await?,
+        (None, None) => return Err(ApiError::from(ServiceError::Unauthenticated).into()),
+    };
     req.extensions_mut().insert(user);
     next.call(req).await
 }
@@ -124,39 +134,238 @@ async fn open_case(
 #[derive(Deserialize)]
 struct CaseQuery {
     reference: String,
+    purpose: Option<String>,
 }
 
-async fn find_case(ledger: web::Data<Ledger>, _: Caller, q: web::Query<CaseQuery>) -> ApiResult {
-    let case = blocking(move || ledger.case_by_reference(&q.reference)).await?;
+/// The stated purpose of a read (`?purpose=`), checked against the known purposes.
+fn purpose_of(text: Option<&str>) -> Result<Option<Purpose>, ApiError> {
+    text.map(Purpose::parse)
+        .transpose()
+        .map_err(|e| ApiError::from(ServiceError::Field(e)))
+}
+
+#[derive(Deserialize)]
+struct PurposeQuery {
+    purpose: Option<String>,
+}
+
+async fn find_case(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    q: web::Query<CaseQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let case = blocking(move || ledger.case_by_reference(&caller.0, &q.reference, purpose)).await?;
     Ok(HttpResponse::Ok().json(case))
 }
 
-async fn get_case(ledger: web::Data<Ledger>, _: Caller, id: web::Path<String>) -> ApiResult {
-    let case = blocking(move || ledger.case(&id)).await?;
+async fn get_case(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let case = blocking(move || ledger.case(&caller.0, &id, purpose)).await?;
     Ok(HttpResponse::Ok().json(case))
 }
 
 #[derive(Deserialize)]
 struct DossierQuery {
-    /// Include personal-data openings (default true, where policy allows the caller).
+    /// Include personal-data openings (default: when a purpose is stated).
     personal_data: Option<bool>,
+    purpose: Option<String>,
     /// A signed checkpoint the caller already holds (URL-encoded note text).
     since_checkpoint: Option<String>,
 }
 
 async fn case_dossier(
     ledger: web::Data<Ledger>,
-    _: Caller,
+    caller: Caller,
     id: web::Path<String>,
     q: web::Query<DossierQuery>,
 ) -> ApiResult {
     let q = q.into_inner();
+    let purpose = purpose_of(q.purpose.as_deref())?;
     let opts = ExportOptions {
-        personal_data: q.personal_data.unwrap_or(true),
+        personal_data: q.personal_data.unwrap_or(purpose.is_some()),
         since_checkpoint: q.since_checkpoint,
     };
-    let dossier = blocking(move || ledger.export_dossier(&id, &opts)).await?;
+    let dossier =
+        blocking(move || ledger.export_dossier_for(&caller.0, &id, &opts, purpose)).await?;
     Ok(HttpResponse::Ok().json(dossier))
+}
+
+async fn add_person(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    body: web::Json<NewPerson>,
+) -> ApiResult {
+    let (person, receipt) =
+        blocking(move || ledger.add_person(&caller.0, &case_id, body.into_inner())).await?;
+    Ok(created("person", person, receipt))
+}
+
+async fn case_persons(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let persons = blocking(move || ledger.persons_of_case(&caller.0, &case_id, purpose)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "persons": persons })))
+}
+
+async fn get_person(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let person = blocking(move || ledger.person(&caller.0, &id, purpose)).await?;
+    Ok(HttpResponse::Ok().json(person))
+}
+
+async fn share_case(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    body: web::Json<NewShare>,
+) -> ApiResult {
+    let (share, receipt) =
+        blocking(move || ledger.share_case(&caller.0, &case_id, body.into_inner())).await?;
+    Ok(created("share", share, receipt))
+}
+
+#[derive(Deserialize)]
+struct AccessQuery {
+    case: Option<String>,
+    user: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn access_records(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    q: web::Query<AccessQuery>,
+) -> ApiResult {
+    let q = q.into_inner();
+    let rows = blocking(move || {
+        ledger.access_records(&caller.0, q.case.as_deref(), q.user.as_deref(), q.limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "records": rows })))
+}
+
+async fn create_user(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    body: web::Json<NewUser>,
+) -> ApiResult {
+    let (user, token) = blocking(move || ledger.create_user(&caller.0, body.into_inner())).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "user": {"id": user.id, "name": user.name, "role": user.role, "agency": user.agency_id},
+        "token": token,
+    })))
+}
+
+#[derive(Deserialize)]
+struct RetentionQuery {
+    dry_run: Option<bool>,
+}
+
+async fn run_retention(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    q: web::Query<RetentionQuery>,
+) -> ApiResult {
+    let dry_run = q.dry_run.unwrap_or(false);
+    let report = blocking(move || ledger.run_retention(Some(&caller.0), dry_run)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize)]
+struct DpoQuery {
+    state: Option<String>,
+}
+
+async fn dpo_report(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    q: web::Query<DpoQuery>,
+) -> ApiResult {
+    let state = match &q.state {
+        Some(s) => Jurisdiction::parse(s).map_err(|e| ApiError::from(ServiceError::Field(e)))?,
+        None => ledger.node_state(),
+    };
+    let report = blocking(move || ledger.dpo_report(Some(&caller.0), state)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+}
+
+/// The sign-in page (French first, English beside it).
+async fn login_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
+        .body(LOGIN_PAGE)
+}
+
+const LOGIN_PAGE: &str = r#"<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Scellé — Connexion / Sign in</title>
+<style>body{font-family:sans-serif;max-width:28em;margin:4em auto}label{display:block;margin:.8em 0}input{width:100%;padding:.4em}</style>
+</head><body>
+<h1>Scellé</h1>
+<form method="post" action="/login">
+<label>Identifiant <span lang="en">/ Login</span><input name="login" autocomplete="username" required></label>
+<label>Mot de passe <span lang="en">/ Password</span><input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Se connecter / Sign in</button>
+</form></body></html>"#;
+
+fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(actix_web::cookie::SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age_secs))
+        .finish()
+}
+
+async fn login(
+    ledger: web::Data<Ledger>,
+    req: HttpRequest,
+    form: web::Either<web::Form<LoginForm>, web::Json<LoginForm>>,
+) -> ApiResult {
+    let form = match form {
+        web::Either::Left(f) => f.into_inner(),
+        web::Either::Right(j) => j.into_inner(),
+    };
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let secure = req.connection_info().scheme() == "https";
+    let (user, cookie) =
+        blocking(move || ledger.login(&form.login, &form.password, &client)).await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(cookie, SESSION_SECONDS, secure))
+        .json(json!({"user": {"id": user.id, "name": user.name, "role": user.role, "agency": user.agency}})))
+}
+
+async fn logout(req: HttpRequest) -> HttpResponse {
+    let secure = req.connection_info().scheme() == "https";
+    HttpResponse::NoContent()
+        .cookie(session_cookie(String::new(), 0, secure))
+        .finish()
 }
 
 #[derive(Deserialize)]
@@ -186,8 +395,14 @@ async fn register_evidence(
     Ok(created("evidence", item, receipt))
 }
 
-async fn get_evidence(ledger: web::Data<Ledger>, _: Caller, id: web::Path<String>) -> ApiResult {
-    let item = blocking(move || ledger.evidence(&id)).await?;
+async fn get_evidence(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let item = blocking(move || ledger.evidence(&caller.0, &id, purpose)).await?;
     Ok(HttpResponse::Ok().json(item))
 }
 
@@ -198,10 +413,10 @@ struct EvidenceQuery {
 
 async fn find_evidence(
     ledger: web::Data<Ledger>,
-    _: Caller,
+    caller: Caller,
     q: web::Query<EvidenceQuery>,
 ) -> ApiResult {
-    let items = blocking(move || ledger.evidence_by_sha256(&q.sha256)).await?;
+    let items = blocking(move || ledger.evidence_by_sha256(&caller.0, &q.sha256)).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
@@ -216,15 +431,23 @@ async fn record_event(
     Ok(created("event", event, receipt))
 }
 
-async fn checkpoint(ledger: web::Data<Ledger>, _: Caller) -> ApiResult {
-    let note = blocking(move || ledger.latest_checkpoint()).await?;
+async fn checkpoint(ledger: web::Data<Ledger>, caller: Caller) -> ApiResult {
+    let note = blocking(move || {
+        ledger.may_read_log(&caller.0)?;
+        ledger.latest_checkpoint()
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
         .body(note))
 }
 
-async fn entry(ledger: web::Data<Ledger>, _: Caller, seq: web::Path<u64>) -> ApiResult {
-    let body = blocking(move || ledger.entry(*seq)).await?;
+async fn entry(ledger: web::Data<Ledger>, caller: Caller, seq: web::Path<u64>) -> ApiResult {
+    let body = blocking(move || {
+        ledger.may_read_log(&caller.0)?;
+        ledger.entry(*seq)
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(body))
@@ -238,10 +461,14 @@ struct InclusionQuery {
 
 async fn inclusion(
     ledger: web::Data<Ledger>,
-    _: Caller,
+    caller: Caller,
     q: web::Query<InclusionQuery>,
 ) -> ApiResult {
-    let proof = blocking(move || ledger.inclusion_proof(q.seq, q.size)).await?;
+    let proof = blocking(move || {
+        ledger.may_read_log(&caller.0)?;
+        ledger.inclusion_proof(q.seq, q.size)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(proof))
 }
 
@@ -253,10 +480,14 @@ struct ConsistencyQuery {
 
 async fn consistency(
     ledger: web::Data<Ledger>,
-    _: Caller,
+    caller: Caller,
     q: web::Query<ConsistencyQuery>,
 ) -> ApiResult {
-    let proof = blocking(move || ledger.consistency_proof(q.from, q.to)).await?;
+    let proof = blocking(move || {
+        ledger.may_read_log(&caller.0)?;
+        ledger.consistency_proof(q.from, q.to)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(proof))
 }
 
@@ -304,6 +535,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(query_error))
     .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
     .route("/healthz", web::get().to(healthz))
+    .route("/login", web::get().to(login_page))
+    .route("/login", web::post().to(login))
+    .route("/logout", web::post().to(logout))
     .service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(require_auth))
@@ -312,6 +546,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/cases/{id}", web::get().to(get_case))
             .route("/cases/{id}/dossier", web::get().to(case_dossier))
             .route("/cases/{id}/evidence", web::post().to(register_evidence))
+            .route("/cases/{id}/persons", web::post().to(add_person))
+            .route("/cases/{id}/persons", web::get().to(case_persons))
+            .route("/cases/{id}/shares", web::post().to(share_case))
+            .route("/persons/{id}", web::get().to(get_person))
+            .route("/access-records", web::get().to(access_records))
+            .route("/users", web::post().to(create_user))
+            .route("/retention/run", web::post().to(run_retention))
+            .route("/dpo/report", web::get().to(dpo_report))
             .route("/evidence", web::get().to(find_evidence))
             .route("/evidence/{id}", web::get().to(get_evidence))
             .route("/evidence/{id}/events", web::post().to(record_event))

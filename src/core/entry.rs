@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use super::commitment::Commitment;
 use super::jcs::{self, JcsError};
 use super::merkle::{Hash, leaf_hash};
-use super::model::{CustodyEventType, EvidenceKind, IntegrityResult, Jurisdiction, Role};
+use super::model::{
+    CustodyEventType, EvidenceKind, HandlingCode, IntegrityResult, Jurisdiction, Purpose, Role,
+};
 
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -25,6 +27,9 @@ pub struct AgencyRecord {
     pub id: String,
     pub state: Jurisdiction,
     pub name: String,
+    /// A forensic lab rather than a police service.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lab: bool,
 }
 
 /// A user as the log knows them: no name (personal data stays out of the log).
@@ -128,6 +133,59 @@ pub struct ErasureRecord {
     pub legal_reason: String,
 }
 
+/// A case shared with another agency or a whole state, with the conditions that travel with it.
+/// Exactly one of `agency` and `state` names the recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisclosureRecord {
+    pub id: String,
+    pub case: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Jurisdiction>,
+    pub handling: Vec<HandlingCode>,
+    pub purposes: Vec<Purpose>,
+    /// Budapest Convention Art. 28(2)(a): kept confidential by the receiver.
+    pub confidential: bool,
+    /// For H1: the sending state consents to use in court.
+    pub consent_for_court: bool,
+    pub expires: String,
+    /// H3 conditions in free text (may name persons, so committed and sealed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Commitment>,
+}
+
+/// A person linked to a case: role, name, birth date and identifiers are sealed in the vault;
+/// the log holds only their commitment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub id: String,
+    pub case: String,
+    pub data: Commitment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessDecision {
+    Allowed,
+    Denied,
+}
+
+/// Who asked to see what, why, and what the policies answered (DESIGN §4: every read of
+/// personal data is recorded, and so is every denied request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    pub action: String,
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    pub decision: AccessDecision,
+    /// The policies that decided (for a denial without any, the default deny).
+    pub policies: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     AgencyRegistered(AgencyRecord),
@@ -136,6 +194,9 @@ pub enum Event {
     EvidenceRegistered(EvidenceRecord),
     Custody(CustodyRecord),
     VaultErased(ErasureRecord),
+    CaseShared(DisclosureRecord),
+    PersonRecorded(PersonRecord),
+    Access(AccessRecord),
 }
 
 impl Event {
@@ -147,6 +208,9 @@ impl Event {
             Event::EvidenceRegistered(_) => "evidence.registered".into(),
             Event::Custody(c) => format!("custody.{}", c.event_type),
             Event::VaultErased(_) => "vault.erased".into(),
+            Event::CaseShared(_) => "case.shared".into(),
+            Event::PersonRecorded(_) => "person.recorded".into(),
+            Event::Access(r) => format!("access.{}", serde_decision(r.decision)),
         }
     }
 
@@ -158,7 +222,18 @@ impl Event {
             Event::EvidenceRegistered(r) => ("evidence", serde_json::to_value(r)?),
             Event::Custody(r) => ("custody", serde_json::to_value(r)?),
             Event::VaultErased(r) => ("erasure", serde_json::to_value(r)?),
+            // Field names sort before `prev` (see `chain_link_matches`).
+            Event::CaseShared(r) => ("disclosure", serde_json::to_value(r)?),
+            Event::PersonRecorded(r) => ("person", serde_json::to_value(r)?),
+            Event::Access(r) => ("access", serde_json::to_value(r)?),
         })
+    }
+}
+
+fn serde_decision(d: AccessDecision) -> &'static str {
+    match d {
+        AccessDecision::Allowed => "allowed",
+        AccessDecision::Denied => "denied",
     }
 }
 
@@ -260,6 +335,17 @@ impl Entry {
             "case.opened" => Event::CaseOpened(from_value(take("case")?)?),
             "evidence.registered" => Event::EvidenceRegistered(from_value(take("evidence")?)?),
             "vault.erased" => Event::VaultErased(from_value(take("erasure")?)?),
+            "case.shared" => Event::CaseShared(from_value(take("disclosure")?)?),
+            "person.recorded" => Event::PersonRecorded(from_value(take("person")?)?),
+            "access.allowed" | "access.denied" => {
+                let record: AccessRecord = from_value(take("access")?)?;
+                if kind != format!("access.{}", serde_decision(record.decision)) {
+                    return Err(EntryError::Malformed(
+                        "kind does not match access decision".into(),
+                    ));
+                }
+                Event::Access(record)
+            }
             k if k.starts_with("custody.") => {
                 let record: CustodyRecord = from_value(take("custody")?)?;
                 if k != format!("custody.{}", record.event_type) {

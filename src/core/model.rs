@@ -57,6 +57,52 @@ string_enum!(Role, "role", {
     Dpo => "dpo",
 });
 
+string_enum!(
+    /// Why personal data is read (purpose limitation); stated on every such read and logged.
+    Purpose, "purpose", {
+    Investigation => "investigation",
+    Prosecution => "prosecution",
+    Prevention => "prevention",
+    ForensicAnalysis => "forensic_analysis",
+    Oversight => "oversight",
+});
+
+string_enum!(
+    /// Handling codes a sender attaches to a shared case: H0 crime prevention only, H1 not for
+    /// court without consent, H2 no onward sharing, H3 other conditions (stated in text).
+    HandlingCode, "handling", { H0 => "H0", H1 => "H1", H2 => "H2", H3 => "H3" }
+);
+
+string_enum!(
+    /// How a person is linked to a case; part of the sealed value, never in the log in clear.
+    PersonRole, "role", {
+    Suspect => "suspect",
+    Victim => "victim",
+    Witness => "witness",
+    OfficerContact => "officer_contact",
+});
+
+string_enum!(
+    /// Data categories of the vault, each with its own retention period per state.
+    DataCategory, "category", {
+    Suspect => "person.suspect",
+    Victim => "person.victim",
+    Witness => "person.witness",
+    OfficerContact => "person.officer_contact",
+    CaseText => "case_text",
+});
+
+impl DataCategory {
+    pub fn of_person(role: PersonRole) -> Self {
+        match role {
+            PersonRole::Suspect => DataCategory::Suspect,
+            PersonRole::Victim => DataCategory::Victim,
+            PersonRole::Witness => DataCategory::Witness,
+            PersonRole::OfficerContact => DataCategory::OfficerContact,
+        }
+    }
+}
+
 string_enum!(EvidenceKind, "kind", {
     Device => "device",
     StorageMedium => "storage_medium",

@@ -11,8 +11,9 @@
 //! (cases, items) flush first and write at once, so every query sees everything before them.
 
 use crate::core::custody::{CustodyState, CustodyStatus, ProposedEvent};
-use crate::core::entry::{Entry, Event};
-use crate::core::model::{CustodyEventType, IntegrityResult, Role};
+use crate::core::entry::{AccessDecision, Entry, Event};
+use crate::core::model::{CustodyEventType, IntegrityResult};
+use crate::storage::protection::{self, AccessRow, PersonRow, ShareRow};
 use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
 use crate::storage::{DbConnection, identity};
 use std::collections::{HashMap, HashSet};
@@ -48,10 +49,6 @@ fn write_state(row: &mut EvidenceRow, state: &CustodyState) {
             row.pending_event = None;
         }
     }
-}
-
-fn can_write_custody(role: Role) -> bool {
-    matches!(role, Role::Investigator | Role::LabAnalyst)
 }
 
 /// Items kept in memory between batches at most; beyond it the cache starts again empty.
@@ -128,21 +125,76 @@ pub fn apply(
     match &entry.event {
         // Identity events only record that the agency or user exists; the rows are node-local.
         Event::AgencyRegistered(_) | Event::UserRegistered(_) => Ok(()),
-        // Erasure is for data-protection officers. The sealed row is deleted with the entry (a
-        // side write of the live path); a replay finds it already gone, as it should.
-        Event::VaultErased(_) => {
-            if actor.role != Role::Dpo {
-                return Err(ServiceError::Forbidden(Denied::DpoOnly));
+        // The sealed row is deleted with the entry (a side write of the live path); a replay
+        // finds it already gone, as it should.
+        Event::VaultErased(_) => Ok(()),
+        Event::CaseShared(share) => {
+            if registry::case_by_id(conn, &share.case)?.is_none() {
+                return Err(ServiceError::NotFound(Missing::Case));
             }
+            let join = |codes: Vec<&str>| codes.join(",");
+            protection::insert_share(
+                conn,
+                &ShareRow {
+                    id: share.id.clone(),
+                    case_id: share.case.clone(),
+                    seq,
+                    shared_by: actor.user.clone(),
+                    recipient_agency: share.agency.clone(),
+                    recipient_state: share.state.map(|s| s.as_str().to_owned()),
+                    handling: join(share.handling.iter().map(|h| h.as_str()).collect()),
+                    purposes: join(share.purposes.iter().map(|p| p.as_str()).collect()),
+                    confidential: share.confidential,
+                    consent_for_court: share.consent_for_court,
+                    expires_at: share.expires.clone(),
+                    conditions_record: share.conditions.as_ref().map(|c| c.record.clone()),
+                    shared_at: entry.time.clone(),
+                },
+            )?;
             Ok(())
         }
+        Event::PersonRecorded(person) => {
+            if registry::case_by_id(conn, &person.case)?.is_none() {
+                return Err(ServiceError::NotFound(Missing::Case));
+            }
+            protection::insert_person(
+                conn,
+                &PersonRow {
+                    id: person.id.clone(),
+                    case_id: person.case.clone(),
+                    data_record: person.data.record.clone(),
+                    seq,
+                    recorded_at: entry.time.clone(),
+                },
+            )?;
+            Ok(())
+        }
+        Event::Access(access) => {
+            protection::insert_access(
+                conn,
+                &AccessRow {
+                    seq,
+                    actor_id: actor.user.clone(),
+                    agency_id: actor.agency.clone(),
+                    role: actor.role.as_str().to_owned(),
+                    action: access.action.clone(),
+                    resource: access.resource.clone(),
+                    case_id: access.case.clone(),
+                    purpose: access.purpose.map(|p| p.as_str().to_owned()),
+                    decision: match access.decision {
+                        AccessDecision::Allowed => "allowed".into(),
+                        AccessDecision::Denied => "denied".into(),
+                    },
+                    policies: access.policies.join(","),
+                    at: entry.time.clone(),
+                },
+            )?;
+            Ok(())
+        }
+        // Who may write is decided by the policies before an entry is submitted
+        // (`service::access`); here only the registry's own rules are checked, so that a replay
+        // of the log rebuilds what was decided then, whatever the policies say now.
         Event::CaseOpened(case) => {
-            if actor.role != Role::Investigator {
-                return Err(ServiceError::Forbidden(Denied::RoleCannotWrite));
-            }
-            if case.agency != actor.agency {
-                return Err(ServiceError::Forbidden(Denied::OtherAgencyCase));
-            }
             if registry::case_by_reference(conn, &case.reference)?.is_some() {
                 return Err(ServiceError::Conflict(Conflict::CaseReference));
             }
@@ -164,13 +216,8 @@ pub fn apply(
             Ok(())
         }
         Event::EvidenceRegistered(ev) => {
-            if actor.role != Role::Investigator {
-                return Err(ServiceError::Forbidden(Denied::RoleCannotWrite));
-            }
-            let case = registry::case_by_id(conn, &ev.case)?
-                .ok_or(ServiceError::NotFound(Missing::Case))?;
-            if case.agency_id != actor.agency {
-                return Err(ServiceError::Forbidden(Denied::OtherAgencyCase));
+            if registry::case_by_id(conn, &ev.case)?.is_none() {
+                return Err(ServiceError::NotFound(Missing::Case));
             }
             let (seal_taken, exhibit_taken) = registry::seal_or_exhibit_taken(
                 conn,
@@ -227,9 +274,6 @@ pub fn apply(
             Ok(())
         }
         Event::Custody(ev) => {
-            if !can_write_custody(actor.role) {
-                return Err(ServiceError::Forbidden(Denied::RoleCannotWrite));
-            }
             let mut item = projection
                 .item(conn, &ev.item)?
                 .ok_or(ServiceError::NotFound(Missing::Evidence))?;

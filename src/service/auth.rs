@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::core::entry::Actor;
-use crate::core::model::{Role, now_utc};
-use crate::storage::identity::{self, TokenRow};
+use crate::core::model::{Jurisdiction, Role, now_utc};
+use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 use crate::storage::{DbConnection, StorageError};
 
 use super::ServiceError;
@@ -20,6 +20,9 @@ pub struct AuthUser {
     pub name: String,
     pub role: Role,
     pub agency: String,
+    /// The state of the user's agency.
+    pub state: Jurisdiction,
+    pub agency_is_lab: bool,
 }
 
 impl AuthUser {
@@ -99,7 +102,7 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<AuthUser, Se
     if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ServiceError::Unauthenticated);
     }
-    let Some((row, user)) = identity::token_with_user(conn, id)? else {
+    let Some((row, user, agency)) = identity::token_with_user(conn, id)? else {
         return Err(ServiceError::Unauthenticated);
     };
     let presented = Sha256::digest(secret.as_bytes());
@@ -118,13 +121,22 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<AuthUser, Se
             return Err(ServiceError::TokenExpired);
         }
     }
+    auth_user(user, agency)
+}
+
+/// The authenticated user as the service sees them, from their stored rows.
+pub fn auth_user(user: UserRow, agency: AgencyRow) -> Result<AuthUser, ServiceError> {
     let role = Role::parse(&user.role)
         .map_err(|_| StorageError::Corrupt(format!("user {} has a bad role", user.id)))?;
+    let state = Jurisdiction::parse(&agency.state)
+        .map_err(|_| StorageError::Corrupt(format!("agency {} has a bad state", agency.id)))?;
     Ok(AuthUser {
         id: user.id,
         name: user.name,
         role,
         agency: user.agency_id,
+        state,
+        agency_is_lab: agency.is_lab,
     })
 }
 

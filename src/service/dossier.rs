@@ -164,7 +164,14 @@ fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
         Event::CaseOpened(c) => vec![&c.title],
         Event::EvidenceRegistered(e) => vec![&e.description, &e.location],
         Event::Custody(c) => vec![&c.place, &c.reason],
-        Event::AgencyRegistered(_) | Event::UserRegistered(_) | Event::VaultErased(_) => vec![],
+        // A dossier carries the case's custody entries; shares, persons and access records
+        // stay on the node.
+        Event::AgencyRegistered(_)
+        | Event::UserRegistered(_)
+        | Event::VaultErased(_)
+        | Event::CaseShared(_)
+        | Event::PersonRecorded(_)
+        | Event::Access(_) => vec![],
     };
     list.into_iter().flatten()
 }

@@ -17,7 +17,8 @@ use crate::core::entry::{
 };
 use crate::core::merkle::{self, Hash};
 use crate::core::model::{
-    self, CustodyEventType, EvidenceKind, FieldError, IntegrityResult, Jurisdiction, Role, now_utc,
+    self, CustodyEventType, DataCategory, EvidenceKind, FieldError, IntegrityResult, Jurisdiction,
+    Purpose, Role, now_utc,
 };
 use crate::core::note::{NoteSigner, NoteVerifier};
 use crate::storage::identity::{self, AgencyRow, UserRow};
@@ -25,12 +26,17 @@ use crate::storage::log_store;
 use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
 use crate::storage::{self, DatabaseUrl, DbConnection, Pool, PooledConn, StorageError};
 
+use super::access::{Ask, Target};
+use super::accounts::LoginThrottle;
 use super::auth::{self, AuthUser, new_id};
+use super::authz::{Action, PolicyEngine};
+use super::retention::RetentionRules;
 use super::sequencer::{Pending, Receipt, Sequencer, SideWrites};
 use super::vault::{VAULT_KEY_FILE, VaultKey};
-use super::{Denied, Missing, ServiceError};
+use super::{Missing, ServiceError};
 
 pub const KEY_FILE: &str = "node.key";
+const NODE_AGENCY_SETTING: &str = "node_agency";
 const SYSTEM_USER: &str = "system";
 
 /// Reads the node's signing key from its data folder.
@@ -74,18 +80,32 @@ pub struct InitReport {
 }
 
 pub struct Ledger {
-    pool: Pool,
-    sequencer: Sequencer,
+    pub(super) pool: Pool,
+    pub(super) sequencer: Sequencer,
     signer: Arc<NoteSigner>,
     verifier_key: String,
     item_facts: RwLock<HashMap<String, ItemFacts>>,
-    vault: VaultKey,
+    pub(super) case_facts: RwLock<HashMap<String, CaseFacts>>,
+    pub(super) vault: VaultKey,
+    pub(super) policies: Arc<PolicyEngine>,
+    /// The state of the node's own agency: the `Node` resource of the policies.
+    pub(super) node_state: Jurisdiction,
+    pub(super) node_agency: String,
+    pub(super) retention: Arc<RetentionRules>,
+    pub(super) logins: LoginThrottle,
+}
+
+/// What never changes about a case once opened, kept in memory for the authorization point.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub agency: String,
+    pub state: Jurisdiction,
 }
 
 /// Values sealed for one request: the rows to store, and the clear text for the answer.
 #[derive(Default)]
-struct Sealing {
-    rows: Vec<SealedRow>,
+pub(super) struct Sealing {
+    pub(super) rows: Vec<SealedRow>,
     clear: Vec<(String, String)>,
 }
 
@@ -102,7 +122,7 @@ impl Sealing {
 /// What never changes about an evidence item once registered, kept in memory so recording a
 /// custody event needs no database read before it reaches the sequencer.
 #[derive(Debug, Clone)]
-struct ItemFacts {
+pub(super) struct ItemFacts {
     case_id: String,
     sha256: String,
 }
@@ -181,6 +201,7 @@ impl Ledger {
             seal_legacy_vault(&mut c, &vault)?;
             vault
         };
+        let (node_agency, node_state) = node_agency(&mut *conn(&pool)?)?;
         let (sequencer, handle) = Sequencer::start(database, signer.clone())?;
         let verifier_key = signer.verifier_key_string();
         Ok((
@@ -190,10 +211,27 @@ impl Ledger {
                 signer,
                 verifier_key,
                 item_facts: RwLock::new(HashMap::new()),
+                case_facts: RwLock::new(HashMap::new()),
                 vault,
+                policies: Arc::new(PolicyEngine::builtin()?),
+                node_state,
+                node_agency,
+                retention: Arc::new(RetentionRules::builtin()?),
+                logins: LoginThrottle::default(),
             },
             handle,
         ))
+    }
+
+    /// Replaces the access policies and retention rules (from `scelle serve --policies DIR`).
+    pub fn with_policies(mut self, policies: PolicyEngine, retention: RetentionRules) -> Self {
+        self.policies = Arc::new(policies);
+        self.retention = Arc::new(retention);
+        self
+    }
+
+    pub fn node_state(&self) -> Jurisdiction {
+        self.node_state
     }
 
     /// Stops the sequencer once every clone of it is gone and waits for its last batch.
@@ -254,6 +292,9 @@ impl Ledger {
         if identity::agency(&mut c, agency_id)?.is_none() {
             self.add_agency(agency_id, None, agency_name)?;
         }
+        if log_store::setting(&mut c, NODE_AGENCY_SETTING)?.is_none() {
+            log_store::set_setting(&mut c, NODE_AGENCY_SETTING, &agency_id.to_ascii_lowercase())?;
+        }
         if identity::count_users(&mut c)? > 0 {
             return Ok(None);
         }
@@ -266,6 +307,17 @@ impl Ledger {
         id: &str,
         state: Option<Jurisdiction>,
         name: &str,
+    ) -> Result<Receipt, ServiceError> {
+        self.add_agency_of_kind(id, state, name, false)
+    }
+
+    /// Adds a police service or (`is_lab`) a forensic lab.
+    pub fn add_agency_of_kind(
+        &self,
+        id: &str,
+        state: Option<Jurisdiction>,
+        name: &str,
+        is_lab: bool,
     ) -> Result<Receipt, ServiceError> {
         let id = model::parse_label("agency", &id.to_ascii_lowercase(), 100)?;
         let state = match state {
@@ -284,10 +336,16 @@ impl Ledger {
             state: state.as_str().into(),
             name: name.clone(),
             created_at: now_utc(),
+            is_lab,
         };
         self.sequencer.append(Pending {
             actor: Self::system_actor(&id),
-            event: Event::AgencyRegistered(AgencyRecord { id, state, name }),
+            event: Event::AgencyRegistered(AgencyRecord {
+                id,
+                state,
+                name,
+                lab: is_lab,
+            }),
             side: SideWrites {
                 agency: Some(row),
                 ..Default::default()
@@ -327,6 +385,8 @@ impl Ledger {
             role: role.as_str().into(),
             agency_id: agency.clone(),
             created_at: now_utc(),
+            login: None,
+            password_hash: None,
         };
         self.sequencer.append(Pending {
             actor: Self::system_actor(&agency),
@@ -365,10 +425,11 @@ impl Ledger {
     }
 
     /// Commits a free-text value: the vault keeps it sealed, the entry gets the commitment.
-    fn seal_text(
+    pub(super) fn seal_text(
         &self,
         value: Option<&str>,
         field: &'static str,
+        case_id: &str,
         sealing: &mut Sealing,
     ) -> Result<Option<Commitment>, ServiceError> {
         let Some(value) = value else { return Ok(None) };
@@ -377,9 +438,14 @@ impl Ledger {
         let hmac = commitment::commit(&salt, &Value::String(value.clone()))
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let record = new_id()?;
-        sealing
-            .rows
-            .push(self.vault.seal(&record, &salt, &value, now_utc())?);
+        sealing.rows.push(self.vault.seal(
+            &record,
+            &salt,
+            &value,
+            now_utc(),
+            Some(case_id.to_owned()),
+            DataCategory::CaseText,
+        )?);
         sealing.clear.push((record.clone(), value));
         Ok(Some(Commitment {
             record,
@@ -395,10 +461,8 @@ impl Ledger {
         record: &str,
         legal_reason: &str,
     ) -> Result<(ErasureRecord, Receipt), ServiceError> {
-        if user.role != Role::Dpo {
-            return Err(ServiceError::Forbidden(Denied::DpoOnly));
-        }
         let legal_reason = model::parse_text("legal_reason", legal_reason, 500)?;
+        self.authorize(user, Action::VaultErase, Target::Node, &Ask::default())?;
         if registry::sealed_row(&mut *conn(&self.pool)?, record)?.is_none() {
             return Err(ServiceError::NotFound(Missing::VaultRecord));
         }
@@ -430,10 +494,12 @@ impl Ledger {
         let jurisdiction = Jurisdiction::parse(&input.jurisdiction)?;
         let offence = model::parse_text("offence", &input.offence, 200)?;
         let legal_basis = model::parse_text("legal_basis", &input.legal_basis, 200)?;
+        self.authorize(user, Action::CaseOpen, Target::OwnAgency, &Ask::default())?;
         let mut vault = Sealing::default();
-        let title = self.seal_text(input.title.as_deref(), "title", &mut vault)?;
+        let id = new_id()?;
+        let title = self.seal_text(input.title.as_deref(), "title", &id, &mut vault)?;
         let record = CaseRecord {
-            id: new_id()?,
+            id,
             reference,
             jurisdiction,
             offence,
@@ -451,7 +517,7 @@ impl Ledger {
                 ..Default::default()
             },
         })?;
-        Ok((self.case(&id)?, receipt))
+        Ok((self.case_view_of(&id, true)?, receipt))
     }
 
     pub fn register_evidence(
@@ -493,13 +559,25 @@ impl Ledger {
             }),
             None => None,
         };
+        let case_id = model::parse_label("case_id", case_id, 64)?;
+        self.authorize(
+            user,
+            Action::EvidenceRegister,
+            Target::Case(&case_id),
+            &Ask::default(),
+        )?;
         let mut vault = Sealing::default();
-        let description =
-            self.seal_text(input.description.as_deref(), "description", &mut vault)?;
-        let location = self.seal_text(input.location.as_deref(), "location", &mut vault)?;
+        let description = self.seal_text(
+            input.description.as_deref(),
+            "description",
+            &case_id,
+            &mut vault,
+        )?;
+        let location =
+            self.seal_text(input.location.as_deref(), "location", &case_id, &mut vault)?;
         let record = EvidenceRecord {
             id: new_id()?,
-            case: model::parse_label("case_id", case_id, 64)?,
+            case: case_id,
             exhibit_number,
             seal_number,
             kind,
@@ -525,7 +603,7 @@ impl Ledger {
                 ..Default::default()
             },
         })?;
-        Ok((self.evidence(&id)?, receipt))
+        Ok((self.evidence_view_of(&id, true)?, receipt))
     }
 
     pub fn record_event(
@@ -537,6 +615,12 @@ impl Ledger {
         use CustodyEventType as T;
         let event_type = CustodyEventType::parse(&input.event_type)?;
         let item = self.item_facts(item_id)?;
+        self.authorize(
+            user,
+            Action::CustodyRecord,
+            Target::Case(&item.case_id),
+            &Ask::default(),
+        )?;
         let required = |present: bool,
                         field: &'static str,
                         needed: bool|
@@ -593,8 +677,8 @@ impl Ledger {
             case: item.case_id.clone(),
             event_type,
             at,
-            place: self.seal_text(input.place.as_deref(), "place", &mut vault)?,
-            reason: self.seal_text(input.reason.as_deref(), "reason", &mut vault)?,
+            place: self.seal_text(input.place.as_deref(), "place", &item.case_id, &mut vault)?,
+            reason: self.seal_text(input.reason.as_deref(), "reason", &item.case_id, &mut vault)?,
             tool: input
                 .tool
                 .as_deref()
@@ -648,7 +732,7 @@ impl Ledger {
     }
 
     /// The immutable facts of an item, from memory or, the first time, from the database.
-    fn item_facts(&self, item_id: &str) -> Result<ItemFacts, ServiceError> {
+    pub(super) fn item_facts(&self, item_id: &str) -> Result<ItemFacts, ServiceError> {
         if let Ok(cache) = self.item_facts.read()
             && let Some(facts) = cache.get(item_id)
         {
@@ -669,10 +753,24 @@ impl Ledger {
         Ok(facts)
     }
 
-    pub fn case(&self, id: &str) -> Result<CaseView, ServiceError> {
+    /// A case as `user` may see it: personal data in clear only with a purpose the policies
+    /// accept, and then the read is recorded in the log.
+    pub fn case(
+        &self,
+        user: &AuthUser,
+        id: &str,
+        purpose: Option<Purpose>,
+    ) -> Result<CaseView, ServiceError> {
+        let id = model::parse_label("case_id", id, 64)?;
+        let reveal = self.authorize_read(user, Action::CaseRead, &id, purpose, &id)?;
+        self.case_view_of(&id, reveal)
+    }
+
+    /// The case view without any policy check (operator tools, write answers).
+    pub(crate) fn case_view_of(&self, id: &str, reveal: bool) -> Result<CaseView, ServiceError> {
         let mut c = conn(&self.pool)?;
         let row = registry::case_by_id(&mut c, id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
-        case_view(&mut c, &self.vault, row)
+        case_view(&mut c, &self.vault, row, reveal)
     }
 
     /// The id of the case with this id or reference.
@@ -686,27 +784,62 @@ impl Ledger {
             .ok_or(ServiceError::NotFound(Missing::Case))
     }
 
-    pub fn case_by_reference(&self, reference: &str) -> Result<CaseView, ServiceError> {
-        let mut c = conn(&self.pool)?;
-        let row = registry::case_by_reference(&mut c, reference)?
-            .ok_or(ServiceError::NotFound(Missing::Case))?;
-        case_view(&mut c, &self.vault, row)
+    pub fn case_by_reference(
+        &self,
+        user: &AuthUser,
+        reference: &str,
+        purpose: Option<Purpose>,
+    ) -> Result<CaseView, ServiceError> {
+        let reference = model::parse_label("reference", reference, 64)?;
+        let id = registry::case_by_reference(&mut *conn(&self.pool)?, &reference)?
+            .ok_or(ServiceError::NotFound(Missing::Case))?
+            .id;
+        self.case(user, &id, purpose)
     }
 
-    pub fn evidence(&self, id: &str) -> Result<EvidenceView, ServiceError> {
+    /// An evidence item with its derivations and custody timeline, as `user` may see it.
+    pub fn evidence(
+        &self,
+        user: &AuthUser,
+        id: &str,
+        purpose: Option<Purpose>,
+    ) -> Result<EvidenceView, ServiceError> {
+        let id = model::parse_label("evidence_id", id, 64)?;
+        let item = self.item_facts(&id)?;
+        let reveal = self.authorize_read(user, Action::EvidenceRead, &item.case_id, purpose, &id)?;
+        self.evidence_view_of(&id, reveal)
+    }
+
+    pub(crate) fn evidence_view_of(
+        &self,
+        id: &str,
+        reveal: bool,
+    ) -> Result<EvidenceView, ServiceError> {
         let mut c = conn(&self.pool)?;
         let row = registry::evidence_by_id(&mut c, id)?
             .ok_or(ServiceError::NotFound(Missing::Evidence))?;
-        evidence_view(&mut c, &self.vault, row, true)
+        evidence_view(&mut c, &self.vault, row, true, reveal)
     }
 
-    pub fn evidence_by_sha256(&self, sha256: &str) -> Result<Vec<EvidenceView>, ServiceError> {
+    /// Items with this SHA-256 in the cases `user` may read (others are left out, not refused:
+    /// a search is not an access to any one case). No personal data.
+    pub fn evidence_by_sha256(
+        &self,
+        user: &AuthUser,
+        sha256: &str,
+    ) -> Result<Vec<EvidenceView>, ServiceError> {
         let sha256 = model::parse_sha256("sha256", sha256)?;
         let mut c = conn(&self.pool)?;
-        registry::evidence_by_sha256(&mut c, &sha256)?
-            .into_iter()
-            .map(|row| evidence_view(&mut c, &self.vault, row, false))
-            .collect()
+        let mut out = Vec::new();
+        for row in registry::evidence_by_sha256(&mut c, &sha256)? {
+            if self
+                .verdict(user, Action::EvidenceRead, Target::Case(&row.case_id), &Ask::default())?
+                .allowed
+            {
+                out.push(evidence_view(&mut c, &self.vault, row, false, false)?);
+            }
+        }
+        Ok(out)
     }
 
     pub fn latest_checkpoint(&self) -> Result<String, ServiceError> {
@@ -742,6 +875,25 @@ impl Ledger {
         let mut c = conn(&self.pool)?;
         consistency_proof(&mut c, from, to)
     }
+}
+
+/// The node's own agency and its state: the setting written at initialization or, for a node
+/// initialized before it existed, the first agency registered.
+fn node_agency(c: &mut DbConnection) -> Result<(String, Jurisdiction), ServiceError> {
+    let id = match log_store::setting(c, NODE_AGENCY_SETTING)? {
+        Some(id) => id,
+        None => match identity::first_agency(c)? {
+            Some(row) => row.id,
+            None => return Ok((String::new(), Jurisdiction::Togo)),
+        },
+    };
+    let state = match identity::agency(c, &id)? {
+        Some(row) => Jurisdiction::parse(&row.state)
+            .map_err(|_| StorageError::Corrupt(format!("agency {id} has a bad state")))?,
+        None => Jurisdiction::from_agency_id(&id)
+            .ok_or_else(|| StorageError::Corrupt(format!("node agency {id} has no state")))?,
+    };
+    Ok((id, state))
 }
 
 fn check_size(c: &mut DbConnection, size: u64) -> Result<(), ServiceError> {
@@ -819,7 +971,11 @@ fn vault_text(
     c: &mut DbConnection,
     vault: &VaultKey,
     record: &Option<String>,
+    reveal: bool,
 ) -> Result<Option<String>, ServiceError> {
+    if !reveal {
+        return Ok(None);
+    }
     let Some(id) = record else { return Ok(None) };
     match registry::sealed_row(c, id)? {
         Some(row) => Ok(Some(vault.open(&row)?.1)),
@@ -836,7 +992,16 @@ fn seal_legacy_vault(c: &mut DbConnection, vault: &VaultKey) -> Result<(), Servi
         }
         let sealed = rows
             .iter()
-            .map(|r| vault.seal(&r.id, &r.salt, &r.value, r.created_at.clone()))
+            .map(|r| {
+                vault.seal(
+                    &r.id,
+                    &r.salt,
+                    &r.value,
+                    r.created_at.clone(),
+                    None,
+                    DataCategory::CaseText,
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
         c.transaction(|c| -> Result<(), ServiceError> {
@@ -861,13 +1026,15 @@ fn case_view(
     c: &mut DbConnection,
     vault: &VaultKey,
     row: CaseRow,
+    reveal: bool,
 ) -> Result<CaseView, ServiceError> {
     let evidence = registry::evidence_of_case(c, &row.id)?
         .into_iter()
         .map(summary)
         .collect();
     Ok(CaseView {
-        title: vault_text(c, vault, &row.title_record)?,
+        title: vault_text(c, vault, &row.title_record, reveal)?,
+        personal_data: reveal,
         id: row.id,
         reference: row.reference,
         jurisdiction: row.jurisdiction,
@@ -885,11 +1052,22 @@ fn event_view(
     c: &mut DbConnection,
     vault: &VaultKey,
     row: CustodyEventRow,
+    reveal: bool,
 ) -> Result<EventView, ServiceError> {
     let record: CustodyRecord = serde_json::from_str(&row.details)
         .map_err(|e| StorageError::Corrupt(format!("custody event {}: {e}", row.id)))?;
-    let place = vault_text(c, vault, &record.place.as_ref().map(|p| p.record.clone()))?;
-    let reason = vault_text(c, vault, &record.reason.as_ref().map(|p| p.record.clone()))?;
+    let place = vault_text(
+        c,
+        vault,
+        &record.place.as_ref().map(|p| p.record.clone()),
+        reveal,
+    )?;
+    let reason = vault_text(
+        c,
+        vault,
+        &record.reason.as_ref().map(|p| p.record.clone()),
+        reveal,
+    )?;
     Ok(EventView::of(
         record,
         row.seq as u64,
@@ -904,6 +1082,7 @@ fn evidence_view(
     vault: &VaultKey,
     row: EvidenceRow,
     full: bool,
+    reveal: bool,
 ) -> Result<EvidenceView, ServiceError> {
     let (derivations, timeline) = if full {
         let children = registry::children_of(c, &row.id)?
@@ -912,15 +1091,16 @@ fn evidence_view(
             .collect();
         let events = registry::events_of_item(c, &row.id)?
             .into_iter()
-            .map(|e| event_view(c, vault, e))
+            .map(|e| event_view(c, vault, e, reveal))
             .collect::<Result<Vec<_>, _>>()?;
         (Some(children), Some(events))
     } else {
         (None, None)
     };
     Ok(EvidenceView {
-        description: vault_text(c, vault, &row.description_record)?,
-        location: vault_text(c, vault, &row.location_record)?,
+        description: vault_text(c, vault, &row.description_record, reveal)?,
+        location: vault_text(c, vault, &row.location_record, reveal)?,
+        personal_data: reveal,
         id: row.id,
         case_id: row.case_id,
         exhibit_number: row.exhibit_number,
@@ -1034,7 +1214,9 @@ pub struct EvidenceSummary {
 pub struct CaseView {
     pub id: String,
     pub reference: String,
+    /// In clear only when the reader stated a purpose the policies accept (`personal_data`).
     pub title: Option<String>,
+    pub personal_data: bool,
     pub jurisdiction: String,
     pub offence: String,
     pub legal_basis: String,
@@ -1111,6 +1293,8 @@ pub struct EvidenceView {
     pub seal_number: String,
     pub kind: String,
     pub description: Option<String>,
+    /// Whether free text (description, location, places, reasons) is in clear.
+    pub personal_data: bool,
     pub hashes: Hashes,
     pub size_bytes: Option<u64>,
     pub collected_at: String,

@@ -4,12 +4,17 @@
 //! checks permissions, builds log events, sends them through the one sequencer, and reads the
 //! projections back. It knows diesel only through `storage` and nothing of actix.
 
+pub mod access;
+pub mod accounts;
 pub mod apply;
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod dossier;
+pub mod dpo;
 pub mod ledger;
 pub mod rebuild;
+pub mod retention;
 pub mod sequencer;
 pub mod vault;
 
@@ -31,6 +36,7 @@ pub enum Missing {
     Checkpoint,
     VaultRecord,
     Token,
+    Person,
 }
 
 impl Missing {
@@ -46,6 +52,7 @@ impl Missing {
             Missing::Checkpoint => "Point de contrôle",
             Missing::VaultRecord => "Donnée personnelle",
             Missing::Token => "Jeton",
+            Missing::Person => "Personne",
         }
     }
 
@@ -61,6 +68,7 @@ impl Missing {
             Missing::Checkpoint => "Checkpoint",
             Missing::VaultRecord => "Personal-data record",
             Missing::Token => "Token",
+            Missing::Person => "Person",
         }
     }
 }
@@ -102,31 +110,19 @@ impl Conflict {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
-    RoleCannotWrite,
-    OtherAgencyCase,
     AmendsOtherItem,
-    AdminOnly,
-    DpoOnly,
 }
 
 impl Denied {
     pub fn fr(self) -> &'static str {
         match self {
-            Denied::RoleCannotWrite => "votre rôle ne permet pas cette écriture",
-            Denied::OtherAgencyCase => "l'affaire appartient à un autre service",
             Denied::AmendsOtherItem => "la correction doit viser un événement du même scellé",
-            Denied::AdminOnly => "réservé aux administrateurs",
-            Denied::DpoOnly => "réservé aux délégués à la protection des données",
         }
     }
 
     pub fn en(self) -> &'static str {
         match self {
-            Denied::RoleCannotWrite => "your role does not allow this write",
-            Denied::OtherAgencyCase => "the case belongs to another agency",
             Denied::AmendsOtherItem => "a correction must amend an event of the same item",
-            Denied::AdminOnly => "administrators only",
-            Denied::DpoOnly => "data-protection officers only",
         }
     }
 }
@@ -149,6 +145,19 @@ pub enum ServiceError {
     TokenRevoked,
     #[error("forbidden: {0:?}")]
     Forbidden(Denied),
+    /// The policies refused (the denial itself is recorded in the log).
+    #[error("denied by policy: {action} ({policies:?})")]
+    PolicyDenied {
+        action: &'static str,
+        policies: Vec<String>,
+        reason: Option<(String, String)>,
+    },
+    #[error("wrong login or password")]
+    BadCredentials,
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("policies: {0}")]
+    Policy(#[from] authz::PolicyError),
     #[error("bad proof request: {0}")]
     BadProofRequest(String),
     #[error("the earlier checkpoint is not valid for this log: {0}")]

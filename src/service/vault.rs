@@ -8,6 +8,7 @@
 use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
 use std::path::Path;
 
+use crate::core::model::DataCategory;
 use crate::storage::registry::SealedRow;
 
 use super::ServiceError;
@@ -61,6 +62,19 @@ fn open_with(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Servi
 }
 
 impl VaultKey {
+    /// A key for another purpose (e.g. signing session cookies), derived from the vault key
+    /// with HMAC-SHA256 under a label, so the node keeps one secret file for its data.
+    pub fn derive(&self, label: &[u8]) -> Result<[u8; 32], ServiceError> {
+        let key = openssl::pkey::PKey::hmac(&self.key).map_err(crypto)?;
+        let mut signer =
+            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
+                .map_err(crypto)?;
+        signer.update(label).map_err(crypto)?;
+        let mut out = [0u8; 32];
+        signer.sign(&mut out).map_err(crypto)?;
+        Ok(out)
+    }
+
     /// Reads the vault key of `data_dir`, creating it (mode 0600) if there is none yet.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, ServiceError> {
         let path = data_dir.join(VAULT_KEY_FILE);
@@ -96,6 +110,8 @@ impl VaultKey {
         salt: &[u8],
         value: &str,
         created_at: String,
+        case_id: Option<String>,
+        category: DataCategory,
     ) -> Result<SealedRow, ServiceError> {
         let data_key: [u8; 32] = random()?;
         let mut plain = Vec::with_capacity(salt.len() + value.len() + 1);
@@ -109,6 +125,8 @@ impl VaultKey {
             sealed,
             wrapped_key,
             created_at,
+            case_id,
+            category: category.as_str().to_owned(),
         })
     }
 
@@ -145,7 +163,7 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         let row = key
-            .seal("r1", &[7; 32], "Kossi A., Lomé", "t".into())
+            .seal("r1", &[7; 32], "Kossi A., Lomé", "t".into(), None, DataCategory::CaseText)
             .unwrap();
         assert!(!row.sealed.windows(5).any(|w| w == b"Kossi"));
         assert_eq!(

@@ -12,6 +12,7 @@ pub struct AgencyRow {
     pub state: String,
     pub name: String,
     pub created_at: String,
+    pub is_lab: bool,
 }
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
@@ -22,6 +23,10 @@ pub struct UserRow {
     pub role: String,
     pub agency_id: String,
     pub created_at: String,
+    /// Web login name (unique), for users who sign in with a password.
+    pub login: Option<String>,
+    /// Argon2id PHC string; never the password.
+    pub password_hash: Option<String>,
 }
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
@@ -41,6 +46,23 @@ pub fn agency(conn: &mut DbConnection, id: &str) -> Result<Option<AgencyRow>, St
         .select(AgencyRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The agency registered first (the node's own, on nodes from before that was a setting).
+pub fn first_agency(conn: &mut DbConnection) -> Result<Option<AgencyRow>, StorageError> {
+    Ok(agencies::table
+        .order(agencies::created_at.asc())
+        .select(AgencyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every agency, by id.
+pub fn all_agencies(conn: &mut DbConnection) -> Result<Vec<AgencyRow>, StorageError> {
+    Ok(agencies::table
+        .order(agencies::id.asc())
+        .select(AgencyRow::as_select())
+        .load(conn)?)
 }
 
 pub fn insert_agency(conn: &mut DbConnection, row: &AgencyRow) -> Result<(), StorageError> {
@@ -88,17 +110,77 @@ pub fn revoke_token(
         > 0)
 }
 
-/// The token row and its user, by token id.
+/// The token row, its user and the user's agency, by token id.
 pub fn token_with_user(
     conn: &mut DbConnection,
     token_id: &str,
-) -> Result<Option<(TokenRow, UserRow)>, StorageError> {
+) -> Result<Option<(TokenRow, UserRow, AgencyRow)>, StorageError> {
     Ok(api_tokens::table
-        .inner_join(users::table)
+        .inner_join(users::table.inner_join(agencies::table))
         .filter(api_tokens::id.eq(token_id))
-        .select((TokenRow::as_select(), UserRow::as_select()))
+        .select((
+            TokenRow::as_select(),
+            UserRow::as_select(),
+            AgencyRow::as_select(),
+        ))
         .first(conn)
         .optional()?)
+}
+
+/// A user and their agency, by id.
+pub fn user_with_agency(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(UserRow, AgencyRow)>, StorageError> {
+    Ok(users::table
+        .inner_join(agencies::table)
+        .filter(users::id.eq(id))
+        .select((UserRow::as_select(), AgencyRow::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+/// A user and their agency, by web login name.
+pub fn user_by_login(
+    conn: &mut DbConnection,
+    login: &str,
+) -> Result<Option<(UserRow, AgencyRow)>, StorageError> {
+    Ok(users::table
+        .inner_join(agencies::table)
+        .filter(users::login.eq(login))
+        .select((UserRow::as_select(), AgencyRow::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+/// Sets a user's login name and password hash; whether the user exists.
+pub fn set_password(
+    conn: &mut DbConnection,
+    user_id: &str,
+    login: &str,
+    password_hash: &str,
+) -> Result<bool, StorageError> {
+    Ok(diesel::update(users::table.filter(users::id.eq(user_id)))
+        .set((
+            users::login.eq(login),
+            users::password_hash.eq(password_hash),
+        ))
+        .execute(conn)?
+        > 0)
+}
+
+/// Whether another user already has this login name.
+pub fn login_taken(
+    conn: &mut DbConnection,
+    login: &str,
+    except_user: &str,
+) -> Result<bool, StorageError> {
+    Ok(users::table
+        .filter(users::login.eq(login))
+        .filter(users::id.ne(except_user))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }
 
 pub fn count_users(conn: &mut DbConnection) -> Result<i64, StorageError> {

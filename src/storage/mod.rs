@@ -19,6 +19,7 @@ macro_rules! on_backend {
 
 pub mod identity;
 pub mod log_store;
+pub mod protection;
 pub mod registry;
 pub mod schema;
 

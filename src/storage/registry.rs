@@ -4,7 +4,10 @@
 
 use diesel::prelude::*;
 
-use super::schema::{cases, custody_events, evidence_items, vault_records, vault_sealed};
+use super::schema::{
+    access_records, case_shares, cases, custody_events, evidence_items, persons, vault_records,
+    vault_sealed,
+};
 use super::{DbConnection, StorageError};
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
@@ -295,6 +298,10 @@ pub struct SealedRow {
     pub sealed: Vec<u8>,
     pub wrapped_key: Vec<u8>,
     pub created_at: String,
+    /// The case the value belongs to (for retention by the case's state), when there is one.
+    pub case_id: Option<String>,
+    /// `DataCategory` text: which retention period applies.
+    pub category: String,
 }
 
 pub fn insert_sealed(conn: &mut DbConnection, rows: &[SealedRow]) -> Result<(), StorageError> {
@@ -378,6 +385,9 @@ pub fn event_seqs_of_case(
 
 /// Empties the projections (not the vault, which the log cannot regenerate).
 pub fn clear_projections(conn: &mut DbConnection) -> Result<(), StorageError> {
+    diesel::delete(access_records::table).execute(conn)?;
+    diesel::delete(persons::table).execute(conn)?;
+    diesel::delete(case_shares::table).execute(conn)?;
     diesel::delete(custody_events::table).execute(conn)?;
     diesel::update(evidence_items::table)
         .set(evidence_items::parent_id.eq(None::<String>))

@@ -37,6 +37,7 @@ diesel::table! {
         state -> Text,
         name -> Text,
         created_at -> Text,
+        is_lab -> Bool,
     }
 }
 
@@ -47,6 +48,8 @@ diesel::table! {
         role -> Text,
         agency_id -> Text,
         created_at -> Text,
+        login -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
     }
 }
 
@@ -76,6 +79,52 @@ diesel::table! {
         sealed -> Binary,
         wrapped_key -> Binary,
         created_at -> Text,
+        case_id -> Nullable<Text>,
+        category -> Text,
+    }
+}
+
+diesel::table! {
+    case_shares (id) {
+        id -> Text,
+        case_id -> Text,
+        seq -> BigInt,
+        shared_by -> Text,
+        recipient_agency -> Nullable<Text>,
+        recipient_state -> Nullable<Text>,
+        handling -> Text,
+        purposes -> Text,
+        confidential -> Bool,
+        consent_for_court -> Bool,
+        expires_at -> Text,
+        conditions_record -> Nullable<Text>,
+        shared_at -> Text,
+    }
+}
+
+diesel::table! {
+    persons (id) {
+        id -> Text,
+        case_id -> Text,
+        data_record -> Text,
+        seq -> BigInt,
+        recorded_at -> Text,
+    }
+}
+
+diesel::table! {
+    access_records (seq) {
+        seq -> BigInt,
+        actor_id -> Text,
+        agency_id -> Text,
+        role -> Text,
+        action -> Text,
+        resource -> Text,
+        case_id -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        decision -> Text,
+        policies -> Text,
+        at -> Text,
     }
 }
 
@@ -143,3 +192,9 @@ diesel::joinable!(custody_events -> evidence_items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, users, agencies);
 diesel::allow_tables_to_appear_in_same_query!(evidence_items, cases, custody_events);
+diesel::joinable!(case_shares -> cases (case_id));
+diesel::joinable!(persons -> cases (case_id));
+diesel::allow_tables_to_appear_in_same_query!(vault_sealed, cases);
+diesel::allow_tables_to_appear_in_same_query!(case_shares, cases);
+diesel::allow_tables_to_appear_in_same_query!(persons, cases);
+diesel::allow_tables_to_appear_in_same_query!(access_records, cases);

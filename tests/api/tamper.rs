@@ -61,6 +61,8 @@ fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
         name: row.name,
         role: scelle::core::model::Role::Investigator,
         agency: row.agency_id,
+        state: scelle::core::model::Jurisdiction::Togo,
+        agency_is_lab: false,
     };
     let (case, _) = ledger
         .open_case(

@@ -1,0 +1,10 @@
+DROP TABLE access_records;
+DROP TABLE persons;
+DROP TABLE case_shares;
+DROP INDEX vault_sealed_case;
+ALTER TABLE vault_sealed DROP COLUMN category;
+ALTER TABLE vault_sealed DROP COLUMN case_id;
+DROP INDEX users_login;
+ALTER TABLE users DROP COLUMN password_hash;
+ALTER TABLE users DROP COLUMN login;
+ALTER TABLE agencies DROP COLUMN is_lab;

@@ -1,0 +1,558 @@
+//! The one authorization point: every API action asks Cedar here, and nowhere else.
+//!
+//! The policies and their schema live in `policies/` (the built-in set is compiled in; `scelle
+//! serve --policies DIR` loads another). Loading validates every policy against the schema in
+//! strict mode and insists that each has an `@id` and that each `forbid` states its reason in
+//! French and English, so a denial can always tell the user which rule refused and why. The
+//! entities are built per request from the node's own records, never from the request body.
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy,
+    PolicyId, PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+
+use crate::core::model::{HandlingCode, Jurisdiction, Purpose, Role};
+
+/// The schema and policy files compiled into the binary (the repository's `policies/`).
+pub const BUILTIN_SCHEMA: (&str, &str) = (
+    "scelle.cedarschema",
+    include_str!("../../policies/scelle.cedarschema"),
+);
+pub const BUILTIN_POLICIES: &[(&str, &str)] = &[
+    ("roles.cedar", include_str!("../../policies/roles.cedar")),
+    (
+        "agency_jurisdiction.cedar",
+        include_str!("../../policies/agency_jurisdiction.cedar"),
+    ),
+    (
+        "personal_data.cedar",
+        include_str!("../../policies/personal_data.cedar"),
+    ),
+    (
+        "cross_border.cedar",
+        include_str!("../../policies/cross_border.cedar"),
+    ),
+    ("retention.cedar", include_str!("../../policies/retention.cedar")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{file}: the schema does not parse: {reason}")]
+    Schema { file: String, reason: String },
+    #[error("{file}: the policies do not parse: {reason}")]
+    Parse { file: String, reason: String },
+    #[error("{file}: a policy has no @id annotation:\n{policy}")]
+    MissingId { file: String, policy: String },
+    #[error("{file}: policy id `{id}` is used twice")]
+    DuplicateId { file: String, id: String },
+    #[error("{file}: forbid policy `{id}` must state @reason_fr and @reason_en")]
+    MissingReason { file: String, id: String },
+    #[error("the policies do not match the schema:\n{0}")]
+    Invalid(String),
+    #[error("no policy file (*.cedar) in {0}")]
+    NoPolicies(String),
+}
+
+/// Every action of the API, as the policies name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    CaseOpen,
+    CaseRead,
+    CaseShare,
+    EvidenceRegister,
+    EvidenceRead,
+    CustodyRecord,
+    DossierExport,
+    PersonAdd,
+    PersonRead,
+    LogRead,
+    UserManage,
+    VaultErase,
+    RetentionRun,
+    AccessRead,
+    DpoReport,
+}
+
+impl Action {
+    pub const ALL: [Action; 15] = [
+        Action::CaseOpen,
+        Action::CaseRead,
+        Action::CaseShare,
+        Action::EvidenceRegister,
+        Action::EvidenceRead,
+        Action::CustodyRecord,
+        Action::DossierExport,
+        Action::PersonAdd,
+        Action::PersonRead,
+        Action::LogRead,
+        Action::UserManage,
+        Action::VaultErase,
+        Action::RetentionRun,
+        Action::AccessRead,
+        Action::DpoReport,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::CaseOpen => "case.open",
+            Action::CaseRead => "case.read",
+            Action::CaseShare => "case.share",
+            Action::EvidenceRegister => "evidence.register",
+            Action::EvidenceRead => "evidence.read",
+            Action::CustodyRecord => "custody.record",
+            Action::DossierExport => "dossier.export",
+            Action::PersonAdd => "person.add",
+            Action::PersonRead => "person.read",
+            Action::LogRead => "log.read",
+            Action::UserManage => "user.manage",
+            Action::VaultErase => "vault.erase",
+            Action::RetentionRun => "retention.run",
+            Action::AccessRead => "access.read",
+            Action::DpoReport => "dpo.report",
+        }
+    }
+}
+
+/// Who asks: the authenticated user with their agency's facts.
+#[derive(Debug, Clone)]
+pub struct Principal<'a> {
+    pub user: &'a str,
+    pub role: Role,
+    pub agency: &'a str,
+    pub state: Jurisdiction,
+    pub agency_is_lab: bool,
+}
+
+/// What the request is about.
+#[derive(Debug, Clone)]
+pub enum Resource<'a> {
+    /// An agency (for `case.open`: the one the case would belong to).
+    Agency {
+        id: &'a str,
+        state: Jurisdiction,
+        is_lab: bool,
+    },
+    Case {
+        id: &'a str,
+        agency: &'a str,
+        state: Jurisdiction,
+    },
+    Log,
+    /// The node as a whole, in the state of its own agency.
+    Node { state: Jurisdiction },
+}
+
+/// The conditions of the share through which the principal reaches a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareConditions {
+    pub handling: Vec<HandlingCode>,
+    pub purposes: Vec<Purpose>,
+    pub confidential: bool,
+    pub consent_for_court: bool,
+    /// Unix seconds.
+    pub expires: i64,
+}
+
+/// The context of a request.
+#[derive(Debug, Clone, Default)]
+pub struct AccessContext {
+    /// Unix seconds.
+    pub now: i64,
+    pub purpose: Option<Purpose>,
+    pub share: Option<ShareConditions>,
+    pub destination_state: Option<Jurisdiction>,
+    pub destination_handling: Option<Vec<HandlingCode>>,
+}
+
+/// What the policies answered, and which of them decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    /// Ids of the determining policies: the permits that allowed, or the forbids that denied
+    /// (empty when nothing permitted: the default deny).
+    pub policies: Vec<String>,
+    /// For a denial by a forbid policy: its stated reason, French and English.
+    pub reason: Option<(String, String)>,
+}
+
+/// The loaded, validated policy set.
+pub struct PolicyEngine {
+    policies: PolicySet,
+    authorizer: Authorizer,
+    reasons: HashMap<String, (String, String)>,
+    action_uids: HashMap<Action, EntityUid>,
+    types: EntityTypes,
+}
+
+struct EntityTypes {
+    user: EntityTypeName,
+    role: EntityTypeName,
+    agency: EntityTypeName,
+    case: EntityTypeName,
+    log: EntityTypeName,
+    node: EntityTypeName,
+}
+
+fn type_name(name: &str) -> Result<EntityTypeName, PolicyError> {
+    EntityTypeName::from_str(name).map_err(|e| PolicyError::Invalid(e.to_string()))
+}
+
+fn uid(kind: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
+}
+
+fn text(s: &str) -> RestrictedExpression {
+    RestrictedExpression::new_string(s.to_owned())
+}
+
+impl PolicyEngine {
+    /// The policies compiled into the binary.
+    pub fn builtin() -> Result<Self, PolicyError> {
+        Self::from_sources(
+            BUILTIN_SCHEMA,
+            BUILTIN_POLICIES
+                .iter()
+                .map(|(f, t)| ((*f).to_owned(), (*t).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// `scelle.cedarschema` and every `*.cedar` file of a folder.
+    pub fn load_dir(dir: &Path) -> Result<Self, PolicyError> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        let schema_path = dir.join(BUILTIN_SCHEMA.0);
+        let schema = read(&schema_path)?;
+        let mut files: Vec<(String, String)> = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|e| PolicyError::Read {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| PolicyError::Read {
+                    path: dir.display().to_string(),
+                    reason: e.to_string(),
+                })?
+                .path();
+            if path.extension().is_some_and(|e| e == "cedar") {
+                files.push((path.display().to_string(), read(&path)?));
+            }
+        }
+        if files.is_empty() {
+            return Err(PolicyError::NoPolicies(dir.display().to_string()));
+        }
+        files.sort();
+        Self::from_sources(
+            (&schema_path.display().to_string(), &schema),
+            files,
+        )
+    }
+
+    fn from_sources(
+        (schema_file, schema_text): (&str, &str),
+        files: Vec<(String, String)>,
+    ) -> Result<Self, PolicyError> {
+        let (schema, _warnings) =
+            Schema::from_cedarschema_str(schema_text).map_err(|e| PolicyError::Schema {
+                file: schema_file.to_owned(),
+                reason: format!("{e:?}"),
+            })?;
+        let mut policies = PolicySet::new();
+        let mut reasons = HashMap::new();
+        for (file, src) in &files {
+            let parsed = PolicySet::from_str(src).map_err(|e| PolicyError::Parse {
+                file: file.clone(),
+                reason: format!("{e}"),
+            })?;
+            for policy in parsed.policies() {
+                let Some(id) = policy.annotation("id") else {
+                    return Err(PolicyError::MissingId {
+                        file: file.clone(),
+                        policy: policy.to_string(),
+                    });
+                };
+                let id = id.to_owned();
+                if policy.effect() == cedar_policy::Effect::Forbid {
+                    match (policy.annotation("reason_fr"), policy.annotation("reason_en")) {
+                        (Some(fr), Some(en)) if !fr.is_empty() && !en.is_empty() => {
+                            reasons.insert(id.clone(), (fr.to_owned(), en.to_owned()));
+                        }
+                        _ => {
+                            return Err(PolicyError::MissingReason {
+                                file: file.clone(),
+                                id,
+                            });
+                        }
+                    }
+                }
+                let renamed: Policy = policy.new_id(PolicyId::new(&id));
+                policies.add(renamed).map_err(|_| PolicyError::DuplicateId {
+                    file: file.clone(),
+                    id,
+                })?;
+            }
+        }
+        let validation = Validator::new(schema).validate(&policies, ValidationMode::Strict);
+        if !validation.validation_passed() {
+            let report: Vec<String> = validation
+                .validation_errors()
+                .map(|e| format!("  - {e}"))
+                .collect();
+            return Err(PolicyError::Invalid(report.join("\n")));
+        }
+        let types = EntityTypes {
+            user: type_name("Scelle::User")?,
+            role: type_name("Scelle::Role")?,
+            agency: type_name("Scelle::Agency")?,
+            case: type_name("Scelle::Case")?,
+            log: type_name("Scelle::Log")?,
+            node: type_name("Scelle::Node")?,
+        };
+        let action_type = type_name("Scelle::Action")?;
+        let action_uids = Action::ALL
+            .iter()
+            .map(|a| (*a, uid(&action_type, a.as_str())))
+            .collect();
+        Ok(Self {
+            policies,
+            authorizer: Authorizer::new(),
+            reasons,
+            action_uids,
+            types,
+        })
+    }
+
+    /// How many policies are loaded.
+    pub fn len(&self) -> usize {
+        self.policies.policies().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Asks the policies. Never errs: anything the engine cannot evaluate is a denial.
+    pub fn decide(
+        &self,
+        principal: &Principal<'_>,
+        action: Action,
+        resource: &Resource<'_>,
+        context: &AccessContext,
+    ) -> Verdict {
+        match self.evaluate(principal, action, resource, context) {
+            Ok(verdict) => verdict,
+            Err(e) => {
+                tracing::error!(error = %e, action = action.as_str(), "authorization could not be evaluated");
+                Verdict {
+                    allowed: false,
+                    policies: vec![],
+                    reason: None,
+                }
+            }
+        }
+    }
+
+    fn evaluate(
+        &self,
+        principal: &Principal<'_>,
+        action: Action,
+        resource: &Resource<'_>,
+        context: &AccessContext,
+    ) -> Result<Verdict, String> {
+        let t = &self.types;
+        let err = |e: &dyn std::fmt::Display| e.to_string();
+        let agency_entity = |id: &str, state: Jurisdiction, is_lab: bool| {
+            Entity::new(
+                uid(&t.agency, id),
+                HashMap::from([
+                    ("state".to_owned(), text(state.as_str())),
+                    ("is_lab".to_owned(), RestrictedExpression::new_bool(is_lab)),
+                ]),
+                HashSet::new(),
+            )
+        };
+        let principal_uid = uid(&t.user, principal.user);
+        let mut entities = vec![
+            Entity::new(
+                principal_uid.clone(),
+                HashMap::from([
+                    (
+                        "agency".to_owned(),
+                        RestrictedExpression::new_entity_uid(uid(&t.agency, principal.agency)),
+                    ),
+                    ("state".to_owned(), text(principal.state.as_str())),
+                ]),
+                HashSet::from([uid(&t.role, principal.role.as_str())]),
+            )
+            .map_err(|e| err(&e))?,
+            agency_entity(principal.agency, principal.state, principal.agency_is_lab)
+                .map_err(|e| err(&e))?,
+        ];
+        let resource_uid = match resource {
+            Resource::Agency { id, state, is_lab } => {
+                if *id != principal.agency {
+                    entities.push(agency_entity(id, *state, *is_lab).map_err(|e| err(&e))?);
+                }
+                uid(&t.agency, id)
+            }
+            Resource::Case { id, agency, state } => {
+                let case_uid = uid(&t.case, id);
+                entities.push(
+                    Entity::new(
+                        case_uid.clone(),
+                        HashMap::from([
+                            (
+                                "agency".to_owned(),
+                                RestrictedExpression::new_entity_uid(uid(&t.agency, agency)),
+                            ),
+                            ("state".to_owned(), text(state.as_str())),
+                        ]),
+                        HashSet::new(),
+                    )
+                    .map_err(|e| err(&e))?,
+                );
+                case_uid
+            }
+            Resource::Log => {
+                let log_uid = uid(&t.log, "log");
+                entities.push(Entity::new_no_attrs(log_uid.clone(), HashSet::new()));
+                log_uid
+            }
+            Resource::Node { state } => {
+                let node_uid = uid(&t.node, "node");
+                entities.push(
+                    Entity::new(
+                        node_uid.clone(),
+                        HashMap::from([("state".to_owned(), text(state.as_str()))]),
+                        HashSet::new(),
+                    )
+                    .map_err(|e| err(&e))?,
+                );
+                node_uid
+            }
+        };
+        let mut pairs = vec![(
+            "now".to_owned(),
+            RestrictedExpression::new_long(context.now),
+        )];
+        if let Some(purpose) = context.purpose {
+            pairs.push(("purpose".to_owned(), text(purpose.as_str())));
+        }
+        if let Some(share) = &context.share {
+            let codes = |c: &[HandlingCode]| {
+                RestrictedExpression::new_set(c.iter().map(|h| text(h.as_str())))
+            };
+            pairs.push((
+                "share".to_owned(),
+                RestrictedExpression::new_record([
+                    ("handling".to_owned(), codes(&share.handling)),
+                    (
+                        "purposes".to_owned(),
+                        RestrictedExpression::new_set(
+                            share.purposes.iter().map(|p| text(p.as_str())),
+                        ),
+                    ),
+                    (
+                        "confidential".to_owned(),
+                        RestrictedExpression::new_bool(share.confidential),
+                    ),
+                    (
+                        "consent_for_court".to_owned(),
+                        RestrictedExpression::new_bool(share.consent_for_court),
+                    ),
+                    (
+                        "expires".to_owned(),
+                        RestrictedExpression::new_long(share.expires),
+                    ),
+                ])
+                .map_err(|e| err(&e))?,
+            ));
+        }
+        if let Some(state) = context.destination_state {
+            pairs.push(("destination_state".to_owned(), text(state.as_str())));
+        }
+        if let Some(handling) = &context.destination_handling {
+            pairs.push((
+                "destination_handling".to_owned(),
+                RestrictedExpression::new_set(handling.iter().map(|h| text(h.as_str()))),
+            ));
+        }
+        let context = Context::from_pairs(pairs).map_err(|e| err(&e))?;
+        let action_uid = self
+            .action_uids
+            .get(&action)
+            .ok_or_else(|| format!("unknown action {}", action.as_str()))?
+            .clone();
+        let request = Request::new(principal_uid, action_uid, resource_uid, context, None)
+            .map_err(|e| err(&e))?;
+        let entities = Entities::from_entities(entities, None).map_err(|e| err(&e))?;
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.policies, &entities);
+        if let Some(e) = response.diagnostics().errors().next() {
+            // A policy that errs is skipped by Cedar; for us it is a defect worth a log line.
+            tracing::warn!(error = %e, "a policy failed to evaluate");
+        }
+        let allowed = response.decision() == Decision::Allow;
+        let policies: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(|id| id.to_string())
+            .collect();
+        let reason = if allowed {
+            None
+        } else {
+            policies.iter().find_map(|id| self.reasons.get(id).cloned())
+        };
+        Ok(Verdict {
+            allowed,
+            policies,
+            reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_policies_load_and_validate() {
+        let engine = PolicyEngine::builtin().unwrap();
+        assert!(engine.len() >= 15, "{}", engine.len());
+    }
+
+    #[test]
+    fn a_forbid_without_reason_or_a_policy_without_id_is_refused() {
+        let no_id = "permit (principal, action == Scelle::Action::\"log.read\", resource);";
+        let e = PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), no_id.into())])
+            .err()
+            .unwrap();
+        assert!(matches!(e, PolicyError::MissingId { .. }), "{e}");
+        let no_reason = "@id(\"f\") forbid (principal, action, resource);";
+        let e = PolicyEngine::from_sources(
+            BUILTIN_SCHEMA,
+            vec![("x.cedar".into(), no_reason.into())],
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(e, PolicyError::MissingReason { .. }), "{e}");
+        // An attribute the schema does not know fails strict validation, naming the problem.
+        let unknown = "@id(\"u\") permit (principal, action == Scelle::Action::\"case.read\", resource) when { resource.owner == principal };";
+        let e = PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), unknown.into())])
+            .err()
+            .unwrap();
+        assert!(matches!(e, PolicyError::Invalid(_)), "{e}");
+        assert!(e.to_string().contains("owner"), "{e}");
+    }
+}
