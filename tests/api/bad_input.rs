@@ -85,8 +85,9 @@ fn bad_input_is_refused_and_writes_nothing() {
             &json!({"type": "transferred", "to_user": "00000000-0000-4000-8000-000000000000"}),
         );
         assert_error(s, &b, 404, "not_found");
+        // The lab sees only what is shared with it: refused by the policies (one denial record).
         let (s, b) = app.post(&app.analyst, &events, &json!({"type": "sealed"}));
-        assert_error(s, &b, 409, "not_holder");
+        assert_error(s, &b, 403, "forbidden");
         let (s, b) = app.post(
             &inv,
             "/api/v1/evidence/nope/events",
@@ -124,9 +125,11 @@ fn bad_input_is_refused_and_writes_nothing() {
         let (s, b) = app.get(&inv, "/nowhere");
         assert_error(s, &b, 404, "no_such_route");
 
+        // The three requests the policies refused each left their denial record, and nothing
+        // else was written.
         assert_eq!(
-            app.log_size(),
-            before,
+            app.kinds_since(before),
+            vec!["access.denied"; 3],
             "{backend:?}: a refused request wrote to the log"
         );
     }

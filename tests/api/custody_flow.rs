@@ -50,6 +50,7 @@ fn custody_story_with_verified_receipts() {
         verify_receipt(&app, &case);
         let case_id = case["case"]["id"].as_str().unwrap().to_owned();
         assert_eq!(case["case"]["title"], "Escroquerie en ligne");
+        app.share_with_lab(&case_id);
         assert_eq!(case["case"]["officer"], app.investigator_id.as_str());
         let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         let phone = app.register(&case_id, "S-001", sha);
@@ -144,7 +145,10 @@ fn custody_story_with_verified_receipts() {
         );
         assert_eq!(s, 201, "{b}");
 
-        let (s, item) = app.get(&app.prosecutor, &format!("/api/v1/evidence/{phone_id}"));
+        let (s, item) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/evidence/{phone_id}?purpose=prosecution"),
+        );
         assert_eq!(s, 200);
         assert_eq!(item["custody"]["status"], "destroyed");
         assert_eq!(item["custody"]["holder"], app.analyst_id.as_str());
@@ -239,6 +243,7 @@ fn concurrent_writers_never_fork_the_log() {
         let app = std::sync::Arc::new(TestApp::spawn(backend));
         let case = app.open_case("TG-DCPJ-2026-00077");
         let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        app.share_with_lab(&case_id);
         let item = app.register(&case_id, "S-77", &"cd".repeat(32));
         let item_id = item["evidence"]["id"].as_str().unwrap().to_owned();
         // 16 writers race to release the same item: exactly one may win.

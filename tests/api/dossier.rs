@@ -27,6 +27,7 @@ fn build_story(app: &TestApp, dir: &Path) -> Story {
     let reference = "TG-DCPJ-2026-00077";
     let case = app.open_case(reference);
     let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+    app.share_with_lab(&case_id);
     let (_, early_checkpoint) = app.get_text(&app.prosecutor, "/log/checkpoint");
     let evidence_file = dir.join("telephone.bin");
     let content: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -147,7 +148,7 @@ fn dossiers_export_and_verify_offline_on_both_backends() {
         let (s, dossier) = app.get(
             &app.prosecutor,
             &format!(
-                "/api/v1/cases/{}/dossier?since_checkpoint={since}",
+                "/api/v1/cases/{}/dossier?purpose=prosecution&since_checkpoint={since}",
                 story.case_id
             ),
         );

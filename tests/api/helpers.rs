@@ -124,7 +124,7 @@ impl TestApp {
         let verifier_key = init(&db);
         let (ledger, _handle) = Ledger::open(&db.data_dir(), &db.url, 8).unwrap();
         ledger
-            .add_agency("ci.lab.regional", None, "Laboratoire régional")
+            .add_agency_of_kind("ci.lab.regional", None, "Laboratoire régional", true)
             .unwrap();
         ledger.add_agency("bj.police.ocrc", None, "OCRC").unwrap();
         let (inv, investigator) = ledger
@@ -237,6 +237,34 @@ impl TestApp {
             resp.status().as_u16(),
             resp.body_mut().read_to_string().unwrap(),
         )
+    }
+
+    /// The `kind` of every entry from `from` on.
+    pub fn kinds_since(&self, from: u64) -> Vec<String> {
+        let mut c = self.db.raw();
+        let size = scelle::storage::log_store::head(&mut c).unwrap().0;
+        (from..size)
+            .map(|seq| {
+                let body = scelle::storage::log_store::entry_body(&mut c, seq)
+                    .unwrap()
+                    .unwrap();
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                v["kind"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    /// Shares a case with the regional lab for forensic analysis (a cross-border share from
+    /// Togo to Côte d'Ivoire, so it carries a handling code).
+    pub fn share_with_lab(&self, case_id: &str) -> Value {
+        let (status, body) = self.post(
+            &self.investigator,
+            &format!("/api/v1/cases/{case_id}/shares"),
+            &json!({"agency": "ci.lab.regional", "handling": ["H2"],
+                    "purposes": ["forensic_analysis"], "expires_at": "2030-01-01T00:00:00Z"}),
+        );
+        assert_eq!(status, 201, "{body}");
+        body
     }
 
     pub fn log_size(&self) -> u64 {

@@ -12,6 +12,8 @@ use crate::helpers::{BACKENDS, Backend, TestApp, assert_error};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 const TITLE: &str = "Escroquerie en ligne";
+const PERSON: &str = "Komlan Mensah-Adjovi";
+const PHONE: &str = "+228 90 12 34 56";
 
 fn db_args(app: &TestApp) -> Vec<String> {
     match &app.db.url {
@@ -43,36 +45,43 @@ fn stored_bytes(app: &TestApp, backend: Backend) -> Vec<u8> {
             all
         }
         Backend::Postgres => {
-            use scelle::storage::schema::{cases, custody_events, vault_records, vault_sealed};
+            // Every row of every table, as PostgreSQL prints it (bytea as hex), plus the raw
+            // bytes of every bytea value, so both text and binary needles can be searched.
+            #[derive(QueryableByName)]
+            struct Dump {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                text: String,
+            }
             let mut c = app.db.raw();
             let scelle::storage::DbConnection::Pg(pg) = &mut c else {
                 unreachable!()
             };
+            let tables: Vec<Dump> = diesel::sql_query(
+                "SELECT table_name::text AS text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+            )
+            .load(pg)
+            .unwrap();
+            assert!(tables.len() >= 10, "only {} tables", tables.len());
             let mut all = Vec::new();
-            let sealed: Vec<(String, Vec<u8>, Vec<u8>)> = vault_sealed::table
-                .select((
-                    vault_sealed::id,
-                    vault_sealed::sealed,
-                    vault_sealed::wrapped_key,
+            for table in tables {
+                let rows: Vec<Dump> = diesel::sql_query(format!(
+                    "SELECT t::text AS text FROM \"{}\" t",
+                    table.text
                 ))
                 .load(pg)
                 .unwrap();
-            for (id, s, k) in sealed {
-                all.extend(id.into_bytes());
-                all.extend(s);
-                all.extend(k);
-            }
-            let clear: Vec<String> = vault_records::table
-                .select(vault_records::value)
-                .load(pg)
-                .unwrap();
-            let details: Vec<String> = custody_events::table
-                .select(custody_events::details)
-                .load(pg)
-                .unwrap();
-            let refs: Vec<String> = cases::table.select(cases::reference).load(pg).unwrap();
-            for t in clear.into_iter().chain(details).chain(refs) {
-                all.extend(t.into_bytes());
+                for row in rows {
+                    all.extend(row.text.as_bytes());
+                    // `\\x0a1b…` hex of bytea columns, decoded back to bytes as well.
+                    for part in row.text.split("\\\\x").skip(1) {
+                        let hex: String =
+                            part.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+                        if let Ok(bytes) = hex::decode(&hex[..hex.len() & !1]) {
+                            all.extend(bytes);
+                        }
+                    }
+                }
             }
             all
         }
@@ -128,9 +137,78 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
             !contains(&at_rest, TITLE.as_bytes()),
             "{backend:?}: the title is stored in clear"
         );
+        // Without a purpose a reader gets the case but not the personal data in it.
         let (s, view) = app.get(&app.prosecutor, &format!("/api/v1/cases/{case_id}"));
         assert_eq!(s, 200);
+        assert_eq!(view["title"], Value::Null);
+        assert_eq!(view["personal_data"], false);
+        let size = app.log_size();
+        let (s, view) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/cases/{case_id}?purpose=prosecution"),
+        );
+        assert_eq!(s, 200);
         assert_eq!(view["title"], TITLE);
+        // That read is in the log: who, what, why.
+        assert_eq!(app.kinds_since(size), vec!["access.allowed"]);
+        let (_, read) = app.get_text(&app.prosecutor, &format!("/log/entries/{size}"));
+        let read: Value = serde_json::from_str(&read).unwrap();
+        assert_eq!(read["access"]["purpose"], "prosecution");
+        assert_eq!(read["access"]["action"], "person.read");
+        assert_eq!(read["actor"]["role"], "prosecutor");
+
+        // A person linked to the case: sealed, committed in the log, readable with a purpose
+        // and checkable against the commitment.
+        let (s, person) = app.post(
+            &app.investigator,
+            &format!("/api/v1/cases/{case_id}/persons"),
+            &json!({"role": "suspect", "name": PERSON, "date_of_birth": "1990-04-12",
+                    "phone": PHONE, "wallet": "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"}),
+        );
+        assert_eq!(s, 201, "{person}");
+        let person_id = person["person"]["id"].as_str().unwrap().to_owned();
+        let person_record = person["person"]["commitment"]["record"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, entry) = app.get_text(
+            &app.prosecutor,
+            &format!("/log/entries/{}", person["receipt"]["seq"]),
+        );
+        assert!(!entry.contains(PERSON) && !entry.contains(PHONE), "{entry}");
+        let at_rest = stored_bytes(&app, backend);
+        assert!(!contains(&at_rest, PERSON.as_bytes()), "{backend:?}: name in clear");
+        assert!(!contains(&at_rest, PHONE.as_bytes()), "{backend:?}: phone in clear");
+        let (s, b) = app.get(&app.prosecutor, &format!("/api/v1/persons/{person_id}"));
+        assert_error(s, &b, 403, "purpose_required");
+        let (s, read) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/persons/{person_id}?purpose=prosecution"),
+        );
+        assert_eq!(s, 200, "{read}");
+        assert_eq!(read["opening"]["value"]["name"], PERSON);
+        let salt = hex::decode(read["opening"]["salt"].as_str().unwrap()).unwrap();
+        assert!(scelle::core::commitment::verify_opening(
+            read["commitment"]["hmac"].as_str().unwrap(),
+            &salt,
+            &read["opening"]["value"],
+        ));
+        let (s, b) = app.post(
+            &dpo,
+            &format!("/api/v1/vault/{person_record}/erasure"),
+            &json!({"legal_reason": "Réquisition de rectification IPDCP 2026-04"}),
+        );
+        assert_eq!(s, 201, "{b}");
+        let after = stored_bytes(&app, backend);
+        assert!(!contains(&after, PERSON.as_bytes()), "{backend:?}: name survived");
+        assert!(!contains(&after, PHONE.as_bytes()), "{backend:?}: phone survived");
+        let (s, read) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/persons/{person_id}?purpose=prosecution"),
+        );
+        assert_eq!(s, 200, "{read}");
+        assert_eq!(read["erased"], true);
+        assert!(read.get("opening").is_none(), "{read}");
         let sealed = {
             let mut c = app.db.raw();
             scelle::storage::registry::sealed_row(&mut c, &record)
@@ -149,7 +227,11 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
         assert_error(s, &b, 400, "malformed_request");
         let (s, b) = app.post(&dpo, "/api/v1/vault/no-such-record/erasure", &body);
         assert_error(s, &b, 404, "not_found");
-        assert_eq!(app.log_size(), size, "refused erasures wrote nothing");
+        assert_eq!(
+            app.kinds_since(size),
+            vec!["access.denied"],
+            "refused erasures wrote only the denial record"
+        );
         let (s, erased) = app.post(&dpo, &path, &body);
         assert_eq!(s, 201, "{erased}");
         assert_eq!(erased["erasure"]["record"], record.as_str());
@@ -170,7 +252,10 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
             !contains(&after, &sealed.sealed),
             "{backend:?}: the sealed value survived"
         );
-        let (_, view) = app.get(&app.prosecutor, &format!("/api/v1/cases/{case_id}"));
+        let (_, view) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/cases/{case_id}?purpose=prosecution"),
+        );
         assert_eq!(view["title"], Value::Null);
         let (s, b) = app.post(&dpo, &path, &body);
         assert_error(s, &b, 404, "not_found");
@@ -182,7 +267,10 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
             "{}",
             String::from_utf8_lossy(&audit.stderr)
         );
-        let (s, dossier) = app.get(&app.prosecutor, &format!("/api/v1/cases/{case_id}/dossier"));
+        let (s, dossier) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/cases/{case_id}/dossier?purpose=prosecution"),
+        );
         assert_eq!(s, 200);
         assert!(
             dossier["openings"]
