@@ -114,12 +114,22 @@ pub struct TestApp {
     pub analyst_id: String,
     pub other_agency: String,
     pub prosecutor: String,
+    /// Tokens of the users a test added with `spawn_with`, by the name it gave them.
+    pub extra: std::collections::HashMap<String, String>,
     server: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestApp {
     pub fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| Default::default())
+    }
+
+    /// A node with the usual users plus whatever `setup` adds (it returns named tokens).
+    pub fn spawn_with(
+        backend: Backend,
+        setup: impl FnOnce(&Ledger) -> std::collections::HashMap<String, String>,
+    ) -> Self {
         let db = TestDb::new(backend);
         let verifier_key = init(&db);
         let (ledger, _handle) = Ledger::open(&db.data_dir(), &db.url, 8).unwrap();
@@ -155,6 +165,7 @@ impl TestApp {
                 "tg.police.dcpj",
             )
             .unwrap();
+        let extra = setup(&ledger);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let ledger = Arc::new(ledger);
@@ -177,6 +188,7 @@ impl TestApp {
             analyst_id: ana.id,
             other_agency,
             prosecutor,
+            extra,
             server: Some(server),
             thread: Some(thread),
         }

@@ -1,0 +1,433 @@
+//! Every role × every API action × where the case sits (own agency, another agency of the same
+//! state, another state, shared with conditions), over real HTTP against the built-in Cedar
+//! policies. The expected decisions are the table below, written to be read by a lawyer: a
+//! request is "allowed" when it is not refused by the policies (it may still fail for another
+//! reason, e.g. the custody state machine), "refused" when it gets a 403 in French and English,
+//! and every refusal leaves exactly one `access.denied` record in the log and nothing else.
+//!
+//! The principals: each role in the Togolese DCPJ (`tg.police.dcpj`, the node's own agency),
+//! except the lab analyst (regional lab `ci.lab.regional`, Côte d'Ivoire); plus a
+//! data-protection officer of Benin, to show that a DPO acts only for their own state.
+//! The cases, for a principal of agency A in state S:
+//!   own      — opened by A
+//!   agency   — opened by another agency of S
+//!   state    — opened in another state (Benin), not shared
+//!   shared   — opened in Benin and shared with A under H2 (no onward sharing), for the
+//!              purposes investigation, prosecution and forensic analysis, until 2030
+
+use scelle::core::model::Role;
+use scelle::service::Ledger;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+use crate::helpers::{BACKENDS, TestApp};
+
+/// Y: allowed, N: refused, for the four places of the case (own, agency, state, shared).
+const CASE_ACTIONS: &str = "
+action              role          own agency state shared
+case.read           investigator   Y    N     N     Y
+case.read           prosecutor     Y    Y     N     Y
+case.read           lab_analyst    N    N     N     Y
+case.read           auditor        N    N     N     N
+case.read           admin          N    N     N     N
+case.read           dpo            N    N     N     N
+case.share          investigator   Y    N     N     N
+case.share          prosecutor     N    N     N     N
+case.share          lab_analyst    N    N     N     N
+case.share          auditor        N    N     N     N
+case.share          admin          N    N     N     N
+case.share          dpo            N    N     N     N
+evidence.register   investigator   Y    N     N     Y
+evidence.register   prosecutor     N    N     N     N
+evidence.register   lab_analyst    N    N     N     N
+evidence.register   auditor        N    N     N     N
+evidence.register   admin          N    N     N     N
+evidence.register   dpo            N    N     N     N
+evidence.read       investigator   Y    N     N     Y
+evidence.read       prosecutor     Y    Y     N     Y
+evidence.read       lab_analyst    N    N     N     Y
+evidence.read       auditor        N    N     N     N
+evidence.read       admin          N    N     N     N
+evidence.read       dpo            N    N     N     N
+custody.record      investigator   Y    N     N     Y
+custody.record      prosecutor     N    N     N     N
+custody.record      lab_analyst    N    N     N     Y
+custody.record      auditor        N    N     N     N
+custody.record      admin          N    N     N     N
+custody.record      dpo            N    N     N     N
+dossier.export      investigator   Y    N     N     Y
+dossier.export      prosecutor     Y    Y     N     Y
+dossier.export      lab_analyst    N    N     N     Y
+dossier.export      auditor        N    N     N     N
+dossier.export      admin          N    N     N     N
+dossier.export      dpo            N    N     N     N
+person.add          investigator   Y    N     N     Y
+person.add          prosecutor     N    N     N     N
+person.add          lab_analyst    N    N     N     N
+person.add          auditor        N    N     N     N
+person.add          admin          N    N     N     N
+person.add          dpo            N    N     N     N
+person.read         investigator   Y    N     N     Y
+person.read         prosecutor     Y    Y     N     Y
+person.read         lab_analyst    N    N     N     N
+person.read         auditor        N    N     N     N
+person.read         admin          N    N     N     N
+person.read         dpo            N    N     N     N
+";
+
+/// Actions on the node or the log (no case): Y / N per principal.
+const NODE_ACTIONS: &str = "
+action              investigator prosecutor lab_analyst auditor admin dpo dpo_bj
+case.open           Y            N          N           N       N     N   N
+log.read            Y            Y          Y           Y       Y     Y   Y
+user.manage         N            N          N           N       Y     N   N
+vault.erase         N            N          N           N       N     Y   N
+retention.run       N            N          N           N       N     Y   N
+access.read         N            N          N           Y       N     Y   N
+dpo.report          N            N          N           N       N     Y   N
+";
+
+const ROLES: [(&str, Role, &str); 7] = [
+    ("investigator", Role::Investigator, "tg.police.dcpj"),
+    ("prosecutor", Role::Prosecutor, "tg.police.dcpj"),
+    ("lab_analyst", Role::LabAnalyst, "ci.lab.regional"),
+    ("auditor", Role::Auditor, "tg.police.dcpj"),
+    ("admin", Role::Admin, "tg.police.dcpj"),
+    ("dpo", Role::Dpo, "tg.police.dcpj"),
+    ("dpo_bj", Role::Dpo, "bj.police.ocrc"),
+];
+
+fn parse_table(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .map(str::split_whitespace)
+        .map(|w| w.map(str::to_owned).collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .skip(1)
+        .collect()
+}
+
+fn yes(cell: &str) -> bool {
+    match cell {
+        "Y" => true,
+        "N" => false,
+        other => panic!("bad cell {other}"),
+    }
+}
+
+/// Users for every principal, and an investigator in every agency that owns a test case.
+fn setup(ledger: &Ledger) -> HashMap<String, String> {
+    ledger
+        .add_agency("tg.gendarmerie.sr", None, "Section de recherches")
+        .unwrap();
+    ledger
+        .add_agency("ci.police.plcc", None, "PLCC Abidjan")
+        .unwrap();
+    let mut tokens = HashMap::new();
+    for (name, role, agency) in ROLES {
+        let (_, token) = ledger.add_user(name, role, agency).unwrap();
+        tokens.insert(name.to_owned(), token);
+    }
+    for agency in [
+        "tg.police.dcpj",
+        "tg.gendarmerie.sr",
+        "bj.police.ocrc",
+        "ci.lab.regional",
+        "ci.police.plcc",
+    ] {
+        let (_, token) = ledger
+            .add_user(&format!("owner {agency}"), Role::Investigator, agency)
+            .unwrap();
+        tokens.insert(format!("owner {agency}"), token);
+    }
+    tokens
+}
+
+/// A case opened by `agency`'s investigator, with one item they hold.
+struct TestCase {
+    id: String,
+    item: String,
+}
+
+fn make_case(app: &TestApp, agency: &str, reference: &str, state: &str) -> TestCase {
+    let owner = &app.extra[&format!("owner {agency}")];
+    let (s, case) = app.post(
+        owner,
+        "/api/v1/cases",
+        &json!({"reference": reference, "title": "Arnaque aux faux transferts", "jurisdiction": state,
+                "offence": "Budapest art. 8", "legal_basis": "Réquisition"}),
+    );
+    assert_eq!(s, 201, "{case}");
+    let id = case["case"]["id"].as_str().unwrap().to_owned();
+    let (s, item) = app.post(
+        owner,
+        &format!("/api/v1/cases/{id}/evidence"),
+        &json!({"exhibit_number": "P-1", "seal_number": "S-1", "kind": "device", "sha256": "ab".repeat(32),
+                "collected_at": "2026-11-20T10:15:00+00:00"}),
+    );
+    assert_eq!(s, 201, "{item}");
+    TestCase {
+        id,
+        item: item["evidence"]["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn share(app: &TestApp, case: &TestCase, owner_agency: &str, to: &str) {
+    let (s, b) = app.post(
+        &app.extra[&format!("owner {owner_agency}")],
+        &format!("/api/v1/cases/{}/shares", case.id),
+        &json!({"agency": to, "handling": ["H2"],
+                "purposes": ["investigation", "prosecution", "forensic_analysis"],
+                "expires_at": "2030-01-01T00:00:00Z"}),
+    );
+    assert_eq!(s, 201, "{b}");
+}
+
+/// Sends the request for `action` on `case` as `token`; the status.
+fn attempt(app: &TestApp, token: &str, action: &str, case: &TestCase, n: usize) -> u16 {
+    let (c, i) = (&case.id, &case.item);
+    let (s, _) = match action {
+        "case.read" => app.get(token, &format!("/api/v1/cases/{c}")),
+        "case.share" => app.post(
+            token,
+            &format!("/api/v1/cases/{c}/shares"),
+            &json!({"state": "NE", "handling": ["H1"], "purposes": ["investigation"],
+                    "expires_at": "2030-01-01T00:00:00Z"}),
+        ),
+        "evidence.register" => app.post(
+            token,
+            &format!("/api/v1/cases/{c}/evidence"),
+            &json!({"exhibit_number": format!("M-{n}"), "seal_number": format!("M-{n}"), "kind": "file",
+                    "sha256": "cd".repeat(32), "collected_at": "2026-11-21T10:00:00+00:00"}),
+        ),
+        "evidence.read" => app.get(token, &format!("/api/v1/evidence/{i}")),
+        "custody.record" => app.post(
+            token,
+            &format!("/api/v1/evidence/{i}/events"),
+            &json!({"type": "examined", "reason": "analyse"}),
+        ),
+        "dossier.export" => app.get(token, &format!("/api/v1/cases/{c}/dossier")),
+        "person.add" => app.post(
+            token,
+            &format!("/api/v1/cases/{c}/persons"),
+            &json!({"role": "witness", "name": format!("Témoin {n}")}),
+        ),
+        "person.read" => app.get(
+            token,
+            &format!("/api/v1/cases/{c}/persons?purpose=investigation"),
+        ),
+        other => panic!("no request for {other}"),
+    };
+    s
+}
+
+fn attempt_node(app: &TestApp, token: &str, action: &str, n: usize) -> u16 {
+    let (s, _) = match action {
+        "case.open" => app.post(
+            token,
+            "/api/v1/cases",
+            &json!({"reference": format!("MATRIX-{n}"), "jurisdiction": "TG", "offence": "x", "legal_basis": "y"}),
+        ),
+        "log.read" => {
+            let (s, t) = app.get_text(token, "/log/checkpoint");
+            (s, Value::String(t))
+        }
+        "user.manage" => app.post(
+            token,
+            "/api/v1/users",
+            &json!({"name": format!("Nouvel agent {n}"), "role": "investigator", "agency": "tg.police.dcpj"}),
+        ),
+        // An unknown record: allowed means 404 (nothing to erase), refused means 403.
+        "vault.erase" => app.post(
+            token,
+            "/api/v1/vault/00000000-0000-7000-8000-000000000000/erasure",
+            &json!({"legal_reason": "test"}),
+        ),
+        "retention.run" => app.post(token, "/api/v1/retention/run?dry_run=true", &json!({})),
+        "access.read" => app.get(token, "/api/v1/access-records"),
+        "dpo.report" => app.get(token, "/api/v1/dpo/report"),
+        other => panic!("no request for {other}"),
+    };
+    s
+}
+
+/// Checks one decision: the status says allowed or refused as the table does, and a refusal
+/// wrote its denial record and nothing else.
+fn check(app: &TestApp, what: &str, expected: bool, status: u16, size_before: u64) {
+    let kinds = app.kinds_since(size_before);
+    if expected {
+        assert!(
+            matches!(status, 200 | 201 | 404 | 409),
+            "{what}: expected allowed, got {status}"
+        );
+        assert!(
+            !kinds.iter().any(|k| k == "access.denied"),
+            "{what}: allowed but a denial was recorded"
+        );
+    } else {
+        assert_eq!(status, 403, "{what}: expected refused");
+        assert_eq!(kinds, vec!["access.denied"], "{what}: refusal wrote {kinds:?}");
+    }
+}
+
+#[test]
+fn every_role_action_and_scope_decides_as_the_policies_state() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn_with(backend, setup);
+        // For the TG principals: own, agency, state, shared. For the lab (CI): its own case,
+        // another CI agency's, Benin's, and Benin's shared with the lab.
+        let tg_own = make_case(&app, "tg.police.dcpj", "TG-OWN", "TG");
+        let tg_other = make_case(&app, "tg.gendarmerie.sr", "TG-SR", "TG");
+        let bj = make_case(&app, "bj.police.ocrc", "BJ-1", "BJ");
+        let bj_shared = make_case(&app, "bj.police.ocrc", "BJ-SHARED", "BJ");
+        share(&app, &bj_shared, "bj.police.ocrc", "tg.police.dcpj");
+        share(&app, &bj_shared, "bj.police.ocrc", "ci.lab.regional");
+        let lab_own = make_case(&app, "ci.lab.regional", "CI-LAB", "CI");
+        let ci_other = make_case(&app, "ci.police.plcc", "CI-PLCC", "CI");
+
+        let mut n = 0;
+        let mut checked = 0;
+        for row in parse_table(CASE_ACTIONS) {
+            let (action, role) = (&row[0], &row[1]);
+            let token = &app.extra[role.as_str()];
+            let places: [&TestCase; 4] = if role == "lab_analyst" {
+                [&lab_own, &ci_other, &bj, &bj_shared]
+            } else {
+                [&tg_own, &tg_other, &bj, &bj_shared]
+            };
+            for (place, (case, cell)) in ["own", "agency", "state", "shared"]
+                .iter()
+                .zip(places.iter().zip(&row[2..6]))
+            {
+                n += 1;
+                let before = app.log_size();
+                let status = attempt(&app, token, action, case, n);
+                check(
+                    &app,
+                    &format!("{backend:?} {role} {action} on {place}"),
+                    yes(cell),
+                    status,
+                    before,
+                );
+                checked += 1;
+            }
+        }
+        let node = parse_table(NODE_ACTIONS);
+        for row in &node {
+            for ((principal, _, _), cell) in ROLES.iter().zip(&row[1..]) {
+                n += 1;
+                let before = app.log_size();
+                let status = attempt_node(&app, &app.extra[*principal], &row[0], n);
+                check(
+                    &app,
+                    &format!("{backend:?} {principal} {}", row[0]),
+                    yes(cell),
+                    status,
+                    before,
+                );
+                checked += 1;
+            }
+        }
+        // 8 case actions × 6 roles × 4 places, 7 node actions × 7 principals: all 15 actions.
+        assert_eq!(checked, 8 * 6 * 4 + 7 * 7);
+    }
+}
+
+/// The conditions a sender attaches travel with the case and bind the receiver.
+#[test]
+fn sharing_conditions_bind_the_receiver() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, setup);
+    let owner = "bj.police.ocrc";
+    let inv = app.extra["investigator"].clone();
+    let share_with = |case: &TestCase, extra: Value| {
+        let mut body = json!({"agency": "tg.police.dcpj", "purposes": ["investigation", "prevention"],
+                              "expires_at": "2030-01-01T00:00:00Z"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, b) = app.post(
+            &app.extra[&format!("owner {owner}")],
+            &format!("/api/v1/cases/{}/shares", case.id),
+            &body,
+        );
+        (s, b)
+    };
+    let expect = |what: &str, status: u16, allowed: bool| {
+        if allowed {
+            assert!(matches!(status, 200 | 201 | 409), "{what}: got {status}");
+        } else {
+            assert_eq!(status, 403, "{what}");
+        }
+    };
+
+    // H0: crime prevention only — reads for prevention, nothing else.
+    let h0 = make_case(&app, owner, "BJ-H0", "BJ");
+    assert_eq!(share_with(&h0, json!({"handling": ["H0"]})).0, 201);
+    let (s, _) = app.get(&inv, &format!("/api/v1/cases/{}/persons?purpose=prevention", h0.id));
+    expect("H0 read for prevention", s, true);
+    let (s, b) = app.get(&inv, &format!("/api/v1/cases/{}/persons?purpose=investigation", h0.id));
+    expect("H0 read for investigation", s, false);
+    assert!(b["error"]["message_en"].as_str().unwrap().contains("H0"), "{b}");
+    assert!(b["error"]["message_fr"].as_str().unwrap().contains("H0"), "{b}");
+    let s = attempt(&app, &inv, "dossier.export", &h0, 1);
+    expect("H0 dossier", s, false);
+    let s = attempt(&app, &inv, "custody.record", &h0, 2);
+    expect("H0 custody write", s, false);
+
+    // H1: not for court without consent; with consent, a dossier may be made.
+    let h1 = make_case(&app, owner, "BJ-H1", "BJ");
+    assert_eq!(share_with(&h1, json!({"handling": ["H1"]})).0, 201);
+    expect("H1 dossier", attempt(&app, &inv, "dossier.export", &h1, 3), false);
+    expect("H1 read", attempt(&app, &inv, "case.read", &h1, 4), true);
+    let h1c = make_case(&app, owner, "BJ-H1C", "BJ");
+    assert_eq!(
+        share_with(&h1c, json!({"handling": ["H1"], "consent_for_court": true})).0,
+        201
+    );
+    expect("H1 with consent, dossier", attempt(&app, &inv, "dossier.export", &h1c, 5), true);
+
+    // Use limitation (Budapest Art. 28): a purpose the sender did not list is refused.
+    let (s, _) = app.get(
+        &inv,
+        &format!("/api/v1/cases/{}/persons?purpose=prosecution", h1c.id),
+    );
+    expect("purpose not listed", s, false);
+
+    // Confidentiality: no onward sharing even without H2; H3 needs its conditions in text.
+    let conf = make_case(&app, owner, "BJ-CONF", "BJ");
+    assert_eq!(
+        share_with(&conf, json!({"handling": ["H3"], "confidential": true,
+                                  "conditions": "Ne pas communiquer à la presse"}))
+        .0,
+        201
+    );
+    expect("confidential onward share", attempt(&app, &inv, "case.share", &conf, 6), false);
+    let (s, b) = share_with(&conf, json!({"handling": ["H3"]}));
+    assert_eq!(s, 400, "{b}");
+
+    // A case leaves its state only with a handling code.
+    let tg = make_case(&app, "tg.police.dcpj", "TG-X", "TG");
+    let (s, b) = app.post(
+        &app.extra["owner tg.police.dcpj"],
+        &format!("/api/v1/cases/{}/shares", tg.id),
+        &json!({"state": "NE", "purposes": ["investigation"], "expires_at": "2030-01-01T00:00:00Z"}),
+    );
+    assert_eq!(s, 403, "{b}");
+    assert!(b["error"]["message_en"].as_str().unwrap().contains("handling code"), "{b}");
+
+    // Expiry: a share ends on its date.
+    let soon = make_case(&app, owner, "BJ-SOON", "BJ");
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let expires = expires
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert_eq!(
+        share_with(&soon, json!({"handling": ["H2"], "expires_at": expires})).0,
+        201
+    );
+    expect("before expiry", attempt(&app, &inv, "case.read", &soon, 7), true);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let (s, b) = app.get(&inv, &format!("/api/v1/cases/{}", soon.id));
+    expect("after expiry", s, false);
+    assert!(b["error"]["message_en"].as_str().unwrap().contains("expired"), "{b}");
+}
