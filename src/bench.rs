@@ -80,6 +80,11 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             &work,
             &phase_db(&db_url, &work.join("node"), "appends")?,
         )?;
+        authorization(
+            args,
+            &work,
+            &phase_db(&db_url, &work.join("authz"), "authz")?,
+        )?;
         proofs_and_audit(args, &work, &phase_db(&db_url, &work.join("big"), "big")?)?;
         hashing(args, &work)?;
         dossier_figures(
@@ -88,7 +93,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             &phase_db(&db_url, &work.join("dossier"), "dossier")?,
         )
     })();
-    for phase in ["appends", "big", "dossier"] {
+    for phase in ["appends", "authz", "big", "dossier"] {
         drop_phase_schema(&db_url, phase);
     }
     if args.work_dir.is_none() {
@@ -197,6 +202,130 @@ fn setup(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<S
         handle,
         writers,
     })
+}
+
+/// Runs `work` on every writer for `seconds`; operations per second.
+fn rate_of(
+    s: &Setup,
+    seconds: f64,
+    work: impl Fn(&Ledger, &AuthUser, &str) -> bool + Send + Sync + Clone + 'static,
+) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = s
+        .writers
+        .iter()
+        .cloned()
+        .map(|(user, item)| {
+            let (ledger, stop, done, work) =
+                (s.ledger.clone(), stop.clone(), done.clone(), work.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if work(&ledger, &user, &item) {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The cost of asking Cedar: appends and reads with the policies on, and on the same request
+/// path with the Cedar call bypassed, alternating so drift hits both alike.
+fn authorization(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<(), String> {
+    let s = setup(args, work, db)?;
+    let case_id = {
+        let (user, item) = s.writers.first().ok_or("no writer")?;
+        s.ledger.evidence(user, item, None).map_err(err)?.case_id
+    };
+    let half = args.seconds as f64 / 2.0;
+    let append = |l: &Ledger, u: &AuthUser, item: &str| l.record_event(u, item, examined()).is_ok();
+    let read_case = case_id.clone();
+    let read = move |l: &Ledger, u: &AuthUser, _: &str| l.case(u, &read_case, None).is_ok();
+    let (mut appends_on, mut appends_off, mut reads_on, mut reads_off) = (0.0, 0.0, 0.0, 0.0);
+    for _ in 0..2 {
+        s.ledger.policies().bypass_for_benchmark(true);
+        appends_off += rate_of(&s, half, append) / 2.0;
+        reads_off += rate_of(&s, half, read.clone()) / 2.0;
+        s.ledger.policies().bypass_for_benchmark(false);
+        appends_on += rate_of(&s, half, append) / 2.0;
+        reads_on += rate_of(&s, half, read.clone()) / 2.0;
+    }
+    // One decision on its own, single-threaded.
+    let (user, _) = s.writers.first().ok_or("no writer")?;
+    let n = 20_000;
+    let started = Instant::now();
+    for _ in 0..n {
+        let verdict = s
+            .ledger
+            .verdict(
+                user,
+                crate::service::authz::Action::CaseRead,
+                crate::service::access::Target::Case(&case_id),
+                &Default::default(),
+            )
+            .map_err(err)?;
+        if !verdict.allowed {
+            return Err("the bench investigator was refused its own case".into());
+        }
+    }
+    let per_decision_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    // The same decision without the verdict cache: what Cedar itself costs.
+    let principal = crate::service::authz::Principal {
+        user: &user.id,
+        role: user.role,
+        agency: &user.agency,
+        state: user.state,
+        agency_is_lab: user.agency_is_lab,
+    };
+    let resource = crate::service::authz::Resource::Case {
+        id: &case_id,
+        agency: &user.agency,
+        state: user.state,
+    };
+    let started = Instant::now();
+    for i in 0..n {
+        let context = crate::service::authz::AccessContext {
+            now: i64::from(i),
+            ..Default::default()
+        };
+        let verdict = s.ledger.policies().decide_uncached(
+            &principal,
+            crate::service::authz::Action::CaseRead,
+            &resource,
+            &context,
+        );
+        if !verdict.allowed {
+            return Err("the bench investigator was refused its own case".into());
+        }
+    }
+    let uncached_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    println!(
+        "authorization (Cedar, {} policies): appends/s {:.0} with / {:.0} without, ratio {:.2}; \
+         reads/s {:.0} with / {:.0} without, ratio {:.2} (target >= 0.9); one decision {:.1} µs \
+         through the service ({:.1} µs for Cedar alone, uncached)",
+        s.ledger.policies().len(),
+        appends_on,
+        appends_off,
+        appends_on / appends_off,
+        reads_on,
+        reads_off,
+        reads_on / reads_off,
+        per_decision_us,
+        uncached_us
+    );
+    let Setup { ledger, handle, .. } = s;
+    if let Ok(ledger) = Arc::try_unwrap(ledger) {
+        ledger.shutdown(handle);
+    }
+    Ok(())
 }
 
 /// An item numbered `n`, with a hash of its own.

@@ -416,7 +416,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 _ => None,
             };
             let rules = load_rules(policies.as_deref())?;
-            serve(&cli, listen, init, tls.as_ref(), rules, *retention_every_hours)
+            serve(
+                &cli,
+                listen,
+                init,
+                tls.as_ref(),
+                rules,
+                *retention_every_hours,
+            )
         }
         Command::Policy(PolicyCommand::Check { dir }) => {
             let (engine, retention) = load_rules(dir.as_deref())?;
@@ -445,7 +452,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             if *json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&report).map_err(|e| CliError::Other(e.to_string()))?
+                    serde_json::to_string_pretty(&report)
+                        .map_err(|e| CliError::Other(e.to_string()))?
                 );
             } else {
                 println!(
@@ -478,7 +486,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             if *json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&report).map_err(|e| CliError::Other(e.to_string()))?
+                    serde_json::to_string_pretty(&report)
+                        .map_err(|e| CliError::Other(e.to_string()))?
                 );
             } else {
                 print!("{}", report.to_text());
@@ -710,8 +719,9 @@ fn load_rules(
 ) -> Result<(crate::service::authz::PolicyEngine, RetentionRules), CliError> {
     use crate::service::authz::PolicyEngine;
     let loaded = match dir {
-        Some(dir) => PolicyEngine::load_dir(dir)
-            .and_then(|engine| Ok((engine, RetentionRules::load(dir)?))),
+        Some(dir) => {
+            PolicyEngine::load_dir(dir).and_then(|engine| Ok((engine, RetentionRules::load(dir)?)))
+        }
         None => PolicyEngine::builtin().and_then(|engine| Ok((engine, RetentionRules::builtin()?))),
     };
     loaded.map_err(|e| {

@@ -14,11 +14,11 @@ use serde_json::json;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use crate::errors::{self, PublicError};
-use crate::service::dossier::ExportOptions;
 use crate::core::model::{Jurisdiction, Purpose};
+use crate::errors::{self, PublicError};
 use crate::service::access::{NewPerson, NewShare, NewUser};
 use crate::service::accounts::{SESSION_COOKIE, SESSION_SECONDS};
+use crate::service::dossier::ExportOptions;
 use crate::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
 use crate::service::{Ledger, ServiceError, auth::AuthUser};
 
@@ -82,9 +82,7 @@ async fn require_auth(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
-    let session = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_owned());
+    let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
     let Some(ledger) = ledger else {
         return Err(ApiError::from(ServiceError::Unavailable).into());
     };
@@ -315,7 +313,10 @@ struct LoginForm {
 async fn login_page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
-        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        ))
         .body(LOGIN_PAGE)
 }
 
@@ -330,7 +331,11 @@ const LOGIN_PAGE: &str = r#"<!doctype html>
 <button type="submit">Se connecter / Sign in</button>
 </form></body></html>"#;
 
-fn session_cookie(value: String, max_age_secs: i64, secure: bool) -> actix_web::cookie::Cookie<'static> {
+fn session_cookie(
+    value: String,
+    max_age_secs: i64,
+    secure: bool,
+) -> actix_web::cookie::Cookie<'static> {
     actix_web::cookie::Cookie::build(SESSION_COOKIE, value)
         .path("/")
         .http_only(true)

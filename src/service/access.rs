@@ -179,7 +179,9 @@ impl Ledger {
                 state: self.node_state,
             },
         };
-        Ok(self.policies.decide(&principal, action, &resource, &context))
+        Ok(self
+            .policies
+            .decide(&principal, action, &resource, &context))
     }
 
     /// The one authorization point. A denial is recorded in the log (`access.denied`) and
@@ -284,12 +286,18 @@ impl Ledger {
     ) -> Result<(PersonView, Receipt), ServiceError> {
         let case_id = model::parse_label("case_id", case_id, 64)?;
         let (role, value) = input.validate()?;
-        self.authorize(user, Action::PersonAdd, Target::Case(&case_id), &Ask::default())?;
+        self.authorize(
+            user,
+            Action::PersonAdd,
+            Target::Case(&case_id),
+            &Ask::default(),
+        )?;
         let salt = commitment::random_salt().map_err(|e| ServiceError::Internal(e.to_string()))?;
         let hmac =
             commitment::commit(&salt, &value).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let record = new_id()?;
-        let text = serde_json::to_string(&value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let text =
+            serde_json::to_string(&value).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let sealed = self.vault.seal(
             &record,
             &salt,
@@ -446,7 +454,9 @@ impl Ledger {
             }
             (None, Some(state)) => (None, Jurisdiction::parse(state)?),
             _ => {
-                return Err(FieldError::new("agency", "give exactly one of agency and state").into());
+                return Err(
+                    FieldError::new("agency", "give exactly one of agency and state").into(),
+                );
             }
         };
         let handling = input
@@ -467,11 +477,9 @@ impl Ledger {
             return Err(FieldError::new("expires_at", "must be in the future").into());
         }
         if handling.contains(&HandlingCode::H3) != input.conditions.is_some() {
-            return Err(FieldError::new(
-                "conditions",
-                "is required with H3 and only with H3",
-            )
-            .into());
+            return Err(
+                FieldError::new("conditions", "is required with H3 and only with H3").into(),
+            );
         }
         self.authorize(
             user,
@@ -484,8 +492,12 @@ impl Ledger {
             },
         )?;
         let mut sealing = Sealing::default();
-        let conditions =
-            self.seal_text(input.conditions.as_deref(), "conditions", &case_id, &mut sealing)?;
+        let conditions = self.seal_text(
+            input.conditions.as_deref(),
+            "conditions",
+            &case_id,
+            &mut sealing,
+        )?;
         let record = DisclosureRecord {
             id: new_id()?,
             case: case_id,
@@ -535,7 +547,12 @@ impl Ledger {
     ) -> Result<(UserRow, String), ServiceError> {
         let role = Role::parse(&input.role)?;
         self.authorize(user, Action::UserManage, Target::Node, &Ask::default())?;
-        self.add_user_with_token_days(&input.name, role, &input.agency, input.token_days.or(Some(90)))
+        self.add_user_with_token_days(
+            &input.name,
+            role,
+            &input.agency,
+            input.token_days.or(Some(90)),
+        )
     }
 }
 
@@ -564,11 +581,17 @@ impl NewPerson {
         let role = PersonRole::parse(&self.role)?;
         let mut value = Map::new();
         value.insert("role".into(), role.as_str().into());
-        value.insert("name".into(), model::parse_text("name", &self.name, 200)?.into());
+        value.insert(
+            "name".into(),
+            model::parse_text("name", &self.name, 200)?.into(),
+        );
         if let Some(dob) = &self.date_of_birth {
             let ok = dob.len() == 10
-                && time::Date::parse(dob, time::macros::format_description!("[year]-[month]-[day]"))
-                    .is_ok();
+                && time::Date::parse(
+                    dob,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .is_ok();
             if !ok {
                 return Err(FieldError::new("date_of_birth", "must be YYYY-MM-DD").into());
             }

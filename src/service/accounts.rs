@@ -116,7 +116,12 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2NlbGxlLWR1bW15LXNhbHQ
 
 impl Ledger {
     /// Gives a user a web login name and password (Argon2id).
-    pub fn set_password(&self, user_id: &str, login: &str, password: &str) -> Result<(), ServiceError> {
+    pub fn set_password(
+        &self,
+        user_id: &str,
+        login: &str,
+        password: &str,
+    ) -> Result<(), ServiceError> {
         let login = model::parse_label("login", &login.to_ascii_lowercase(), 64)?;
         let hash = hash_password(password)?;
         let mut c = self.connection()?;
@@ -179,11 +184,9 @@ impl Ledger {
         } else {
             identity::user_by_login(&mut *self.connection()?, &login)?
         };
-        let stored = found
-            .as_ref()
-            .and_then(|(u, _)| u.password_hash.clone());
-        let ok = verify_password(stored.as_deref().unwrap_or(DUMMY_HASH), password)
-            && stored.is_some();
+        let stored = found.as_ref().and_then(|(u, _)| u.password_hash.clone());
+        let ok =
+            verify_password(stored.as_deref().unwrap_or(DUMMY_HASH), password) && stored.is_some();
         let (Some((user, agency)), true) = (found, ok) else {
             self.logins.fail(&login_key);
             self.logins.fail(&client_key);

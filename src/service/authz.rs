@@ -7,12 +7,15 @@
 //! entities are built per request from the node's own records, never from the request body.
 
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy,
-    PolicyId, PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName,
+    EntityUid, Policy, PolicyId, PolicySet, Request, RestrictedExpression, Schema, ValidationMode,
+    Validator,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use crate::core::model::{HandlingCode, Jurisdiction, Purpose, Role};
 
@@ -35,7 +38,10 @@ pub const BUILTIN_POLICIES: &[(&str, &str)] = &[
         "cross_border.cedar",
         include_str!("../../policies/cross_border.cedar"),
     ),
-    ("retention.cedar", include_str!("../../policies/retention.cedar")),
+    (
+        "retention.cedar",
+        include_str!("../../policies/retention.cedar"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +150,9 @@ pub enum Resource<'a> {
     },
     Log,
     /// The node as a whole, in the state of its own agency.
-    Node { state: Jurisdiction },
+    Node {
+        state: Jurisdiction,
+    },
 }
 
 /// The conditions of the share through which the principal reaches a case.
@@ -186,8 +194,32 @@ pub struct PolicyEngine {
     authorizer: Authorizer,
     reasons: HashMap<String, (String, String)>,
     action_uids: HashMap<Action, EntityUid>,
+    /// For each action, the policies whose action scope can match it (the same decisions as
+    /// the whole set, since a policy scoped to other actions never applies; evaluating a few
+    /// policies instead of all of them is most of the cost of a decision).
+    by_action: HashMap<Action, PolicySet>,
     types: EntityTypes,
+    /// Set only by `scelle bench` to measure the same request path without the Cedar call.
+    bypassed_for_benchmark: AtomicBool,
+    /// The entities of recent (principal, resource) pairs. They are built from facts that do
+    /// not change (a user's role and agency, a case's owner and state), and the cache key holds
+    /// all of those facts, so a cached set is always the one the request would build.
+    entity_cache: RwLock<HashMap<String, Arc<CachedEntities>>>,
+    /// Recent verdicts, keyed by everything Cedar is given (the entity facts, the action and
+    /// the whole context, `now` included, in whole seconds). Cedar is deterministic, so a
+    /// cached verdict is the one it would return; the cache only spares re-evaluating the same
+    /// request within the same second.
+    verdict_cache: RwLock<HashMap<String, Verdict>>,
 }
+
+struct CachedEntities {
+    entities: Entities,
+    principal: EntityUid,
+    resource: EntityUid,
+}
+
+/// Entity sets kept at most; beyond it the cache starts again empty.
+const MAX_CACHED_ENTITY_SETS: usize = 50_000;
 
 struct EntityTypes {
     user: EntityTypeName,
@@ -252,10 +284,7 @@ impl PolicyEngine {
             return Err(PolicyError::NoPolicies(dir.display().to_string()));
         }
         files.sort();
-        Self::from_sources(
-            (&schema_path.display().to_string(), &schema),
-            files,
-        )
+        Self::from_sources((&schema_path.display().to_string(), &schema), files)
     }
 
     fn from_sources(
@@ -283,7 +312,10 @@ impl PolicyEngine {
                 };
                 let id = id.to_owned();
                 if policy.effect() == cedar_policy::Effect::Forbid {
-                    match (policy.annotation("reason_fr"), policy.annotation("reason_en")) {
+                    match (
+                        policy.annotation("reason_fr"),
+                        policy.annotation("reason_en"),
+                    ) {
                         (Some(fr), Some(en)) if !fr.is_empty() && !en.is_empty() => {
                             reasons.insert(id.clone(), (fr.to_owned(), en.to_owned()));
                         }
@@ -296,10 +328,12 @@ impl PolicyEngine {
                     }
                 }
                 let renamed: Policy = policy.new_id(PolicyId::new(&id));
-                policies.add(renamed).map_err(|_| PolicyError::DuplicateId {
-                    file: file.clone(),
-                    id,
-                })?;
+                policies
+                    .add(renamed)
+                    .map_err(|_| PolicyError::DuplicateId {
+                        file: file.clone(),
+                        id,
+                    })?;
             }
         }
         let validation = Validator::new(schema).validate(&policies, ValidationMode::Strict);
@@ -319,16 +353,36 @@ impl PolicyEngine {
             node: type_name("Scelle::Node")?,
         };
         let action_type = type_name("Scelle::Action")?;
-        let action_uids = Action::ALL
+        let action_uids: HashMap<Action, EntityUid> = Action::ALL
             .iter()
             .map(|a| (*a, uid(&action_type, a.as_str())))
             .collect();
+        let mut by_action = HashMap::new();
+        for (action, action_uid) in &action_uids {
+            let mut set = PolicySet::new();
+            for policy in policies.policies() {
+                let applies = match policy.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(a) => a == *action_uid,
+                    ActionConstraint::In(list) => list.contains(action_uid),
+                };
+                if applies {
+                    set.add(policy.clone())
+                        .map_err(|e| PolicyError::Invalid(e.to_string()))?;
+                }
+            }
+            by_action.insert(*action, set);
+        }
         Ok(Self {
             policies,
             authorizer: Authorizer::new(),
             reasons,
             action_uids,
+            by_action,
             types,
+            bypassed_for_benchmark: AtomicBool::new(false),
+            entity_cache: RwLock::new(HashMap::new()),
+            verdict_cache: RwLock::new(HashMap::new()),
         })
     }
 
@@ -341,8 +395,49 @@ impl PolicyEngine {
         self.len() == 0
     }
 
+    /// For `scelle bench` only: every decision allows without asking Cedar, so the cost of
+    /// authorization can be measured on the same request path. Nothing else calls it.
+    pub fn bypass_for_benchmark(&self, bypass: bool) {
+        self.bypassed_for_benchmark.store(bypass, Ordering::Relaxed);
+    }
+
     /// Asks the policies. Never errs: anything the engine cannot evaluate is a denial.
     pub fn decide(
+        &self,
+        principal: &Principal<'_>,
+        action: Action,
+        resource: &Resource<'_>,
+        context: &AccessContext,
+    ) -> Verdict {
+        if self.bypassed_for_benchmark.load(Ordering::Relaxed) {
+            return Verdict {
+                allowed: true,
+                policies: vec![],
+                reason: None,
+            };
+        }
+        let key = format!(
+            "{}|{}|{context:?}",
+            Self::cache_key(principal, resource),
+            action.as_str()
+        );
+        if let Ok(cache) = self.verdict_cache.read()
+            && let Some(hit) = cache.get(&key)
+        {
+            return hit.clone();
+        }
+        let verdict = self.decide_uncached(principal, action, resource, context);
+        if let Ok(mut cache) = self.verdict_cache.write() {
+            if cache.len() >= MAX_CACHED_ENTITY_SETS {
+                cache.clear();
+            }
+            cache.insert(key, verdict.clone());
+        }
+        verdict
+    }
+
+    /// Asks Cedar, without the verdict cache (the bench measures one decision with it).
+    pub fn decide_uncached(
         &self,
         principal: &Principal<'_>,
         action: Action,
@@ -362,13 +457,50 @@ impl PolicyEngine {
         }
     }
 
-    fn evaluate(
+    /// The cache key: every fact the entities are built from.
+    fn cache_key(principal: &Principal<'_>, resource: &Resource<'_>) -> String {
+        let resource = match resource {
+            Resource::Agency { id, state, is_lab } => format!("a|{id}|{state}|{is_lab}"),
+            Resource::Case { id, agency, state } => format!("c|{id}|{agency}|{state}"),
+            Resource::Log => "l".to_owned(),
+            Resource::Node { state } => format!("n|{state}"),
+        };
+        format!(
+            "{}|{}|{}|{}|{}|{resource}",
+            principal.user,
+            principal.role.as_str(),
+            principal.agency,
+            principal.state,
+            principal.agency_is_lab
+        )
+    }
+
+    fn entities_for(
         &self,
         principal: &Principal<'_>,
-        action: Action,
         resource: &Resource<'_>,
-        context: &AccessContext,
-    ) -> Result<Verdict, String> {
+    ) -> Result<Arc<CachedEntities>, String> {
+        let key = Self::cache_key(principal, resource);
+        if let Ok(cache) = self.entity_cache.read()
+            && let Some(hit) = cache.get(&key)
+        {
+            return Ok(hit.clone());
+        }
+        let built = Arc::new(self.build_entities(principal, resource)?);
+        if let Ok(mut cache) = self.entity_cache.write() {
+            if cache.len() >= MAX_CACHED_ENTITY_SETS {
+                cache.clear();
+            }
+            cache.insert(key, built.clone());
+        }
+        Ok(built)
+    }
+
+    fn build_entities(
+        &self,
+        principal: &Principal<'_>,
+        resource: &Resource<'_>,
+    ) -> Result<CachedEntities, String> {
         let t = &self.types;
         let err = |e: &dyn std::fmt::Display| e.to_string();
         let agency_entity = |id: &str, state: Jurisdiction, is_lab: bool| {
@@ -441,6 +573,23 @@ impl PolicyEngine {
                 node_uid
             }
         };
+        let entities = Entities::from_entities(entities, None).map_err(|e| err(&e))?;
+        Ok(CachedEntities {
+            entities,
+            principal: principal_uid,
+            resource: resource_uid,
+        })
+    }
+
+    fn evaluate(
+        &self,
+        principal: &Principal<'_>,
+        action: Action,
+        resource: &Resource<'_>,
+        context: &AccessContext,
+    ) -> Result<Verdict, String> {
+        let err = |e: &dyn std::fmt::Display| e.to_string();
+        let cached = self.entities_for(principal, resource)?;
         let mut pairs = vec![(
             "now".to_owned(),
             RestrictedExpression::new_long(context.now),
@@ -493,12 +642,18 @@ impl PolicyEngine {
             .get(&action)
             .ok_or_else(|| format!("unknown action {}", action.as_str()))?
             .clone();
-        let request = Request::new(principal_uid, action_uid, resource_uid, context, None)
-            .map_err(|e| err(&e))?;
-        let entities = Entities::from_entities(entities, None).map_err(|e| err(&e))?;
+        let request = Request::new(
+            cached.principal.clone(),
+            action_uid,
+            cached.resource.clone(),
+            context,
+            None,
+        )
+        .map_err(|e| err(&e))?;
+        let policies = self.by_action.get(&action).unwrap_or(&self.policies);
         let response = self
             .authorizer
-            .is_authorized(&request, &self.policies, &entities);
+            .is_authorized(&request, policies, &cached.entities);
         if let Some(e) = response.diagnostics().errors().next() {
             // A policy that errs is skipped by Cedar; for us it is a defect worth a log line.
             tracing::warn!(error = %e, "a policy failed to evaluate");
@@ -540,18 +695,17 @@ mod tests {
             .unwrap();
         assert!(matches!(e, PolicyError::MissingId { .. }), "{e}");
         let no_reason = "@id(\"f\") forbid (principal, action, resource);";
-        let e = PolicyEngine::from_sources(
-            BUILTIN_SCHEMA,
-            vec![("x.cedar".into(), no_reason.into())],
-        )
-        .err()
-        .unwrap();
+        let e =
+            PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), no_reason.into())])
+                .err()
+                .unwrap();
         assert!(matches!(e, PolicyError::MissingReason { .. }), "{e}");
         // An attribute the schema does not know fails strict validation, naming the problem.
         let unknown = "@id(\"u\") permit (principal, action == Scelle::Action::\"case.read\", resource) when { resource.owner == principal };";
-        let e = PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), unknown.into())])
-            .err()
-            .unwrap();
+        let e =
+            PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), unknown.into())])
+                .err()
+                .unwrap();
         assert!(matches!(e, PolicyError::Invalid(_)), "{e}");
         assert!(e.to_string().contains("owner"), "{e}");
     }

@@ -9,12 +9,12 @@ use std::fmt::Write as _;
 use crate::core::model::{DataCategory, Jurisdiction};
 use crate::storage::protection;
 
+use super::ServiceError;
 use super::access::{Ask, Target};
 use super::auth::AuthUser;
 use super::authz::Action;
 use super::ledger::Ledger;
 use super::retention::RetentionRule;
-use super::ServiceError;
 
 /// The authority and the law of each state (ECOWAS Supplementary Act A/SA.1/01/10 and national
 /// law), as named in the records of processing.
@@ -98,17 +98,15 @@ impl Ledger {
         let transfers = protection::shares_from_state(&mut c, state.as_str())?
             .into_iter()
             .map(|s| {
-                let recipient_state = s
-                    .recipient_state
-                    .clone()
-                    .or_else(|| s.recipient_agency.as_ref().and_then(|a| agencies.get(a).cloned()));
+                let recipient_state = s.recipient_state.clone().or_else(|| {
+                    s.recipient_agency
+                        .as_ref()
+                        .and_then(|a| agencies.get(a).cloned())
+                });
                 Transfer {
                     share: s.id,
                     case: s.case_id,
-                    recipient: s
-                        .recipient_agency
-                        .or(s.recipient_state)
-                        .unwrap_or_default(),
+                    recipient: s.recipient_agency.or(s.recipient_state).unwrap_or_default(),
                     recipient_state,
                     handling: s.handling,
                     purposes: s.purposes,
@@ -174,7 +172,11 @@ impl DpoReport {
                 )
             );
             for rule in &self.retention {
-                let held = self.records_held.get(rule.category.as_str()).copied().unwrap_or(0);
+                let held = self
+                    .records_held
+                    .get(rule.category.as_str())
+                    .copied()
+                    .unwrap_or(0);
                 let basis = if lang == "fr" {
                     &rule.legal_basis_fr
                 } else {
@@ -246,7 +248,11 @@ impl DpoReport {
                         ""
                     },
                     t("codes", "codes"),
-                    if tr.handling.is_empty() { "-" } else { &tr.handling },
+                    if tr.handling.is_empty() {
+                        "-"
+                    } else {
+                        &tr.handling
+                    },
                     t("finalités", "purposes"),
                     tr.purposes,
                     t("expire", "expires"),

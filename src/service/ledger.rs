@@ -230,6 +230,10 @@ impl Ledger {
         self
     }
 
+    pub fn policies(&self) -> &PolicyEngine {
+        &self.policies
+    }
+
     pub fn node_state(&self) -> Jurisdiction {
         self.node_state
     }
@@ -806,7 +810,8 @@ impl Ledger {
     ) -> Result<EvidenceView, ServiceError> {
         let id = model::parse_label("evidence_id", id, 64)?;
         let item = self.item_facts(&id)?;
-        let reveal = self.authorize_read(user, Action::EvidenceRead, &item.case_id, purpose, &id)?;
+        let reveal =
+            self.authorize_read(user, Action::EvidenceRead, &item.case_id, purpose, &id)?;
         self.evidence_view_of(&id, reveal)
     }
 
@@ -833,7 +838,12 @@ impl Ledger {
         let mut out = Vec::new();
         for row in registry::evidence_by_sha256(&mut c, &sha256)? {
             if self
-                .verdict(user, Action::EvidenceRead, Target::Case(&row.case_id), &Ask::default())?
+                .verdict(
+                    user,
+                    Action::EvidenceRead,
+                    Target::Case(&row.case_id),
+                    &Ask::default(),
+                )?
                 .allowed
             {
                 out.push(evidence_view(&mut c, &self.vault, row, false, false)?);

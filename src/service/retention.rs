@@ -14,12 +14,12 @@ use crate::core::entry::{Actor, ErasureRecord, Event};
 use crate::core::model::{DataCategory, Jurisdiction, Role};
 use crate::storage::{self, protection};
 
+use super::ServiceError;
 use super::access::{Ask, Target};
 use super::auth::AuthUser;
 use super::authz::{Action, PolicyError};
 use super::ledger::Ledger;
 use super::sequencer::{Pending, SideWrites};
-use super::ServiceError;
 
 pub const RETENTION_FILE: &str = "retention.json";
 const BUILTIN: &str = include_str!("../../policies/retention.json");
@@ -228,7 +228,9 @@ mod tests {
         let rules = doc["rules"].as_array_mut().unwrap();
         let first = rules.remove(0);
         let text = doc.to_string();
-        let e = RetentionRules::parse("r.json", &text).unwrap_err().to_string();
+        let e = RetentionRules::parse("r.json", &text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("0 rules"), "{e}");
         let rules = doc["rules"].as_array_mut().unwrap();
         rules.push(first.clone());

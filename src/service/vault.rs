@@ -66,9 +66,8 @@ impl VaultKey {
     /// with HMAC-SHA256 under a label, so the node keeps one secret file for its data.
     pub fn derive(&self, label: &[u8]) -> Result<[u8; 32], ServiceError> {
         let key = openssl::pkey::PKey::hmac(&self.key).map_err(crypto)?;
-        let mut signer =
-            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
-                .map_err(crypto)?;
+        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
+            .map_err(crypto)?;
         signer.update(label).map_err(crypto)?;
         let mut out = [0u8; 32];
         signer.sign(&mut out).map_err(crypto)?;
@@ -163,7 +162,14 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         let row = key
-            .seal("r1", &[7; 32], "Kossi A., Lomé", "t".into(), None, DataCategory::CaseText)
+            .seal(
+                "r1",
+                &[7; 32],
+                "Kossi A., Lomé",
+                "t".into(),
+                None,
+                DataCategory::CaseText,
+            )
             .unwrap();
         assert!(!row.sealed.windows(5).any(|w| w == b"Kossi"));
         assert_eq!(

@@ -56,8 +56,17 @@ fn password_login_gives_a_session_and_wrong_passwords_are_throttled() {
     let case_id = case["case"]["id"].as_str().unwrap().to_owned();
     let out = set_password(&app, &app.investigator_id, "kossi", "trop court");
     assert!(!out.status.success(), "a short password was accepted");
-    let out = set_password(&app, &app.investigator_id, "kossi", "cheval correct pile agrafe");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = set_password(
+        &app,
+        &app.investigator_id,
+        "kossi",
+        "cheval correct pile agrafe",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stored: String = {
         use diesel::prelude::*;
         use scelle::storage::schema::users;
@@ -121,7 +130,12 @@ fn password_login_gives_a_session_and_wrong_passwords_are_throttled() {
     assert_eq!(app.log_size(), size, "failed logins wrote to the log");
 
     // Changing the password ends the existing sessions.
-    let out = set_password(&app, &app.investigator_id, "kossi", "un tout autre mot de passe");
+    let out = set_password(
+        &app,
+        &app.investigator_id,
+        "kossi",
+        "un tout autre mot de passe",
+    );
     assert!(out.status.success());
     let resp = app
         .agent()

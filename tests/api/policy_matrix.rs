@@ -266,7 +266,11 @@ fn check(app: &TestApp, what: &str, expected: bool, status: u16, size_before: u6
         );
     } else {
         assert_eq!(status, 403, "{what}: expected refused");
-        assert_eq!(kinds, vec!["access.denied"], "{what}: refusal wrote {kinds:?}");
+        assert_eq!(
+            kinds,
+            vec!["access.denied"],
+            "{what}: refusal wrote {kinds:?}"
+        );
     }
 }
 
@@ -363,12 +367,24 @@ fn sharing_conditions_bind_the_receiver() {
     // H0: crime prevention only — reads for prevention, nothing else.
     let h0 = make_case(&app, owner, "BJ-H0", "BJ");
     assert_eq!(share_with(&h0, json!({"handling": ["H0"]})).0, 201);
-    let (s, _) = app.get(&inv, &format!("/api/v1/cases/{}/persons?purpose=prevention", h0.id));
+    let (s, _) = app.get(
+        &inv,
+        &format!("/api/v1/cases/{}/persons?purpose=prevention", h0.id),
+    );
     expect("H0 read for prevention", s, true);
-    let (s, b) = app.get(&inv, &format!("/api/v1/cases/{}/persons?purpose=investigation", h0.id));
+    let (s, b) = app.get(
+        &inv,
+        &format!("/api/v1/cases/{}/persons?purpose=investigation", h0.id),
+    );
     expect("H0 read for investigation", s, false);
-    assert!(b["error"]["message_en"].as_str().unwrap().contains("H0"), "{b}");
-    assert!(b["error"]["message_fr"].as_str().unwrap().contains("H0"), "{b}");
+    assert!(
+        b["error"]["message_en"].as_str().unwrap().contains("H0"),
+        "{b}"
+    );
+    assert!(
+        b["error"]["message_fr"].as_str().unwrap().contains("H0"),
+        "{b}"
+    );
     let s = attempt(&app, &inv, "dossier.export", &h0, 1);
     expect("H0 dossier", s, false);
     let s = attempt(&app, &inv, "custody.record", &h0, 2);
@@ -377,14 +393,22 @@ fn sharing_conditions_bind_the_receiver() {
     // H1: not for court without consent; with consent, a dossier may be made.
     let h1 = make_case(&app, owner, "BJ-H1", "BJ");
     assert_eq!(share_with(&h1, json!({"handling": ["H1"]})).0, 201);
-    expect("H1 dossier", attempt(&app, &inv, "dossier.export", &h1, 3), false);
+    expect(
+        "H1 dossier",
+        attempt(&app, &inv, "dossier.export", &h1, 3),
+        false,
+    );
     expect("H1 read", attempt(&app, &inv, "case.read", &h1, 4), true);
     let h1c = make_case(&app, owner, "BJ-H1C", "BJ");
     assert_eq!(
         share_with(&h1c, json!({"handling": ["H1"], "consent_for_court": true})).0,
         201
     );
-    expect("H1 with consent, dossier", attempt(&app, &inv, "dossier.export", &h1c, 5), true);
+    expect(
+        "H1 with consent, dossier",
+        attempt(&app, &inv, "dossier.export", &h1c, 5),
+        true,
+    );
 
     // Use limitation (Budapest Art. 28): a purpose the sender did not list is refused.
     let (s, _) = app.get(
@@ -396,12 +420,19 @@ fn sharing_conditions_bind_the_receiver() {
     // Confidentiality: no onward sharing even without H2; H3 needs its conditions in text.
     let conf = make_case(&app, owner, "BJ-CONF", "BJ");
     assert_eq!(
-        share_with(&conf, json!({"handling": ["H3"], "confidential": true,
-                                  "conditions": "Ne pas communiquer à la presse"}))
+        share_with(
+            &conf,
+            json!({"handling": ["H3"], "confidential": true,
+                                  "conditions": "Ne pas communiquer à la presse"})
+        )
         .0,
         201
     );
-    expect("confidential onward share", attempt(&app, &inv, "case.share", &conf, 6), false);
+    expect(
+        "confidential onward share",
+        attempt(&app, &inv, "case.share", &conf, 6),
+        false,
+    );
     let (s, b) = share_with(&conf, json!({"handling": ["H3"]}));
     assert_eq!(s, 400, "{b}");
 
@@ -413,7 +444,13 @@ fn sharing_conditions_bind_the_receiver() {
         &json!({"state": "NE", "purposes": ["investigation"], "expires_at": "2030-01-01T00:00:00Z"}),
     );
     assert_eq!(s, 403, "{b}");
-    assert!(b["error"]["message_en"].as_str().unwrap().contains("handling code"), "{b}");
+    assert!(
+        b["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("handling code"),
+        "{b}"
+    );
 
     // Expiry: a share ends on its date.
     let soon = make_case(&app, owner, "BJ-SOON", "BJ");
@@ -425,9 +462,19 @@ fn sharing_conditions_bind_the_receiver() {
         share_with(&soon, json!({"handling": ["H2"], "expires_at": expires})).0,
         201
     );
-    expect("before expiry", attempt(&app, &inv, "case.read", &soon, 7), true);
+    expect(
+        "before expiry",
+        attempt(&app, &inv, "case.read", &soon, 7),
+        true,
+    );
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let (s, b) = app.get(&inv, &format!("/api/v1/cases/{}", soon.id));
     expect("after expiry", s, false);
-    assert!(b["error"]["message_en"].as_str().unwrap().contains("expired"), "{b}");
+    assert!(
+        b["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{b}"
+    );
 }

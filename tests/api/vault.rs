@@ -65,12 +65,10 @@ fn stored_bytes(app: &TestApp, backend: Backend) -> Vec<u8> {
             assert!(tables.len() >= 10, "only {} tables", tables.len());
             let mut all = Vec::new();
             for table in tables {
-                let rows: Vec<Dump> = diesel::sql_query(format!(
-                    "SELECT t::text AS text FROM \"{}\" t",
-                    table.text
-                ))
-                .load(pg)
-                .unwrap();
+                let rows: Vec<Dump> =
+                    diesel::sql_query(format!("SELECT t::text AS text FROM \"{}\" t", table.text))
+                        .load(pg)
+                        .unwrap();
                 for row in rows {
                     all.extend(row.text.as_bytes());
                     // `\\x0a1b…` hex of bytea columns, decoded back to bytes as well.
@@ -177,8 +175,14 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
         );
         assert!(!entry.contains(PERSON) && !entry.contains(PHONE), "{entry}");
         let at_rest = stored_bytes(&app, backend);
-        assert!(!contains(&at_rest, PERSON.as_bytes()), "{backend:?}: name in clear");
-        assert!(!contains(&at_rest, PHONE.as_bytes()), "{backend:?}: phone in clear");
+        assert!(
+            !contains(&at_rest, PERSON.as_bytes()),
+            "{backend:?}: name in clear"
+        );
+        assert!(
+            !contains(&at_rest, PHONE.as_bytes()),
+            "{backend:?}: phone in clear"
+        );
         let (s, b) = app.get(&app.prosecutor, &format!("/api/v1/persons/{person_id}"));
         assert_error(s, &b, 403, "purpose_required");
         let (s, read) = app.get(
@@ -200,8 +204,14 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
         );
         assert_eq!(s, 201, "{b}");
         let after = stored_bytes(&app, backend);
-        assert!(!contains(&after, PERSON.as_bytes()), "{backend:?}: name survived");
-        assert!(!contains(&after, PHONE.as_bytes()), "{backend:?}: phone survived");
+        assert!(
+            !contains(&after, PERSON.as_bytes()),
+            "{backend:?}: name survived"
+        );
+        assert!(
+            !contains(&after, PHONE.as_bytes()),
+            "{backend:?}: phone survived"
+        );
         let (s, read) = app.get(
             &app.prosecutor,
             &format!("/api/v1/persons/{person_id}?purpose=prosecution"),
