@@ -512,6 +512,7 @@ impl PolicyEngine {
                 ]),
                 HashSet::new(),
             )
+            .map_err(|e| e.to_string())
         };
         let principal_uid = uid(&t.user, principal.user);
         let mut entities = vec![
@@ -527,13 +528,12 @@ impl PolicyEngine {
                 HashSet::from([uid(&t.role, principal.role.as_str())]),
             )
             .map_err(|e| err(&e))?,
-            agency_entity(principal.agency, principal.state, principal.agency_is_lab)
-                .map_err(|e| err(&e))?,
+            agency_entity(principal.agency, principal.state, principal.agency_is_lab)?,
         ];
         let resource_uid = match resource {
             Resource::Agency { id, state, is_lab } => {
                 if *id != principal.agency {
-                    entities.push(agency_entity(id, *state, *is_lab).map_err(|e| err(&e))?);
+                    entities.push(agency_entity(id, *state, *is_lab)?);
                 }
                 uid(&t.agency, id)
             }

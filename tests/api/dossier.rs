@@ -375,7 +375,10 @@ fn court_report_renders_in_headless_chromium() {
     std::fs::write(&key, &app.verifier_key).unwrap();
     let (s, dossier) = app.get(
         &app.prosecutor,
-        &format!("/api/v1/cases/{}/dossier", story.case_id),
+        &format!(
+            "/api/v1/cases/{}/dossier?purpose=prosecution",
+            story.case_id
+        ),
     );
     assert_eq!(s, 200);
     let dossier_path = dir.path().join("dossier.json");

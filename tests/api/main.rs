@@ -15,6 +15,7 @@ mod login;
 mod merkle_oracle;
 mod migrations;
 mod monitor;
+mod policy_cli;
 mod policy_matrix;
 mod tamper;
 mod tls;
