@@ -22,6 +22,9 @@ pub struct PublicError {
     pub code: &'static str,
     pub message_fr: String,
     pub message_en: String,
+    /// Seconds before trying again (429), sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl PublicError {
@@ -36,6 +39,7 @@ impl PublicError {
             code,
             message_fr: fr.into(),
             message_en: en.into(),
+            retry_after: None,
         }
     }
 }
@@ -191,14 +195,17 @@ impl From<&ServiceError> for PublicError {
                 "Identifiant ou mot de passe incorrect.",
                 "Wrong login or password.",
             ),
-            ServiceError::TooManyAttempts { retry_after_secs } => PublicError::new(
-                429,
-                "too_many_attempts",
-                format!(
-                    "Trop de tentatives de connexion échouées ; réessayez dans {retry_after_secs} s."
-                ),
-                format!("Too many failed login attempts; try again in {retry_after_secs} s."),
-            ),
+            ServiceError::TooManyAttempts { retry_after_secs } => PublicError {
+                retry_after: Some(*retry_after_secs),
+                ..PublicError::new(
+                    429,
+                    "too_many_attempts",
+                    format!(
+                        "Trop de tentatives de connexion échouées ; réessayez dans {retry_after_secs} s."
+                    ),
+                    format!("Too many failed login attempts; try again in {retry_after_secs} s."),
+                )
+            },
             ServiceError::Policy(e) => PublicError::new(
                 500,
                 "policy_error",

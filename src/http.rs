@@ -40,7 +40,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(json!({ "error": self.0 }))
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(seconds) = self.0.retry_after {
+            response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        response.json(json!({ "error": self.0 }))
     }
 }
 

@@ -123,6 +123,18 @@ fn password_login_gives_a_session_and_wrong_passwords_are_throttled() {
         assert_error(s, &b, 401, "bad_credentials");
         assert!(c.is_none());
     }
+    let throttled = app
+        .agent()
+        .post(&format!("{}/login", app.base))
+        .send_json(json!({"login": "kossi", "password": "cheval correct pile agrafe"}))
+        .unwrap();
+    assert_eq!(throttled.status().as_u16(), 429);
+    let wait: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((800..=900).contains(&wait), "Retry-After {wait}");
     let (s, b, _) = login(&app, "kossi", "cheval correct pile agrafe");
     assert_error(s, &b, 429, "too_many_attempts");
     let (s, b, _) = login(&app, "personne", "cheval correct pile agrafe");
@@ -144,4 +156,156 @@ fn password_login_gives_a_session_and_wrong_passwords_are_throttled() {
         .call()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
+}
+
+/// The real server at its most verbose log level (`SCELLE_LOG=trace`): after logins with right
+/// and wrong passwords, a session and a bearer token in use, and refused requests, no password,
+/// token secret or session cookie appears in any log line.
+#[test]
+fn no_secret_ever_reaches_a_log_line() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("node");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    cli(&["init", "--origin", "tg.police.dcpj/scelle"], None);
+    let added = cli(
+        &[
+            "user",
+            "add",
+            "--name",
+            "Kossi A.",
+            "--role",
+            "investigator",
+            "--agency",
+            "tg.police.dcpj",
+        ],
+        None,
+    );
+    let token = added.lines().last().unwrap().to_owned();
+    let user_id = added
+        .split("user created: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let password = "phrase secrète très longue 42";
+    cli(
+        &["user", "password", "--user", &user_id, "--login", "kossi"],
+        Some(&format!("{password}\n")),
+    );
+
+    let mut server = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("SCELLE_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while agent.get(&format!("{base}/healthz")).call().is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let wrong = "mauvais mot de passe 17";
+    let r = agent
+        .post(&format!("{base}/login"))
+        .send_json(json!({"login": "kossi", "password": wrong}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = agent
+        .post(&format!("{base}/login"))
+        .send_json(json!({"login": "kossi", "password": password}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let session = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let r = agent
+        .get(&format!("{base}/log/checkpoint"))
+        .header("Cookie", &format!("scelle_session={session}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = agent
+        .post(&format!("{base}/api/v1/cases"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({"reference": "TG-LOG-1", "jurisdiction": "TG", "offence": "o", "legal_basis": "l"}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let r = agent
+        .post(&format!("{base}/api/v1/users"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({"name": "x", "role": "admin", "agency": "tg.police.dcpj"}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = agent
+        .get(&format!("{base}/api/v1/cases"))
+        .header(
+            "Authorization",
+            "Bearer sct_0123456789abcdef_forged-secret-value",
+        )
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let _ = server.kill();
+    let out = server.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(!logs.is_empty(), "trace logging produced nothing to check");
+    let secret = token.rsplit('_').next().unwrap();
+    for needle in [
+        password,
+        wrong,
+        secret,
+        session.as_str(),
+        "forged-secret-value",
+    ] {
+        assert!(
+            !logs.contains(needle),
+            "a secret reached the logs: {needle}"
+        );
+    }
 }
