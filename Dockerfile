@@ -7,12 +7,16 @@ COPY Cargo.toml Cargo.lock build.rs ./
 COPY .cargo .cargo
 COPY src src
 COPY migrations migrations
+# The built-in access policies and retention rules are compiled into the binary.
+COPY policies policies
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/scelle --create-home scelle
 COPY --from=build /src/target/release/scelle /usr/local/bin/scelle
+# A copy to edit and load with `--policies /etc/scelle/policies` (or SCELLE_POLICIES).
+COPY policies /etc/scelle/policies
 USER scelle
 WORKDIR /var/lib/scelle
 EXPOSE 8080
