@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::core::model::{Jurisdiction, Purpose};
 use crate::errors::{self, PublicError};
-use crate::service::access::{NewPerson, NewShare, NewUser};
+use crate::service::access::{NewAgency, NewPerson, NewShare, NewUser};
 use crate::service::accounts::{SESSION_COOKIE, SESSION_SECONDS};
 use crate::service::dossier::ExportOptions;
 use crate::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
@@ -272,6 +272,16 @@ async fn create_user(
         "user": {"id": user.id, "name": user.name, "role": user.role, "agency": user.agency_id},
         "token": token,
     })))
+}
+
+async fn create_agency(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    body: web::Json<NewAgency>,
+) -> ApiResult {
+    let id = body.id.to_ascii_lowercase();
+    let receipt = blocking(move || ledger.create_agency(&caller.0, body.into_inner())).await?;
+    Ok(created("agency", json!({"id": id}), receipt))
 }
 
 #[derive(Deserialize)]
@@ -561,6 +571,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/persons/{id}", web::get().to(get_person))
             .route("/access-records", web::get().to(access_records))
             .route("/users", web::post().to(create_user))
+            .route("/agencies", web::post().to(create_agency))
             .route("/retention/run", web::post().to(run_retention))
             .route("/dpo/report", web::get().to(dpo_report))
             .route("/evidence", web::get().to(find_evidence))

@@ -539,6 +539,16 @@ impl Ledger {
         )?)
     }
 
+    /// An agency (police service or lab) registered through the API by an administrator.
+    pub fn create_agency(
+        &self,
+        user: &AuthUser,
+        input: NewAgency,
+    ) -> Result<Receipt, ServiceError> {
+        self.authorize(user, Action::AgencyManage, Target::Node, &Ask::default())?;
+        self.add_agency_of_kind(&input.id, None, &input.name, input.lab)
+    }
+
     /// A user created through the API by an administrator; the token text is shown once.
     pub fn create_user(
         &self,
@@ -629,6 +639,16 @@ pub struct NewShare {
     pub expires_at: String,
     #[serde(default)]
     pub conditions: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgency {
+    /// `<state>.<service>...`, e.g. `bj.police.ocrc`; the state comes from the prefix.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub lab: bool,
 }
 
 #[derive(Debug, Deserialize)]

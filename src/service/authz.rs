@@ -78,6 +78,7 @@ pub enum Action {
     PersonRead,
     LogRead,
     UserManage,
+    AgencyManage,
     VaultErase,
     RetentionRun,
     AccessRead,
@@ -85,7 +86,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::CaseOpen,
         Action::CaseRead,
         Action::CaseShare,
@@ -97,6 +98,7 @@ impl Action {
         Action::PersonRead,
         Action::LogRead,
         Action::UserManage,
+        Action::AgencyManage,
         Action::VaultErase,
         Action::RetentionRun,
         Action::AccessRead,
@@ -116,6 +118,7 @@ impl Action {
             Action::PersonRead => "person.read",
             Action::LogRead => "log.read",
             Action::UserManage => "user.manage",
+            Action::AgencyManage => "agency.manage",
             Action::VaultErase => "vault.erase",
             Action::RetentionRun => "retention.run",
             Action::AccessRead => "access.read",

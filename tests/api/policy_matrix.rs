@@ -81,6 +81,7 @@ action              investigator prosecutor lab_analyst auditor admin dpo dpo_bj
 case.open           Y            N          N           N       N     N   N
 log.read            Y            Y          Y           Y       Y     Y   Y
 user.manage         N            N          N           N       Y     N   N
+agency.manage       N            N          N           N       Y     N   N
 vault.erase         N            N          N           N       N     Y   N
 retention.run       N            N          N           N       N     Y   N
 access.read         N            N          N           Y       N     Y   N
@@ -237,6 +238,11 @@ fn attempt_node(app: &TestApp, token: &str, action: &str, n: usize) -> u16 {
             "/api/v1/users",
             &json!({"name": format!("Nouvel agent {n}"), "role": "investigator", "agency": "tg.police.dcpj"}),
         ),
+        "agency.manage" => app.post(
+            token,
+            "/api/v1/agencies",
+            &json!({"id": format!("ne.police.matrix{n}"), "name": "Service de test"}),
+        ),
         // An unknown record: allowed means 404 (nothing to erase), refused means 403.
         "vault.erase" => app.post(
             token,
@@ -332,8 +338,8 @@ fn every_role_action_and_scope_decides_as_the_policies_state() {
                 checked += 1;
             }
         }
-        // 8 case actions × 6 roles × 4 places, 7 node actions × 7 principals: all 15 actions.
-        assert_eq!(checked, 8 * 6 * 4 + 7 * 7);
+        // 8 case actions × 6 roles × 4 places, 8 node actions × 7 principals: all 16 actions.
+        assert_eq!(checked, 8 * 6 * 4 + 8 * 7);
     }
 }
 
