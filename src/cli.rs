@@ -450,11 +450,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             ledger.shutdown(handle);
             let report = result?;
             if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report)
-                        .map_err(|e| CliError::Other(e.to_string()))?
-                );
+                print_json(&report)?;
             } else {
                 println!(
                     "{} {} / {} {} ({} examinés / examined)",
@@ -484,11 +480,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             ledger.shutdown(handle);
             let report = result?;
             if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report)
-                        .map_err(|e| CliError::Other(e.to_string()))?
-                );
+                print_json(&report)?;
             } else {
                 print!("{}", report.to_text());
             }
@@ -710,6 +702,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Bench(args) => crate::bench::run(args).map_err(CliError::Other),
     }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.to_string()))?;
+    println!("{text}");
+    Ok(())
 }
 
 /// The Cedar policies and retention rules of a folder, or the built-in ones. Anything wrong

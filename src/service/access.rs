@@ -230,25 +230,38 @@ impl Ledger {
         resource_id: &str,
     ) -> Result<bool, ServiceError> {
         self.authorize(user, action, Target::Case(case_id), &Ask::purpose(purpose))?;
-        let Some(purpose) = purpose else {
+        if purpose.is_none() {
             return Ok(false);
-        };
+        }
+        self.authorize_personal_read(user, case_id, purpose, resource_id.to_owned())?;
+        Ok(true)
+    }
+
+    /// Authorizes a read of personal data in a case (`person.read`, with the stated purpose)
+    /// and records it in the log as `access.allowed`: who, what, why.
+    fn authorize_personal_read(
+        &self,
+        user: &AuthUser,
+        case_id: &str,
+        purpose: Option<Purpose>,
+        resource: String,
+    ) -> Result<(), ServiceError> {
         let verdict = self.authorize(
             user,
             Action::PersonRead,
             Target::Case(case_id),
-            &Ask::purpose(Some(purpose)),
+            &Ask::purpose(purpose),
         )?;
         self.record_access(
             user,
             Action::PersonRead,
-            resource_id.to_owned(),
+            resource,
             Some(case_id.to_owned()),
-            Some(purpose),
+            purpose,
             AccessDecision::Allowed,
             verdict.policies,
         )?;
-        Ok(true)
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -349,21 +362,7 @@ impl Ledger {
         let id = model::parse_label("person_id", id, 64)?;
         let row = protection::person(&mut *self.connection()?, &id)?
             .ok_or(ServiceError::NotFound(Missing::Person))?;
-        let verdict = self.authorize(
-            user,
-            Action::PersonRead,
-            Target::Case(&row.case_id),
-            &Ask::purpose(purpose),
-        )?;
-        self.record_access(
-            user,
-            Action::PersonRead,
-            format!("person:{id}"),
-            Some(row.case_id.clone()),
-            purpose,
-            AccessDecision::Allowed,
-            verdict.policies,
-        )?;
+        self.authorize_personal_read(user, &row.case_id, purpose, format!("person:{id}"))?;
         self.person_view(row)
     }
 
@@ -375,21 +374,7 @@ impl Ledger {
         purpose: Option<Purpose>,
     ) -> Result<Vec<PersonView>, ServiceError> {
         let case_id = model::parse_label("case_id", case_id, 64)?;
-        let verdict = self.authorize(
-            user,
-            Action::PersonRead,
-            Target::Case(&case_id),
-            &Ask::purpose(purpose),
-        )?;
-        self.record_access(
-            user,
-            Action::PersonRead,
-            format!("case:{case_id}/persons"),
-            Some(case_id.clone()),
-            purpose,
-            AccessDecision::Allowed,
-            verdict.policies,
-        )?;
+        self.authorize_personal_read(user, &case_id, purpose, format!("case:{case_id}/persons"))?;
         let rows = protection::persons_of_case(&mut *self.connection()?, &case_id)?;
         rows.into_iter().map(|r| self.person_view(r)).collect()
     }
@@ -699,20 +684,11 @@ impl Ledger {
             &Ask::purpose(purpose),
         )?;
         if opts.personal_data {
-            let verdict = self.authorize(
+            self.authorize_personal_read(
                 user,
-                Action::PersonRead,
-                Target::Case(&case_id),
-                &Ask::purpose(purpose),
-            )?;
-            self.record_access(
-                user,
-                Action::PersonRead,
-                format!("case:{case_id}/dossier"),
-                Some(case_id.clone()),
+                &case_id,
                 purpose,
-                AccessDecision::Allowed,
-                verdict.policies,
+                format!("case:{case_id}/dossier"),
             )?;
         }
         self.export_dossier(&case_id, opts)

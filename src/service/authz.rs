@@ -690,25 +690,23 @@ mod tests {
         assert!(engine.len() >= 15, "{}", engine.len());
     }
 
+    fn refusal(policy: &str) -> PolicyError {
+        match PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), policy.into())]) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted: {policy}"),
+        }
+    }
+
     #[test]
     fn a_forbid_without_reason_or_a_policy_without_id_is_refused() {
-        let no_id = "permit (principal, action == Scelle::Action::\"log.read\", resource);";
-        let e = PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), no_id.into())])
-            .err()
-            .unwrap();
+        let e = refusal("permit (principal, action == Scelle::Action::\"log.read\", resource);");
         assert!(matches!(e, PolicyError::MissingId { .. }), "{e}");
-        let no_reason = "@id(\"f\") forbid (principal, action, resource);";
-        let e =
-            PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), no_reason.into())])
-                .err()
-                .unwrap();
+        let e = refusal("@id(\"f\") forbid (principal, action, resource);");
         assert!(matches!(e, PolicyError::MissingReason { .. }), "{e}");
         // An attribute the schema does not know fails strict validation, naming the problem.
-        let unknown = "@id(\"u\") permit (principal, action == Scelle::Action::\"case.read\", resource) when { resource.owner == principal };";
-        let e =
-            PolicyEngine::from_sources(BUILTIN_SCHEMA, vec![("x.cedar".into(), unknown.into())])
-                .err()
-                .unwrap();
+        let e = refusal(
+            "@id(\"u\") permit (principal, action == Scelle::Action::\"case.read\", resource) when { resource.owner == principal };",
+        );
         assert!(matches!(e, PolicyError::Invalid(_)), "{e}");
         assert!(e.to_string().contains("owner"), "{e}");
     }
