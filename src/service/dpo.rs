@@ -149,10 +149,10 @@ impl DpoReport {
             );
             let _ = writeln!(
                 out,
-                "{} : {}    {} : {}",
-                t("Nœud", "Node"),
+                "{} {}    {} {}",
+                t("Nœud :", "Node:"),
                 self.node_origin,
-                t("Établi le", "Generated at"),
+                t("Établi le :", "Generated at:"),
                 self.generated_at
             );
             let _ = writeln!(
@@ -185,7 +185,7 @@ impl DpoReport {
                 let _ = writeln!(
                     out,
                     "  - {:<24} {:>6}  {} {} — {}",
-                    rule.category,
+                    rule.category.as_str(),
                     held,
                     rule.days,
                     t("jours", "days"),
@@ -238,7 +238,7 @@ impl DpoReport {
                     .is_some_and(|s| s != self.state.as_str());
                 let _ = writeln!(
                     out,
-                    "  - {} → {} ({}){}  {}: {}  {}: {}  {}: {}",
+                    "  - {} → {} ({}){}  {} {}  {} {}  {} {}",
                     tr.case,
                     tr.recipient,
                     tr.recipient_state.as_deref().unwrap_or("?"),
@@ -247,15 +247,15 @@ impl DpoReport {
                     } else {
                         ""
                     },
-                    t("codes", "codes"),
+                    t("codes :", "codes:"),
                     if tr.handling.is_empty() {
                         "-"
                     } else {
                         &tr.handling
                     },
-                    t("finalités", "purposes"),
+                    t("finalités :", "purposes:"),
                     tr.purposes,
-                    t("expire", "expires"),
+                    t("expire le :", "expires:"),
                     tr.expires_at
                 );
             }
