@@ -89,27 +89,6 @@ impl Projection {
         self.vault.extend_from_slice(rows);
     }
 
-    /// PostgreSQL: queues everything deferred in `script`, which the sequencer sends with the
-    /// rest of the batch in one round trip.
-    #[cfg(feature = "postgres")]
-    pub fn flush_into(&mut self, script: &mut crate::storage::pg_script::PgScript) {
-        let dirty: Vec<&EvidenceRow> = self
-            .dirty
-            .iter()
-            .filter_map(|id| self.items.get(id))
-            .collect();
-        script.update_custody_states(&dirty);
-        self.dirty.clear();
-        script.insert_events(&self.events);
-        self.events.clear();
-        self.pending_event_items.clear();
-        script.insert_sealed(&self.vault);
-        self.vault.clear();
-        if self.items.len() > MAX_CACHED_ITEMS {
-            self.items.clear();
-        }
-    }
-
     /// Writes everything deferred, in the caller's transaction.
     pub fn flush(&mut self, conn: &mut DbConnection) -> Result<(), ServiceError> {
         let dirty: Vec<&EvidenceRow> = self

@@ -240,9 +240,10 @@ fn commit_batch(
             accepted.push(Ok((entry.seq, leaf)));
             prev = leaf;
         }
-        let checkpoint_row = if new_entries.is_empty() {
-            None
-        } else {
+        projection.flush(c)?;
+        let mut note = None;
+        if !new_entries.is_empty() {
+            log_store::insert_batch(c, &new_entries, &new_nodes)?;
             let checkpoint = Checkpoint {
                 origin: signer.name().to_owned(),
                 size: range.size(),
@@ -251,21 +252,17 @@ fn commit_batch(
             let text = checkpoint
                 .sign(signer)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            Some(CheckpointRow {
-                tree_size: range.size() as i64,
-                root_hash: checkpoint.root.to_vec(),
-                note: text,
-                created_at: time.clone(),
-            })
-        };
-        write_batch(
-            c,
-            &mut projection,
-            &new_entries,
-            &new_nodes,
-            checkpoint_row.as_ref(),
-        )?;
-        let note = checkpoint_row.map(|row| row.note);
+            log_store::insert_checkpoint(
+                c,
+                &CheckpointRow {
+                    tree_size: range.size() as i64,
+                    root_hash: checkpoint.root.to_vec(),
+                    note: text.clone(),
+                    created_at: time.clone(),
+                },
+            )?;
+            note = Some(text);
+        }
         Ok(Committed {
             accepted,
             note,
@@ -303,39 +300,6 @@ fn commit_batch(
         projection: committed.projection,
     });
     Ok(results)
-}
-
-/// Writes what the batch deferred: the projection's rows, the entries, the new tree nodes and
-/// the checkpoint. On PostgreSQL they all go in one round trip (`PgScript`); SQLite, in
-/// process, gains nothing from that and keeps its prepared statements.
-fn write_batch(
-    c: &mut DbConnection,
-    projection: &mut Projection,
-    entries: &[NewEntry],
-    nodes: &[NewNode],
-    checkpoint: Option<&CheckpointRow>,
-) -> Result<(), ServiceError> {
-    match c {
-        #[cfg(feature = "postgres")]
-        DbConnection::Pg(_) => {
-            let mut script = crate::storage::pg_script::PgScript::default();
-            projection.flush_into(&mut script);
-            script.insert_entries(entries, nodes);
-            if let Some(row) = checkpoint {
-                script.insert_checkpoint(row);
-            }
-            script.run(c)?;
-        }
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(_) => {
-            projection.flush(c)?;
-            log_store::insert_batch(c, entries, nodes)?;
-            if let Some(row) = checkpoint {
-                log_store::insert_checkpoint(c, row)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Writes the node-local identity rows at once (vault rows go with the projection's flush).

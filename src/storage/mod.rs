@@ -19,8 +19,6 @@ macro_rules! on_backend {
 
 pub mod identity;
 pub mod log_store;
-#[cfg(feature = "postgres")]
-pub mod pg_script;
 pub mod protection;
 pub mod registry;
 pub mod schema;
