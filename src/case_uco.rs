@@ -230,6 +230,7 @@ pub fn render(dossier: &Dossier) -> Result<Value, CaseUcoError> {
             | Event::UserRegistered(_)
             | Event::VaultErased(_)
             | Event::CaseShared(_)
+            | Event::ShareRevoked(_)
             | Event::PersonRecorded(_)
             | Event::Access(_) => {}
         }

@@ -243,6 +243,24 @@ async fn share_case(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevocationBody {
+    reason: String,
+}
+
+async fn revoke_share(
+    ledger: web::Data<Ledger>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<RevocationBody>,
+) -> ApiResult {
+    let (case_id, share_id) = path.into_inner();
+    let (revocation, receipt) =
+        blocking(move || ledger.revoke_share(&caller.0, &case_id, &share_id, &body.reason)).await?;
+    Ok(created("revocation", revocation, receipt))
+}
+
+#[derive(Deserialize)]
 struct AccessQuery {
     case: Option<String>,
     user: Option<String>,
@@ -568,6 +586,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/cases/{id}/persons", web::post().to(add_person))
             .route("/cases/{id}/persons", web::get().to(case_persons))
             .route("/cases/{id}/shares", web::post().to(share_case))
+            .route(
+                "/cases/{id}/shares/{share}/revocation",
+                web::post().to(revoke_share),
+            )
             .route("/persons/{id}", web::get().to(get_person))
             .route("/access-records", web::get().to(access_records))
             .route("/users", web::post().to(create_user))

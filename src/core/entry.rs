@@ -155,6 +155,14 @@ pub struct DisclosureRecord {
     pub conditions: Option<Commitment>,
 }
 
+/// A share withdrawn by its sender: from this entry on it reaches no one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationRecord {
+    pub share: String,
+    pub case: String,
+    pub reason: String,
+}
+
 /// A person linked to a case: role, name, birth date and identifiers are sealed in the vault;
 /// the log holds only their commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +203,7 @@ pub enum Event {
     Custody(CustodyRecord),
     VaultErased(ErasureRecord),
     CaseShared(DisclosureRecord),
+    ShareRevoked(RevocationRecord),
     PersonRecorded(PersonRecord),
     Access(AccessRecord),
 }
@@ -209,6 +218,7 @@ impl Event {
             Event::Custody(c) => format!("custody.{}", c.event_type),
             Event::VaultErased(_) => "vault.erased".into(),
             Event::CaseShared(_) => "case.shared".into(),
+            Event::ShareRevoked(_) => "case.share_revoked".into(),
             Event::PersonRecorded(_) => "person.recorded".into(),
             Event::Access(r) => format!("access.{}", serde_decision(r.decision)),
         }
@@ -224,6 +234,7 @@ impl Event {
             Event::VaultErased(r) => ("erasure", serde_json::to_value(r)?),
             // Field names sort before `prev` (see `chain_link_matches`).
             Event::CaseShared(r) => ("disclosure", serde_json::to_value(r)?),
+            Event::ShareRevoked(r) => ("revocation", serde_json::to_value(r)?),
             Event::PersonRecorded(r) => ("person", serde_json::to_value(r)?),
             Event::Access(r) => ("access", serde_json::to_value(r)?),
         })
@@ -336,6 +347,7 @@ impl Entry {
             "evidence.registered" => Event::EvidenceRegistered(from_value(take("evidence")?)?),
             "vault.erased" => Event::VaultErased(from_value(take("erasure")?)?),
             "case.shared" => Event::CaseShared(from_value(take("disclosure")?)?),
+            "case.share_revoked" => Event::ShareRevoked(from_value(take("revocation")?)?),
             "person.recorded" => Event::PersonRecorded(from_value(take("person")?)?),
             "access.allowed" | "access.denied" => {
                 let record: AccessRecord = from_value(take("access")?)?;

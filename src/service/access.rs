@@ -15,7 +15,9 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::core::commitment::{self, Commitment};
 use crate::core::dossier::Opening;
-use crate::core::entry::{AccessDecision, AccessRecord, DisclosureRecord, Event, PersonRecord};
+use crate::core::entry::{
+    AccessDecision, AccessRecord, DisclosureRecord, Event, PersonRecord, RevocationRecord,
+};
 use crate::core::model::{
     self, DataCategory, FieldError, HandlingCode, Jurisdiction, PersonRole, Purpose, Role, now_utc,
 };
@@ -502,6 +504,41 @@ impl Ledger {
                 vault: sealing.rows,
                 ..Default::default()
             },
+        })?;
+        Ok((record, receipt))
+    }
+
+    /// Withdraws a share (who may share the case may revoke its shares): a `case.share_revoked`
+    /// entry, after which the share reaches no one.
+    pub fn revoke_share(
+        &self,
+        user: &AuthUser,
+        case_id: &str,
+        share_id: &str,
+        reason: &str,
+    ) -> Result<(RevocationRecord, Receipt), ServiceError> {
+        let case_id = model::parse_label("case_id", case_id, 64)?;
+        let share_id = model::parse_label("share_id", share_id, 64)?;
+        let reason = model::parse_text("reason", reason, 500)?;
+        match protection::share(&mut *self.connection()?, &share_id)? {
+            Some(row) if row.case_id == case_id => {}
+            _ => return Err(ServiceError::NotFound(Missing::Share)),
+        }
+        self.authorize(
+            user,
+            Action::CaseShare,
+            Target::Case(&case_id),
+            &Ask::default(),
+        )?;
+        let record = RevocationRecord {
+            share: share_id,
+            case: case_id,
+            reason,
+        };
+        let receipt = self.sequencer.append(Pending {
+            actor: user.actor(),
+            event: Event::ShareRevoked(record.clone()),
+            side: SideWrites::default(),
         })?;
         Ok((record, receipt))
     }

@@ -149,8 +149,19 @@ pub fn apply(
                     expires_at: share.expires.clone(),
                     conditions_record: share.conditions.as_ref().map(|c| c.record.clone()),
                     shared_at: entry.time.clone(),
+                    revoked_at: None,
                 },
             )?;
+            Ok(())
+        }
+        Event::ShareRevoked(revocation) => {
+            match protection::share(conn, &revocation.share)? {
+                Some(row) if row.case_id == revocation.case => {}
+                _ => return Err(ServiceError::NotFound(Missing::Share)),
+            }
+            if !protection::revoke_share(conn, &revocation.share, &entry.time)? {
+                return Err(ServiceError::Conflict(Conflict::ShareRevoked));
+            }
             Ok(())
         }
         Event::PersonRecorded(person) => {

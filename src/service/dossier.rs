@@ -170,6 +170,7 @@ fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
         | Event::UserRegistered(_)
         | Event::VaultErased(_)
         | Event::CaseShared(_)
+        | Event::ShareRevoked(_)
         | Event::PersonRecorded(_)
         | Event::Access(_) => vec![],
     };

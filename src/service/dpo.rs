@@ -39,6 +39,7 @@ pub struct Transfer {
     pub confidential: bool,
     pub expires_at: String,
     pub shared_at: String,
+    pub revoked_at: Option<String>,
     pub seq: u64,
 }
 
@@ -113,6 +114,7 @@ impl Ledger {
                     confidential: s.confidential,
                     expires_at: s.expires_at,
                     shared_at: s.shared_at,
+                    revoked_at: s.revoked_at,
                     seq: s.seq as u64,
                 }
             })
@@ -258,6 +260,9 @@ impl DpoReport {
                     t("expire le :", "expires:"),
                     tr.expires_at
                 );
+                if let Some(at) = &tr.revoked_at {
+                    let _ = writeln!(out, "    {} {at}", t("révoqué le :", "revoked:"));
+                }
             }
             out.push('\n');
         }

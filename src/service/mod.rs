@@ -37,6 +37,7 @@ pub enum Missing {
     VaultRecord,
     Token,
     Person,
+    Share,
 }
 
 impl Missing {
@@ -53,6 +54,7 @@ impl Missing {
             Missing::VaultRecord => "Donnée personnelle",
             Missing::Token => "Jeton",
             Missing::Person => "Personne",
+            Missing::Share => "Partage",
         }
     }
 
@@ -69,6 +71,7 @@ impl Missing {
             Missing::VaultRecord => "Personal-data record",
             Missing::Token => "Token",
             Missing::Person => "Person",
+            Missing::Share => "Share",
         }
     }
 }
@@ -79,6 +82,7 @@ pub enum Conflict {
     SealNumber,
     ExhibitNumber,
     Agency,
+    ShareRevoked,
 }
 
 impl Conflict {
@@ -103,6 +107,11 @@ impl Conflict {
                 "duplicate_agency",
                 "Ce service existe déjà.",
                 "This agency already exists.",
+            ),
+            Conflict::ShareRevoked => (
+                "share_revoked",
+                "Ce partage est déjà révoqué.",
+                "This share is already revoked.",
             ),
         }
     }

@@ -24,6 +24,8 @@ pub struct ShareRow {
     pub expires_at: String,
     pub conditions_record: Option<String>,
     pub shared_at: String,
+    /// When the sender withdrew the share (`case.share_revoked`); a revoked share reaches no one.
+    pub revoked_at: Option<String>,
 }
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -60,7 +62,28 @@ pub fn insert_share(conn: &mut DbConnection, row: &ShareRow) -> Result<(), Stora
     Ok(())
 }
 
-/// The shares of a case that reach `agency` or its `state`, newest first.
+/// A share by id.
+pub fn share(conn: &mut DbConnection, id: &str) -> Result<Option<ShareRow>, StorageError> {
+    Ok(case_shares::table
+        .filter(case_shares::id.eq(id))
+        .select(ShareRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks a share revoked at `at`; whether it was in force.
+pub fn revoke_share(conn: &mut DbConnection, id: &str, at: &str) -> Result<bool, StorageError> {
+    Ok(diesel::update(
+        case_shares::table
+            .filter(case_shares::id.eq(id))
+            .filter(case_shares::revoked_at.is_null()),
+    )
+    .set(case_shares::revoked_at.eq(at))
+    .execute(conn)?
+        > 0)
+}
+
+/// The shares of a case in force (not revoked) that reach `agency` or its `state`, newest first.
 pub fn shares_reaching(
     conn: &mut DbConnection,
     case_id: &str,
@@ -69,6 +92,7 @@ pub fn shares_reaching(
 ) -> Result<Vec<ShareRow>, StorageError> {
     Ok(case_shares::table
         .filter(case_shares::case_id.eq(case_id))
+        .filter(case_shares::revoked_at.is_null())
         .filter(
             case_shares::recipient_agency
                 .eq(agency)

@@ -99,6 +99,7 @@ diesel::table! {
         expires_at -> Text,
         conditions_record -> Nullable<Text>,
         shared_at -> Text,
+        revoked_at -> Nullable<Text>,
     }
 }
 

@@ -458,6 +458,34 @@ fn sharing_conditions_bind_the_receiver() {
         "{b}"
     );
 
+    // Revocation: the sender withdraws a share; the receiver is refused from then on, and the
+    // withdrawal is in the log.
+    let revoked = make_case(&app, owner, "BJ-REV", "BJ");
+    let (s, share) = share_with(&revoked, json!({"handling": ["H2"]}));
+    assert_eq!(s, 201, "{share}");
+    let share_id = share["share"]["id"].as_str().unwrap();
+    expect(
+        "before revocation",
+        attempt(&app, &inv, "case.read", &revoked, 8),
+        true,
+    );
+    let revoke_path = format!("/api/v1/cases/{}/shares/{share_id}/revocation", revoked.id);
+    let reason = json!({"reason": "Retrait de l'accord de l'autorité centrale"});
+    // The receiver may not withdraw the sender's share (H2: it may not share either).
+    let (s, _) = app.post(&inv, &revoke_path, &reason);
+    expect("receiver revokes", s, false);
+    let (s, b) = app.post(&app.extra[&format!("owner {owner}")], &revoke_path, &reason);
+    assert_eq!(s, 201, "{b}");
+    let seq = b["receipt"]["seq"].as_u64().unwrap();
+    assert_eq!(app.kinds_since(seq)[0], "case.share_revoked");
+    expect(
+        "after revocation",
+        attempt(&app, &inv, "case.read", &revoked, 9),
+        false,
+    );
+    let (s, b) = app.post(&app.extra[&format!("owner {owner}")], &revoke_path, &reason);
+    crate::helpers::assert_error(s, &b, 409, "share_revoked");
+
     // Expiry: a share ends on its date.
     let soon = make_case(&app, owner, "BJ-SOON", "BJ");
     let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);

@@ -21,7 +21,8 @@ CREATE TABLE case_shares (
     consent_for_court BOOLEAN NOT NULL,
     expires_at TEXT NOT NULL,
     conditions_record TEXT,
-    shared_at TEXT NOT NULL
+    shared_at TEXT NOT NULL,
+    revoked_at TEXT
 );
 CREATE INDEX case_shares_case ON case_shares (case_id);
 
