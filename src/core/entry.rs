@@ -150,6 +150,9 @@ pub struct DisclosureRecord {
     /// For H1: the sending state consents to use in court.
     pub consent_for_court: bool,
     pub expires: String,
+    /// The legal basis the sender states (required by the policies across a border).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
     /// H3 conditions in free text (may name persons, so committed and sealed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Commitment>,

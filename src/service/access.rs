@@ -47,6 +47,7 @@ pub struct Ask {
     pub purpose: Option<Purpose>,
     pub destination_state: Option<Jurisdiction>,
     pub destination_handling: Option<Vec<HandlingCode>>,
+    pub legal_basis: Option<String>,
 }
 
 impl Ask {
@@ -159,6 +160,7 @@ impl Ledger {
             share: None,
             destination_state: ask.destination_state,
             destination_handling: ask.destination_handling.clone(),
+            legal_basis: ask.legal_basis.clone(),
         };
         let facts;
         let resource = match target {
@@ -463,6 +465,11 @@ impl Ledger {
         if unix_of(&expires).is_none_or(|t| t <= unix_now()) {
             return Err(FieldError::new("expires_at", "must be in the future").into());
         }
+        let legal_basis = input
+            .legal_basis
+            .as_deref()
+            .map(|b| model::parse_text("legal_basis", b, 200))
+            .transpose()?;
         if handling.contains(&HandlingCode::H3) != input.conditions.is_some() {
             return Err(
                 FieldError::new("conditions", "is required with H3 and only with H3").into(),
@@ -476,6 +483,7 @@ impl Ledger {
                 purpose: None,
                 destination_state: Some(state),
                 destination_handling: Some(handling.clone()),
+                legal_basis: legal_basis.clone(),
             },
         )?;
         let mut sealing = Sealing::default();
@@ -495,6 +503,7 @@ impl Ledger {
             confidential: input.confidential,
             consent_for_court: input.consent_for_court,
             expires,
+            legal_basis,
             conditions,
         };
         let receipt = self.sequencer.append(Pending {
@@ -659,6 +668,8 @@ pub struct NewShare {
     #[serde(default)]
     pub consent_for_court: bool,
     pub expires_at: String,
+    #[serde(default)]
+    pub legal_basis: Option<String>,
     #[serde(default)]
     pub conditions: Option<String>,
 }

@@ -178,6 +178,7 @@ pub struct AccessContext {
     pub share: Option<ShareConditions>,
     pub destination_state: Option<Jurisdiction>,
     pub destination_handling: Option<Vec<HandlingCode>>,
+    pub legal_basis: Option<String>,
 }
 
 /// What the policies answered, and which of them decided.
@@ -633,6 +634,9 @@ impl PolicyEngine {
         if let Some(state) = context.destination_state {
             pairs.push(("destination_state".to_owned(), text(state.as_str())));
         }
+        if let Some(basis) = &context.legal_basis {
+            pairs.push(("legal_basis".to_owned(), text(basis)));
+        }
         if let Some(handling) = &context.destination_handling {
             pairs.push((
                 "destination_handling".to_owned(),
@@ -662,11 +666,13 @@ impl PolicyEngine {
             tracing::warn!(error = %e, "a policy failed to evaluate");
         }
         let allowed = response.decision() == Decision::Allow;
-        let policies: Vec<String> = response
+        // Sorted, so that when several forbids refuse, the reason shown is always the same one.
+        let mut policies: Vec<String> = response
             .diagnostics()
             .reason()
             .map(|id| id.to_string())
             .collect();
+        policies.sort();
         let reason = if allowed {
             None
         } else {

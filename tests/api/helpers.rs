@@ -273,7 +273,8 @@ impl TestApp {
             &self.investigator,
             &format!("/api/v1/cases/{case_id}/shares"),
             &json!({"agency": "ci.lab.regional", "handling": ["H2"],
-                    "purposes": ["forensic_analysis"], "expires_at": "2030-01-01T00:00:00Z"}),
+                    "purposes": ["forensic_analysis"], "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
         );
         assert_eq!(status, 201, "{body}");
         body

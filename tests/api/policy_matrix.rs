@@ -179,7 +179,8 @@ fn share(app: &TestApp, case: &TestCase, owner_agency: &str, to: &str) {
         &format!("/api/v1/cases/{}/shares", case.id),
         &json!({"agency": to, "handling": ["H2"],
                 "purposes": ["investigation", "prosecution", "forensic_analysis"],
-                "expires_at": "2030-01-01T00:00:00Z"}),
+                "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
     );
     assert_eq!(s, 201, "{b}");
 }
@@ -193,7 +194,8 @@ fn attempt(app: &TestApp, token: &str, action: &str, case: &TestCase, n: usize) 
             token,
             &format!("/api/v1/cases/{c}/shares"),
             &json!({"state": "NE", "handling": ["H1"], "purposes": ["investigation"],
-                    "expires_at": "2030-01-01T00:00:00Z"}),
+                    "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
         ),
         "evidence.register" => app.post(
             token,
@@ -351,7 +353,8 @@ fn sharing_conditions_bind_the_receiver() {
     let inv = app.extra["investigator"].clone();
     let share_with = |case: &TestCase, extra: Value| {
         let mut body = json!({"agency": "tg.police.dcpj", "purposes": ["investigation", "prevention"],
-                              "expires_at": "2030-01-01T00:00:00Z"});
+                              "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"});
         for (k, v) in extra.as_object().unwrap() {
             body[k] = v.clone();
         }
@@ -447,7 +450,8 @@ fn sharing_conditions_bind_the_receiver() {
     let (s, b) = app.post(
         &app.extra["owner tg.police.dcpj"],
         &format!("/api/v1/cases/{}/shares", tg.id),
-        &json!({"state": "NE", "purposes": ["investigation"], "expires_at": "2030-01-01T00:00:00Z"}),
+        &json!({"state": "NE", "purposes": ["investigation"], "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
     );
     assert_eq!(s, 403, "{b}");
     assert!(
@@ -455,6 +459,28 @@ fn sharing_conditions_bind_the_receiver() {
             .as_str()
             .unwrap()
             .contains("handling code"),
+        "{b}"
+    );
+    // ... and only on a stated legal basis.
+    let (s, b) = app.post(
+        &app.extra["owner tg.police.dcpj"],
+        &format!("/api/v1/cases/{}/shares", tg.id),
+        &json!({"state": "NE", "handling": ["H2"], "purposes": ["investigation"],
+                "expires_at": "2030-01-01T00:00:00Z"}),
+    );
+    assert_eq!(s, 403, "{b}");
+    assert!(
+        b["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("legal basis"),
+        "{b}"
+    );
+    assert!(
+        b["error"]["message_fr"]
+            .as_str()
+            .unwrap()
+            .contains("base légale"),
         "{b}"
     );
 
