@@ -37,6 +37,13 @@ pub enum Target<'a> {
     /// The principal's own agency (for `case.open`).
     OwnAgency,
     Case(&'a str),
+    /// An evidence item, by id (its case is looked up).
+    Evidence(&'a str),
+    /// A person record of a case.
+    Person {
+        id: &'a str,
+        case: &'a str,
+    },
     Log,
     Node,
 }
@@ -163,6 +170,7 @@ impl Ledger {
             legal_basis: ask.legal_basis.clone(),
         };
         let facts;
+        let item;
         let resource = match target {
             Target::OwnAgency => Resource::Agency {
                 id: &user.agency,
@@ -174,6 +182,27 @@ impl Ledger {
                 context.share = self.share_for(user, id, &facts, now)?;
                 Resource::Case {
                     id,
+                    agency: &facts.agency,
+                    state: facts.state,
+                }
+            }
+            Target::Evidence(id) => {
+                item = self.item_facts(id)?;
+                facts = self.case_facts(&item.case_id)?;
+                context.share = self.share_for(user, &item.case_id, &facts, now)?;
+                Resource::Evidence {
+                    id,
+                    case: &item.case_id,
+                    agency: &facts.agency,
+                    state: facts.state,
+                }
+            }
+            Target::Person { id, case } => {
+                facts = self.case_facts(case)?;
+                context.share = self.share_for(user, case, &facts, now)?;
+                Resource::Person {
+                    id,
+                    case,
                     agency: &facts.agency,
                     state: facts.state,
                 }
@@ -204,6 +233,8 @@ impl Ledger {
         let (resource, case) = match target {
             Target::OwnAgency => (format!("agency:{}", user.agency), None),
             Target::Case(id) => (format!("case:{id}"), Some(id.to_owned())),
+            Target::Evidence(id) => (format!("evidence:{id}"), Some(self.item_facts(id)?.case_id)),
+            Target::Person { id, case } => (format!("person:{id}"), Some(case.to_owned())),
             Target::Log => ("log".to_owned(), None),
             Target::Node => ("node".to_owned(), None),
         };
@@ -223,21 +254,29 @@ impl Ledger {
         })
     }
 
-    /// Authorizes a read of case content; with a purpose, also the personal data in it, which
-    /// is then recorded. Returns whether personal data may be shown.
+    /// Authorizes a read of case content (`action` on `target`, of case `case_id`); with a
+    /// purpose, also the personal data in it, which is then recorded. Returns whether personal
+    /// data may be shown.
     pub(super) fn authorize_read(
         &self,
         user: &AuthUser,
         action: Action,
+        target: Target<'_>,
         case_id: &str,
         purpose: Option<Purpose>,
         resource_id: &str,
     ) -> Result<bool, ServiceError> {
-        self.authorize(user, action, Target::Case(case_id), &Ask::purpose(purpose))?;
+        self.authorize(user, action, target, &Ask::purpose(purpose))?;
         if purpose.is_none() {
             return Ok(false);
         }
-        self.authorize_personal_read(user, case_id, purpose, resource_id.to_owned())?;
+        self.authorize_personal_read(
+            user,
+            Target::Case(case_id),
+            case_id,
+            purpose,
+            resource_id.to_owned(),
+        )?;
         Ok(true)
     }
 
@@ -246,16 +285,12 @@ impl Ledger {
     fn authorize_personal_read(
         &self,
         user: &AuthUser,
+        target: Target<'_>,
         case_id: &str,
         purpose: Option<Purpose>,
         resource: String,
     ) -> Result<(), ServiceError> {
-        let verdict = self.authorize(
-            user,
-            Action::PersonRead,
-            Target::Case(case_id),
-            &Ask::purpose(purpose),
-        )?;
+        let verdict = self.authorize(user, Action::PersonRead, target, &Ask::purpose(purpose))?;
         self.record_access(
             user,
             Action::PersonRead,
@@ -366,7 +401,16 @@ impl Ledger {
         let id = model::parse_label("person_id", id, 64)?;
         let row = protection::person(&mut *self.connection()?, &id)?
             .ok_or(ServiceError::NotFound(Missing::Person))?;
-        self.authorize_personal_read(user, &row.case_id, purpose, format!("person:{id}"))?;
+        self.authorize_personal_read(
+            user,
+            Target::Person {
+                id: &id,
+                case: &row.case_id,
+            },
+            &row.case_id,
+            purpose,
+            format!("person:{id}"),
+        )?;
         self.person_view(row)
     }
 
@@ -378,7 +422,13 @@ impl Ledger {
         purpose: Option<Purpose>,
     ) -> Result<Vec<PersonView>, ServiceError> {
         let case_id = model::parse_label("case_id", case_id, 64)?;
-        self.authorize_personal_read(user, &case_id, purpose, format!("case:{case_id}/persons"))?;
+        self.authorize_personal_read(
+            user,
+            Target::Case(&case_id),
+            &case_id,
+            purpose,
+            format!("case:{case_id}/persons"),
+        )?;
         let rows = protection::persons_of_case(&mut *self.connection()?, &case_id)?;
         rows.into_iter().map(|r| self.person_view(r)).collect()
     }
@@ -734,6 +784,7 @@ impl Ledger {
         if opts.personal_data {
             self.authorize_personal_read(
                 user,
+                Target::Case(&case_id),
                 &case_id,
                 purpose,
                 format!("case:{case_id}/dossier"),

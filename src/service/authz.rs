@@ -151,6 +151,20 @@ pub enum Resource<'a> {
         agency: &'a str,
         state: Jurisdiction,
     },
+    /// An evidence item of a case (the case's owner and state).
+    Evidence {
+        id: &'a str,
+        case: &'a str,
+        agency: &'a str,
+        state: Jurisdiction,
+    },
+    /// A person record of a case.
+    Person {
+        id: &'a str,
+        case: &'a str,
+        agency: &'a str,
+        state: Jurisdiction,
+    },
     Log,
     /// The node as a whole, in the state of its own agency.
     Node {
@@ -230,6 +244,8 @@ struct EntityTypes {
     role: EntityTypeName,
     agency: EntityTypeName,
     case: EntityTypeName,
+    evidence: EntityTypeName,
+    person: EntityTypeName,
     log: EntityTypeName,
     node: EntityTypeName,
 }
@@ -353,6 +369,8 @@ impl PolicyEngine {
             role: type_name("Scelle::Role")?,
             agency: type_name("Scelle::Agency")?,
             case: type_name("Scelle::Case")?,
+            evidence: type_name("Scelle::Evidence")?,
+            person: type_name("Scelle::PersonRecord")?,
             log: type_name("Scelle::Log")?,
             node: type_name("Scelle::Node")?,
         };
@@ -466,6 +484,18 @@ impl PolicyEngine {
         let resource = match resource {
             Resource::Agency { id, state, is_lab } => format!("a|{id}|{state}|{is_lab}"),
             Resource::Case { id, agency, state } => format!("c|{id}|{agency}|{state}"),
+            Resource::Evidence {
+                id,
+                case,
+                agency,
+                state,
+            } => format!("e|{id}|{case}|{agency}|{state}"),
+            Resource::Person {
+                id,
+                case,
+                agency,
+                state,
+            } => format!("p|{id}|{case}|{agency}|{state}"),
             Resource::Log => "l".to_owned(),
             Resource::Node { state } => format!("n|{state}"),
         };
@@ -518,6 +548,40 @@ impl PolicyEngine {
             )
             .map_err(|e| e.to_string())
         };
+        let case_entity = |id: &str, agency: &str, state: Jurisdiction| {
+            Entity::new(
+                uid(&t.case, id),
+                HashMap::from([
+                    (
+                        "agency".to_owned(),
+                        RestrictedExpression::new_entity_uid(uid(&t.agency, agency)),
+                    ),
+                    ("state".to_owned(), text(state.as_str())),
+                ]),
+                HashSet::new(),
+            )
+            .map_err(|e| e.to_string())
+        };
+        // An evidence item or person record: its case's facts, and the case as its parent.
+        let part_entity =
+            |kind: &EntityTypeName, id: &str, case: &str, agency: &str, state: Jurisdiction| {
+                Entity::new(
+                    uid(kind, id),
+                    HashMap::from([
+                        (
+                            "case".to_owned(),
+                            RestrictedExpression::new_entity_uid(uid(&t.case, case)),
+                        ),
+                        (
+                            "agency".to_owned(),
+                            RestrictedExpression::new_entity_uid(uid(&t.agency, agency)),
+                        ),
+                        ("state".to_owned(), text(state.as_str())),
+                    ]),
+                    HashSet::from([uid(&t.case, case)]),
+                )
+                .map_err(|e| e.to_string())
+            };
         let principal_uid = uid(&t.user, principal.user);
         let mut entities = vec![
             Entity::new(
@@ -542,22 +606,28 @@ impl PolicyEngine {
                 uid(&t.agency, id)
             }
             Resource::Case { id, agency, state } => {
-                let case_uid = uid(&t.case, id);
-                entities.push(
-                    Entity::new(
-                        case_uid.clone(),
-                        HashMap::from([
-                            (
-                                "agency".to_owned(),
-                                RestrictedExpression::new_entity_uid(uid(&t.agency, agency)),
-                            ),
-                            ("state".to_owned(), text(state.as_str())),
-                        ]),
-                        HashSet::new(),
-                    )
-                    .map_err(|e| err(&e))?,
-                );
-                case_uid
+                entities.push(case_entity(id, agency, *state)?);
+                uid(&t.case, id)
+            }
+            Resource::Evidence {
+                id,
+                case,
+                agency,
+                state,
+            } => {
+                entities.push(case_entity(case, agency, *state)?);
+                entities.push(part_entity(&t.evidence, id, case, agency, *state)?);
+                uid(&t.evidence, id)
+            }
+            Resource::Person {
+                id,
+                case,
+                agency,
+                state,
+            } => {
+                entities.push(case_entity(case, agency, *state)?);
+                entities.push(part_entity(&t.person, id, case, agency, *state)?);
+                uid(&t.person, id)
             }
             Resource::Log => {
                 let log_uid = uid(&t.log, "log");

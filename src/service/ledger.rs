@@ -123,7 +123,7 @@ impl Sealing {
 /// custody event needs no database read before it reaches the sequencer.
 #[derive(Debug, Clone)]
 pub(super) struct ItemFacts {
-    case_id: String,
+    pub(super) case_id: String,
     sha256: String,
 }
 
@@ -622,7 +622,7 @@ impl Ledger {
         self.authorize(
             user,
             Action::CustodyRecord,
-            Target::Case(&item.case_id),
+            Target::Evidence(item_id),
             &Ask::default(),
         )?;
         let required = |present: bool,
@@ -766,7 +766,8 @@ impl Ledger {
         purpose: Option<Purpose>,
     ) -> Result<CaseView, ServiceError> {
         let id = model::parse_label("case_id", id, 64)?;
-        let reveal = self.authorize_read(user, Action::CaseRead, &id, purpose, &id)?;
+        let reveal =
+            self.authorize_read(user, Action::CaseRead, Target::Case(&id), &id, purpose, &id)?;
         self.case_view_of(&id, reveal)
     }
 
@@ -810,8 +811,14 @@ impl Ledger {
     ) -> Result<EvidenceView, ServiceError> {
         let id = model::parse_label("evidence_id", id, 64)?;
         let item = self.item_facts(&id)?;
-        let reveal =
-            self.authorize_read(user, Action::EvidenceRead, &item.case_id, purpose, &id)?;
+        let reveal = self.authorize_read(
+            user,
+            Action::EvidenceRead,
+            Target::Evidence(&id),
+            &item.case_id,
+            purpose,
+            &id,
+        )?;
         self.evidence_view_of(&id, reveal)
     }
 
@@ -841,7 +848,7 @@ impl Ledger {
                 .verdict(
                     user,
                     Action::EvidenceRead,
-                    Target::Case(&row.case_id),
+                    Target::Evidence(&row.id),
                     &Ask::default(),
                 )?
                 .allowed
