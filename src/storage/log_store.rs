@@ -26,6 +26,7 @@ pub fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
 
 #[derive(Insertable)]
 #[diesel(table_name = log_entries)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewEntry {
     pub seq: i64,
     pub leaf_hash: Vec<u8>,
@@ -34,6 +35,7 @@ pub struct NewEntry {
 
 #[derive(Insertable)]
 #[diesel(table_name = tree_nodes)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewNode {
     pub node_key: i64,
     pub hash: Vec<u8>,
@@ -124,12 +126,36 @@ pub fn insert_batch(
     entries: &[NewEntry],
     nodes: &[NewNode],
 ) -> Result<(), StorageError> {
-    // Chunked to stay under SQLite's bound-parameter limit.
-    for chunk in entries.chunks(5_000) {
-        on_backend!(conn, c => diesel::insert_into(log_entries::table).values(chunk).execute(c))?;
-    }
-    for chunk in nodes.chunks(10_000) {
-        on_backend!(conn, c => diesel::insert_into(tree_nodes::table).values(chunk).execute(c))?;
+    match conn {
+        // Chunked to stay under SQLite's bound-parameter limit.
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            for chunk in entries.chunks(5_000) {
+                diesel::insert_into(log_entries::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            for chunk in nodes.chunks(10_000) {
+                diesel::insert_into(tree_nodes::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        // PostgreSQL takes the rows as one binary COPY per table: no statement of hundreds of
+        // parameters to parse and plan for every batch.
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => {
+            if !entries.is_empty() {
+                diesel::copy_from(log_entries::table)
+                    .from_insertable(entries)
+                    .execute(c)?;
+            }
+            if !nodes.is_empty() {
+                diesel::copy_from(tree_nodes::table)
+                    .from_insertable(nodes)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }

@@ -56,6 +56,7 @@ pub struct EvidenceRow {
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = custody_events)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct CustodyEventRow {
     pub id: String,
     pub item_id: String,
@@ -262,8 +263,23 @@ pub fn insert_events(
     conn: &mut DbConnection,
     rows: &[CustodyEventRow],
 ) -> Result<(), StorageError> {
-    for chunk in rows.chunks(2_000) {
-        on_backend!(conn, c => diesel::insert_into(custody_events::table).values(chunk).execute(c))?;
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(2_000) {
+                diesel::insert_into(custody_events::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => {
+            if !rows.is_empty() {
+                diesel::copy_from(custody_events::table)
+                    .from_insertable(rows)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -293,6 +309,7 @@ pub fn events_of_item(
 /// A sealed vault record (see `service::vault`): nothing in it is readable without the keys.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = vault_sealed)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct SealedRow {
     pub id: String,
     pub sealed: Vec<u8>,
@@ -305,8 +322,23 @@ pub struct SealedRow {
 }
 
 pub fn insert_sealed(conn: &mut DbConnection, rows: &[SealedRow]) -> Result<(), StorageError> {
-    for chunk in rows.chunks(4_000) {
-        on_backend!(conn, c => diesel::insert_into(vault_sealed::table).values(chunk).execute(c))?;
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            for chunk in rows.chunks(4_000) {
+                diesel::insert_into(vault_sealed::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => {
+            if !rows.is_empty() {
+                diesel::copy_from(vault_sealed::table)
+                    .from_insertable(rows)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
