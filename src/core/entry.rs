@@ -400,7 +400,12 @@ fn from_value<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, EntryError> {
 /// verifier, checks the whole entry.
 pub fn chain_link_matches(body: &[u8], seq: u64, prev: &[u8; 32]) -> bool {
     const PREV_KEY: &[u8] = b",\"prev\":\"";
-    let Some(at) = body.windows(PREV_KEY.len()).rposition(|w| w == PREV_KEY) else {
+    // The key is near the end (only `seq` and `time` sort after it); the first-byte test keeps
+    // the backward scan from comparing every window in full.
+    let Some(at) = body
+        .windows(PREV_KEY.len())
+        .rposition(|w| w[0] == b',' && w == PREV_KEY)
+    else {
         return false;
     };
     let mut prev_hex = [0u8; 64];

@@ -138,6 +138,7 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
     let mut entry_bytes = 0u64;
     let mut nodes_checked = 0u64;
     let mut pending_checkpoints: Vec<CheckpointRow> = Vec::new();
+    let mut no_more_checkpoints = false;
     let mut checkpoints_checked = 0u64;
     let mut last_checkpoint_size = 0i64;
     let result = (|| -> Result<(), AuditError> {
@@ -175,6 +176,7 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
                     verifier,
                     &range,
                     &mut pending_checkpoints,
+                    &mut no_more_checkpoints,
                     &mut last_checkpoint_size,
                     &mut checkpoints_checked,
                 )?;
@@ -247,14 +249,21 @@ fn check_checkpoints(
     verifier: &NoteVerifier,
     range: &CompactRange,
     pending: &mut Vec<CheckpointRow>,
+    no_more: &mut bool,
     last_size: &mut i64,
     checked: &mut u64,
 ) -> Result<(), AuditError> {
     let size = range.size() as i64;
     loop {
         if pending.is_empty() {
+            // Once the table has nothing beyond the last one checked, stop asking it for every
+            // entry (the end of the audit still looks for checkpoints beyond the log).
+            if *no_more {
+                return Ok(());
+            }
             *pending =
                 log_store::checkpoints_after(conn, *last_size, 4096).map_err(ServiceError::from)?;
+            *no_more = pending.is_empty();
             pending.reverse();
         }
         let Some(next) = pending.last() else {
