@@ -133,7 +133,7 @@ impl Ledger {
                         old.size
                     )));
                 }
-                let proof = consistency_proof_hashes(&mut c, old.size, size)?;
+                let proof = consistency_proof_hashes(&mut c, &self.nodes, old.size, size)?;
                 Some(ConsistencyFrom {
                     checkpoint: note.clone(),
                     proof: proof.iter().map(|h| B64.encode(h)).collect(),

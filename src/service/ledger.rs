@@ -30,6 +30,7 @@ use super::access::{Ask, Target};
 use super::accounts::LoginThrottle;
 use super::auth::{self, AuthUser, new_id};
 use super::authz::{Action, PolicyEngine};
+use super::node_cache::{self, NodeCache};
 use super::retention::RetentionRules;
 use super::sequencer::{Pending, Receipt, Sequencer, SideWrites};
 use super::vault::{VAULT_KEY_FILE, VaultKey};
@@ -93,6 +94,8 @@ pub struct Ledger {
     pub(super) node_agency: String,
     pub(super) retention: Arc<RetentionRules>,
     pub(super) logins: LoginThrottle,
+    /// The tree's upper levels, for proofs.
+    pub(super) nodes: NodeCache,
 }
 
 /// What never changes about a case once opened, kept in memory for the authorization point.
@@ -202,6 +205,11 @@ impl Ledger {
             vault
         };
         let (node_agency, node_state) = node_agency(&mut *conn(&pool)?)?;
+        let nodes = {
+            let mut c = conn(&pool)?;
+            let (size, _) = log_store::head(&mut c)?;
+            NodeCache::warm(&mut c, size, node_cache::CAPACITY)?
+        };
         let (sequencer, handle) = Sequencer::start(database, signer.clone())?;
         let verifier_key = signer.verifier_key_string();
         Ok((
@@ -218,6 +226,7 @@ impl Ledger {
                 node_agency,
                 retention: Arc::new(RetentionRules::builtin()?),
                 logins: LoginThrottle::default(),
+                nodes,
             },
             handle,
         ))
@@ -881,7 +890,7 @@ impl Ledger {
         size: u64,
     ) -> Result<InclusionProofResponse, ServiceError> {
         let mut c = conn(&self.pool)?;
-        inclusion_proof(&mut c, seq, size)
+        inclusion_proof(&mut c, &self.nodes, seq, size)
     }
 
     pub fn consistency_proof(
@@ -890,7 +899,7 @@ impl Ledger {
         to: u64,
     ) -> Result<ConsistencyProofResponse, ServiceError> {
         let mut c = conn(&self.pool)?;
-        consistency_proof(&mut c, from, to)
+        consistency_proof(&mut c, &self.nodes, from, to)
     }
 }
 
@@ -934,14 +943,14 @@ pub(crate) fn proof_error(e: merkle::ProofError) -> ServiceError {
 
 pub fn inclusion_proof(
     c: &mut DbConnection,
+    cache: &NodeCache,
     seq: u64,
     size: u64,
 ) -> Result<InclusionProofResponse, ServiceError> {
     check_size(c, size)?;
-    let ids = merkle::needed_nodes_for_inclusion(seq, size).map_err(proof_error)?;
-    let mut nodes = log_store::fetch_nodes(c, &ids)?;
-    let leaf = log_store::fetch_nodes(c, &[merkle::NodeId::new(0, seq)])?;
-    nodes.extend(leaf);
+    let mut ids = merkle::needed_nodes_for_inclusion(seq, size).map_err(proof_error)?;
+    ids.push(merkle::NodeId::new(0, seq));
+    let nodes = cache.fetch(c, &ids)?;
     let hashes = merkle::inclusion_proof(&nodes, seq, size).map_err(proof_error)?;
     let leaf_hash = nodes
         .get(&merkle::NodeId::new(0, seq))
@@ -957,10 +966,11 @@ pub fn inclusion_proof(
 
 pub fn consistency_proof(
     c: &mut DbConnection,
+    cache: &NodeCache,
     from: u64,
     to: u64,
 ) -> Result<ConsistencyProofResponse, ServiceError> {
-    let hashes = consistency_proof_hashes(c, from, to)?;
+    let hashes = consistency_proof_hashes(c, cache, from, to)?;
     Ok(ConsistencyProofResponse {
         from,
         to,
@@ -970,12 +980,13 @@ pub fn consistency_proof(
 
 pub(crate) fn consistency_proof_hashes(
     c: &mut DbConnection,
+    cache: &NodeCache,
     from: u64,
     to: u64,
 ) -> Result<Vec<Hash>, ServiceError> {
     check_size(c, to)?;
     let ids = merkle::needed_nodes_for_consistency(from, to).map_err(proof_error)?;
-    let nodes = log_store::fetch_nodes(c, &ids)?;
+    let nodes = cache.fetch(c, &ids)?;
     merkle::consistency_proof(&nodes, from, to).map_err(proof_error)
 }
 

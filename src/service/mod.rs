@@ -13,6 +13,7 @@ pub mod authz;
 pub mod dossier;
 pub mod dpo;
 pub mod ledger;
+pub mod node_cache;
 pub mod rebuild;
 pub mod retention;
 pub mod sequencer;

@@ -15,6 +15,7 @@ mod login;
 mod merkle_oracle;
 mod migrations;
 mod monitor;
+mod node_cache;
 mod policy_cli;
 mod policy_matrix;
 mod tamper;
