@@ -13,6 +13,7 @@
 use crate::core::custody::{CustodyState, CustodyStatus, ProposedEvent};
 use crate::core::entry::{AccessDecision, Entry, Event};
 use crate::core::model::{CustodyEventType, IntegrityResult};
+use crate::storage::log_store::{self, BatchRows, CheckpointRow, NewEntry, NewNode};
 use crate::storage::protection::{self, AccessRow, PersonRow, ShareRow};
 use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
 use crate::storage::{DbConnection, identity};
@@ -87,6 +88,41 @@ impl Projection {
     /// Vault rows to write with the batch (node-local, accounted for by the entry's commitments).
     pub fn add_vault(&mut self, rows: &[SealedRow]) {
         self.vault.extend_from_slice(rows);
+    }
+
+    /// Writes everything deferred with the batch's log rows (on PostgreSQL, all in one
+    /// statement), in the caller's transaction.
+    pub fn flush_with_log(
+        &mut self,
+        conn: &mut DbConnection,
+        entries: &[NewEntry],
+        nodes: &[NewNode],
+        checkpoint: Option<&CheckpointRow>,
+    ) -> Result<(), ServiceError> {
+        let items: Vec<&EvidenceRow> = self
+            .dirty
+            .iter()
+            .filter_map(|id| self.items.get(id))
+            .collect();
+        log_store::write_batch(
+            conn,
+            &BatchRows {
+                items: &items,
+                events: &self.events,
+                vault: &self.vault,
+                entries,
+                nodes,
+                checkpoint,
+            },
+        )?;
+        self.dirty.clear();
+        self.events.clear();
+        self.pending_event_items.clear();
+        self.vault.clear();
+        if self.items.len() > MAX_CACHED_ITEMS {
+            self.items.clear();
+        }
+        Ok(())
     }
 
     /// Writes everything deferred, in the caller's transaction.

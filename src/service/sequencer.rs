@@ -240,10 +240,9 @@ fn commit_batch(
             accepted.push(Ok((entry.seq, leaf)));
             prev = leaf;
         }
-        projection.flush(c)?;
         let mut note = None;
+        let mut checkpoint_row = None;
         if !new_entries.is_empty() {
-            log_store::insert_batch(c, &new_entries, &new_nodes)?;
             let checkpoint = Checkpoint {
                 origin: signer.name().to_owned(),
                 size: range.size(),
@@ -252,17 +251,15 @@ fn commit_batch(
             let text = checkpoint
                 .sign(signer)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            log_store::insert_checkpoint(
-                c,
-                &CheckpointRow {
-                    tree_size: range.size() as i64,
-                    root_hash: checkpoint.root.to_vec(),
-                    note: text.clone(),
-                    created_at: time.clone(),
-                },
-            )?;
+            checkpoint_row = Some(CheckpointRow {
+                tree_size: range.size() as i64,
+                root_hash: checkpoint.root.to_vec(),
+                note: text.clone(),
+                created_at: time.clone(),
+            });
             note = Some(text);
         }
+        projection.flush_with_log(c, &new_entries, &new_nodes, checkpoint_row.as_ref())?;
         Ok(Committed {
             accepted,
             note,
