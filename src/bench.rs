@@ -679,7 +679,8 @@ fn proofs_and_audit(
     let root = range.root();
     // A serving node holds the tree's upper levels in memory from start-up (service::node_cache).
     let started = Instant::now();
-    let cache = NodeCache::warm(&mut c, size, node_cache::CAPACITY).map_err(err)?;
+    let cache = NodeCache::new(node_cache::CAPACITY);
+    cache.warm(&mut c, size).map_err(err)?;
     println!(
         "node cache: {} upper-tree hashes read in {:.2} s",
         cache.len(),

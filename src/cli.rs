@@ -753,6 +753,7 @@ fn serve(
         .local_addr()
         .map_err(|e| CliError::Other(e.to_string()))?;
     let ledger = Arc::new(ledger);
+    start_proof_cache_warm_up(Arc::downgrade(&ledger));
     if retention_every_hours > 0 {
         start_retention_task(
             Arc::downgrade(&ledger),
@@ -776,6 +777,27 @@ fn serve(
 
 /// Runs retention now and then every `every`, while the node runs (the thread holds no strong
 /// reference, so shutdown is not delayed by it).
+/// Reads the tree's upper levels for proofs while the server already answers.
+fn start_proof_cache_warm_up(ledger: std::sync::Weak<Ledger>) {
+    let spawned = std::thread::Builder::new()
+        .name("proof-cache".into())
+        .spawn(move || {
+            let Some(node) = ledger.upgrade() else { return };
+            let started = std::time::Instant::now();
+            match node.warm_proof_cache() {
+                Ok(held) => tracing::info!(
+                    hashes = held,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "proof cache ready"
+                ),
+                Err(e) => tracing::error!(error = %e, "proof cache warm-up failed"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the proof cache warm-up");
+    }
+}
+
 fn start_retention_task(ledger: std::sync::Weak<Ledger>, every: std::time::Duration) {
     let spawned = std::thread::Builder::new()
         .name("retention".into())

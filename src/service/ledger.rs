@@ -205,11 +205,6 @@ impl Ledger {
             vault
         };
         let (node_agency, node_state) = node_agency(&mut *conn(&pool)?)?;
-        let nodes = {
-            let mut c = conn(&pool)?;
-            let (size, _) = log_store::head(&mut c)?;
-            NodeCache::warm(&mut c, size, node_cache::CAPACITY)?
-        };
         let (sequencer, handle) = Sequencer::start(database, signer.clone())?;
         let verifier_key = signer.verifier_key_string();
         Ok((
@@ -226,7 +221,7 @@ impl Ledger {
                 node_agency,
                 retention: Arc::new(RetentionRules::builtin()?),
                 logins: LoginThrottle::default(),
-                nodes,
+                nodes: NodeCache::new(node_cache::CAPACITY),
             },
             handle,
         ))
@@ -882,6 +877,15 @@ impl Ledger {
     pub fn entry(&self, seq: u64) -> Result<Vec<u8>, ServiceError> {
         log_store::entry_body(&mut *conn(&self.pool)?, seq)?
             .ok_or(ServiceError::NotFound(Missing::Entry))
+    }
+
+    /// Reads the tree's upper levels into memory (`scelle serve` does it in the background at
+    /// start-up); returns how many hashes are held.
+    pub fn warm_proof_cache(&self) -> Result<usize, ServiceError> {
+        let mut c = conn(&self.pool)?;
+        let (size, _) = log_store::head(&mut c)?;
+        self.nodes.warm(&mut c, size)?;
+        Ok(self.nodes.len())
     }
 
     pub fn inclusion_proof(

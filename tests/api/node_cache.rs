@@ -64,13 +64,15 @@ fn cached_levels_serve_the_same_verified_proofs() {
         let size = 3_000u64;
         let roots = build(&mut c, size);
 
-        let whole = NodeCache::warm(&mut c, size, 1 << 19).unwrap();
+        let whole = NodeCache::new(1 << 19);
+        whole.warm(&mut c, size).unwrap();
         // Levels from 4 up: 187 + 93 + 46 + … nodes.
         let expected: u64 = (4..64).map(|level| size >> level).sum();
         assert_eq!(whole.len() as u64, expected, "{backend:?}");
-        let small = NodeCache::warm(&mut c, size, 40).unwrap();
+        let small = NodeCache::new(40);
+        small.warm(&mut c, size).unwrap();
         assert!(!small.is_empty() && small.len() <= 40, "{backend:?}");
-        let lazy = NodeCache::empty();
+        let lazy = NodeCache::new(1 << 19);
 
         let mut rng = 0x2545f4914f6cdd1du64;
         let mut next = || {
