@@ -127,37 +127,8 @@ pub fn insert_batch(
     entries: &[NewEntry],
     nodes: &[NewNode],
 ) -> Result<(), StorageError> {
-    match conn {
-        // Chunked to stay under SQLite's bound-parameter limit.
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => {
-            for chunk in entries.chunks(5_000) {
-                diesel::insert_into(log_entries::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-            for chunk in nodes.chunks(10_000) {
-                diesel::insert_into(tree_nodes::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        // PostgreSQL takes the rows as one binary COPY per table: no statement of hundreds of
-        // parameters to parse and plan for every batch.
-        #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => {
-            if !entries.is_empty() {
-                diesel::copy_from(log_entries::table)
-                    .from_insertable(entries)
-                    .execute(c)?;
-            }
-            if !nodes.is_empty() {
-                diesel::copy_from(tree_nodes::table)
-                    .from_insertable(nodes)
-                    .execute(c)?;
-            }
-        }
-    }
+    insert_rows!(&mut *conn, log_entries::table, entries, 5_000);
+    insert_rows!(&mut *conn, tree_nodes::table, nodes, 10_000);
     Ok(())
 }
 

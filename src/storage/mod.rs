@@ -17,6 +17,30 @@ macro_rules! on_backend {
     };
 }
 
+/// Inserts many rows of one table in the caller's transaction: multi-row `INSERT`s in chunks of
+/// `$chunk` on SQLite (under its bound-parameter limit), one binary `COPY` on PostgreSQL (no
+/// statement of hundreds of parameters to parse and plan).
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            $crate::storage::DbConnection::Sqlite(c) => {
+                for chunk in $rows.chunks($chunk) {
+                    diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+            }
+            #[cfg(feature = "postgres")]
+            $crate::storage::DbConnection::Pg(c) => {
+                if !$rows.is_empty() {
+                    diesel::copy_from($table)
+                        .from_insertable($rows)
+                        .execute(c)?;
+                }
+            }
+        }
+    };
+}
+
 pub mod identity;
 pub mod log_store;
 pub mod protection;

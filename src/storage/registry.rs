@@ -258,29 +258,12 @@ pub fn seal_or_exhibit_taken(
     Ok((seal_taken > 0, exhibit_taken > 0))
 }
 
-/// Inserts custody events, many rows per statement (chunked under SQLite's parameter limit).
+/// Inserts custody events (chunked multi-row INSERTs on SQLite, one COPY on PostgreSQL).
 pub fn insert_events(
     conn: &mut DbConnection,
     rows: &[CustodyEventRow],
 ) -> Result<(), StorageError> {
-    match conn {
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(2_000) {
-                diesel::insert_into(custody_events::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => {
-            if !rows.is_empty() {
-                diesel::copy_from(custody_events::table)
-                    .from_insertable(rows)
-                    .execute(c)?;
-            }
-        }
-    }
+    insert_rows!(conn, custody_events::table, rows, 2_000);
     Ok(())
 }
 
@@ -322,24 +305,7 @@ pub struct SealedRow {
 }
 
 pub fn insert_sealed(conn: &mut DbConnection, rows: &[SealedRow]) -> Result<(), StorageError> {
-    match conn {
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => {
-            for chunk in rows.chunks(4_000) {
-                diesel::insert_into(vault_sealed::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => {
-            if !rows.is_empty() {
-                diesel::copy_from(vault_sealed::table)
-                    .from_insertable(rows)
-                    .execute(c)?;
-            }
-        }
-    }
+    insert_rows!(conn, vault_sealed::table, rows, 4_000);
     Ok(())
 }
 
