@@ -127,22 +127,7 @@ impl Projection {
 
     /// Writes everything deferred, in the caller's transaction.
     pub fn flush(&mut self, conn: &mut DbConnection) -> Result<(), ServiceError> {
-        let dirty: Vec<&EvidenceRow> = self
-            .dirty
-            .iter()
-            .filter_map(|id| self.items.get(id))
-            .collect();
-        registry::update_custody_states(conn, &dirty)?;
-        self.dirty.clear();
-        registry::insert_events(conn, &self.events)?;
-        self.events.clear();
-        self.pending_event_items.clear();
-        registry::insert_sealed(conn, &self.vault)?;
-        self.vault.clear();
-        if self.items.len() > MAX_CACHED_ITEMS {
-            self.items.clear();
-        }
-        Ok(())
+        self.flush_with_log(conn, &[], &[], None)
     }
 }
 

@@ -239,11 +239,25 @@ pub struct BatchRows<'a> {
     pub checkpoint: Option<&'a CheckpointRow>,
 }
 
+impl BatchRows<'_> {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+            && self.events.is_empty()
+            && self.vault.is_empty()
+            && self.entries.is_empty()
+            && self.nodes.is_empty()
+            && self.checkpoint.is_none()
+    }
+}
+
 /// Writes a batch's rows in the caller's transaction. SQLite runs one statement per table.
 /// PostgreSQL gets them all in one statement (data-modifying `WITH` clauses over `unnest` of
 /// bound arrays): a batch costs one statement instead of a dozen, each of which waited its turn
 /// on a server sharing the machine's cores.
 pub fn write_batch(conn: &mut DbConnection, rows: &BatchRows<'_>) -> Result<(), StorageError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     match conn {
         #[cfg(feature = "postgres")]
         DbConnection::Pg(c) => write_batch_pg(c, rows),
