@@ -400,11 +400,12 @@ fn from_value<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, EntryError> {
 /// verifier, checks the whole entry.
 pub fn chain_link_matches(body: &[u8], seq: u64, prev: &[u8; 32]) -> bool {
     const PREV_KEY: &[u8] = b",\"prev\":\"";
-    // The key is near the end (only `seq` and `time` sort after it); the first-byte test keeps
-    // the backward scan from comparing every window in full.
-    let Some(at) = body
-        .windows(PREV_KEY.len())
-        .rposition(|w| w[0] == b',' && w == PREV_KEY)
+    // The key is near the end (only `seq` and `time` sort after it). A vectorized backward
+    // search for its rare letter `p` (hex digits, numbers and times have none) finds it in a
+    // step or two; a general substring search was measured at a third of the leaf hash's cost.
+    let Some(at) = memchr::memrchr_iter(b'p', body)
+        .filter_map(|p| p.checked_sub(2))
+        .find(|&start| body[start..].starts_with(PREV_KEY))
     else {
         return false;
     };

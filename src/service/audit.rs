@@ -13,7 +13,7 @@ use std::time::Instant;
 use crate::core::entry::chain_link_matches;
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
 use crate::core::note::{Checkpoint, NoteVerifier};
-use crate::storage::log_store::{self, CheckpointRow};
+use crate::storage::log_store::{self, CheckpointRow, PackedEntries};
 use crate::storage::{Pool, get_conn};
 
 use super::ServiceError;
@@ -59,7 +59,7 @@ fn bad(seq: u64, reason: impl Into<String>) -> AuditError {
 type StoredLevel = Vec<(i64, Vec<u8>)>;
 
 /// A chunk of entries with the stored interior nodes their leaves complete, per level.
-type Chunk = Result<(Vec<log_store::EntryRow>, BTreeMap<u8, StoredLevel>), ServiceError>;
+type Chunk = Result<(PackedEntries, BTreeMap<u8, StoredLevel>), ServiceError>;
 
 /// The stored nodes completed by appending leaves `from..to` to a tree of size `from`: node
 /// (level, index) is complete once leaf `(index + 1) << level` - 1 is in.
@@ -86,10 +86,13 @@ fn nodes_completed_by(
 const READERS: usize = 2;
 
 /// Reads chunks `first`, `first + READERS`, … and sends them in order until the log ends.
+/// Buffers the main thread is done with come back on `recycled`, so a long audit reuses the
+/// same few chunks of memory instead of faulting in fresh pages for every chunk.
 fn spawn_reader(
     pool: Pool,
     first: usize,
     chunks_tx: mpsc::SyncSender<Chunk>,
+    recycled: mpsc::Receiver<PackedEntries>,
 ) -> Result<std::thread::JoinHandle<()>, ServiceError> {
     std::thread::Builder::new()
         .name(format!("scelle-audit-read-{first}"))
@@ -103,9 +106,10 @@ fn spawn_reader(
             };
             let mut from = first as u64 * CHUNK;
             loop {
-                let chunk = log_store::entries_range(&mut c, from, from + CHUNK)
+                let mut rows = recycled.try_recv().unwrap_or_default();
+                let chunk = log_store::entries_range_packed(&mut c, from, from + CHUNK, &mut rows)
                     .map_err(ServiceError::from)
-                    .and_then(|rows| {
+                    .and_then(|()| {
                         let to = from + rows.len() as u64;
                         Ok((rows, nodes_completed_by(&mut c, from, to)?))
                     });
@@ -126,12 +130,20 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
     // Two readers take alternate chunks: decoding rows costs about as much as hashing them.
     let mut readers = Vec::new();
     let mut channels = Vec::new();
+    let mut recyclers = Vec::new();
     for first in 0..READERS {
         let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
-        readers.push(spawn_reader(pool.clone(), first, tx)?);
+        let (recycle_tx, recycle_rx) = mpsc::channel::<PackedEntries>();
+        readers.push(spawn_reader(pool.clone(), first, tx, recycle_rx)?);
         channels.push(rx);
+        recyclers.push(recycle_tx);
     }
-    let chunks = (0..).map_while(|i: usize| channels[i % READERS].recv().ok());
+    let chunks = (0..).map_while(|i: usize| {
+        channels[i % READERS]
+            .recv()
+            .ok()
+            .map(|chunk| (i % READERS, chunk))
+    });
 
     let mut range = CompactRange::default();
     let mut prev: Hash = [0; 32];
@@ -142,22 +154,22 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
     let mut checkpoints_checked = 0u64;
     let mut last_checkpoint_size = 0i64;
     let result = (|| -> Result<(), AuditError> {
-        for chunk in chunks {
+        for (reader, chunk) in chunks {
             let (rows, stored_nodes) = chunk?;
             if rows.is_empty() {
                 break;
             }
             let mut expected: BTreeMap<u8, Vec<(u64, Hash)>> = BTreeMap::new();
             let leaves = leaf_hashes(&rows);
-            for ((seq, stored_leaf, body), leaf) in rows.iter().zip(leaves) {
-                let seq = *seq as u64;
+            for ((seq, stored_leaf, body), leaf) in rows.rows().zip(leaves) {
+                let seq = seq as u64;
                 if seq != range.size() {
                     return Err(bad(
                         range.size(),
                         format!("entry missing (next stored entry is seq {seq})"),
                     ));
                 }
-                if stored_leaf.as_slice() != leaf {
+                if stored_leaf != leaf {
                     return Err(bad(seq, "stored leaf hash does not match the entry bytes"));
                 }
                 if !chain_link_matches(body, seq, &prev) {
@@ -182,6 +194,8 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
                 )?;
             }
             nodes_checked += check_nodes(&stored_nodes, &expected)?;
+            // The reader may have finished already; then the buffer is simply dropped.
+            let _ = recyclers[reader].send(rows);
         }
         Ok(())
     })();
@@ -224,20 +238,18 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
 }
 
 /// Each entry's leaf hash, computed on both cores (hashing dominates the audit's own work).
-fn leaf_hashes(rows: &[log_store::EntryRow]) -> Vec<Hash> {
-    let (first, second) = rows.split_at(rows.len() / 2);
+fn leaf_hashes(rows: &PackedEntries) -> Vec<Hash> {
+    let half = rows.len() / 2;
+    let hash_rows = |range: std::ops::Range<usize>| -> Vec<Hash> {
+        range.map(|i| merkle::leaf_hash(rows.row(i).2)).collect()
+    };
     std::thread::scope(|scope| {
-        let other = scope.spawn(|| {
-            second
-                .iter()
-                .map(|r| merkle::leaf_hash(&r.2))
-                .collect::<Vec<_>>()
-        });
-        let mut out: Vec<Hash> = first.iter().map(|r| merkle::leaf_hash(&r.2)).collect();
+        let other = scope.spawn(|| hash_rows(half..rows.len()));
+        let mut out = hash_rows(0..half);
         match other.join() {
             Ok(rest) => out.extend(rest),
             // A panic there is a bug; recompute here rather than lose the audit.
-            Err(_) => out.extend(second.iter().map(|r| merkle::leaf_hash(&r.2))),
+            Err(_) => out.extend(hash_rows(half..rows.len())),
         }
         out
     })
