@@ -251,8 +251,13 @@ pub fn start_wal_checkpointer(url: &DatabaseUrl) -> Result<Option<WalCheckpointe
     let handle = std::thread::Builder::new()
         .name("scelle-wal-checkpoint".into())
         .spawn(move || {
+            // RESTART holds the append lock while it copies what PASSIVE left and waits for
+            // readers to leave the log: never long.
+            let _ = conn.batch_execute("PRAGMA busy_timeout = 5");
             while incoming.recv().is_ok() {
-                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                if let Err(e) = conn
+                    .batch_execute("PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART)")
+                {
                     tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
                 }
                 std::thread::sleep(Duration::from_millis(50));
