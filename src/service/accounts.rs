@@ -144,26 +144,18 @@ impl Ledger {
         expires: i64,
         password_hash: &str,
     ) -> Result<String, ServiceError> {
-        let key = openssl::pkey::PKey::hmac(&self.session_key()?)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let fingerprint = Sha256::digest(password_hash.as_bytes());
-        for part in [
-            user_id.as_bytes(),
-            b"\n",
-            expires.to_string().as_bytes(),
-            b"\n",
-            &fingerprint,
-        ] {
-            signer
-                .update(part)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        }
-        let mut mac = [0u8; 32];
-        signer
-            .sign(&mut mac)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mac = crate::core::commitment::hmac_sha256(
+            &self.session_key()?,
+            &[
+                user_id.as_bytes(),
+                b"\n",
+                expires.to_string().as_bytes(),
+                b"\n",
+                &fingerprint,
+            ],
+        )
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok(B64URL.encode(mac))
     }
 

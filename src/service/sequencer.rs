@@ -4,7 +4,8 @@
 //! that is waiting (up to `MAX_BATCH`), and in one transaction under the append lock: reads the
 //! head, checks and applies each event to the projections, writes the entries and the interior
 //! nodes they complete, and signs a checkpoint for the new size. Only after the commit (fsync'd)
-//! does each writer get its receipt, whose inclusion proof is computed from the batch in memory.
+//! does each writer get its answer; the writer's own thread then builds its receipt (the
+//! inclusion proof from the batch's nodes in memory), leaving the sequencer to the next batch.
 //! A request the rules refuse is answered with its error and leaves no trace; a storage failure
 //! fails the batch, which is then retried one request at a time so no writer pays for another.
 
@@ -68,7 +69,40 @@ pub struct Receipt {
 
 struct Job {
     pending: Pending,
-    reply: mpsc::SyncSender<Result<Receipt, ServiceError>>,
+    reply: mpsc::SyncSender<Result<Accepted, ServiceError>>,
+}
+
+/// What a committed batch's writers share: enough to build each receipt on the writer's own
+/// thread, so the sequencer spends its time on the next batch rather than on proofs and base64.
+struct BatchFacts {
+    nodes: HashMap<NodeId, Hash>,
+    size: u64,
+    note: String,
+    time: String,
+}
+
+/// One durable entry, as the sequencer answers its writer.
+struct Accepted {
+    seq: u64,
+    leaf: Hash,
+    batch: Arc<BatchFacts>,
+}
+
+impl Accepted {
+    fn receipt(&self) -> Result<Receipt, ServiceError> {
+        let proof = merkle::inclusion_proof(&self.batch.nodes, self.seq, self.batch.size)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(Receipt {
+            seq: self.seq,
+            leaf_hash: B64.encode(self.leaf),
+            checkpoint: self.batch.note.clone(),
+            inclusion_proof: InclusionProofView {
+                tree_size: self.batch.size,
+                hashes: proof.iter().map(|h| B64.encode(h)).collect(),
+            },
+            recorded_at: self.batch.time.clone(),
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -108,7 +142,10 @@ impl Sequencer {
         self.jobs
             .send(Job { pending, reply })
             .map_err(|_| ServiceError::Unavailable)?;
-        answer.recv().map_err(|_| ServiceError::Unavailable)?
+        answer
+            .recv()
+            .map_err(|_| ServiceError::Unavailable)??
+            .receipt()
     }
 }
 
@@ -181,7 +218,7 @@ fn commit_batch(
     signer: &NoteSigner,
     cached: &mut Option<Cached>,
     pendings: &[&Pending],
-) -> Result<Vec<Result<Receipt, ServiceError>>, ServiceError> {
+) -> Result<Vec<Result<Accepted, ServiceError>>, ServiceError> {
     let committed = with_append_lock(conn, |c| -> Result<Committed, ServiceError> {
         let (size, last) = log_store::head(c)?;
         let (mut range, mut prev, mut projection) = match cached.take() {
@@ -271,23 +308,21 @@ fn commit_batch(
         })
     })?;
 
-    let size = committed.range.size();
+    let batch = Arc::new(BatchFacts {
+        nodes: committed.nodes,
+        size: committed.range.size(),
+        note: committed.note.unwrap_or_default(),
+        time: committed.time,
+    });
     let results = committed
         .accepted
         .into_iter()
         .map(|r| {
             let (seq, leaf) = r?;
-            let proof = merkle::inclusion_proof(&committed.nodes, seq, size)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            Ok(Receipt {
+            Ok(Accepted {
                 seq,
-                leaf_hash: B64.encode(leaf),
-                checkpoint: committed.note.clone().unwrap_or_default(),
-                inclusion_proof: InclusionProofView {
-                    tree_size: size,
-                    hashes: proof.iter().map(|h| B64.encode(h)).collect(),
-                },
-                recorded_at: committed.time.clone(),
+                leaf,
+                batch: batch.clone(),
             })
         })
         .collect();

@@ -5,8 +5,10 @@
 //! Erasure deletes the sealed record and its wrapped key: without them the value cannot be
 //! recovered, even by whoever holds the vault key, while the log's commitment still verifies.
 
-use openssl::symm::{Cipher, decrypt_aead, encrypt_aead};
+use openssl::cipher::{Cipher, CipherRef};
+use openssl::cipher_ctx::CipherCtx;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use crate::core::model::DataCategory;
 use crate::storage::registry::SealedRow;
@@ -32,22 +34,30 @@ fn random<const N: usize>() -> Result<[u8; N], ServiceError> {
     Ok(b)
 }
 
+/// AES-256-GCM, looked up in OpenSSL's provider once: naming the cipher on every call made
+/// OpenSSL 3 search its providers (under a global lock) for each record sealed.
+fn aes_256_gcm() -> Result<&'static CipherRef, ServiceError> {
+    static FETCHED: LazyLock<Result<Cipher, String>> =
+        LazyLock::new(|| Cipher::fetch(None, "AES-256-GCM", None).map_err(|e| e.to_string()));
+    match &*FETCHED {
+        Ok(cipher) => Ok(cipher),
+        Err(e) => Err(crypto(e)),
+    }
+}
+
 /// `nonce ‖ ciphertext ‖ tag` of `plain` under `key`, bound to `aad`.
 fn seal_with(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, ServiceError> {
     let nonce: [u8; NONCE] = random()?;
-    let mut tag = [0u8; TAG];
-    let ct = encrypt_aead(
-        Cipher::aes_256_gcm(),
-        key,
-        Some(&nonce),
-        aad,
-        plain,
-        &mut tag,
-    )
-    .map_err(crypto)?;
-    let mut out = Vec::with_capacity(NONCE + ct.len() + TAG);
+    let mut ctx = CipherCtx::new().map_err(crypto)?;
+    ctx.encrypt_init(Some(aes_256_gcm()?), Some(key), Some(&nonce))
+        .map_err(crypto)?;
+    let mut out = Vec::with_capacity(NONCE + plain.len() + TAG);
     out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ct);
+    ctx.cipher_update(aad, None).map_err(crypto)?;
+    ctx.cipher_update_vec(plain, &mut out).map_err(crypto)?;
+    ctx.cipher_final_vec(&mut out).map_err(crypto)?;
+    let mut tag = [0u8; TAG];
+    ctx.tag(&mut tag).map_err(crypto)?;
     out.extend_from_slice(&tag);
     Ok(out)
 }
@@ -58,20 +68,23 @@ fn open_with(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Servi
     }
     let (nonce, rest) = sealed.split_at(NONCE);
     let (ct, tag) = rest.split_at(rest.len() - TAG);
-    decrypt_aead(Cipher::aes_256_gcm(), key, Some(nonce), aad, ct, tag).map_err(crypto)
+    let mut ctx = CipherCtx::new().map_err(crypto)?;
+    ctx.decrypt_init(Some(aes_256_gcm()?), Some(key), Some(nonce))
+        .map_err(crypto)?;
+    ctx.set_tag(tag).map_err(crypto)?;
+    ctx.cipher_update(aad, None).map_err(crypto)?;
+    let mut out = Vec::with_capacity(ct.len() + TAG);
+    ctx.cipher_update_vec(ct, &mut out).map_err(crypto)?;
+    // The tag is checked here: a changed byte, another key or another record's id fails.
+    ctx.cipher_final_vec(&mut out).map_err(crypto)?;
+    Ok(out)
 }
 
 impl VaultKey {
     /// A key for another purpose (e.g. signing session cookies), derived from the vault key
     /// with HMAC-SHA256 under a label, so the node keeps one secret file for its data.
     pub fn derive(&self, label: &[u8]) -> Result<[u8; 32], ServiceError> {
-        let key = openssl::pkey::PKey::hmac(&self.key).map_err(crypto)?;
-        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
-            .map_err(crypto)?;
-        signer.update(label).map_err(crypto)?;
-        let mut out = [0u8; 32];
-        signer.sign(&mut out).map_err(crypto)?;
-        Ok(out)
+        crate::core::commitment::hmac_sha256(&self.key, &[label]).map_err(crypto)
     }
 
     /// Reads the vault key of `data_dir`, creating it (mode 0600) if there is none yet.
@@ -176,6 +189,20 @@ mod tests {
             key.open(&row).unwrap(),
             (vec![7; 32], "Kossi A., Lomé".into())
         );
+        // The format is plain AES-256-GCM, `nonce ‖ ciphertext ‖ tag`, bound to the record id:
+        // OpenSSL's one-shot API, used independently here, opens the wrapped key.
+        let (nonce, rest) = row.wrapped_key.split_at(NONCE);
+        let (ct, tag) = rest.split_at(rest.len() - TAG);
+        let data_key = openssl::symm::decrypt_aead(
+            openssl::symm::Cipher::aes_256_gcm(),
+            &key.key,
+            Some(nonce),
+            b"r1",
+            ct,
+            tag,
+        )
+        .unwrap();
+        assert_eq!(data_key.len(), 32);
         let mut moved = row.clone();
         moved.id = "r2".into();
         assert!(key.open(&moved).is_err(), "a record is bound to its id");
