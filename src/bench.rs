@@ -467,15 +467,8 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
     };
     std::fs::create_dir_all(work.join("raw")).map_err(err)?;
     let mut raw = raw_url.connect().map_err(err)?;
-    // The same table shape as `log_entries` on each backend (on SQLite `seq` is the row id).
-    let seq_key = match db {
-        DatabaseUrl::Sqlite(_) => "INTEGER PRIMARY KEY",
-        _ => "BIGINT PRIMARY KEY",
-    };
-    raw.batch_execute(&format!(
-        "CREATE TABLE IF NOT EXISTS raw_entries (seq {seq_key} NOT NULL, leaf_hash BYTEA NOT NULL, body BYTEA NOT NULL); DELETE FROM raw_entries;"
-    ))
-    .map_err(err)?;
+    raw.batch_execute("CREATE TABLE IF NOT EXISTS raw_entries (seq BIGINT PRIMARY KEY NOT NULL, leaf_hash BYTEA NOT NULL, body BYTEA NOT NULL); DELETE FROM raw_entries;")
+        .map_err(err)?;
     let batch = (mean_batch.round() as usize).max(1);
     let started = Instant::now();
     for (i, chunk) in bodies.chunks(batch).enumerate() {
