@@ -301,6 +301,7 @@ pub fn apply(
                     pending_event: None,
                     integrity: "registered".into(),
                     registered_seq: seq,
+                    last_event_seq: None,
                 },
             )?;
             Ok(())
@@ -338,6 +339,7 @@ pub fn apply(
                 to_user: ev.to_user.as_deref(),
             })?;
             write_state(&mut item, &after);
+            let item_prev_seq = item.last_event_seq.replace(seq);
             if ev.event_type == CustodyEventType::IntegrityChecked {
                 item.integrity = match ev.result {
                     Some(IntegrityResult::Mismatch) => "mismatch".into(),
@@ -361,6 +363,7 @@ pub fn apply(
                 occurred_at: ev.at.clone(),
                 recorded_at: entry.time.clone(),
                 details,
+                item_prev_seq,
             });
             Ok(())
         }

@@ -357,22 +357,24 @@ pub fn write_batch(conn: &mut DbConnection, rows: &BatchRows<'_>) -> Result<(), 
 #[cfg(feature = "postgres")]
 const PG_BATCH_SQL: &str = "WITH \
  items AS (UPDATE evidence_items SET holder_id = v.holder_id, custody_status = v.custody_status, \
-   pending_to = v.pending_to, pending_event = v.pending_event, integrity = v.integrity \
-   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-   AS v(id, holder_id, custody_status, pending_to, pending_event, integrity) \
+   pending_to = v.pending_to, pending_event = v.pending_event, integrity = v.integrity, \
+   last_event_seq = v.last_event_seq \
+   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+   $7::bigint[]) \
+   AS v(id, holder_id, custody_status, pending_to, pending_event, integrity, last_event_seq) \
    WHERE evidence_items.id = v.id), \
  events AS (INSERT INTO custody_events \
-   (id, item_id, seq, event_type, actor_id, occurred_at, recorded_at, details) \
-   SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], \
-   $12::text[], $13::text[], $14::text[])), \
+   (id, item_id, seq, event_type, actor_id, occurred_at, recorded_at, details, item_prev_seq) \
+   SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[], \
+   $13::text[], $14::text[], $15::text[], $16::bigint[])), \
  vault AS (INSERT INTO vault_sealed (id, sealed, wrapped_key, created_at, case_id, category) \
-   SELECT * FROM unnest($15::text[], $16::bytea[], $17::bytea[], $18::text[], $19::text[], \
-   $20::text[])), \
+   SELECT * FROM unnest($17::text[], $18::bytea[], $19::bytea[], $20::text[], $21::text[], \
+   $22::text[])), \
  entries AS (INSERT INTO log_entries (seq, leaf_hash, body) \
-   SELECT * FROM unnest($21::bigint[], $22::bytea[], $23::bytea[])), \
- nodes AS (INSERT INTO tree_nodes (node_key, hash) SELECT * FROM unnest($24::bigint[], $25::bytea[])), \
+   SELECT * FROM unnest($23::bigint[], $24::bytea[], $25::bytea[])), \
+ nodes AS (INSERT INTO tree_nodes (node_key, hash) SELECT * FROM unnest($26::bigint[], $27::bytea[])), \
  checkpoint AS (INSERT INTO checkpoints (tree_size, root_hash, note, created_at) \
-   SELECT * FROM unnest($26::bigint[], $27::bytea[], $28::text[], $29::text[])) \
+   SELECT * FROM unnest($28::bigint[], $29::bytea[], $30::text[], $31::text[])) \
  SELECT 1";
 
 #[cfg(feature = "postgres")]
@@ -395,7 +397,8 @@ fn write_batch_pg(
         .bind::<Array<Text>, _>(column(items.clone(), |r| r.custody_status.as_str()))
         .bind::<Array<Nullable<Text>>, _>(column(items.clone(), |r| r.pending_to.as_deref()))
         .bind::<Array<Nullable<Text>>, _>(column(items.clone(), |r| r.pending_event.as_deref()))
-        .bind::<Array<Text>, _>(column(items, |r| r.integrity.as_str()))
+        .bind::<Array<Text>, _>(column(items.clone(), |r| r.integrity.as_str()))
+        .bind::<Array<Nullable<BigInt>>, _>(column(items, |r| r.last_event_seq))
         .bind::<Array<Text>, _>(column(rows.events, |r| r.id.as_str()))
         .bind::<Array<Text>, _>(column(rows.events, |r| r.item_id.as_str()))
         .bind::<Array<BigInt>, _>(column(rows.events, |r| r.seq))
@@ -404,6 +407,7 @@ fn write_batch_pg(
         .bind::<Array<Text>, _>(column(rows.events, |r| r.occurred_at.as_str()))
         .bind::<Array<Text>, _>(column(rows.events, |r| r.recorded_at.as_str()))
         .bind::<Array<Text>, _>(column(rows.events, |r| r.details.as_str()))
+        .bind::<Array<Nullable<BigInt>>, _>(column(rows.events, |r| r.item_prev_seq))
         .bind::<Array<Text>, _>(column(rows.vault, |r| r.id.as_str()))
         .bind::<Array<Binary>, _>(column(rows.vault, |r| r.sealed.as_slice()))
         .bind::<Array<Binary>, _>(column(rows.vault, |r| r.wrapped_key.as_slice()))

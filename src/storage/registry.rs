@@ -52,9 +52,11 @@ pub struct EvidenceRow {
     pub pending_event: Option<String>,
     pub integrity: String,
     pub registered_seq: i64,
+    /// The item's latest custody event: the head of its chain of events.
+    pub last_event_seq: Option<i64>,
 }
 
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[derive(Insertable, Queryable, QueryableByName, Selectable, Debug, Clone)]
 #[diesel(table_name = custody_events)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct CustodyEventRow {
@@ -66,6 +68,8 @@ pub struct CustodyEventRow {
     pub occurred_at: String,
     pub recorded_at: String,
     pub details: String,
+    /// The same item's previous custody event (none for its first): the timeline is this chain.
+    pub item_prev_seq: Option<i64>,
 }
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
@@ -117,7 +121,7 @@ pub fn update_custody_states(
     conn: &mut DbConnection,
     rows: &[&EvidenceRow],
 ) -> Result<(), StorageError> {
-    use diesel::sql_types::{Nullable, Text};
+    use diesel::sql_types::{BigInt, Nullable, Text};
     for chunk in rows.chunks(1_000) {
         let postgres = match conn {
             #[cfg(feature = "sqlite")]
@@ -131,24 +135,25 @@ pub fn update_custody_states(
                 values.push(',');
             }
             if postgres {
-                let b = i * 6;
+                let b = i * 7;
                 values.push_str(&format!(
-                    "(${}::text,${}::text,${}::text,${}::text,${}::text,${}::text)",
+                    "(${}::text,${}::text,${}::text,${}::text,${}::text,${}::text,${}::bigint)",
                     b + 1,
                     b + 2,
                     b + 3,
                     b + 4,
                     b + 5,
-                    b + 6
+                    b + 6,
+                    b + 7
                 ));
             } else {
-                values.push_str("(?,?,?,?,?,?)");
+                values.push_str("(?,?,?,?,?,?,?)");
             }
         }
-        // SQLite names the columns of a VALUES list column1…column6; PostgreSQL lets us name them.
-        let (columns, [id, holder, status, to, event, integrity]) = if postgres {
+        // SQLite names the columns of a VALUES list column1…column7; PostgreSQL lets us name them.
+        let (columns, [id, holder, status, to, event, integrity, last]) = if postgres {
             (
-                "(id, holder_id, custody_status, pending_to, pending_event, integrity)",
+                "(id, holder_id, custody_status, pending_to, pending_event, integrity, last_event_seq)",
                 [
                     "id",
                     "holder_id",
@@ -156,19 +161,21 @@ pub fn update_custody_states(
                     "pending_to",
                     "pending_event",
                     "integrity",
+                    "last_event_seq",
                 ],
             )
         } else {
             (
                 "",
                 [
-                    "column1", "column2", "column3", "column4", "column5", "column6",
+                    "column1", "column2", "column3", "column4", "column5", "column6", "column7",
                 ],
             )
         };
         let sql = format!(
             "UPDATE evidence_items SET holder_id = v.{holder}, custody_status = v.{status}, \
-             pending_to = v.{to}, pending_event = v.{event}, integrity = v.{integrity} \
+             pending_to = v.{to}, pending_event = v.{event}, integrity = v.{integrity}, \
+             last_event_seq = v.{last} \
              FROM (VALUES {values}) AS v{columns} WHERE evidence_items.id = v.{id}"
         );
         on_backend!(conn, c => {
@@ -180,7 +187,8 @@ pub fn update_custody_states(
                     .bind::<Text, _>(row.custody_status.as_str())
                     .bind::<Nullable<Text>, _>(row.pending_to.as_deref())
                     .bind::<Nullable<Text>, _>(row.pending_event.as_deref())
-                    .bind::<Text, _>(row.integrity.as_str());
+                    .bind::<Text, _>(row.integrity.as_str())
+                    .bind::<Nullable<BigInt>, _>(row.last_event_seq);
             }
             query.execute(c)
         })?;
@@ -278,15 +286,50 @@ pub fn event_by_id(
         .optional()?)
 }
 
+/// How each backend writes the first bound parameter of a raw statement.
+trait FirstParameter {
+    const FIRST: &'static str;
+}
+#[cfg(feature = "sqlite")]
+impl FirstParameter for diesel::SqliteConnection {
+    const FIRST: &'static str = "?1";
+}
+#[cfg(feature = "postgres")]
+impl FirstParameter for diesel::PgConnection {
+    const FIRST: &'static str = "$1";
+}
+fn placeholder<C: FirstParameter>(_: &C) -> &'static str {
+    C::FIRST
+}
+
+/// The chain of custody events that starts at the latest event of the items `items_sql` selects
+/// (a statement over `evidence_items` with one bound text parameter, written `{param}`), walked
+/// back through `item_prev_seq`: one statement on both backends, one index probe per event.
+fn chain_sql(items_sql: &str, param: &str, select: &str) -> String {
+    format!(
+        "WITH RECURSIVE chain(seq) AS ( \
+           SELECT last_event_seq FROM evidence_items WHERE {} AND last_event_seq IS NOT NULL \
+           UNION ALL \
+           SELECT e.item_prev_seq FROM custody_events e JOIN chain ON e.seq = chain.seq \
+           WHERE e.item_prev_seq IS NOT NULL) \
+         {select} ORDER BY seq",
+        items_sql.replace("{param}", param)
+    )
+}
+
+/// Every custody event of one item, in log order.
 pub fn events_of_item(
     conn: &mut DbConnection,
     item: &str,
 ) -> Result<Vec<CustodyEventRow>, StorageError> {
-    Ok(custody_events::table
-        .filter(custody_events::item_id.eq(item))
-        .order(custody_events::seq.asc())
-        .select(CustodyEventRow::as_select())
-        .load(conn)?)
+    use diesel::sql_types::Text;
+    const SELECT: &str = "SELECT e.id, e.item_id, e.seq, e.event_type, e.actor_id, \
+        e.occurred_at, e.recorded_at, e.details, e.item_prev_seq \
+        FROM custody_events e WHERE e.seq IN (SELECT seq FROM chain)";
+    Ok(on_backend!(conn, c => {
+        let sql = chain_sql("id = {param}", placeholder(c), SELECT);
+        diesel::sql_query(sql).bind::<Text, _>(item).load::<CustodyEventRow>(c)
+    })?)
 }
 
 /// A sealed vault record (see `service::vault`): nothing in it is readable without the keys.
@@ -374,11 +417,17 @@ pub fn event_seqs_of_case(
     conn: &mut DbConnection,
     case_id: &str,
 ) -> Result<Vec<i64>, StorageError> {
-    Ok(custody_events::table
-        .inner_join(evidence_items::table)
-        .filter(evidence_items::case_id.eq(case_id))
-        .select(custody_events::seq)
-        .load(conn)?)
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct Seq {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seq: i64,
+    }
+    let rows: Vec<Seq> = on_backend!(conn, c => {
+        let sql = chain_sql("case_id = {param}", placeholder(c), "SELECT seq FROM chain");
+        diesel::sql_query(sql).bind::<Text, _>(case_id).load::<Seq>(c)
+    })?;
+    Ok(rows.into_iter().map(|r| r.seq).collect())
 }
 
 /// Empties the projections (not the vault, which the log cannot regenerate).

@@ -170,6 +170,7 @@ diesel::table! {
         pending_event -> Nullable<Text>,
         integrity -> Text,
         registered_seq -> BigInt,
+        last_event_seq -> Nullable<BigInt>,
     }
 }
 
@@ -183,6 +184,7 @@ diesel::table! {
         occurred_at -> Text,
         recorded_at -> Text,
         details -> Text,
+        item_prev_seq -> Nullable<BigInt>,
     }
 }
 
