@@ -54,9 +54,7 @@ pub fn verify_opening(commitment_hex: &str, salt: &[u8], value: &Value) -> bool 
 }
 
 pub fn random_salt() -> Result<[u8; SALT_LEN], CommitmentError> {
-    let mut salt = [0u8; SALT_LEN];
-    openssl::rand::rand_bytes(&mut salt)?;
-    Ok(salt)
+    Ok(super::random::bytes()?)
 }
 
 #[cfg(test)]

@@ -12,3 +12,4 @@ pub mod jcs;
 pub mod merkle;
 pub mod model;
 pub mod note;
+pub mod random;

@@ -36,9 +36,7 @@ impl AuthUser {
 }
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
-    let mut b = [0u8; N];
-    openssl::rand::rand_bytes(&mut b).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(b)
+    crate::core::random::bytes().map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// A fresh id for cases, items, events and records: a UUID version 7 (RFC 9562), 48 bits of

@@ -29,9 +29,7 @@ fn crypto(e: impl std::fmt::Display) -> ServiceError {
 }
 
 fn random<const N: usize>() -> Result<[u8; N], ServiceError> {
-    let mut b = [0u8; N];
-    openssl::rand::rand_bytes(&mut b).map_err(crypto)?;
-    Ok(b)
+    crate::core::random::bytes().map_err(crypto)
 }
 
 /// AES-256-GCM, looked up in OpenSSL's provider once: naming the cipher on every call made
