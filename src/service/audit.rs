@@ -68,8 +68,12 @@ fn nodes_completed_by(
     from: u64,
     to: u64,
 ) -> Result<BTreeMap<u8, StoredLevel>, ServiceError> {
-    let mut levels = BTreeMap::new();
-    for level in 1u8..64 {
+    let mut levels: BTreeMap<u8, StoredLevel> = BTreeMap::new();
+    for (key, hash) in log_store::low_nodes_completed_by(conn, from, to)? {
+        let level = log_store::node_id_from_key(key).level;
+        levels.entry(level).or_default().push((key, hash));
+    }
+    for level in log_store::FIRST_LEVEL_MAJOR..64 {
         if (to >> level) == 0 {
             break;
         }

@@ -210,6 +210,17 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<usize, StorageEr
     reverted.map_err(|e| StorageError::Migration(e.to_string()))
 }
 
+/// Reverts the latest applied migration (the data-migration round-trip test steps down with it).
+pub fn revert_last_migration(conn: &mut DbConnection) -> Result<(), StorageError> {
+    let reverted = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map(|_| ()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    reverted.map_err(|e| StorageError::Migration(e.to_string()))
+}
+
 pub struct Manager {
     url: DatabaseUrl,
 }

@@ -45,7 +45,7 @@ pub fn projection_snapshot(db: &TestDb) -> Vec<String> {
 }
 
 /// A node with about 30 entries written through the real use cases.
-fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
+pub fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
     let db = TestDb::new(backend);
     let key = init(&db);
     let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
@@ -118,7 +118,7 @@ fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
     (db, verifier)
 }
 
-fn audit_of(
+pub fn audit_of(
     db: &TestDb,
     verifier: &NoteVerifier,
 ) -> Result<scelle::service::audit::AuditReport, AuditError> {
