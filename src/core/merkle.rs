@@ -128,7 +128,7 @@ pub fn inclusion_proof(
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
-    let mut path = Vec::with_capacity(64);
+    let mut path = Vec::with_capacity(path_capacity(size));
     inclusion_path(src, index, 0, size, &mut path)?;
     Ok(path)
 }
@@ -155,6 +155,14 @@ fn inclusion_path(
     Ok(())
 }
 
+/// Room for a proof in a tree of `size` leaves: at most one hash per level, plus one for a
+/// consistency proof's first node. Sized exactly rather than for the largest tree, because a
+/// request of 1 KiB or more makes glibc's allocator consolidate its free lists first, which the
+/// receipts of 64 concurrent writers turned into 6% of all CPU.
+fn path_capacity(size: u64) -> usize {
+    (u64::BITS - size.saturating_sub(1).leading_zeros()) as usize + 1
+}
+
 /// RFC 9162 §2.1.4.1 PROOF(m, D[n]); empty when m == n.
 pub fn consistency_proof(
     src: &impl NodeSource,
@@ -164,7 +172,7 @@ pub fn consistency_proof(
     if from == 0 || from > to {
         return Err(ProofError::BadSizes { from, to });
     }
-    let mut path = Vec::with_capacity(64);
+    let mut path = Vec::with_capacity(path_capacity(to));
     if from < to {
         subproof(src, from, 0, to, true, &mut path)?;
     }
