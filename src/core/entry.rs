@@ -280,6 +280,89 @@ impl From<JcsError> for EntryError {
     }
 }
 
+/// An entry's members that do not depend on where it lands in the log (`actor`, the event,
+/// `kind`, `origin`, `v`), canonicalized on the writer's own thread before it queues for the
+/// sequencer, which then only splices in `prev`, `seq` and `time`. `bytes` equals
+/// `Entry::to_canonical_bytes` for the same entry (tested below and on every event kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedEntry {
+    /// `(key, canonical value)`, sorted by key. Every key is lower-case ASCII, so byte order is
+    /// RFC 8785's order of UTF-16 code units.
+    members: Vec<(&'static str, String)>,
+}
+
+/// The members the sequencer assigns, in key order.
+const PLACED_MEMBERS: [&str; 3] = ["prev", "seq", "time"];
+
+impl PreparedEntry {
+    pub fn new(origin: &str, actor: &Actor, event: &Event) -> Result<Self, EntryError> {
+        let canonical = |value: &Value| -> Result<String, EntryError> {
+            let mut out = String::with_capacity(128);
+            jcs::push_value(&mut out, value)?;
+            Ok(out)
+        };
+        let actor = serde_json::to_value(actor).map_err(|e| EntryError::Encode(e.to_string()))?;
+        let (field, value) = event
+            .field_and_value()
+            .map_err(|e| EntryError::Encode(e.to_string()))?;
+        if PLACED_MEMBERS.contains(&field) || !field.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(EntryError::Encode(format!("event field `{field}`")));
+        }
+        let mut members = vec![
+            ("actor", canonical(&actor)?),
+            (field, canonical(&value)?),
+            ("kind", canonical(&Value::from(event.kind()))?),
+            ("origin", canonical(&Value::from(origin))?),
+            ("v", canonical(&Value::from(FORMAT_VERSION))?),
+        ];
+        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Ok(Self { members })
+    }
+
+    /// The canonical bytes of the entry placed at `seq`, after `prev`, at `time`.
+    pub fn bytes(&self, seq: u64, prev: &Hash, time: &str) -> Result<Vec<u8>, EntryError> {
+        let placed = [
+            Value::from(hex::encode(prev)),
+            Value::from(seq),
+            Value::from(time),
+        ];
+        let length: usize = self
+            .members
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum();
+        let mut out = String::with_capacity(length + 160);
+        out.push('{');
+        let mut placed_members = PLACED_MEMBERS.iter().zip(&placed).peekable();
+        let mut first = true;
+        let mut push_key = |out: &mut String, key: &str| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('"');
+            out.push_str(key);
+            out.push_str("\":");
+        };
+        for (key, value) in &self.members {
+            while let Some((placed_key, placed_value)) =
+                placed_members.next_if(|(placed_key, _)| **placed_key < *key)
+            {
+                push_key(&mut out, placed_key);
+                jcs::push_value(&mut out, placed_value)?;
+            }
+            push_key(&mut out, key);
+            out.push_str(value);
+        }
+        for (placed_key, placed_value) in placed_members {
+            push_key(&mut out, placed_key);
+            jcs::push_value(&mut out, placed_value)?;
+        }
+        out.push('}');
+        Ok(out.into_bytes())
+    }
+}
+
 impl Entry {
     /// The canonical bytes that are stored, served and hashed.
     pub fn to_canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
@@ -475,6 +558,54 @@ mod tests {
                 amends: None,
                 derived_item: None,
             }),
+        }
+    }
+
+    /// The writer-side canonical members plus the sequencer's three equal the whole entry's
+    /// canonical form, whether the event's field sorts before `prev` (`custody`), between
+    /// `prev` and `seq` (`revocation`) or after `time` (`user`), for any place in the log and
+    /// any time text (escapes included).
+    #[test]
+    fn prepared_entries_equal_canonical_entries_wherever_they_land() {
+        let custody = sample();
+        let revocation = Entry {
+            event: Event::ShareRevoked(RevocationRecord {
+                share: "s1".into(),
+                case: "c1".into(),
+                reason: "fin de l'entraide \u{e9}\"\\ / end of assistance".into(),
+            }),
+            ..sample()
+        };
+        let user = Entry {
+            event: Event::UserRegistered(UserRecord {
+                id: "u9".into(),
+                role: Role::Prosecutor,
+                agency: "bj.police.ocrc".into(),
+            }),
+            ..sample()
+        };
+        let places: [(u64, Hash, &str); 5] = [
+            (0, [0; 32], "2026-11-24T08:00:00Z"),
+            (1, [0xff; 32], "2026-11-24T08:00:00.000001Z"),
+            (9_007_199_254_740_992, [0x5a; 32], "\u{1f600} \u{7f}\t"),
+            (123_456_789, [0x01; 32], ""),
+            (u64::from(u32::MAX), [0x80; 32], "z"),
+        ];
+        for base in [custody, revocation, user] {
+            let prepared = PreparedEntry::new(&base.origin, &base.actor, &base.event).unwrap();
+            for (seq, prev, time) in places {
+                let entry = Entry {
+                    seq,
+                    prev,
+                    time: time.into(),
+                    ..base.clone()
+                };
+                let expected = entry.to_canonical_bytes().unwrap();
+                assert_eq!(
+                    String::from_utf8(prepared.bytes(seq, &prev, time).unwrap()).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
         }
     }
 

@@ -42,6 +42,12 @@ pub fn is_canonical(bytes: &[u8]) -> bool {
     canonicalize_text(bytes).is_ok_and(|c| c == bytes)
 }
 
+/// Appends the canonical form of `value` to `out` (for callers that assemble an object from
+/// members canonicalized at different times, such as `entry::PreparedEntry`).
+pub fn push_value(out: &mut String, value: &Value) -> Result<(), JcsError> {
+    write_value(out, value)
+}
+
 fn write_value(out: &mut String, value: &Value) -> Result<(), JcsError> {
     match value {
         Value::Null => out.push_str("null"),

@@ -41,7 +41,8 @@ impl Ledger {
         let case =
             registry::case_by_id(&mut c, case_id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
         let checkpoint_row =
-            log_store::latest_checkpoint(&mut c)?.ok_or(ServiceError::NotFound(Missing::Entry))?;
+            log_store::latest_checkpoint_within(&mut c, self.sequencer.durable_size())?
+                .ok_or(ServiceError::NotFound(Missing::Entry))?;
         let size = checkpoint_row.tree_size as u64;
         let root: Hash = log_store::to_hash(&checkpoint_row.root_hash)?;
 

@@ -863,11 +863,20 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The newest checkpoint this node publishes: never one a power loss could still take back
+    /// (see `Sequencer::durable_size`).
     pub fn latest_checkpoint(&self) -> Result<String, ServiceError> {
         let mut c = conn(&self.pool)?;
-        Ok(log_store::latest_checkpoint(&mut c)?
-            .ok_or(ServiceError::NotFound(Missing::Checkpoint))?
-            .note)
+        Ok(
+            log_store::latest_checkpoint_within(&mut c, self.sequencer.durable_size())?
+                .ok_or(ServiceError::NotFound(Missing::Checkpoint))?
+                .note,
+        )
+    }
+
+    /// See `Sequencer::durable_size`.
+    pub fn durable_size(&self) -> Option<u64> {
+        self.sequencer.durable_size()
     }
 
     pub fn log_size(&self) -> Result<u64, ServiceError> {

@@ -6,6 +6,11 @@
 //! nodes they complete, and signs a checkpoint for the new size. Only after the commit (fsync'd)
 //! does each writer get its answer; the writer's own thread then builds its receipt (the
 //! inclusion proof from the batch's nodes in memory), leaving the sequencer to the next batch.
+//! On SQLite the sequencer commits without its own fsync and hands the batch to a syncer thread,
+//! which fsyncs the write-ahead log once for every batch committed meanwhile and only then
+//! answers their writers: one batch's fsync overlaps the writing of the next. Until then a
+//! batch is committed but not durable, so the node's published checkpoint (`durable_size`) only
+//! moves once the syncer has synced it.
 //! A request the rules refuse is answered with its error and leaves no trace; a storage failure
 //! fails the batch, which is then retried one request at a time so no writer pays for another.
 
@@ -14,17 +19,18 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use crate::core::entry::{Actor, Entry, Event};
+use crate::core::entry::{Actor, Entry, Event, PreparedEntry};
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
 use crate::core::model::now_utc;
 use crate::core::note::{Checkpoint, NoteSigner};
 use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
 use crate::storage::registry::{self, SealedRow};
-use crate::storage::{self, DatabaseUrl, DbConnection, with_append_lock};
+use crate::storage::{self, DatabaseUrl, DbConnection, StorageError, WalFile, with_append_lock};
 
 use super::ServiceError;
 use super::apply::{Projection, apply};
@@ -69,6 +75,8 @@ pub struct Receipt {
 
 struct Job {
     pending: Pending,
+    /// The entry's canonical members, prepared on the writer's thread.
+    prepared: PreparedEntry,
     reply: mpsc::SyncSender<Result<Accepted, ServiceError>>,
 }
 
@@ -105,9 +113,27 @@ impl Accepted {
     }
 }
 
+type Answer = (
+    mpsc::SyncSender<Result<Accepted, ServiceError>>,
+    Result<Accepted, ServiceError>,
+);
+
+/// How far this node knows its log to be durable (SQLite, where a batch is committed before the
+/// syncer has fsync'd it); readers that publish a checkpoint stay within it.
+#[derive(Debug)]
+struct Durability {
+    /// `None` on PostgreSQL: a commit there returns only once the server has flushed it.
+    size: Option<AtomicU64>,
+    /// Set when an fsync failed: what it should have covered may be lost, and a later fsync
+    /// cannot say otherwise, so the node stops appending until it is restarted.
+    failed: AtomicBool,
+}
+
 #[derive(Clone)]
 pub struct Sequencer {
     jobs: mpsc::SyncSender<Job>,
+    origin: Arc<str>,
+    durability: Arc<Durability>,
 }
 
 impl Sequencer {
@@ -116,31 +142,95 @@ impl Sequencer {
         url: &DatabaseUrl,
         signer: Arc<NoteSigner>,
     ) -> Result<(Self, JoinHandle<()>), ServiceError> {
+        let origin: Arc<str> = signer.name().into();
         let mut conn = url.connect()?;
         let checkpointer = storage::start_wal_checkpointer(url)?;
         if checkpointer.is_some() {
             storage::disable_auto_checkpoint(&mut conn)?;
         }
+        let mut wal = WalFile::of(url);
+        let durability = Arc::new(Durability {
+            size: match &mut wal {
+                Some(wal) => {
+                    // What an earlier process committed is made durable before it is published.
+                    wal.sync_at_start()?;
+                    storage::commit_without_fsync(&mut conn)?;
+                    Some(AtomicU64::new(log_store::head(&mut conn)?.0))
+                }
+                None => None,
+            },
+            failed: AtomicBool::new(false),
+        });
         let (jobs, incoming) = mpsc::sync_channel::<Job>(MAX_BATCH * 4);
+        let shared = durability.clone();
         let handle = std::thread::Builder::new()
             .name("scelle-sequencer".into())
             .spawn(move || {
                 let (ticks, checkpoint_thread) = checkpointer.unzip();
-                run(conn, signer, incoming, ticks.as_ref());
+                match wal {
+                    Some(wal) => {
+                        let (batches, committed) = mpsc::channel::<Release>();
+                        let syncer = std::thread::Builder::new()
+                            .name("scelle-syncer".into())
+                            .spawn({
+                                let shared = shared.clone();
+                                move || sync_and_answer(wal, committed, &shared)
+                            });
+                        match syncer {
+                            Ok(syncer) => {
+                                run(conn, signer, incoming, ticks.as_ref(), &shared, |release| {
+                                    if let Err(mpsc::SendError(release)) = batches.send(release) {
+                                        release.answer_all_with(|| ServiceError::Unavailable);
+                                    }
+                                });
+                                drop(batches);
+                                let _ = syncer.join();
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot start the syncer thread");
+                            }
+                        }
+                    }
+                    None => run(conn, signer, incoming, ticks.as_ref(), &shared, |release| {
+                        release.answer()
+                    }),
+                }
                 drop(ticks);
                 if let Some(thread) = checkpoint_thread {
                     let _ = thread.join();
                 }
             })
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        Ok((Self { jobs }, handle))
+        Ok((
+            Self {
+                jobs,
+                origin,
+                durability,
+            },
+            handle,
+        ))
+    }
+
+    /// The size of the log up to which this node knows every entry to be on disk (`None`: every
+    /// committed entry is, as on PostgreSQL). A checkpoint this node publishes stays within it.
+    pub fn durable_size(&self) -> Option<u64> {
+        self.durability
+            .size
+            .as_ref()
+            .map(|size| size.load(Ordering::Acquire))
     }
 
     /// Appends one event and waits until it is durable; returns its receipt.
     pub fn append(&self, pending: Pending) -> Result<Receipt, ServiceError> {
+        let prepared = PreparedEntry::new(&self.origin, &pending.actor, &pending.event)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let (reply, answer) = mpsc::sync_channel(1);
         self.jobs
-            .send(Job { pending, reply })
+            .send(Job {
+                pending,
+                prepared,
+                reply,
+            })
             .map_err(|_| ServiceError::Unavailable)?;
         answer
             .recv()
@@ -157,11 +247,75 @@ struct Cached {
     projection: Projection,
 }
 
+/// A committed batch's answers, released once the batch is durable.
+struct Release {
+    answers: Vec<Answer>,
+    /// The log size after the batch (0 when it appended nothing).
+    size: u64,
+}
+
+impl Release {
+    fn new(answers: Vec<Answer>) -> Self {
+        let size = answers
+            .iter()
+            .filter_map(|(_, result)| result.as_ref().ok())
+            .map(|accepted| accepted.batch.size)
+            .max()
+            .unwrap_or(0);
+        Self { answers, size }
+    }
+
+    fn answer(self) {
+        for (reply, result) in self.answers {
+            let _ = reply.send(result);
+        }
+    }
+
+    fn answer_all_with(self, error: impl Fn() -> ServiceError) {
+        for (reply, _) in self.answers {
+            let _ = reply.send(Err(error()));
+        }
+    }
+}
+
+/// The syncer thread: one fsync for every batch committed since the last, then their answers.
+fn sync_and_answer(mut wal: WalFile, committed: mpsc::Receiver<Release>, durability: &Durability) {
+    while let Ok(first) = committed.recv() {
+        let mut ready = vec![first];
+        ready.extend(committed.try_iter());
+        if durability.failed.load(Ordering::Acquire) {
+            ready
+                .into_iter()
+                .for_each(|r| r.answer_all_with(|| ServiceError::Unavailable));
+            continue;
+        }
+        match wal.sync() {
+            Ok(()) => {
+                let size = ready.iter().map(|r| r.size).max().unwrap_or(0);
+                if let Some(durable) = &durability.size {
+                    durable.fetch_max(size, Ordering::Release);
+                }
+                ready.into_iter().for_each(Release::answer);
+            }
+            Err(e) => {
+                durability.failed.store(true, Ordering::Release);
+                tracing::error!(error = %e, "the write-ahead log could not be synced; appends stop until the node restarts");
+                let message = e.to_string();
+                ready.into_iter().for_each(|r| {
+                    r.answer_all_with(|| ServiceError::Storage(StorageError::Sync(message.clone())))
+                });
+            }
+        }
+    }
+}
+
 fn run(
     mut conn: DbConnection,
     signer: Arc<NoteSigner>,
     incoming: mpsc::Receiver<Job>,
     checkpoint_ticks: Option<&mpsc::SyncSender<()>>,
+    durability: &Durability,
+    release: impl Fn(Release),
 ) {
     let mut cached: Option<Cached> = None;
     while let Ok(first) = incoming.recv() {
@@ -175,28 +329,40 @@ fn run(
                 Err(_) => break,
             }
         }
-        let pendings: Vec<&Pending> = jobs.iter().map(|j| &j.pending).collect();
-        match commit_batch(&mut conn, &signer, &mut cached, &pendings) {
-            Ok(results) => {
-                for (job, result) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
-                }
+        if durability.failed.load(Ordering::Acquire) {
+            for job in jobs {
+                let _ = job.reply.send(Err(ServiceError::Unavailable));
             }
+            continue;
+        }
+        let pendings: Vec<(&Pending, &PreparedEntry)> =
+            jobs.iter().map(|j| (&j.pending, &j.prepared)).collect();
+        match commit_batch(&mut conn, &signer, &mut cached, &pendings) {
+            Ok(results) => release(Release::new(
+                jobs.into_iter().map(|job| job.reply).zip(results).collect(),
+            )),
             Err(batch_error) => {
                 tracing::error!(error = %batch_error, size = jobs.len(), "append batch failed; retrying one by one");
                 cached = None;
+                let mut answers = Vec::with_capacity(jobs.len());
                 for job in jobs {
-                    let result = commit_batch(&mut conn, &signer, &mut cached, &[&job.pending])
-                        .and_then(|mut r| {
-                            r.pop()
-                                .ok_or_else(|| ServiceError::Internal("empty batch".into()))
-                        })
-                        .and_then(|r| r);
+                    let result = commit_batch(
+                        &mut conn,
+                        &signer,
+                        &mut cached,
+                        &[(&job.pending, &job.prepared)],
+                    )
+                    .and_then(|mut r| {
+                        r.pop()
+                            .ok_or_else(|| ServiceError::Internal("empty batch".into()))
+                    })
+                    .and_then(|r| r);
                     if result.is_err() {
                         cached = None;
                     }
-                    let _ = job.reply.send(result);
+                    answers.push((job.reply, result));
                 }
+                release(Release::new(answers));
             }
         }
     }
@@ -217,7 +383,7 @@ fn commit_batch(
     conn: &mut DbConnection,
     signer: &NoteSigner,
     cached: &mut Option<Cached>,
-    pendings: &[&Pending],
+    pendings: &[(&Pending, &PreparedEntry)],
 ) -> Result<Vec<Result<Accepted, ServiceError>>, ServiceError> {
     let committed = with_append_lock(conn, |c| -> Result<Committed, ServiceError> {
         let (size, last) = log_store::head(c)?;
@@ -238,7 +404,7 @@ fn commit_batch(
         let mut new_nodes = Vec::with_capacity(pendings.len());
         let mut accepted = Vec::with_capacity(pendings.len());
         let time = now_utc();
-        for pending in pendings {
+        for (pending, prepared) in pendings {
             let entry = Entry {
                 seq: range.size(),
                 prev,
@@ -257,8 +423,8 @@ fn commit_batch(
             }
             projection.add_vault(&pending.side.vault);
             write_side(c, &pending.side)?;
-            let body = entry
-                .to_canonical_bytes()
+            let body = prepared
+                .bytes(entry.seq, &entry.prev, &entry.time)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             let leaf = merkle::leaf_hash(&body);
             nodes.insert(NodeId::new(0, entry.seq), leaf);

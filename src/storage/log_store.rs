@@ -166,7 +166,17 @@ pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> Result
 }
 
 pub fn latest_checkpoint(conn: &mut DbConnection) -> Result<Option<CheckpointRow>, StorageError> {
+    latest_checkpoint_within(conn, None)
+}
+
+/// The latest checkpoint of a size up to `max_size` (any size when `None`).
+pub fn latest_checkpoint_within(
+    conn: &mut DbConnection,
+    max_size: Option<u64>,
+) -> Result<Option<CheckpointRow>, StorageError> {
+    let max_size = max_size.map_or(i64::MAX, |m| i64::try_from(m).unwrap_or(i64::MAX));
     Ok(checkpoints::table
+        .filter(checkpoints::tree_size.le(max_size))
         .order(checkpoints::tree_size.desc())
         .first(conn)
         .optional()?)

@@ -90,6 +90,8 @@ pub enum StorageError {
     Migration(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("cannot make the database durable (fsync): {0}")]
+    Sync(String),
 }
 
 impl StorageError {
@@ -279,6 +281,84 @@ pub fn start_wal_checkpointer(url: &DatabaseUrl) -> Result<Option<WalCheckpointe
         })
         .map_err(|e| StorageError::Connect(e.to_string()))?;
     Ok(Some((ticks, handle)))
+}
+
+/// SQLite's write-ahead log file, held open so the sequencer's syncer thread can `fdatasync` it.
+///
+/// The sequencer's own connection commits with `synchronous = NORMAL` (`commit_without_fsync`):
+/// its frames reach the operating system at commit but not the disk. The syncer then syncs this
+/// file once for every batch committed meanwhile, and only then are their writers answered, so
+/// one batch's fsync overlaps the writing of the next and an answer still means durable.
+/// `fdatasync` covers every byte written to the file before it is called, whichever connection
+/// wrote it, including a WAL header rewritten when the log restarts; the file itself stays while
+/// the sequencer's connection is open (SQLite removes it only when the last connection closes).
+#[derive(Debug)]
+pub struct WalFile {
+    path: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl WalFile {
+    /// The log of the database at `url`, or `None` on PostgreSQL (its commit waits for its own
+    /// WAL flush).
+    pub fn of(url: &DatabaseUrl) -> Option<Self> {
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut wal = path.clone().into_os_string();
+                wal.push("-wal");
+                Some(Self {
+                    path: PathBuf::from(wal),
+                    file: None,
+                })
+            }
+            DatabaseUrl::Postgres(_) => None,
+        }
+    }
+
+    /// Makes everything written to the log so far durable.
+    pub fn sync(&mut self) -> Result<(), StorageError> {
+        let failed =
+            |e: std::io::Error| StorageError::Sync(format!("{}: {e}", self.path.display()));
+        if self.file.is_none() {
+            self.file = Some(
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&self.path)
+                    .map_err(failed)?,
+            );
+        }
+        match &self.file {
+            Some(file) => file.sync_data().map_err(failed),
+            None => Ok(()),
+        }
+    }
+
+    /// When the sequencer starts: makes durable what an earlier process committed without its
+    /// fsync (a node killed between a commit and its sync), if there is a log at all. The main
+    /// database file needs nothing: SQLite syncs it whenever a checkpoint writes to it. It is
+    /// never opened here either: closing a second descriptor of it would drop every POSIX lock
+    /// this process's connections hold on it, and another process could then delete the log
+    /// under them.
+    pub fn sync_at_start(&mut self) -> Result<(), StorageError> {
+        match self.sync() {
+            Err(StorageError::Sync(_)) if !self.path.exists() => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// Lets a SQLite connection commit without its own fsync; for the sequencer's connection only,
+/// whose writers wait for `WalFile::sync` instead. PostgreSQL: unchanged.
+pub fn commit_without_fsync(conn: &mut DbConnection) -> Result<(), StorageError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c
+            .batch_execute("PRAGMA synchronous = NORMAL")
+            .map_err(StorageError::Query),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => Ok(()),
+    }
 }
 
 /// Folds SQLite's write-ahead log into the database and empties it (after an erasure, so no

@@ -10,6 +10,7 @@ mod bad_input;
 mod crash;
 mod custody_flow;
 mod dossier;
+mod durability;
 mod helpers;
 mod login;
 mod merkle_oracle;

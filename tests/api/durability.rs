@@ -1,0 +1,158 @@
+//! An answer means durable, and a published checkpoint never runs ahead of the disk.
+//!
+//! On SQLite the sequencer commits without its own fsync and a syncer thread fsyncs the
+//! write-ahead log before answering (`sequencer.rs`). Between the two, a batch is visible to
+//! readers but not yet durable: the checkpoint a node publishes must stay within what is synced.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use scelle::core::model::{Jurisdiction, Role};
+use scelle::core::note::NoteVerifier;
+use scelle::service::Ledger;
+use scelle::service::auth::AuthUser;
+use scelle::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
+
+use crate::helpers::{BACKENDS, Backend, TestDb, init};
+use crate::tamper::audit_of;
+
+fn checkpoint_size(note: &str) -> u64 {
+    note.lines().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let key = init(&db);
+        let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 6).unwrap();
+        match backend {
+            Backend::Sqlite => assert!(ledger.durable_size().is_some()),
+            Backend::Postgres => assert_eq!(ledger.durable_size(), None),
+        }
+        let (row, _) = ledger
+            .add_user("Afi", Role::Investigator, "tg.police.dcpj")
+            .unwrap();
+        let user = AuthUser {
+            id: row.id,
+            name: row.name,
+            role: Role::Investigator,
+            agency: row.agency_id,
+            state: Jurisdiction::Togo,
+            agency_is_lab: false,
+        };
+        let (case, _) = ledger
+            .open_case(
+                &user,
+                NewCase {
+                    reference: "TG-DUR-1".into(),
+                    title: None,
+                    jurisdiction: "TG".into(),
+                    offence: "o".into(),
+                    legal_basis: "l".into(),
+                },
+            )
+            .unwrap();
+        let items: Vec<String> = (0..8)
+            .map(|i| {
+                ledger
+                    .register_evidence(
+                        &user,
+                        &case.id,
+                        NewEvidence {
+                            exhibit_number: format!("P{i}"),
+                            seal_number: format!("S{i}"),
+                            kind: "file".into(),
+                            description: None,
+                            sha256: "cd".repeat(32),
+                            sha512: None,
+                            sha1: None,
+                            md5: None,
+                            size_bytes: Some(1),
+                            collected_at: "2026-11-24T08:00:00+00:00".into(),
+                            location: None,
+                            acquisition_tool: None,
+                            acquisition_tool_version: None,
+                            acquisition_settings: None,
+                            parent_id: None,
+                        },
+                    )
+                    .unwrap()
+                    .0
+                    .id
+            })
+            .collect();
+        let size_before = ledger.log_size().unwrap();
+
+        let ledger = Arc::new(ledger);
+        let writing = Arc::new(AtomicBool::new(true));
+        let reader = {
+            let (ledger, writing) = (ledger.clone(), writing.clone());
+            std::thread::spawn(move || {
+                let mut sizes_seen = std::collections::BTreeSet::new();
+                while writing.load(Ordering::Acquire) {
+                    let published = checkpoint_size(&ledger.latest_checkpoint().unwrap());
+                    // Read after the checkpoint: the durable size only grows.
+                    if let Some(durable) = ledger.durable_size() {
+                        assert!(
+                            published <= durable,
+                            "published checkpoint of size {published} ahead of the fsync ({durable})"
+                        );
+                    }
+                    sizes_seen.insert(published);
+                }
+                sizes_seen.len()
+            })
+        };
+        let writers: Vec<_> = items
+            .iter()
+            .cloned()
+            .map(|item| {
+                let (ledger, user) = (ledger.clone(), user.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..150 {
+                        let (_, receipt) = ledger
+                            .record_event(
+                                &user,
+                                &item,
+                                NewCustodyEvent {
+                                    event_type: "stored".into(),
+                                    ..Default::default()
+                                },
+                            )
+                            .unwrap();
+                        let covered = checkpoint_size(&receipt.checkpoint);
+                        assert_eq!(covered, receipt.inclusion_proof.tree_size);
+                        assert!(receipt.seq < covered);
+                        if let Some(durable) = ledger.durable_size() {
+                            assert!(covered <= durable, "answered before its fsync");
+                        }
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        writing.store(false, Ordering::Release);
+        let sizes_seen = reader.join().unwrap();
+        assert!(
+            sizes_seen > 3,
+            "the reader saw the log grow ({sizes_seen} sizes)"
+        );
+
+        let size_after = ledger.log_size().unwrap();
+        assert_eq!(size_after, size_before + 8 * 150);
+        if let Some(durable) = ledger.durable_size() {
+            assert_eq!(durable, size_after, "the last batch is synced");
+        }
+        assert_eq!(
+            checkpoint_size(&ledger.latest_checkpoint().unwrap()),
+            size_after
+        );
+        let ledger = Arc::try_unwrap(ledger).ok().unwrap();
+        ledger.shutdown(handle);
+        let verifier = NoteVerifier::from_verifier_key(&key).unwrap();
+        audit_of(&db, &verifier).unwrap();
+    }
+}
