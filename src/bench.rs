@@ -481,8 +481,12 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
                 body: body.clone(),
             })
             .collect();
-        raw.transaction(|c| on_backend!(c, c => diesel::insert_into(raw_entries::table).values(&rows).execute(c)))
-            .map_err(err)?;
+        // The same statements the sequencer uses: fixed-size multi-row inserts, kept prepared.
+        raw.transaction(|c| -> Result<(), diesel::result::Error> {
+            insert_rows!(c, raw_entries::table, &rows);
+            Ok(())
+        })
+        .map_err(err)?;
     }
     let raw_rate = bodies.len() as f64 / started.elapsed().as_secs_f64();
     let _ = raw.batch_execute("DROP TABLE raw_entries");
@@ -548,6 +552,7 @@ diesel::table! {
 
 #[derive(Insertable)]
 #[diesel(table_name = raw_entries)]
+#[diesel(treat_none_as_default_value = false)]
 struct RawRow {
     seq: i64,
     leaf_hash: Vec<u8>,

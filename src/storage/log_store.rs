@@ -153,8 +153,8 @@ pub fn insert_batch(
     entries: &[NewEntry],
     nodes: &[NewNode],
 ) -> Result<(), StorageError> {
-    insert_rows!(&mut *conn, log_entries::table, entries, 5_000);
-    insert_rows!(&mut *conn, tree_nodes::table, nodes, 10_000);
+    insert_rows!(&mut *conn, log_entries::table, entries);
+    insert_rows!(&mut *conn, tree_nodes::table, nodes);
     Ok(())
 }
 

@@ -114,87 +114,138 @@ pub fn insert_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> Result<(),
     Ok(())
 }
 
-/// Writes the custody state of many items in one statement per chunk (`UPDATE … FROM (VALUES …)`,
-/// which SQLite ≥ 3.33 and PostgreSQL both run): one round trip for a whole batch, which is what
-/// PostgreSQL's throughput depends on.
+/// Writes the custody state of many items, `UPDATE … FROM (VALUES …)` (SQLite ≥ 3.33 and
+/// PostgreSQL both run it), in chunks of fixed sizes as `insert_rows!` does: 256 rows at a time,
+/// then one each of 128, 64, … 1, so every statement is one prepared once and kept (see
+/// `CustodyStates`).
 pub fn update_custody_states(
     conn: &mut DbConnection,
     rows: &[&EvidenceRow],
 ) -> Result<(), StorageError> {
-    use diesel::sql_types::{BigInt, Nullable, Text};
-    for chunk in rows.chunks(1_000) {
-        let postgres = match conn {
-            #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(_) => false,
-            #[cfg(feature = "postgres")]
-            DbConnection::Pg(_) => true,
-        };
-        let mut values = String::new();
-        for i in 0..chunk.len() {
-            if i > 0 {
-                values.push(',');
-            }
-            if postgres {
-                let b = i * 7;
-                values.push_str(&format!(
-                    "(${}::text,${}::text,${}::text,${}::text,${}::text,${}::text,${}::bigint)",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                ));
-            } else {
-                values.push_str("(?,?,?,?,?,?,?)");
-            }
-        }
-        // SQLite names the columns of a VALUES list column1…column7; PostgreSQL lets us name them.
-        let (columns, [id, holder, status, to, event, integrity, last]) = if postgres {
-            (
-                "(id, holder_id, custody_status, pending_to, pending_event, integrity, last_event_seq)",
-                [
-                    "id",
-                    "holder_id",
-                    "custody_status",
-                    "pending_to",
-                    "pending_event",
-                    "integrity",
-                    "last_event_seq",
-                ],
-            )
+    let postgres = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => false,
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => true,
+    };
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let size = if rest.len() >= 256 {
+            256
         } else {
-            (
-                "",
-                [
-                    "column1", "column2", "column3", "column4", "column5", "column6", "column7",
-                ],
-            )
+            1 << rest.len().ilog2()
         };
-        let sql = format!(
-            "UPDATE evidence_items SET holder_id = v.{holder}, custody_status = v.{status}, \
-             pending_to = v.{to}, pending_event = v.{event}, integrity = v.{integrity}, \
-             last_event_seq = v.{last} \
-             FROM (VALUES {values}) AS v{columns} WHERE evidence_items.id = v.{id}"
-        );
-        on_backend!(conn, c => {
-            let mut query = diesel::sql_query(sql.as_str()).into_boxed();
-            for row in chunk {
-                query = query
-                    .bind::<Text, _>(row.id.as_str())
-                    .bind::<Text, _>(row.holder_id.as_str())
-                    .bind::<Text, _>(row.custody_status.as_str())
-                    .bind::<Nullable<Text>, _>(row.pending_to.as_deref())
-                    .bind::<Nullable<Text>, _>(row.pending_event.as_deref())
-                    .bind::<Text, _>(row.integrity.as_str())
-                    .bind::<Nullable<BigInt>, _>(row.last_event_seq);
-            }
-            query.execute(c)
-        })?;
+        let (chunk, tail) = rest.split_at(size);
+        let query = CustodyStates {
+            rows: chunk,
+            postgres,
+        };
+        on_backend!(&mut *conn, c => query.execute(c))?;
+        rest = tail;
     }
     Ok(())
 }
+
+/// The custody-state update as a query diesel may keep prepared. `sql_query` is never cached
+/// (its text could be anything); this type's text depends only on the row count and the
+/// backend, so diesel's cache, keyed by that text, holds one statement per chunk size.
+struct CustodyStates<'a> {
+    rows: &'a [&'a EvidenceRow],
+    postgres: bool,
+}
+
+impl diesel::query_builder::QueryId for CustodyStates<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for CustodyStates<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<diesel::sql_types::Text>
+        + diesel::sql_types::HasSqlType<diesel::sql_types::BigInt>,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text};
+        // PostgreSQL types the VALUES columns from casts and lets us name them; SQLite names
+        // them column1…column7.
+        let (text, bigint, columns, [id, holder, status, to, event, integrity, last]) =
+            if self.postgres {
+                (
+                    "::text",
+                    "::bigint",
+                    "(id, holder_id, custody_status, pending_to, pending_event, integrity, \
+                     last_event_seq)",
+                    [
+                        "id",
+                        "holder_id",
+                        "custody_status",
+                        "pending_to",
+                        "pending_event",
+                        "integrity",
+                        "last_event_seq",
+                    ],
+                )
+            } else {
+                (
+                    "",
+                    "",
+                    "",
+                    [
+                        "column1", "column2", "column3", "column4", "column5", "column6", "column7",
+                    ],
+                )
+            };
+        for (sql, column) in [
+            ("UPDATE evidence_items SET holder_id = v.", holder),
+            (", custody_status = v.", status),
+            (", pending_to = v.", to),
+            (", pending_event = v.", event),
+            (", integrity = v.", integrity),
+            (", last_event_seq = v.", last),
+        ] {
+            out.push_sql(sql);
+            out.push_sql(column);
+        }
+        out.push_sql(" FROM (VALUES ");
+        for (i, row) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ",(" });
+            out.push_bind_param::<Text, str>(row.id.as_str())?;
+            out.push_sql(text);
+            out.push_sql(",");
+            out.push_bind_param::<Text, str>(row.holder_id.as_str())?;
+            out.push_sql(text);
+            out.push_sql(",");
+            out.push_bind_param::<Text, str>(row.custody_status.as_str())?;
+            out.push_sql(text);
+            out.push_sql(",");
+            out.push_bind_param::<Nullable<Text>, Option<String>>(&row.pending_to)?;
+            out.push_sql(text);
+            out.push_sql(",");
+            out.push_bind_param::<Nullable<Text>, Option<String>>(&row.pending_event)?;
+            out.push_sql(text);
+            out.push_sql(",");
+            out.push_bind_param::<Text, str>(row.integrity.as_str())?;
+            out.push_sql(text);
+            out.push_sql(",");
+            out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&row.last_event_seq)?;
+            out.push_sql(bigint);
+            out.push_sql(")");
+        }
+        out.push_sql(") AS v");
+        out.push_sql(columns);
+        out.push_sql(" WHERE evidence_items.id = v.");
+        out.push_sql(id);
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for CustodyStates<'_> {}
 
 pub fn evidence_by_id(
     conn: &mut DbConnection,
@@ -271,7 +322,7 @@ pub fn insert_events(
     conn: &mut DbConnection,
     rows: &[CustodyEventRow],
 ) -> Result<(), StorageError> {
-    insert_rows!(conn, custody_events::table, rows, 2_000);
+    insert_rows!(conn, custody_events::table, rows);
     Ok(())
 }
 
@@ -348,7 +399,7 @@ pub struct SealedRow {
 }
 
 pub fn insert_sealed(conn: &mut DbConnection, rows: &[SealedRow]) -> Result<(), StorageError> {
-    insert_rows!(conn, vault_sealed::table, rows, 4_000);
+    insert_rows!(conn, vault_sealed::table, rows);
     Ok(())
 }
 
