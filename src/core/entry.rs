@@ -262,6 +262,27 @@ pub struct Entry {
     pub event: Event,
 }
 
+/// An entry as the projections read it (`service::apply`): borrowed, so the sequencer applies
+/// a writer's event without copying it into an owned `Entry`.
+#[derive(Debug, Clone, Copy)]
+pub struct AppliedEntry<'a> {
+    pub seq: u64,
+    pub time: &'a str,
+    pub actor: &'a Actor,
+    pub event: &'a Event,
+}
+
+impl Entry {
+    pub fn applied(&self) -> AppliedEntry<'_> {
+        AppliedEntry {
+            seq: self.seq,
+            time: &self.time,
+            actor: &self.actor,
+            event: &self.event,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum EntryError {
     #[error("entry is not canonical JSON (RFC 8785)")]

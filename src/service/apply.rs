@@ -11,7 +11,7 @@
 //! (cases, items) flush first and write at once, so every query sees everything before them.
 
 use crate::core::custody::{CustodyState, CustodyStatus, ProposedEvent};
-use crate::core::entry::{AccessDecision, Entry, Event};
+use crate::core::entry::{AccessDecision, AppliedEntry, Event};
 use crate::core::model::{CustodyEventType, IntegrityResult};
 use crate::storage::log_store::{self, BatchRows, CheckpointRow, NewEntry, NewNode};
 use crate::storage::protection::{self, AccessRow, PersonRow, ShareRow};
@@ -69,20 +69,14 @@ pub struct Projection {
 }
 
 impl Projection {
-    /// The evidence row as of the last applied entry.
-    fn item(
-        &mut self,
-        conn: &mut DbConnection,
-        id: &str,
-    ) -> Result<Option<EvidenceRow>, ServiceError> {
-        if let Some(row) = self.items.get(id) {
-            return Ok(Some(row.clone()));
+    /// Makes sure `items` holds the evidence row `id` as of the last applied entry, if it exists.
+    fn cache_item(&mut self, conn: &mut DbConnection, id: &str) -> Result<(), ServiceError> {
+        if !self.items.contains_key(id)
+            && let Some(row) = registry::evidence_by_id(conn, id)?
+        {
+            self.items.insert(id.to_owned(), row);
         }
-        let row = registry::evidence_by_id(conn, id)?;
-        if let Some(row) = &row {
-            self.items.insert(id.to_owned(), row.clone());
-        }
-        Ok(row)
+        Ok(())
     }
 
     /// Vault rows to write with the batch (node-local, accounted for by the entry's commitments).
@@ -136,7 +130,7 @@ impl Projection {
 pub fn apply(
     conn: &mut DbConnection,
     projection: &mut Projection,
-    entry: &Entry,
+    entry: &AppliedEntry<'_>,
 ) -> Result<(), ServiceError> {
     if !matches!(entry.event, Event::Custody(_)) {
         projection.flush(conn)?;
@@ -169,7 +163,7 @@ pub fn apply(
                     consent_for_court: share.consent_for_court,
                     expires_at: share.expires.clone(),
                     conditions_record: share.conditions.as_ref().map(|c| c.record.clone()),
-                    shared_at: entry.time.clone(),
+                    shared_at: entry.time.to_owned(),
                     revoked_at: None,
                 },
             )?;
@@ -180,7 +174,7 @@ pub fn apply(
                 Some(row) if row.case_id == revocation.case => {}
                 _ => return Err(ServiceError::NotFound(Missing::Share)),
             }
-            if !protection::revoke_share(conn, &revocation.share, &entry.time)? {
+            if !protection::revoke_share(conn, &revocation.share, entry.time)? {
                 return Err(ServiceError::Conflict(Conflict::ShareRevoked));
             }
             Ok(())
@@ -196,7 +190,7 @@ pub fn apply(
                     case_id: person.case.clone(),
                     data_record: person.data.record.clone(),
                     seq,
-                    recorded_at: entry.time.clone(),
+                    recorded_at: entry.time.to_owned(),
                 },
             )?;
             Ok(())
@@ -218,7 +212,7 @@ pub fn apply(
                         AccessDecision::Denied => "denied".into(),
                     },
                     policies: access.policies.join(","),
-                    at: entry.time.clone(),
+                    at: entry.time.to_owned(),
                 },
             )?;
             Ok(())
@@ -241,7 +235,7 @@ pub fn apply(
                     agency_id: case.agency.clone(),
                     officer_id: case.officer.clone(),
                     title_record: case.title.as_ref().map(|c| c.record.clone()),
-                    opened_at: entry.time.clone(),
+                    opened_at: entry.time.to_owned(),
                     opened_seq: seq,
                 },
             )?;
@@ -264,8 +258,10 @@ pub fn apply(
                 return Err(ServiceError::Conflict(Conflict::ExhibitNumber));
             }
             if let Some(parent) = &ev.parent {
+                projection.cache_item(conn, parent)?;
                 let parent = projection
-                    .item(conn, parent)?
+                    .items
+                    .get(parent)
                     .ok_or(ServiceError::NotFound(Missing::ParentEvidence))?;
                 // A copy or image is made by whoever holds the original.
                 if parent.holder_id != actor.user || parent.custody_status != "in_custody" {
@@ -307,8 +303,12 @@ pub fn apply(
             Ok(())
         }
         Event::Custody(ev) => {
-            let mut item = projection
-                .item(conn, &ev.item)?
+            // Checked against the cached row in place, then changed in place: no copy of the
+            // row per event.
+            projection.cache_item(conn, &ev.item)?;
+            let item = projection
+                .items
+                .get(&ev.item)
                 .ok_or(ServiceError::NotFound(Missing::Evidence))?;
             if item.case_id != ev.case {
                 return Err(ServiceError::NotFound(Missing::Evidence));
@@ -331,14 +331,18 @@ pub fn apply(
                     return Err(ServiceError::Forbidden(Denied::AmendsOtherItem));
                 }
             }
-            let before = custody_state_of(&item);
+            let before = custody_state_of(item);
             let after = before.apply(&ProposedEvent {
                 event_id: &ev.id,
                 actor: &actor.user,
                 event_type: ev.event_type,
                 to_user: ev.to_user.as_deref(),
             })?;
-            write_state(&mut item, &after);
+            let item = projection
+                .items
+                .get_mut(&ev.item)
+                .ok_or(ServiceError::NotFound(Missing::Evidence))?;
+            write_state(item, &after);
             let item_prev_seq = item.last_event_seq.replace(seq);
             if ev.event_type == CustodyEventType::IntegrityChecked {
                 item.integrity = match ev.result {
@@ -349,8 +353,9 @@ pub fn apply(
             }
             let details =
                 serde_json::to_string(ev).map_err(|e| ServiceError::Internal(e.to_string()))?;
-            projection.dirty.insert(item.id.clone());
-            projection.items.insert(item.id.clone(), item);
+            if !projection.dirty.contains(&ev.item) {
+                projection.dirty.insert(ev.item.clone());
+            }
             projection
                 .pending_event_items
                 .insert(ev.id.clone(), ev.item.clone());
@@ -361,7 +366,7 @@ pub fn apply(
                 event_type: ev.event_type.as_str().to_owned(),
                 actor_id: actor.user.clone(),
                 occurred_at: ev.at.clone(),
-                recorded_at: entry.time.clone(),
+                recorded_at: entry.time.to_owned(),
                 details,
                 item_prev_seq,
             });

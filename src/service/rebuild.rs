@@ -49,7 +49,7 @@ pub fn rebuild(pool: &Pool) -> Result<u64, RebuildError> {
                         reason: format!("entry says seq {}", entry.seq),
                     });
                 }
-                apply(c, &mut projection, &entry).map_err(|e| RebuildError::AtEntry {
+                apply(c, &mut projection, &entry.applied()).map_err(|e| RebuildError::AtEntry {
                     seq,
                     reason: e.to_string(),
                 })?;

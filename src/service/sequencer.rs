@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use crate::core::entry::{Actor, Entry, Event, PreparedEntry};
+use crate::core::entry::{Actor, AppliedEntry, Event, PreparedEntry};
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
 use crate::core::model::now_utc;
 use crate::core::note::{Checkpoint, NoteSigner};
@@ -405,13 +405,11 @@ fn commit_batch(
         let mut accepted = Vec::with_capacity(pendings.len());
         let time = now_utc();
         for (pending, prepared) in pendings {
-            let entry = Entry {
+            let entry = AppliedEntry {
                 seq: range.size(),
-                prev,
-                time: time.clone(),
-                origin: signer.name().to_owned(),
-                actor: pending.actor.clone(),
-                event: pending.event.clone(),
+                time: &time,
+                actor: &pending.actor,
+                event: &pending.event,
             };
             match apply(c, &mut projection, &entry) {
                 Ok(()) => {}
@@ -424,7 +422,7 @@ fn commit_batch(
             projection.add_vault(&pending.side.vault);
             write_side(c, &pending.side)?;
             let body = prepared
-                .bytes(entry.seq, &entry.prev, &entry.time)
+                .bytes(entry.seq, &prev, entry.time)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             let leaf = merkle::leaf_hash(&body);
             nodes.insert(NodeId::new(0, entry.seq), leaf);
