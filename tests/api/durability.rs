@@ -7,13 +7,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use scelle::core::model::{Jurisdiction, Role};
 use scelle::core::note::NoteVerifier;
 use scelle::service::Ledger;
-use scelle::service::auth::AuthUser;
-use scelle::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
+use scelle::service::ledger::{NewCase, NewCustodyEvent};
 
-use crate::helpers::{BACKENDS, Backend, TestDb, init};
+use crate::helpers::{BACKENDS, Backend, TestDb, add_investigator, file_evidence, init};
 use crate::tamper::audit_of;
 
 fn checkpoint_size(note: &str) -> u64 {
@@ -30,17 +28,7 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
             Backend::Sqlite => assert!(ledger.durable_size().is_some()),
             Backend::Postgres => assert_eq!(ledger.durable_size(), None),
         }
-        let (row, _) = ledger
-            .add_user("Afi", Role::Investigator, "tg.police.dcpj")
-            .unwrap();
-        let user = AuthUser {
-            id: row.id,
-            name: row.name,
-            role: Role::Investigator,
-            agency: row.agency_id,
-            state: Jurisdiction::Togo,
-            agency_is_lab: false,
-        };
+        let user = add_investigator(&ledger, "Afi");
         let (case, _) = ledger
             .open_case(
                 &user,
@@ -56,27 +44,7 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
         let items: Vec<String> = (0..8)
             .map(|i| {
                 ledger
-                    .register_evidence(
-                        &user,
-                        &case.id,
-                        NewEvidence {
-                            exhibit_number: format!("P{i}"),
-                            seal_number: format!("S{i}"),
-                            kind: "file".into(),
-                            description: None,
-                            sha256: "cd".repeat(32),
-                            sha512: None,
-                            sha1: None,
-                            md5: None,
-                            size_bytes: Some(1),
-                            collected_at: "2026-11-24T08:00:00+00:00".into(),
-                            location: None,
-                            acquisition_tool: None,
-                            acquisition_tool_version: None,
-                            acquisition_settings: None,
-                            parent_id: None,
-                        },
-                    )
+                    .register_evidence(&user, &case.id, file_evidence(i, &"cd".repeat(32)))
                     .unwrap()
                     .0
                     .id

@@ -348,3 +348,40 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
     );
     assert_ne!(e["message_fr"], e["message_en"], "{body}");
 }
+
+/// A Togolese investigator added straight through the ledger, as the use cases see them.
+pub fn add_investigator(ledger: &Ledger, name: &str) -> scelle::service::auth::AuthUser {
+    use scelle::core::model::{Jurisdiction, Role};
+    let (row, _) = ledger
+        .add_user(name, Role::Investigator, "tg.police.dcpj")
+        .unwrap();
+    scelle::service::auth::AuthUser {
+        id: row.id,
+        name: row.name,
+        role: Role::Investigator,
+        agency: row.agency_id,
+        state: Jurisdiction::Togo,
+        agency_is_lab: false,
+    }
+}
+
+/// A file exhibit and seal numbered `n`, with the given SHA-256 and nothing optional.
+pub fn file_evidence(n: usize, sha256: &str) -> scelle::service::ledger::NewEvidence {
+    scelle::service::ledger::NewEvidence {
+        exhibit_number: format!("P{n}"),
+        seal_number: format!("S{n}"),
+        kind: "file".into(),
+        description: None,
+        sha256: sha256.into(),
+        sha512: None,
+        sha1: None,
+        md5: None,
+        size_bytes: Some(10),
+        collected_at: "2026-11-20T10:00:00+00:00".into(),
+        location: None,
+        acquisition_tool: None,
+        acquisition_tool_version: None,
+        acquisition_settings: None,
+        parent_id: None,
+    }
+}

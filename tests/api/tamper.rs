@@ -4,12 +4,12 @@ use diesel::prelude::*;
 use scelle::core::note::NoteVerifier;
 use scelle::service::Ledger;
 use scelle::service::audit::{AuditError, audit};
-use scelle::service::ledger::{NewCase, NewCustodyEvent, NewEvidence};
+use scelle::service::ledger::{NewCase, NewCustodyEvent};
 use scelle::storage::schema::{
     cases, checkpoints, custody_events, evidence_items, log_entries, tree_nodes,
 };
 
-use crate::helpers::{BACKENDS, TestDb, init};
+use crate::helpers::{BACKENDS, TestDb, add_investigator, file_evidence, init};
 
 /// Every projection row, printed, in a stable order.
 pub fn projection_snapshot(db: &TestDb) -> Vec<String> {
@@ -49,21 +49,7 @@ pub fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
     let db = TestDb::new(backend);
     let key = init(&db);
     let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
-    let (row, _) = ledger
-        .add_user(
-            "Kossi",
-            scelle::core::model::Role::Investigator,
-            "tg.police.dcpj",
-        )
-        .unwrap();
-    let user = scelle::service::auth::AuthUser {
-        id: row.id,
-        name: row.name,
-        role: scelle::core::model::Role::Investigator,
-        agency: row.agency_id,
-        state: scelle::core::model::Jurisdiction::Togo,
-        agency_is_lab: false,
-    };
+    let user = add_investigator(&ledger, "Kossi");
     let (case, _) = ledger
         .open_case(
             &user,
@@ -78,27 +64,7 @@ pub fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
         .unwrap();
     for i in 0..5 {
         let (item, _) = ledger
-            .register_evidence(
-                &user,
-                &case.id,
-                NewEvidence {
-                    exhibit_number: format!("P{i}"),
-                    seal_number: format!("S{i}"),
-                    kind: "file".into(),
-                    description: None,
-                    sha256: "ab".repeat(32),
-                    sha512: None,
-                    sha1: None,
-                    md5: None,
-                    size_bytes: Some(10),
-                    collected_at: "2026-11-20T10:00:00+00:00".into(),
-                    location: None,
-                    acquisition_tool: None,
-                    acquisition_tool_version: None,
-                    acquisition_settings: None,
-                    parent_id: None,
-                },
-            )
+            .register_evidence(&user, &case.id, file_evidence(i, &"ab".repeat(32)))
             .unwrap();
         for _ in 0..4 {
             ledger
