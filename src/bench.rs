@@ -89,6 +89,81 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// CPU time used so far, user and system, in seconds: by the whole process (all threads) and
+/// by each of the node's named threads (sequencer, syncer, WAL checkpointer). Read from
+/// `/proc/self/stat` and `/proc/self/task/*/stat`, in the kernel's ticks of 1/100 s; `None`
+/// where there is no `/proc`. Appends per second move with whatever else the machine runs;
+/// CPU per append, and how busy the one sequencer thread is, much less so.
+struct CpuTimes {
+    process: (f64, f64),
+    named: Vec<(String, f64)>,
+}
+
+fn cpu_of_stat(stat: &str) -> Option<(String, f64, f64)> {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    // The command name is in parentheses and may hold spaces; `utime` and `stime` are fields
+    // 14 and 15 of the line, 12 and 13 after the name.
+    let name = stat.get(stat.find('(')? + 1..stat.rfind(')')?)?.to_owned();
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((
+        name,
+        ticks(11)? / TICKS_PER_SECOND,
+        ticks(12)? / TICKS_PER_SECOND,
+    ))
+}
+
+fn cpu_times() -> Option<CpuTimes> {
+    let (_, user, system) = cpu_of_stat(&std::fs::read_to_string("/proc/self/stat").ok()?)?;
+    let mut named = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        if let Some((name, user, system)) = std::fs::read_to_string(task.path().join("stat"))
+            .ok()
+            .and_then(|s| cpu_of_stat(&s))
+            && name.starts_with("scelle-")
+        {
+            named.push((name, user + system));
+        }
+    }
+    Some(CpuTimes {
+        process: (user, system),
+        named,
+    })
+}
+
+/// One line: CPU per append over the window, split by thread, and how busy each was.
+fn cpu_report(before: &CpuTimes, after: &CpuTimes, appended: u64, elapsed: f64) -> String {
+    let per_append = |seconds: f64| seconds * 1e6 / appended.max(1) as f64;
+    let (user, system) = (
+        after.process.0 - before.process.0,
+        after.process.1 - before.process.1,
+    );
+    let mut line = format!(
+        "CPU per append: {:.1} µs (user {:.1}, system {:.1}), {:.2} cores busy",
+        per_append(user + system),
+        per_append(user),
+        per_append(system),
+        (user + system) / elapsed
+    );
+    let mut rest = user + system;
+    for (name, seconds) in &after.named {
+        let start = before
+            .named
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0.0, |(_, s)| *s);
+        let used = seconds - start;
+        rest -= used;
+        line.push_str(&format!(
+            "; {name} {:.1} µs ({:.0}% busy)",
+            per_append(used),
+            used / elapsed * 100.0
+        ));
+    }
+    line.push_str(&format!("; writers {:.1} µs", per_append(rest)));
+    line
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
@@ -421,6 +496,7 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
     let checkpoints_before = count_checkpoints(&s.ledger)?;
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_times();
     let started = Instant::now();
     let threads: Vec<_> = s
         .writers
@@ -443,6 +519,7 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
         let _ = t.join();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_after = cpu_times();
     let appended = done.load(Ordering::Relaxed);
     let rate = appended as f64 / elapsed;
     let batches = count_checkpoints(&s.ledger)? - checkpoints_before;
@@ -451,6 +528,9 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
         "appends (sequencer, {} writers, durable): {appended} in {elapsed:.1} s = {rate:.0} appends/s (mean batch {mean_batch:.1})",
         args.writers
     );
+    if let (Some(before), Some(after)) = (&cpu_before, &cpu_after) {
+        println!("{}", cpu_report(before, after, appended, elapsed));
+    }
 
     // The ceiling: the same entry rows, inserted raw in batches of the same size, same durability.
     let bodies: Vec<(Vec<u8>, Vec<u8>)> = {
