@@ -319,15 +319,12 @@ pub fn apply(
                 return Err(ServiceError::NotFound(Missing::User));
             }
             if let Some(amended) = &ev.amends {
-                let target_item = match projection.pending_event_items.get(amended) {
-                    Some(item) => item.clone(),
-                    None => {
-                        registry::event_by_id(conn, amended)?
-                            .ok_or(ServiceError::NotFound(Missing::Event))?
-                            .item_id
-                    }
+                // An event of this batch, or one already on this item's chain.
+                let same_item = match projection.pending_event_items.get(amended) {
+                    Some(item) => *item == ev.item,
+                    None => registry::item_has_event(conn, &ev.item, amended)?,
                 };
-                if target_item != ev.item {
+                if !same_item {
                     return Err(ServiceError::Forbidden(Denied::AmendsOtherItem));
                 }
             }
@@ -351,8 +348,6 @@ pub fn apply(
                     _ => "verified".into(),
                 };
             }
-            let details =
-                serde_json::to_string(ev).map_err(|e| ServiceError::Internal(e.to_string()))?;
             if !projection.dirty.contains(&ev.item) {
                 projection.dirty.insert(ev.item.clone());
             }
@@ -360,14 +355,13 @@ pub fn apply(
                 .pending_event_items
                 .insert(ev.id.clone(), ev.item.clone());
             projection.events.push(CustodyEventRow {
+                seq,
                 id: ev.id.clone(),
                 item_id: ev.item.clone(),
-                seq,
                 event_type: ev.event_type.as_str().to_owned(),
                 actor_id: actor.user.clone(),
                 occurred_at: ev.at.clone(),
                 recorded_at: entry.time.to_owned(),
-                details,
                 item_prev_seq,
             });
             Ok(())

@@ -23,7 +23,7 @@ use crate::core::model::{
 use crate::core::note::{NoteSigner, NoteVerifier};
 use crate::storage::identity::{self, AgencyRow, UserRow};
 use crate::storage::log_store;
-use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
+use crate::storage::registry::{self, CaseRow, CustodyEventWithEntry, EvidenceRow, SealedRow};
 use crate::storage::{self, DatabaseUrl, DbConnection, Pool, PooledConn, StorageError};
 
 use super::access::{Ask, Target};
@@ -1092,11 +1092,20 @@ fn case_view(
 fn event_view(
     c: &mut DbConnection,
     vault: &VaultKey,
-    row: CustodyEventRow,
+    event: CustodyEventWithEntry,
     reveal: bool,
 ) -> Result<EventView, ServiceError> {
-    let record: CustodyRecord = serde_json::from_str(&row.details)
-        .map_err(|e| StorageError::Corrupt(format!("custody event {}: {e}", row.id)))?;
+    /// The one member of a custody entry that a timeline shows (the rest is in the row).
+    #[derive(serde::Deserialize)]
+    struct CustodyMember {
+        custody: CustodyRecord,
+    }
+    let CustodyEventWithEntry { event: row, body } = event;
+    let record = serde_json::from_slice::<CustodyMember>(&body)
+        .map_err(|e| {
+            StorageError::Corrupt(format!("custody event {} (seq {}): {e}", row.id, row.seq))
+        })?
+        .custody;
     let place = vault_text(
         c,
         vault,

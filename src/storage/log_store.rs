@@ -422,17 +422,17 @@ const PG_BATCH_SQL: &str = "WITH \
    AS v(id, holder_id, custody_status, pending_to, pending_event, integrity, last_event_seq) \
    WHERE evidence_items.id = v.id), \
  events AS (INSERT INTO custody_events \
-   (id, item_id, seq, event_type, actor_id, occurred_at, recorded_at, details, item_prev_seq) \
+   (id, item_id, seq, event_type, actor_id, occurred_at, recorded_at, item_prev_seq) \
    SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[], \
-   $13::text[], $14::text[], $15::text[], $16::bigint[])), \
+   $13::text[], $14::text[], $15::bigint[])), \
  vault AS (INSERT INTO vault_sealed (id, sealed, wrapped_key, created_at, case_id, category) \
-   SELECT * FROM unnest($17::text[], $18::bytea[], $19::bytea[], $20::text[], $21::text[], \
-   $22::text[])), \
+   SELECT * FROM unnest($16::text[], $17::bytea[], $18::bytea[], $19::text[], $20::text[], \
+   $21::text[])), \
  entries AS (INSERT INTO log_entries (seq, leaf_hash, body) \
-   SELECT * FROM unnest($23::bigint[], $24::bytea[], $25::bytea[])), \
- nodes AS (INSERT INTO tree_nodes (node_key, hash) SELECT * FROM unnest($26::bigint[], $27::bytea[])), \
+   SELECT * FROM unnest($22::bigint[], $23::bytea[], $24::bytea[])), \
+ nodes AS (INSERT INTO tree_nodes (node_key, hash) SELECT * FROM unnest($25::bigint[], $26::bytea[])), \
  checkpoint AS (INSERT INTO checkpoints (tree_size, root_hash, note, created_at) \
-   SELECT * FROM unnest($28::bigint[], $29::bytea[], $30::text[], $31::text[])) \
+   SELECT * FROM unnest($27::bigint[], $28::bytea[], $29::text[], $30::text[])) \
  SELECT 1";
 
 #[cfg(feature = "postgres")]
@@ -464,7 +464,6 @@ fn write_batch_pg(
         .bind::<Array<Text>, _>(column(rows.events, |r| r.actor_id.as_str()))
         .bind::<Array<Text>, _>(column(rows.events, |r| r.occurred_at.as_str()))
         .bind::<Array<Text>, _>(column(rows.events, |r| r.recorded_at.as_str()))
-        .bind::<Array<Text>, _>(column(rows.events, |r| r.details.as_str()))
         .bind::<Array<Nullable<BigInt>>, _>(column(rows.events, |r| r.item_prev_seq))
         .bind::<Array<Text>, _>(column(rows.vault, |r| r.id.as_str()))
         .bind::<Array<Binary>, _>(column(rows.vault, |r| r.sealed.as_slice()))

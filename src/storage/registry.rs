@@ -60,16 +60,25 @@ pub struct EvidenceRow {
 #[diesel(table_name = custody_events)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct CustodyEventRow {
+    /// The event's place in the log: its entry holds the event itself.
+    pub seq: i64,
     pub id: String,
     pub item_id: String,
-    pub seq: i64,
     pub event_type: String,
     pub actor_id: String,
     pub occurred_at: String,
     pub recorded_at: String,
-    pub details: String,
     /// The same item's previous custody event (none for its first): the timeline is this chain.
     pub item_prev_seq: Option<i64>,
+}
+
+/// A custody event with the exact bytes of its log entry, where the event's record is read.
+#[derive(QueryableByName, Debug)]
+pub struct CustodyEventWithEntry {
+    #[diesel(embed)]
+    pub event: CustodyEventRow,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    pub body: Vec<u8>,
 }
 
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
@@ -326,31 +335,55 @@ pub fn insert_events(
     Ok(())
 }
 
-pub fn event_by_id(
+/// Whether `event_id` is one of the custody events already recorded for `item` (walked along the
+/// item's chain: corrections are rare, and the events table needs no index on ids for them).
+pub fn item_has_event(
     conn: &mut DbConnection,
-    id: &str,
-) -> Result<Option<CustodyEventRow>, StorageError> {
-    Ok(custody_events::table
-        .filter(custody_events::id.eq(id))
-        .select(CustodyEventRow::as_select())
-        .first(conn)
-        .optional()?)
+    item: &str,
+    event_id: &str,
+) -> Result<bool, StorageError> {
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        #[expect(dead_code, reason = "only whether a row comes back matters")]
+        seq: i64,
+    }
+    let found: Vec<Found> = on_backend!(conn, c => {
+        let select = format!(
+            "SELECT e.seq FROM custody_events e \
+             WHERE e.seq IN (SELECT seq FROM chain) AND e.id = {}",
+            second_placeholder(c)
+        );
+        let sql = chain_sql("id = {param}", placeholder(c), &select);
+        diesel::sql_query(sql)
+            .bind::<Text, _>(item)
+            .bind::<Text, _>(event_id)
+            .load::<Found>(c)
+    })?;
+    Ok(!found.is_empty())
 }
 
 /// How each backend writes the first bound parameter of a raw statement.
 trait FirstParameter {
     const FIRST: &'static str;
+    const SECOND: &'static str;
 }
 #[cfg(feature = "sqlite")]
 impl FirstParameter for diesel::SqliteConnection {
     const FIRST: &'static str = "?1";
+    const SECOND: &'static str = "?2";
 }
 #[cfg(feature = "postgres")]
 impl FirstParameter for diesel::PgConnection {
     const FIRST: &'static str = "$1";
+    const SECOND: &'static str = "$2";
 }
 fn placeholder<C: FirstParameter>(_: &C) -> &'static str {
     C::FIRST
+}
+fn second_placeholder<C: FirstParameter>(_: &C) -> &'static str {
+    C::SECOND
 }
 
 /// The chain of custody events that starts at the latest event of the items `items_sql` selects
@@ -368,18 +401,21 @@ fn chain_sql(items_sql: &str, param: &str, select: &str) -> String {
     )
 }
 
-/// Every custody event of one item, in log order.
+/// Every custody event of one item, in log order, each with its log entry.
 pub fn events_of_item(
     conn: &mut DbConnection,
     item: &str,
-) -> Result<Vec<CustodyEventRow>, StorageError> {
+) -> Result<Vec<CustodyEventWithEntry>, StorageError> {
     use diesel::sql_types::Text;
-    const SELECT: &str = "SELECT e.id, e.item_id, e.seq, e.event_type, e.actor_id, \
-        e.occurred_at, e.recorded_at, e.details, e.item_prev_seq \
-        FROM custody_events e WHERE e.seq IN (SELECT seq FROM chain)";
+    const SELECT: &str = "SELECT e.seq AS seq, e.id, e.item_id, e.event_type, e.actor_id, \
+        e.occurred_at, e.recorded_at, e.item_prev_seq, l.body \
+        FROM custody_events e JOIN log_entries l ON l.seq = e.seq \
+        WHERE e.seq IN (SELECT seq FROM chain)";
     Ok(on_backend!(conn, c => {
         let sql = chain_sql("id = {param}", placeholder(c), SELECT);
-        diesel::sql_query(sql).bind::<Text, _>(item).load::<CustodyEventRow>(c)
+        diesel::sql_query(sql)
+            .bind::<Text, _>(item)
+            .load::<CustodyEventWithEntry>(c)
     })?)
 }
 

@@ -175,15 +175,14 @@ diesel::table! {
 }
 
 diesel::table! {
-    custody_events (id) {
+    custody_events (seq) {
+        seq -> BigInt,
         id -> Text,
         item_id -> Text,
-        seq -> BigInt,
         event_type -> Text,
         actor_id -> Text,
         occurred_at -> Text,
         recorded_at -> Text,
-        details -> Text,
         item_prev_seq -> Nullable<BigInt>,
     }
 }

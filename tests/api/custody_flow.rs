@@ -144,6 +144,29 @@ fn custody_story_with_verified_receipts() {
             &json!({"type": "corrected", "amends": destroyed_id, "reason": "heure erronée"}),
         );
         assert_eq!(s, 201, "{b}");
+        // A correction names an event of its own item's chain: not another item's, not none.
+        let image_id = image["evidence"]["id"].as_str().unwrap();
+        let (s, sealed_image) = app.post(
+            &app.investigator,
+            &format!("/api/v1/evidence/{image_id}/events"),
+            &json!({"type": "sealed", "place": "Laboratoire régional"}),
+        );
+        assert_eq!(s, 201, "{sealed_image}");
+        let size = app.log_size();
+        for amends in [
+            sealed_image["event"]["id"].as_str().unwrap(),
+            "01900000-0000-7000-8000-000000000000",
+        ] {
+            let (s, b) = app.post(
+                &app.analyst,
+                &events,
+                &json!({"type": "corrected", "amends": amends, "reason": "x"}),
+            );
+            assert_error(s, &b, 403, "forbidden");
+            let message = b["error"]["message_en"].as_str().unwrap();
+            assert!(message.contains("an event of the same item"), "{message}");
+        }
+        assert_eq!(app.log_size(), size, "refused corrections write nothing");
 
         let (s, item) = app.get(
             &app.prosecutor,
