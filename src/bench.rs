@@ -116,7 +116,12 @@ fn cpu_of_stat(stat: &str) -> Option<(String, f64, f64)> {
 fn cpu_times() -> Option<CpuTimes> {
     let (_, user, system) = cpu_of_stat(&std::fs::read_to_string("/proc/self/stat").ok()?)?;
     let mut named = Vec::new();
+    let main_thread = std::process::id().to_string();
     for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        // The main thread bears the program's name, which may itself start with `scelle-`.
+        if task.file_name().to_string_lossy() == main_thread.as_str() {
+            continue;
+        }
         if let Some((name, user, system)) = std::fs::read_to_string(task.path().join("stat"))
             .ok()
             .and_then(|s| cpu_of_stat(&s))
