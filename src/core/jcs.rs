@@ -299,4 +299,42 @@ mod tests {
         let control = canonicalize(&Value::String("\u{1f}\u{7f}\u{2028}".into())).unwrap();
         assert_eq!(control, "\"\\u001f\u{7f}\u{2028}\"".as_bytes());
     }
+
+    /// Strings of every kind of character: controls, quotes, backslashes, and characters of
+    /// one to four UTF-8 bytes, drawn by a fixed xorshift so a failure can be replayed.
+    fn mixed_strings() -> Vec<String> {
+        const ALPHABET: [char; 16] = [
+            'a', 'Z', '0', ' ', '"', '\\', '/', '\u{0}', '\u{8}', '\n', '\u{1f}', '\u{7f}', 'é',
+            '€', '\u{fb33}', '😀',
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut strings: Vec<String> = (0u8..0x20).map(|b| char::from(b).to_string()).collect();
+        for _ in 0..2_000 {
+            let len = (next() % 12) as usize;
+            strings.push(
+                (0..len)
+                    .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                    .collect(),
+            );
+        }
+        strings
+    }
+
+    /// serde_json escapes strings exactly as RFC 8785 §3.2.2.2 asks (the five short forms,
+    /// other controls as lower-case `\\u00xx`, nothing else): an independent oracle.
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for s in mixed_strings() {
+            let mut ours = String::new();
+            write_string(&mut ours, &s);
+            let theirs = serde_json::to_string(&s).unwrap_or_default();
+            assert_eq!(ours, theirs, "{s:?}");
+        }
+    }
 }
