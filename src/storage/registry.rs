@@ -364,25 +364,25 @@ pub fn item_has_event(
     Ok(!found.is_empty())
 }
 
-/// How each backend writes the first bound parameter of a raw statement.
-trait FirstParameter {
+/// How each backend writes the first and second bound parameters of a raw statement.
+trait Placeholders {
     const FIRST: &'static str;
     const SECOND: &'static str;
 }
 #[cfg(feature = "sqlite")]
-impl FirstParameter for diesel::SqliteConnection {
+impl Placeholders for diesel::SqliteConnection {
     const FIRST: &'static str = "?1";
     const SECOND: &'static str = "?2";
 }
 #[cfg(feature = "postgres")]
-impl FirstParameter for diesel::PgConnection {
+impl Placeholders for diesel::PgConnection {
     const FIRST: &'static str = "$1";
     const SECOND: &'static str = "$2";
 }
-fn placeholder<C: FirstParameter>(_: &C) -> &'static str {
+fn placeholder<C: Placeholders>(_: &C) -> &'static str {
     C::FIRST
 }
-fn second_placeholder<C: FirstParameter>(_: &C) -> &'static str {
+fn second_placeholder<C: Placeholders>(_: &C) -> &'static str {
     C::SECOND
 }
 
