@@ -35,6 +35,10 @@ pub struct BenchArgs {
     /// Rédacteurs concurrents / concurrent writers
     #[arg(long, default_value_t = 64)]
     pub writers: usize,
+    /// Fils portant les rédacteurs-tâches (défaut : les cœurs moins un) / threads carrying the
+    /// writer tasks (default: the cores but one)
+    #[arg(long)]
+    pub writer_threads: Option<usize>,
     /// Taille du fichier haché (MiB) / size of the hashed file (MiB)
     #[arg(long, default_value_t = 1024)]
     pub hash_mib: u64,
@@ -495,30 +499,80 @@ fn examined() -> NewCustodyEvent {
     }
 }
 
-fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<(), String> {
-    let s = setup(args, work, db)?;
-    let size_before = s.ledger.log_size().map_err(err)?;
-    let checkpoints_before = count_checkpoints(&s.ledger)?;
+/// How the bench's closed-loop writers wait for their receipts.
+#[derive(Clone, Copy)]
+enum Writers {
+    /// One thread per writer, blocked on its answer (the CLI's and the service layer's way).
+    Threads,
+    /// Writers as tasks spread over this many threads, awaiting their answers (the HTTP way).
+    Tasks(usize),
+}
+
+/// What one closed-loop run appended, in how long, and the CPU it took.
+struct LoopRun {
+    appended: u64,
+    elapsed: f64,
+    cpu: Option<String>,
+}
+
+/// `writers` append custody events as fast as their receipts come back, for `seconds`.
+fn closed_loop(s: &Setup, seconds: u64, writers: Writers) -> LoopRun {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let cpu_before = cpu_times();
     let started = Instant::now();
-    let threads: Vec<_> = s
-        .writers
-        .iter()
-        .cloned()
-        .map(|(user, item)| {
-            let (ledger, stop, done) = (s.ledger.clone(), stop.clone(), done.clone());
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    if ledger.record_event(&user, &item, examined()).is_ok() {
-                        done.fetch_add(1, Ordering::Relaxed);
+    let threads: Vec<_> = match writers {
+        Writers::Threads => s
+            .writers
+            .iter()
+            .cloned()
+            .map(|(user, item)| {
+                let (ledger, stop, done) = (s.ledger.clone(), stop.clone(), done.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        if ledger.record_event(&user, &item, examined()).is_ok() {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
-                }
+                })
             })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(args.seconds));
+            .collect(),
+        Writers::Tasks(threads) => {
+            let threads = threads.max(1);
+            (0..threads)
+                .map(|t| {
+                    let mine: Vec<_> = s.writers.iter().skip(t).step_by(threads).cloned().collect();
+                    let (ledger, stop, done) = (s.ledger.clone(), stop.clone(), done.clone());
+                    std::thread::spawn(move || {
+                        let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+                            Ok(runtime) => runtime,
+                            Err(e) => return eprintln!("bench: no runtime: {e}"),
+                        };
+                        let local = tokio::task::LocalSet::new();
+                        for (user, item) in mine {
+                            let (ledger, stop, done) = (ledger.clone(), stop.clone(), done.clone());
+                            local.spawn_local(async move {
+                                while !stop.load(Ordering::Relaxed) {
+                                    let Ok(submitted) =
+                                        ledger.submit_event(&user, &item, examined())
+                                    else {
+                                        // Let the thread's other writers run; this one retries.
+                                        tokio::task::yield_now().await;
+                                        continue;
+                                    };
+                                    if submitted.recorded().await.is_ok() {
+                                        done.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                            });
+                        }
+                        runtime.block_on(local);
+                    })
+                })
+                .collect()
+        }
+    };
+    std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
     for t in threads {
         let _ = t.join();
@@ -526,15 +580,52 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
     let elapsed = started.elapsed().as_secs_f64();
     let cpu_after = cpu_times();
     let appended = done.load(Ordering::Relaxed);
-    let rate = appended as f64 / elapsed;
+    let cpu = match (&cpu_before, &cpu_after) {
+        (Some(before), Some(after)) => Some(cpu_report(before, after, appended, elapsed)),
+        _ => None,
+    };
+    LoopRun {
+        appended,
+        elapsed,
+        cpu,
+    }
+}
+
+fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<(), String> {
+    let s = setup(args, work, db)?;
+    // By default the writers share the cores the sequencer does not keep busy: all but one.
+    let task_threads = args.writer_threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+    });
+    // First, for comparison, writers that each hold a thread while their batch is synced.
+    let checkpoints_before = count_checkpoints(&s.ledger)?;
+    let run = closed_loop(&s, args.seconds, Writers::Threads);
+    let batches = count_checkpoints(&s.ledger)? - checkpoints_before;
+    println!(
+        "appends (sequencer, {} writer threads, each blocked until durable): {} in {:.1} s = {:.0} appends/s (mean batch {:.1})",
+        args.writers,
+        run.appended,
+        run.elapsed,
+        run.appended as f64 / run.elapsed,
+        run.appended as f64 / batches.max(1) as f64
+    );
+    if let Some(cpu) = run.cpu {
+        println!("  {cpu}");
+    }
+    // The figure: writers as tasks awaiting their receipts, as the HTTP layer's requests do.
+    let size_before = s.ledger.log_size().map_err(err)?;
+    let checkpoints_before = count_checkpoints(&s.ledger)?;
+    let run = closed_loop(&s, args.seconds, Writers::Tasks(task_threads));
+    let appended = run.appended;
+    let rate = appended as f64 / run.elapsed;
     let batches = count_checkpoints(&s.ledger)? - checkpoints_before;
     let mean_batch = appended as f64 / batches.max(1) as f64;
     println!(
-        "appends (sequencer, {} writers, durable): {appended} in {elapsed:.1} s = {rate:.0} appends/s (mean batch {mean_batch:.1})",
-        args.writers
+        "appends (sequencer, {} writers as tasks on {task_threads} threads, durable): {appended} in {:.1} s = {rate:.0} appends/s (mean batch {mean_batch:.1})",
+        args.writers, run.elapsed
     );
-    if let (Some(before), Some(after)) = (&cpu_before, &cpu_after) {
-        println!("{}", cpu_report(before, after, appended, elapsed));
+    if let Some(cpu) = run.cpu {
+        println!("  {cpu}");
     }
 
     // The ceiling: the same entry rows, inserted raw in batches of the same size, same durability.

@@ -32,7 +32,7 @@ use super::auth::{self, AuthUser, new_id};
 use super::authz::{Action, PolicyEngine};
 use super::node_cache::{self, NodeCache};
 use super::retention::RetentionRules;
-use super::sequencer::{Pending, Receipt, Sequencer, SideWrites};
+use super::sequencer::{Pending, Receipt, Sequencer, SideWrites, Submitted};
 use super::vault::{VAULT_KEY_FILE, VaultKey};
 use super::{Missing, ServiceError};
 
@@ -620,6 +620,33 @@ impl Ledger {
         item_id: &str,
         input: NewCustodyEvent,
     ) -> Result<(EventView, Receipt), ServiceError> {
+        let (pending, draft) = self.custody_event(user, item_id, input)?;
+        let receipt = self.sequencer.append(pending)?;
+        Ok(draft.recorded(receipt))
+    }
+
+    /// `record_event` for a caller that awaits: the checks and the sealing run now, on the
+    /// caller's thread; the returned handle resolves once the entry is durable.
+    pub fn submit_event(
+        &self,
+        user: &AuthUser,
+        item_id: &str,
+        input: NewCustodyEvent,
+    ) -> Result<SubmittedEvent, ServiceError> {
+        let (pending, draft) = self.custody_event(user, item_id, input)?;
+        Ok(SubmittedEvent {
+            submitted: self.sequencer.submit(pending)?,
+            draft,
+        })
+    }
+
+    /// A custody event checked, sealed and ready for the sequencer, with what its view needs.
+    fn custody_event(
+        &self,
+        user: &AuthUser,
+        item_id: &str,
+        input: NewCustodyEvent,
+    ) -> Result<(Pending, EventDraft), ServiceError> {
         use CustodyEventType as T;
         let event_type = CustodyEventType::parse(&input.event_type)?;
         let item = self.item_facts(item_id)?;
@@ -716,27 +743,24 @@ impl Ledger {
                 .map(|u| model::parse_label("derived_item", u, 64))
                 .transpose()?,
         };
-        let (place, reason) = (
+        let clear = (
             vault.clear_of(&record.place),
             vault.clear_of(&record.reason),
         );
-        let receipt = self.sequencer.append(Pending {
+        let pending = Pending {
             actor: user.actor(),
             event: Event::Custody(record.clone()),
             side: SideWrites {
                 vault: vault.rows,
                 ..Default::default()
             },
-        })?;
-        // The view is what the sequencer stored, built from the same record without a re-read.
-        let view = EventView::of(
+        };
+        let draft = EventDraft {
             record,
-            receipt.seq,
-            user.id.clone(),
-            receipt.recorded_at.clone(),
-            (place, reason),
-        );
-        Ok((view, receipt))
+            actor: user.id.clone(),
+            clear,
+        };
+        Ok((pending, draft))
     }
 
     /// The immutable facts of an item, from memory or, the first time, from the database.
@@ -1303,6 +1327,42 @@ pub struct EventView {
     pub result: Option<String>,
     pub amends: Option<String>,
     pub derived_item: Option<String>,
+}
+
+/// A custody event handed to the sequencer: what its view needs once the receipt comes.
+struct EventDraft {
+    record: CustodyRecord,
+    actor: String,
+    /// The place and reason in clear, as the caller sent them.
+    clear: (Option<String>, Option<String>),
+}
+
+impl EventDraft {
+    /// The view is what the sequencer stored, built from the same record without a re-read.
+    fn recorded(self, receipt: Receipt) -> (EventView, Receipt) {
+        let view = EventView::of(
+            self.record,
+            receipt.seq,
+            self.actor,
+            receipt.recorded_at.clone(),
+            self.clear,
+        );
+        (view, receipt)
+    }
+}
+
+/// A custody event on its way into the log (`Ledger::submit_event`).
+pub struct SubmittedEvent {
+    submitted: Submitted,
+    draft: EventDraft,
+}
+
+impl SubmittedEvent {
+    /// Waits, without holding a thread, until the event is durable; its view and receipt.
+    pub async fn recorded(self) -> Result<(EventView, Receipt), ServiceError> {
+        let receipt = self.submitted.receipt().await?;
+        Ok(self.draft.recorded(receipt))
+    }
 }
 
 impl EventView {

@@ -1,6 +1,8 @@
 //! The one ordered append path of a node (DESIGN §2): many writers, one committer.
 //!
-//! Writers hand a pending event to the sequencer thread and wait. The thread takes every request
+//! Writers hand a pending event to the sequencer thread and wait: a thread blocks on its answer
+//! (`append`), a task awaits it (`submit`, the HTTP layer's way, so that a request in flight
+//! holds no thread while its batch is synced). The thread takes every request
 //! that is waiting (up to `MAX_BATCH`), and in one transaction under the append lock: reads the
 //! head, checks and applies each event to the projections, writes the entries and the interior
 //! nodes they complete, and signs a checkpoint for the new size. Only after the commit (fsync'd)
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use tokio::sync::oneshot;
 
 use crate::core::entry::{Actor, AppliedEntry, Event, PreparedEntry};
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
@@ -77,7 +80,43 @@ struct Job {
     pending: Pending,
     /// The entry's canonical members, prepared on the writer's thread.
     prepared: PreparedEntry,
-    reply: mpsc::SyncSender<Result<Accepted, ServiceError>>,
+    reply: Reply,
+}
+
+/// Where a writer waits for its answer: a thread blocked on a channel, or a task that awaits it
+/// (the HTTP layer's requests, so that appends in flight do not each hold a thread).
+enum Reply {
+    Blocking(mpsc::SyncSender<Result<Accepted, ServiceError>>),
+    Awaiting(oneshot::Sender<Result<Accepted, ServiceError>>),
+}
+
+impl Reply {
+    /// Hands over the answer; a writer that has gone away no longer needs it.
+    fn send(self, answer: Result<Accepted, ServiceError>) {
+        match self {
+            Self::Blocking(sender) => {
+                let _ = sender.send(answer);
+            }
+            Self::Awaiting(sender) => {
+                let _ = sender.send(answer);
+            }
+        }
+    }
+}
+
+/// An append handed to the sequencer, answered once its entry is durable (or refused).
+pub struct Submitted {
+    answer: oneshot::Receiver<Result<Accepted, ServiceError>>,
+}
+
+impl Submitted {
+    /// Waits, without holding a thread, until the entry is durable; its receipt.
+    pub async fn receipt(self) -> Result<Receipt, ServiceError> {
+        self.answer
+            .await
+            .map_err(|_| ServiceError::Unavailable)??
+            .receipt()
+    }
 }
 
 /// What a committed batch's writers share: enough to build each receipt on the writer's own
@@ -113,10 +152,7 @@ impl Accepted {
     }
 }
 
-type Answer = (
-    mpsc::SyncSender<Result<Accepted, ServiceError>>,
-    Result<Accepted, ServiceError>,
-);
+type Answer = (Reply, Result<Accepted, ServiceError>);
 
 /// How far this node knows its log to be durable (SQLite, where a batch is committed before the
 /// syncer has fsync'd it); readers that publish a checkpoint stay within it.
@@ -222,20 +258,31 @@ impl Sequencer {
 
     /// Appends one event and waits until it is durable; returns its receipt.
     pub fn append(&self, pending: Pending) -> Result<Receipt, ServiceError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.enqueue(pending, Reply::Blocking(reply))?;
+        answer
+            .recv()
+            .map_err(|_| ServiceError::Unavailable)??
+            .receipt()
+    }
+
+    /// Hands one event to the sequencer and returns at once; the caller awaits the receipt.
+    pub fn submit(&self, pending: Pending) -> Result<Submitted, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.enqueue(pending, Reply::Awaiting(reply))?;
+        Ok(Submitted { answer })
+    }
+
+    fn enqueue(&self, pending: Pending, reply: Reply) -> Result<(), ServiceError> {
         let prepared = PreparedEntry::new(&self.origin, &pending.actor, &pending.event)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let (reply, answer) = mpsc::sync_channel(1);
         self.jobs
             .send(Job {
                 pending,
                 prepared,
                 reply,
             })
-            .map_err(|_| ServiceError::Unavailable)?;
-        answer
-            .recv()
-            .map_err(|_| ServiceError::Unavailable)??
-            .receipt()
+            .map_err(|_| ServiceError::Unavailable)
     }
 }
 
@@ -267,13 +314,13 @@ impl Release {
 
     fn answer(self) {
         for (reply, result) in self.answers {
-            let _ = reply.send(result);
+            reply.send(result);
         }
     }
 
     fn answer_all_with(self, error: impl Fn() -> ServiceError) {
         for (reply, _) in self.answers {
-            let _ = reply.send(Err(error()));
+            reply.send(Err(error()));
         }
     }
 }
@@ -331,7 +378,7 @@ fn run(
         }
         if durability.failed.load(Ordering::Acquire) {
             for job in jobs {
-                let _ = job.reply.send(Err(ServiceError::Unavailable));
+                job.reply.send(Err(ServiceError::Unavailable));
             }
             continue;
         }
