@@ -72,23 +72,27 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
                 sizes_seen.len()
             })
         };
+        // Half the writers block on their answers (`record_event`), half await them as the
+        // HTTP handler does (`submit_event`); both must be answered only once durable.
         let writers: Vec<_> = items
             .iter()
             .cloned()
-            .map(|item| {
+            .enumerate()
+            .map(|(n, item)| {
                 let (ledger, user) = (ledger.clone(), user.clone());
                 std::thread::spawn(move || {
+                    let stored = || NewCustodyEvent {
+                        event_type: "stored".into(),
+                        ..Default::default()
+                    };
+                    let runtime = actix_web::rt::System::new();
                     for _ in 0..150 {
-                        let (_, receipt) = ledger
-                            .record_event(
-                                &user,
-                                &item,
-                                NewCustodyEvent {
-                                    event_type: "stored".into(),
-                                    ..Default::default()
-                                },
-                            )
-                            .unwrap();
+                        let (_, receipt) = if n % 2 == 0 {
+                            ledger.record_event(&user, &item, stored()).unwrap()
+                        } else {
+                            let submitted = ledger.submit_event(&user, &item, stored()).unwrap();
+                            runtime.block_on(submitted.recorded()).unwrap()
+                        };
                         let covered = checkpoint_size(&receipt.checkpoint);
                         assert_eq!(covered, receipt.inclusion_proof.tree_size);
                         assert!(receipt.seq < covered);
