@@ -591,6 +591,30 @@ fn closed_loop(s: &Setup, seconds: u64, writers: Writers) -> LoopRun {
     }
 }
 
+/// Runs `closed_loop` and prints its line (rate and mean batch) and its CPU line; the run and
+/// its mean batch size.
+fn measured_loop(
+    s: &Setup,
+    seconds: u64,
+    writers: Writers,
+    description: &str,
+) -> Result<(LoopRun, f64), String> {
+    let checkpoints_before = count_checkpoints(&s.ledger)?;
+    let run = closed_loop(s, seconds, writers);
+    let batches = count_checkpoints(&s.ledger)? - checkpoints_before;
+    let mean_batch = run.appended as f64 / batches.max(1) as f64;
+    println!(
+        "appends (sequencer, {description}): {} in {:.1} s = {:.0} appends/s (mean batch {mean_batch:.1})",
+        run.appended,
+        run.elapsed,
+        run.appended as f64 / run.elapsed,
+    );
+    if let Some(cpu) = &run.cpu {
+        println!("  {cpu}");
+    }
+    Ok((run, mean_batch))
+}
+
 fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result<(), String> {
     let s = setup(args, work, db)?;
     // By default the writers share the cores the sequencer does not keep busy: all but one.
@@ -598,35 +622,33 @@ fn appends(args: &BenchArgs, work: &std::path::Path, db: &DatabaseUrl) -> Result
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
     });
     // First, for comparison, writers that each hold a thread while their batch is synced.
-    let checkpoints_before = count_checkpoints(&s.ledger)?;
-    let run = closed_loop(&s, args.seconds, Writers::Threads);
-    let batches = count_checkpoints(&s.ledger)? - checkpoints_before;
-    println!(
-        "appends (sequencer, {} writer threads, each blocked until durable): {} in {:.1} s = {:.0} appends/s (mean batch {:.1})",
-        args.writers,
-        run.appended,
-        run.elapsed,
-        run.appended as f64 / run.elapsed,
-        run.appended as f64 / batches.max(1) as f64
-    );
-    if let Some(cpu) = run.cpu {
-        println!("  {cpu}");
-    }
+    measured_loop(
+        &s,
+        args.seconds,
+        Writers::Threads,
+        &format!(
+            "{} writer threads, each blocked until durable",
+            args.writers
+        ),
+    )?;
     // The figure: writers as tasks awaiting their receipts, as the HTTP layer's requests do.
     let size_before = s.ledger.log_size().map_err(err)?;
-    let checkpoints_before = count_checkpoints(&s.ledger)?;
-    let run = closed_loop(&s, args.seconds, Writers::Tasks(task_threads));
-    let appended = run.appended;
-    let rate = appended as f64 / run.elapsed;
-    let batches = count_checkpoints(&s.ledger)? - checkpoints_before;
-    let mean_batch = appended as f64 / batches.max(1) as f64;
-    println!(
-        "appends (sequencer, {} writers as tasks on {task_threads} threads, durable): {appended} in {:.1} s = {rate:.0} appends/s (mean batch {mean_batch:.1})",
-        args.writers, run.elapsed
-    );
-    if let Some(cpu) = run.cpu {
-        println!("  {cpu}");
-    }
+    let (
+        LoopRun {
+            appended, elapsed, ..
+        },
+        mean_batch,
+    ) = measured_loop(
+        &s,
+        args.seconds,
+        Writers::Tasks(task_threads),
+        &format!(
+            "{} writers as tasks on {task_threads} thread{}, durable",
+            args.writers,
+            if task_threads == 1 { "" } else { "s" }
+        ),
+    )?;
+    let rate = appended as f64 / elapsed;
 
     // The ceiling: the same entry rows, inserted raw in batches of the same size, same durability.
     let bodies: Vec<(Vec<u8>, Vec<u8>)> = {
