@@ -14,7 +14,7 @@ use crate::core::entry::chain_link_matches;
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
 use crate::core::note::{Checkpoint, NoteVerifier};
 use crate::storage::log_store::{self, CheckpointRow, PackedEntries};
-use crate::storage::{Pool, get_conn};
+use crate::storage::{Pool, ScanConn};
 
 use super::ServiceError;
 
@@ -64,7 +64,7 @@ type Chunk = Result<(PackedEntries, BTreeMap<u8, StoredLevel>), ServiceError>;
 /// The stored nodes completed by appending leaves `from..to` to a tree of size `from`: node
 /// (level, index) is complete once leaf `(index + 1) << level` - 1 is in.
 fn nodes_completed_by(
-    conn: &mut crate::storage::PooledConn,
+    conn: &mut crate::storage::DbConnection,
     from: u64,
     to: u64,
 ) -> Result<BTreeMap<u8, StoredLevel>, ServiceError> {
@@ -101,7 +101,7 @@ fn spawn_reader(
     std::thread::Builder::new()
         .name(format!("scelle-audit-read-{first}"))
         .spawn(move || {
-            let mut c = match get_conn(&pool) {
+            let mut c = match ScanConn::get(&pool) {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = chunks_tx.send(Err(e.into()));
@@ -129,7 +129,7 @@ fn spawn_reader(
 
 pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditError> {
     let started = Instant::now();
-    let mut conn = get_conn(pool).map_err(ServiceError::from)?;
+    let mut conn = ScanConn::get(pool).map_err(ServiceError::from)?;
     let total_rows = log_store::count_entries(&mut conn).map_err(ServiceError::from)?;
     // Two readers take alternate chunks: decoding rows costs about as much as hashing them.
     let mut readers = Vec::new();
@@ -261,7 +261,7 @@ fn leaf_hashes(rows: &PackedEntries) -> Vec<Hash> {
 
 /// Verifies every stored checkpoint whose size the recomputed tree has just reached.
 fn check_checkpoints(
-    conn: &mut crate::storage::PooledConn,
+    conn: &mut crate::storage::DbConnection,
     verifier: &NoteVerifier,
     range: &CompactRange,
     pending: &mut Vec<CheckpointRow>,

@@ -169,11 +169,11 @@ impl DatabaseUrl {
                     .map_err(|e| StorageError::Connect(e.to_string()))?;
                 // WAL lets readers run beside the sequencer; FULL makes every commit durable (fsync).
                 // Statement journals stay in memory (they only serve a statement's own rollback).
-                // Reads map the first 2 GiB (SQLite's cap) instead of copying each page; the audit reads it all.
+                // Reads copy pages (`pread`); only a whole-file scan maps the file (`ScanConn`).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
                      PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
-                     PRAGMA mmap_size = 2147418112; PRAGMA secure_delete = ON;",
+                     PRAGMA mmap_size = 0; PRAGMA secure_delete = ON;",
                 )
                 .map_err(|e| StorageError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -422,6 +422,56 @@ pub fn get_conn(pool: &Pool) -> Result<PooledConn, StorageError> {
     pool.get().map_err(|e| StorageError::Pool(e.to_string()))
 }
 
+/// Bytes of the database file SQLite maps for a connection that reads it whole (its cap, 2 GiB).
+const SCAN_MMAP_BYTES: i64 = 2_147_418_112;
+
+/// A pooled connection that maps the database file for one whole-file scan (the audit): a scan
+/// reads every page in order, and mapped pages are not copied. Every other read uses `pread`: a
+/// fault on a page of the mapping nobody had read yet made the kernel read ahead around it (8 MiB
+/// on this disk) where `pread` reads the page, so cold random lookups took 18–21 ms at the 99th
+/// percentile mapped against 0.32 ms unmapped. Dropped, the connection goes back to `pread`.
+pub struct ScanConn(PooledConn);
+
+impl ScanConn {
+    pub fn get(pool: &Pool) -> Result<Self, StorageError> {
+        let mut conn = get_conn(pool)?;
+        set_mapped_bytes(&mut conn, SCAN_MMAP_BYTES)?;
+        Ok(Self(conn))
+    }
+}
+
+impl std::ops::Deref for ScanConn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ScanConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0
+    }
+}
+
+impl Drop for ScanConn {
+    fn drop(&mut self) {
+        if let Err(e) = set_mapped_bytes(&mut self.0, 0) {
+            tracing::warn!(error = %e, "a pooled connection stays mapped after a scan");
+        }
+    }
+}
+
+fn set_mapped_bytes(conn: &mut DbConnection, bytes: i64) -> Result<(), StorageError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c
+            .batch_execute(&format!("PRAGMA mmap_size = {bytes}"))
+            .map_err(StorageError::Query),
+        #[allow(unreachable_patterns)]
+        _ => Ok(()),
+    }
+}
+
 /// Runs `f` in a write transaction that first takes the node's single append lock.
 ///
 /// SQLite: the first statement is a write, so the database write lock is taken before anything
@@ -452,4 +502,39 @@ where
         }
         f(c)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::sql_types::BigInt;
+
+    #[derive(QueryableByName)]
+    struct MappedBytes {
+        #[diesel(sql_type = BigInt)]
+        mmap_size: i64,
+    }
+
+    fn mapped_bytes(conn: &mut DbConnection) -> i64 {
+        let DbConnection::Sqlite(c) = conn else {
+            panic!("a SQLite connection")
+        };
+        diesel::sql_query("PRAGMA mmap_size")
+            .get_result::<MappedBytes>(c)
+            .unwrap()
+            .mmap_size
+    }
+
+    #[test]
+    fn only_a_scan_maps_the_file_and_its_connection_goes_back_to_pread() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = open_pool(&DatabaseUrl::sqlite_in(dir.path()), 1).unwrap();
+        assert_eq!(mapped_bytes(&mut get_conn(&pool).unwrap()), 0);
+        {
+            let mut scan = ScanConn::get(&pool).unwrap();
+            assert_eq!(mapped_bytes(&mut scan), SCAN_MMAP_BYTES);
+        }
+        // The pool's one connection, handed back by the scan.
+        assert_eq!(mapped_bytes(&mut get_conn(&pool).unwrap()), 0);
+    }
 }
