@@ -29,7 +29,7 @@ use tokio::sync::oneshot;
 use crate::core::entry::{Actor, AppliedEntry, Event, PreparedEntry};
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
 use crate::core::model::now_utc;
-use crate::core::note::{Checkpoint, NoteSigner};
+use crate::core::note::{Checkpoint, NoteSigner, SigningSession};
 use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
 use crate::storage::registry::{self, SealedRow};
@@ -77,10 +77,16 @@ pub struct Receipt {
 }
 
 struct Job {
+    work: Box<Work>,
+    reply: Reply,
+}
+
+/// What a writer hands over to be appended; boxed, so that a batch moves pointers, and freed
+/// after the batch has been answered, off the sequencer's thread where there is one.
+struct Work {
     pending: Pending,
     /// The entry's canonical members, prepared on the writer's thread.
     prepared: PreparedEntry,
-    reply: Reply,
 }
 
 /// Where a writer waits for its answer: a thread blocked on a channel, or a task that awaits it
@@ -278,8 +284,7 @@ impl Sequencer {
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         self.jobs
             .send(Job {
-                pending,
-                prepared,
+                work: Box::new(Work { pending, prepared }),
                 reply,
             })
             .map_err(|_| ServiceError::Unavailable)
@@ -299,29 +304,39 @@ struct Release {
     answers: Vec<Answer>,
     /// The log size after the batch (0 when it appended nothing).
     size: u64,
+    /// The batch's requests, dropped by whoever releases it, after the answers.
+    spent: Vec<Box<Work>>,
 }
 
 impl Release {
-    fn new(answers: Vec<Answer>) -> Self {
+    fn new(answers: Vec<Answer>, spent: Vec<Box<Work>>) -> Self {
         let size = answers
             .iter()
             .filter_map(|(_, result)| result.as_ref().ok())
             .map(|accepted| accepted.batch.size)
             .max()
             .unwrap_or(0);
-        Self { answers, size }
+        Self {
+            answers,
+            size,
+            spent,
+        }
     }
 
     fn answer(self) {
-        for (reply, result) in self.answers {
+        let Self { answers, spent, .. } = self;
+        for (reply, result) in answers {
             reply.send(result);
         }
+        drop(spent);
     }
 
     fn answer_all_with(self, error: impl Fn() -> ServiceError) {
-        for (reply, _) in self.answers {
+        let Self { answers, spent, .. } = self;
+        for (reply, _) in answers {
             reply.send(Err(error()));
         }
+        drop(spent);
     }
 }
 
@@ -365,29 +380,51 @@ fn run(
     release: impl Fn(Release),
 ) {
     let mut cached: Option<Cached> = None;
+    let mut session = match signer.session() {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot set up the node key for signing; appends are refused");
+            for job in incoming.iter() {
+                job.reply.send(Err(ServiceError::Internal(e.to_string())));
+            }
+            return;
+        }
+    };
+    let mut last_batch = 0;
     while let Ok(first) = incoming.recv() {
         if let Some(ticks) = checkpoint_ticks {
             let _ = ticks.try_send(());
         }
-        let mut jobs = vec![first];
+        // Room for a batch like the last one and then some: a `Job` is large, and growing the
+        // vector one doubling at a time copied every job again and again.
+        let mut jobs = Vec::with_capacity((last_batch * 2).clamp(16, MAX_BATCH));
+        jobs.push(first);
         while jobs.len() < MAX_BATCH {
             match incoming.try_recv() {
                 Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
         }
+        last_batch = jobs.len();
         if durability.failed.load(Ordering::Acquire) {
             for job in jobs {
                 job.reply.send(Err(ServiceError::Unavailable));
             }
             continue;
         }
-        let pendings: Vec<(&Pending, &PreparedEntry)> =
-            jobs.iter().map(|j| (&j.pending, &j.prepared)).collect();
-        match commit_batch(&mut conn, &signer, &mut cached, &pendings) {
-            Ok(results) => release(Release::new(
-                jobs.into_iter().map(|job| job.reply).zip(results).collect(),
-            )),
+        let pendings: Vec<(&Pending, &PreparedEntry)> = jobs
+            .iter()
+            .map(|j| (&j.work.pending, &j.work.prepared))
+            .collect();
+        match commit_batch(&mut conn, &mut session, &mut cached, &pendings) {
+            Ok(results) => {
+                let (replies, spent): (Vec<Reply>, Vec<Box<Work>>) =
+                    jobs.into_iter().map(|job| (job.reply, job.work)).unzip();
+                release(Release::new(
+                    replies.into_iter().zip(results).collect(),
+                    spent,
+                ));
+            }
             Err(batch_error) => {
                 tracing::error!(error = %batch_error, size = jobs.len(), "append batch failed; retrying one by one");
                 cached = None;
@@ -395,9 +432,9 @@ fn run(
                 for job in jobs {
                     let result = commit_batch(
                         &mut conn,
-                        &signer,
+                        &mut session,
                         &mut cached,
-                        &[(&job.pending, &job.prepared)],
+                        &[(&job.work.pending, &job.work.prepared)],
                     )
                     .and_then(|mut r| {
                         r.pop()
@@ -409,7 +446,7 @@ fn run(
                     }
                     answers.push((job.reply, result));
                 }
-                release(Release::new(answers));
+                release(Release::new(answers, Vec::new()));
             }
         }
     }
@@ -428,7 +465,7 @@ struct Committed {
 /// Commits what it can of `pendings` in one transaction; per-request results in order.
 fn commit_batch(
     conn: &mut DbConnection,
-    signer: &NoteSigner,
+    session: &mut SigningSession<'_>,
     cached: &mut Option<Cached>,
     pendings: &[(&Pending, &PreparedEntry)],
 ) -> Result<Vec<Result<Accepted, ServiceError>>, ServiceError> {
@@ -492,12 +529,12 @@ fn commit_batch(
         let mut checkpoint_row = None;
         if !new_entries.is_empty() {
             let checkpoint = Checkpoint {
-                origin: signer.name().to_owned(),
+                origin: session.name().to_owned(),
                 size: range.size(),
                 root: range.root(),
             };
             let text = checkpoint
-                .sign(signer)
+                .sign_in(session)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
             checkpoint_row = Some(CheckpointRow {
                 tree_size: range.size() as i64,
