@@ -474,10 +474,10 @@ fn set_mapped_bytes(conn: &mut DbConnection, bytes: i64) -> Result<(), StorageEr
 
 /// Runs `f` in a write transaction that first takes the node's single append lock.
 ///
-/// SQLite: the first statement is a write, so the database write lock is taken before anything
-/// is read (no stale snapshot, and `busy_timeout` applies to waiting). PostgreSQL: a
-/// transaction-scoped advisory lock, so several `scelle serve` processes on one database take
-/// turns and never fork the log.
+/// SQLite: `BEGIN IMMEDIATE` takes the database write lock before anything is read (no stale
+/// snapshot, and `busy_timeout` applies to waiting), without writing a row for it.
+/// PostgreSQL: a transaction-scoped advisory lock, so several `scelle serve` processes on one
+/// database take turns and never fork the log.
 pub fn with_append_lock<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -485,23 +485,36 @@ pub fn with_append_lock<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    conn.transaction(|c| {
-        match c {
-            #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(_) => {
-                diesel::sql_query(
-                    "UPDATE node_settings SET value = value WHERE name = 'append_lock'",
-                )
-                .execute(c)?;
-            }
-            #[cfg(feature = "postgres")]
-            DbConnection::Pg(_) => {
-                diesel::sql_query("SELECT pg_advisory_xact_lock(7310111661540226053)")
-                    .execute(c)?;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(inner) => {
+            // The transaction is the inner connection's; the outer one's manager commits or
+            // rolls back that same transaction.
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                // As diesel's own `transaction`: a rollback that fails for a broken manager
+                // still reports the caller's error, the more telling one.
+                Err(e) => {
+                    match <DbConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    ) {
+                        Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+                        Err(rollback) => Err(rollback.into()),
+                    }
+                }
             }
         }
-        f(c)
-    })
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => conn.transaction(|c| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(7310111661540226053)").execute(c)?;
+            f(c)
+        }),
+    }
 }
 
 #[cfg(test)]
