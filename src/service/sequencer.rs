@@ -306,12 +306,18 @@ struct Release {
     size: u64,
     /// The batch's requests, dropped by whoever releases it, after the answers. (The boxes are
     /// the ones the writers made: unboxing them here would copy every request once more.)
-    #[expect(clippy::vec_box, reason = "the writers' own boxes, moved rather than copied")]
+    #[expect(
+        clippy::vec_box,
+        reason = "the writers' own boxes, moved rather than copied"
+    )]
     spent: Vec<Box<Work>>,
 }
 
 impl Release {
-    #[expect(clippy::vec_box, reason = "the writers' own boxes, moved rather than copied")]
+    #[expect(
+        clippy::vec_box,
+        reason = "the writers' own boxes, moved rather than copied"
+    )]
     fn new(answers: Vec<Answer>, spent: Vec<Box<Work>>) -> Self {
         let size = answers
             .iter()
