@@ -485,35 +485,55 @@ pub fn with_append_lock<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::connection::AnsiTransactionManager;
     match conn {
         #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(inner) => {
             // The transaction is the inner connection's; the outer one's manager commits or
             // rolls back that same transaction.
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(value) => {
-                    <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-                    Ok(value)
-                }
-                // As diesel's own `transaction`: a rollback that fails for a broken manager
-                // still reports the caller's error, the more telling one.
-                Err(e) => {
-                    match <DbConnection as Connection>::TransactionManager::rollback_transaction(
-                        conn,
-                    ) {
-                        Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
-                        Err(rollback) => Err(rollback.into()),
-                    }
-                }
-            }
+            finish_transaction(conn, f)
         }
+        // One round trip for both: the simple-query protocol runs the two statements in turn.
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(_) => conn.transaction(|c| {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(7310111661540226053)").execute(c)?;
-            f(c)
-        }),
+        DbConnection::Pg(inner) => {
+            if let Err(e) = AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                "BEGIN; SELECT pg_advisory_xact_lock(7310111661540226053)",
+            ) {
+                // The `BEGIN` may have run before the lock failed (a `lock_timeout`, a
+                // cancel): diesel then knows of no transaction, so end it here, or the
+                // connection would stay in an aborted one.
+                let _ = inner.batch_execute("ROLLBACK");
+                return Err(e.into());
+            }
+            finish_transaction(conn, f)
+        }
+    }
+}
+
+/// Runs `f` in the transaction just begun on `conn`'s inner connection, then commits it, or
+/// rolls it back if `f` failed.
+fn finish_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::TransactionManager;
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        // As diesel's own `transaction`: a rollback that fails for a broken manager still
+        // reports the caller's error, the more telling one.
+        Err(e) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 

@@ -6,6 +6,7 @@
     reason = "tests fail loudly on purpose"
 )]
 
+mod append_lock;
 mod bad_input;
 mod crash;
 mod custody_flow;
