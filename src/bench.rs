@@ -22,6 +22,7 @@ use crate::service::Ledger;
 use crate::service::auth::AuthUser;
 use crate::service::ledger::{self, InitOptions, NewCase, NewCustodyEvent, NewEvidence};
 use crate::service::node_cache::{self, NodeCache};
+use crate::service::sequencer::PipelineStats;
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
 use crate::storage::registry::EvidenceRow;
 use crate::storage::{self, DatabaseUrl};
@@ -103,6 +104,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 struct CpuTimes {
     process: (f64, f64),
     named: Vec<(String, f64)>,
+    /// Bytes the sequencer thread has handed to `write` calls (`wchar` of its
+    /// `/proc/self/task/*/io`): on SQLite, the frames of its write-ahead log.
+    sequencer_wrote: Option<u64>,
+}
+
+/// The `wchar` line of a `/proc/…/io` file.
+fn written_of_io(io: &str) -> Option<u64> {
+    io.lines()
+        .find_map(|line| line.strip_prefix("wchar: "))
+        .and_then(|bytes| bytes.trim().parse().ok())
 }
 
 fn cpu_of_stat(stat: &str) -> Option<(String, f64, f64)> {
@@ -122,6 +133,7 @@ fn cpu_of_stat(stat: &str) -> Option<(String, f64, f64)> {
 fn cpu_times() -> Option<CpuTimes> {
     let (_, user, system) = cpu_of_stat(&std::fs::read_to_string("/proc/self/stat").ok()?)?;
     let mut named = Vec::new();
+    let mut sequencer_wrote = None;
     let main_thread = std::process::id().to_string();
     for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
         // The main thread bears the program's name, which may itself start with `scelle-`.
@@ -133,12 +145,18 @@ fn cpu_times() -> Option<CpuTimes> {
             .and_then(|s| cpu_of_stat(&s))
             && name.starts_with("scelle-")
         {
+            if name.starts_with("scelle-sequence") {
+                sequencer_wrote = std::fs::read_to_string(task.path().join("io"))
+                    .ok()
+                    .and_then(|io| written_of_io(&io));
+            }
             named.push((name, user + system));
         }
     }
     Some(CpuTimes {
         process: (user, system),
         named,
+        sequencer_wrote,
     })
 }
 
@@ -172,6 +190,14 @@ fn cpu_report(before: &CpuTimes, after: &CpuTimes, appended: u64, elapsed: f64) 
         ));
     }
     line.push_str(&format!("; writers {:.1} µs", per_append(rest)));
+    if let (Some(before), Some(after)) = (before.sequencer_wrote, after.sequencer_wrote)
+        && after > before
+    {
+        line.push_str(&format!(
+            "; the sequencer wrote {:.2} KiB per append",
+            (after - before) as f64 / 1024.0 / appended.max(1) as f64
+        ));
+    }
     line
 }
 
@@ -546,33 +572,42 @@ fn closed_loop(s: &Setup, seconds: u64, writers: Writers) -> LoopRun {
                 .map(|t| {
                     let mine: Vec<_> = s.writers.iter().skip(t).step_by(threads).cloned().collect();
                     let (ledger, stop, done) = (s.ledger.clone(), stop.clone(), done.clone());
-                    std::thread::spawn(move || {
-                        let runtime = match tokio::runtime::Builder::new_current_thread().build() {
-                            Ok(runtime) => runtime,
-                            Err(e) => return eprintln!("bench: no runtime: {e}"),
-                        };
-                        let local = tokio::task::LocalSet::new();
-                        for (user, item) in mine {
-                            let (ledger, stop, done) = (ledger.clone(), stop.clone(), done.clone());
-                            local.spawn_local(async move {
-                                while !stop.load(Ordering::Relaxed) {
-                                    let Ok(submitted) =
-                                        ledger.submit_event(&user, &item, examined())
-                                    else {
-                                        // Let the thread's other writers run; this one retries.
-                                        tokio::task::yield_now().await;
-                                        continue;
-                                    };
-                                    if submitted.recorded().await.is_ok() {
-                                        done.fetch_add(1, Ordering::Relaxed);
+                    // Named, so that `perf` and `top` tell the writers' thread from the node's.
+                    let spawned = std::thread::Builder::new()
+                        .name(format!("bench-writers-{t}"))
+                        .spawn(move || {
+                            let runtime =
+                                match tokio::runtime::Builder::new_current_thread().build() {
+                                    Ok(runtime) => runtime,
+                                    Err(e) => return eprintln!("bench: no runtime: {e}"),
+                                };
+                            let local = tokio::task::LocalSet::new();
+                            for (user, item) in mine {
+                                let (ledger, stop, done) =
+                                    (ledger.clone(), stop.clone(), done.clone());
+                                local.spawn_local(async move {
+                                    while !stop.load(Ordering::Relaxed) {
+                                        let Ok(submitted) =
+                                            ledger.submit_event(&user, &item, examined())
+                                        else {
+                                            // Let the thread's other writers run; this one retries.
+                                            tokio::task::yield_now().await;
+                                            continue;
+                                        };
+                                        if submitted.recorded().await.is_ok() {
+                                            done.fetch_add(1, Ordering::Relaxed);
+                                        }
                                     }
-                                }
-                            });
-                        }
-                        runtime.block_on(local);
-                    })
+                                });
+                            }
+                            runtime.block_on(local);
+                        });
+                    spawned
+                        .map_err(|e| eprintln!("bench: no writer thread: {e}"))
+                        .ok()
                 })
-                .collect()
+                .collect::<Option<Vec<_>>>()
+                .unwrap_or_default()
         }
     };
     std::thread::sleep(Duration::from_secs(seconds));
@@ -594,6 +629,32 @@ fn closed_loop(s: &Setup, seconds: u64, writers: Writers) -> LoopRun {
     }
 }
 
+/// One line: where a batch's time went, and the writers' round trip it adds up to. With every
+/// writer waiting on its own answer, appends/s = writers / round trip (Little's law), so the
+/// round trip, not only the CPU per append, sets the rate.
+fn pipeline_report(p: &PipelineStats, run: &LoopRun, writers: usize) -> String {
+    let micros = |nanos: u64, count: u64| nanos as f64 / 1e3 / count.max(1) as f64;
+    let mut line = format!(
+        "pipeline: a batch every {:.0} µs; the sequencer at work {:.0} µs per batch, waiting {:.0} µs",
+        run.elapsed * 1e6 / p.batches.max(1) as f64,
+        micros(p.batch_nanos, p.batches),
+        micros(p.waiting_nanos, p.batches),
+    );
+    if p.syncs > 0 {
+        line.push_str(&format!(
+            "; fsync {:.0} µs, {:.2} batches each; commit to durable {:.0} µs",
+            micros(p.sync_nanos, p.syncs),
+            p.synced_batches as f64 / p.syncs as f64,
+            micros(p.commit_to_durable_nanos, p.synced_batches),
+        ));
+    }
+    line.push_str(&format!(
+        "; a writer's round trip {:.2} ms ({writers} writers / rate)",
+        writers as f64 * run.elapsed * 1e3 / run.appended.max(1) as f64
+    ));
+    line
+}
+
 /// Runs `closed_loop` and prints its line (rate and mean batch) and its CPU line; the run and
 /// its mean batch size.
 fn measured_loop(
@@ -603,7 +664,9 @@ fn measured_loop(
     description: &str,
 ) -> Result<(LoopRun, f64), String> {
     let checkpoints_before = count_checkpoints(&s.ledger)?;
+    let pipeline_before = s.ledger.pipeline();
     let run = closed_loop(s, seconds, writers);
+    let pipeline = s.ledger.pipeline().since(&pipeline_before);
     let batches = count_checkpoints(&s.ledger)? - checkpoints_before;
     let mean_batch = run.appended as f64 / batches.max(1) as f64;
     println!(
@@ -615,6 +678,7 @@ fn measured_loop(
     if let Some(cpu) = &run.cpu {
         println!("  {cpu}");
     }
+    println!("  {}", pipeline_report(&pipeline, &run, s.writers.len()));
     Ok((run, mean_batch))
 }
 

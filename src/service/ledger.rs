@@ -32,7 +32,7 @@ use super::auth::{self, AuthUser, new_id};
 use super::authz::{Action, PolicyEngine};
 use super::node_cache::{self, NodeCache};
 use super::retention::RetentionRules;
-use super::sequencer::{Pending, Receipt, Sequencer, SideWrites, Submitted};
+use super::sequencer::{Pending, PipelineStats, Receipt, Sequencer, SideWrites, Submitted};
 use super::vault::{VAULT_KEY_FILE, VaultKey};
 use super::{Missing, ServiceError};
 
@@ -901,6 +901,11 @@ impl Ledger {
     /// See `Sequencer::durable_size`.
     pub fn durable_size(&self) -> Option<u64> {
         self.sequencer.durable_size()
+    }
+
+    /// See `Sequencer::pipeline`.
+    pub fn pipeline(&self) -> PipelineStats {
+        self.sequencer.pipeline()
     }
 
     pub fn log_size(&self) -> Result<u64, ServiceError> {

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 use crate::core::entry::{Actor, AppliedEntry, Event, PreparedEntry};
@@ -169,6 +170,58 @@ struct Durability {
     /// Set when an fsync failed: what it should have covered may be lost, and a later fsync
     /// cannot say otherwise, so the node stops appending until it is restarted.
     failed: AtomicBool,
+    counters: PipelineCounters,
+}
+
+/// Where the append path's time goes, counted as the node runs (a few relaxed additions per
+/// batch): what `scelle bench` prints to say why appends go as fast as they do and no faster.
+#[derive(Debug, Default)]
+struct PipelineCounters {
+    batches: AtomicU64,
+    batch_nanos: AtomicU64,
+    waiting_nanos: AtomicU64,
+    syncs: AtomicU64,
+    sync_nanos: AtomicU64,
+    synced_batches: AtomicU64,
+    commit_to_durable_nanos: AtomicU64,
+}
+
+fn add_elapsed(counter: &AtomicU64, since: Instant) {
+    let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    counter.fetch_add(nanos, Ordering::Relaxed);
+}
+
+/// Totals of the append path since the node started; `since` gives those of a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PipelineStats {
+    /// Batches the sequencer committed (or refused whole).
+    pub batches: u64,
+    /// Wall time from a batch's first request taken to its hand-over to the syncer (or its
+    /// answers, where there is none): reading, applying, writing, signing, committing.
+    pub batch_nanos: u64,
+    /// Wall time the sequencer waited with no request to take.
+    pub waiting_nanos: u64,
+    /// `fdatasync` calls on the write-ahead log (SQLite) and the time spent in them.
+    pub syncs: u64,
+    pub sync_nanos: u64,
+    /// Batches those syncs made durable, and their summed time from commit to durable.
+    pub synced_batches: u64,
+    pub commit_to_durable_nanos: u64,
+}
+
+impl PipelineStats {
+    /// What happened between `earlier` and these totals.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            batches: self.batches - earlier.batches,
+            batch_nanos: self.batch_nanos - earlier.batch_nanos,
+            waiting_nanos: self.waiting_nanos - earlier.waiting_nanos,
+            syncs: self.syncs - earlier.syncs,
+            sync_nanos: self.sync_nanos - earlier.sync_nanos,
+            synced_batches: self.synced_batches - earlier.synced_batches,
+            commit_to_durable_nanos: self.commit_to_durable_nanos - earlier.commit_to_durable_nanos,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -202,6 +255,7 @@ impl Sequencer {
                 None => None,
             },
             failed: AtomicBool::new(false),
+            counters: PipelineCounters::default(),
         });
         let (jobs, incoming) = mpsc::sync_channel::<Job>(MAX_BATCH * 4);
         let shared = durability.clone();
@@ -262,6 +316,21 @@ impl Sequencer {
             .map(|size| size.load(Ordering::Acquire))
     }
 
+    /// The append path's totals since the node started (see `PipelineStats`).
+    pub fn pipeline(&self) -> PipelineStats {
+        let c = &self.durability.counters;
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        PipelineStats {
+            batches: read(&c.batches),
+            batch_nanos: read(&c.batch_nanos),
+            waiting_nanos: read(&c.waiting_nanos),
+            syncs: read(&c.syncs),
+            sync_nanos: read(&c.sync_nanos),
+            synced_batches: read(&c.synced_batches),
+            commit_to_durable_nanos: read(&c.commit_to_durable_nanos),
+        }
+    }
+
     /// Appends one event and waits until it is durable; returns its receipt.
     pub fn append(&self, pending: Pending) -> Result<Receipt, ServiceError> {
         let (reply, answer) = mpsc::sync_channel(1);
@@ -311,6 +380,7 @@ struct Release {
         reason = "the writers' own boxes, moved rather than copied"
     )]
     spent: Vec<Box<Work>>,
+    committed_at: Instant,
 }
 
 impl Release {
@@ -329,6 +399,7 @@ impl Release {
             answers,
             size,
             spent,
+            committed_at: Instant::now(),
         }
     }
 
@@ -360,7 +431,18 @@ fn sync_and_answer(mut wal: WalFile, committed: mpsc::Receiver<Release>, durabil
                 .for_each(|r| r.answer_all_with(|| ServiceError::Unavailable));
             continue;
         }
-        match wal.sync() {
+        let syncing = Instant::now();
+        let synced = wal.sync();
+        let counters = &durability.counters;
+        add_elapsed(&counters.sync_nanos, syncing);
+        counters.syncs.fetch_add(1, Ordering::Relaxed);
+        counters
+            .synced_batches
+            .fetch_add(ready.len() as u64, Ordering::Relaxed);
+        for release in &ready {
+            add_elapsed(&counters.commit_to_durable_nanos, release.committed_at);
+        }
+        match synced {
             Ok(()) => {
                 let size = ready.iter().map(|r| r.size).max().unwrap_or(0);
                 if let Some(durable) = &durability.size {
@@ -400,7 +482,12 @@ fn run(
         }
     };
     let mut last_batch = 0;
-    while let Ok(first) = incoming.recv() {
+    let counters = &durability.counters;
+    loop {
+        let waiting = Instant::now();
+        let Ok(first) = incoming.recv() else { break };
+        add_elapsed(&counters.waiting_nanos, waiting);
+        let batch_started = Instant::now();
         if let Some(ticks) = checkpoint_ticks {
             let _ = ticks.try_send(());
         }
@@ -421,6 +508,7 @@ fn run(
             }
             continue;
         }
+        counters.batches.fetch_add(1, Ordering::Relaxed);
         let pendings: Vec<(&Pending, &PreparedEntry)> = jobs
             .iter()
             .map(|j| (&j.work.pending, &j.work.prepared))
@@ -433,6 +521,7 @@ fn run(
                     replies.into_iter().zip(results).collect(),
                     spent,
                 ));
+                add_elapsed(&counters.batch_nanos, batch_started);
             }
             Err(batch_error) => {
                 tracing::error!(error = %batch_error, size = jobs.len(), "append batch failed; retrying one by one");
@@ -456,6 +545,7 @@ fn run(
                     answers.push((job.reply, result));
                 }
                 release(Release::new(answers, Vec::new()));
+                add_elapsed(&counters.batch_nanos, batch_started);
             }
         }
     }
