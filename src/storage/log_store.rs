@@ -339,9 +339,25 @@ fn keys_between(
         .load(conn)?)
 }
 
-pub fn count_entries(conn: &mut DbConnection) -> Result<u64, StorageError> {
-    let n: i64 = log_entries::table.count().get_result(conn)?;
-    Ok(n as u64)
+/// The first entry row, if any, outside `0..size`: what a scan of the contiguous log from 0
+/// did not read. Two key probes, where counting the rows would read the whole table on SQLite
+/// (`seq` is the table's row id: there is no smaller index to count).
+pub fn entry_outside(conn: &mut DbConnection, size: u64) -> Result<Option<i64>, StorageError> {
+    let below: Option<i64> = log_entries::table
+        .select(log_entries::seq)
+        .filter(log_entries::seq.lt(0))
+        .order(log_entries::seq.asc())
+        .first(conn)
+        .optional()?;
+    if below.is_some() {
+        return Ok(below);
+    }
+    Ok(log_entries::table
+        .select(log_entries::seq)
+        .filter(log_entries::seq.ge(size as i64))
+        .order(log_entries::seq.asc())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn count_nodes(conn: &mut DbConnection) -> Result<u64, StorageError> {

@@ -60,6 +60,53 @@ fn stored_nodes(db: &TestDb) -> BTreeMap<i64, Vec<u8>> {
         .collect()
 }
 
+/// Every entry row (`seq`, leaf hash, bytes) and every checkpoint row (size, root, note, time).
+type EntryRows = Vec<(i64, Vec<u8>, Vec<u8>)>;
+type CheckpointRows = Vec<(i64, Vec<u8>, String, String)>;
+
+/// The log's own rows: every entry and every stored checkpoint, in order.
+fn log_rows(db: &TestDb) -> (EntryRows, CheckpointRows) {
+    use scelle::storage::schema::{checkpoints, log_entries};
+    let mut c = db.raw();
+    let entries = log_entries::table
+        .select((log_entries::seq, log_entries::leaf_hash, log_entries::body))
+        .order(log_entries::seq)
+        .load(&mut c)
+        .unwrap();
+    let checkpoints = checkpoints::table
+        .select((
+            checkpoints::tree_size,
+            checkpoints::root_hash,
+            checkpoints::note,
+            checkpoints::created_at,
+        ))
+        .order(checkpoints::tree_size)
+        .load(&mut c)
+        .unwrap();
+    (entries, checkpoints)
+}
+
+/// The SQL that made each of `tables` and their indexes (SQLite), or their index names
+/// (PostgreSQL).
+fn definitions(db: &TestDb, backend: Backend, tables: &str) -> Vec<String> {
+    let q = match backend {
+        Backend::Sqlite => format!(
+            "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS line FROM sqlite_master \
+             WHERE tbl_name IN ({tables}) ORDER BY name"
+        ),
+        Backend::Postgres => format!(
+            "SELECT indexname AS line FROM pg_indexes WHERE schemaname = 'public' \
+             AND tablename IN ({tables}) ORDER BY indexname"
+        ),
+    };
+    diesel::sql_query(q)
+        .load::<Line>(&mut db.raw())
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
 #[derive(QueryableByName, Debug)]
 struct RestoredDetails {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -94,11 +141,13 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
     }
 }
 
-/// Migrations 4 (the custody chain), 5 (the low levels' node keys) and 6 (lean custody rows)
-/// rewrite stored rows: on a node written through the real use cases, stepping down through
-/// them gives the earlier layouts exactly (6: each event's record back in `details`; 5: the
-/// level-major node keys), and coming back up gives the same rows, projections included, and a
-/// log that still audits.
+/// Migrations 4 (the custody chain), 5 (the low levels' node keys), 6 (lean custody rows) and 7
+/// (checkpoints keyed by tree size, no vault case index) rewrite stored rows: on a node written
+/// through the real use cases, stepping down through them gives the earlier layouts exactly (7:
+/// the same entries and checkpoints, with `tree_size` indexed again beside its table on SQLite,
+/// and the vault's case index back; 6: each event's record back in `details`; 5: the level-major
+/// node keys), and coming back up gives the same rows, projections included, and a log that
+/// still audits.
 #[test]
 fn data_migrations_round_trip_on_a_populated_node() {
     use scelle::storage::log_store::node_id_from_key;
@@ -112,7 +161,31 @@ fn data_migrations_round_trip_on_a_populated_node() {
                 .any(|row| row.contains("item_prev_seq: Some(")),
             "{backend:?}: the populated node has custody chains"
         );
+        let log = log_rows(&db);
+        assert!(log.0.len() >= 3 && !log.1.is_empty());
+        let tables = "'log_entries', 'checkpoints', 'vault_sealed'";
+        let keyed = definitions(&db, backend, tables);
         let mut c = db.raw();
+
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert_eq!(log_rows(&db), log, "{backend:?}: down of migration 7");
+        let indexed = definitions(&db, backend, tables);
+        assert!(
+            indexed.iter().any(|l| l.contains("vault_sealed_case"))
+                && !keyed.iter().any(|l| l.contains("vault_sealed_case")),
+            "{backend:?}: {keyed:?} then {indexed:?}"
+        );
+        if backend == Backend::Sqlite {
+            assert!(
+                keyed
+                    .iter()
+                    .any(|l| l.contains("tree_size INTEGER PRIMARY KEY"))
+                    && indexed
+                        .iter()
+                        .any(|l| l.contains("tree_size BIGINT PRIMARY KEY")),
+                "{keyed:?} then {indexed:?}"
+            );
+        }
 
         scelle::storage::revert_last_migration(&mut c).unwrap();
         assert_details_restored(&db, backend);
@@ -137,6 +210,8 @@ fn data_migrations_round_trip_on_a_populated_node() {
         scelle::storage::revert_last_migration(&mut c).unwrap();
         scelle::storage::run_migrations(&mut c).unwrap();
         assert_eq!(stored_nodes(&db), nodes, "{backend:?}: node keys after up");
+        assert_eq!(log_rows(&db), log, "{backend:?}: the log after up");
+        assert_eq!(definitions(&db, backend, tables), keyed);
         assert_eq!(
             crate::tamper::projection_snapshot(&db),
             projections,

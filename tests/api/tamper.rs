@@ -193,6 +193,36 @@ fn audit_catches_every_kind_of_tampering() {
                 Some(20),
             ),
             (
+                "a row far beyond the end of the log",
+                |c| {
+                    let (leaf, body) = body(c, 3);
+                    diesel::insert_into(log_entries::table)
+                        .values((
+                            log_entries::seq.eq(1_000_000),
+                            log_entries::leaf_hash.eq(leaf),
+                            log_entries::body.eq(body),
+                        ))
+                        .execute(c)
+                        .unwrap();
+                },
+                None,
+            ),
+            (
+                "a row at a negative seq",
+                |c| {
+                    let (leaf, body) = body(c, 3);
+                    diesel::insert_into(log_entries::table)
+                        .values((
+                            log_entries::seq.eq(-1),
+                            log_entries::leaf_hash.eq(leaf),
+                            log_entries::body.eq(body),
+                        ))
+                        .execute(c)
+                        .unwrap();
+                },
+                None,
+            ),
+            (
                 "a checkpoint signature forged",
                 |c| {
                     let (size, note): (i64, String) = checkpoints::table

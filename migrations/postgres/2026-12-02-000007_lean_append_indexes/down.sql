@@ -1,0 +1,1 @@
+CREATE INDEX vault_sealed_case ON vault_sealed (case_id);
