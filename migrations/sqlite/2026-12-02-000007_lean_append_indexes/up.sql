@@ -1,8 +1,8 @@
 -- Checkpoints are keyed by their tree size itself. Declared `BIGINT PRIMARY KEY`, `tree_size`
 -- was a unique index beside the table, so every append batch (one checkpoint each) wrote both
 -- B-trees; as `INTEGER PRIMARY KEY` it is the table's row id, one B-tree. (`log_entries.seq`
--- keeps its index: the same change there slowed the audit of a 10M-entry log by a fifth, twice
--- measured, for reasons not yet understood; ARCHITECTURE.md, "Known gaps".)
+-- keeps its index for now: with the same change its 10M-entry audit ran slower in single runs,
+-- not yet told apart from the machine's spread; ARCHITECTURE.md, "Known gaps".)
 CREATE TABLE checkpoints_keyed (
     tree_size INTEGER PRIMARY KEY NOT NULL,
     root_hash BLOB NOT NULL,
