@@ -141,13 +141,14 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
     }
 }
 
-/// Migrations 4 (the custody chain), 5 (the low levels' node keys), 6 (lean custody rows) and 7
-/// (checkpoints keyed by tree size, no vault case index) rewrite stored rows: on a node written
-/// through the real use cases, stepping down through them gives the earlier layouts exactly (7:
-/// the same entries and checkpoints, with `tree_size` indexed again beside its table on SQLite,
-/// and the vault's case index back; 6: each event's record back in `details`; 5: the level-major
-/// node keys), and coming back up gives the same rows, projections included, and a log that
-/// still audits.
+/// Migrations 4 (the custody chain), 5 (the low levels' node keys), 6 (lean custody rows), 7
+/// (checkpoints keyed by tree size, no vault case index) and 8 (SQLite only: entries keyed by
+/// `seq`) rewrite stored rows: on a node written through the real use cases, stepping down
+/// through them gives the earlier layouts exactly (8: the same entries with `seq` indexed again
+/// beside its table; 7: the same entries and checkpoints, with `tree_size` indexed again beside
+/// its table on SQLite, and the vault's case index back; 6: each event's record back in
+/// `details`; 5: the level-major node keys), and coming back up gives the same rows,
+/// projections included, and a log that still audits.
 #[test]
 fn data_migrations_round_trip_on_a_populated_node() {
     use scelle::storage::log_store::node_id_from_key;
@@ -167,6 +168,21 @@ fn data_migrations_round_trip_on_a_populated_node() {
         let keyed = definitions(&db, backend, tables);
         let mut c = db.raw();
 
+        if backend == Backend::Sqlite {
+            scelle::storage::revert_last_migration(&mut c).unwrap();
+            assert_eq!(log_rows(&db), log, "down of migration 8");
+            let seq_indexed = definitions(&db, backend, tables);
+            assert!(
+                keyed.iter().any(|l| l.contains("seq INTEGER PRIMARY KEY"))
+                    && seq_indexed
+                        .iter()
+                        .any(|l| l.contains("seq BIGINT PRIMARY KEY"))
+                    && seq_indexed
+                        .iter()
+                        .any(|l| l.contains("sqlite_autoindex_log_entries")),
+                "{keyed:?} then {seq_indexed:?}"
+            );
+        }
         scelle::storage::revert_last_migration(&mut c).unwrap();
         assert_eq!(log_rows(&db), log, "{backend:?}: down of migration 7");
         let indexed = definitions(&db, backend, tables);
