@@ -107,6 +107,29 @@ fn definitions(db: &TestDb, backend: Backend, tables: &str) -> Vec<String> {
         .collect()
 }
 
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Whether `custody_events` has a foreign key (to its item: the table's only one, until
+/// migration 9 dropped it).
+fn custody_events_have_a_foreign_key(db: &TestDb, backend: Backend) -> bool {
+    let q = match backend {
+        Backend::Sqlite => "SELECT COUNT(*) AS n FROM pragma_foreign_key_list('custody_events')",
+        Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_constraint \
+             WHERE conrelid = 'custody_events'::regclass AND contype = 'f'"
+        }
+    };
+    diesel::sql_query(q)
+        .get_result::<Count>(&mut db.raw())
+        .unwrap()
+        .n
+        > 0
+}
+
 #[derive(QueryableByName, Debug)]
 struct RestoredDetails {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -142,9 +165,11 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
 }
 
 /// Migrations 4 (the custody chain), 5 (the low levels' node keys), 6 (lean custody rows), 7
-/// (checkpoints keyed by tree size, no vault case index) and 8 (SQLite only: entries keyed by
-/// `seq`) rewrite stored rows: on a node written through the real use cases, stepping down
-/// through them gives the earlier layouts exactly (8: the same entries with `seq` indexed again
+/// (checkpoints keyed by tree size, no vault case index), 8 (SQLite only: entries keyed by
+/// `seq`) and 9 (custody events without a foreign key to their item; on SQLite the table made
+/// again) rewrite stored rows or tables: on a node written through the real use cases, stepping
+/// down through them gives the earlier layouts exactly (9: the same rows, with the foreign key
+/// back; 8: the same entries with `seq` indexed again
 /// beside its table; 7: the same entries and checkpoints, with `tree_size` indexed again beside
 /// its table on SQLite, and the vault's case index back; 6: each event's record back in
 /// `details`; 5: the level-major node keys), and coming back up gives the same rows,
@@ -167,6 +192,19 @@ fn data_migrations_round_trip_on_a_populated_node() {
         let tables = "'log_entries', 'checkpoints', 'vault_sealed'";
         let keyed = definitions(&db, backend, tables);
         let mut c = db.raw();
+
+        assert!(!custody_events_have_a_foreign_key(&db, backend));
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert!(
+            custody_events_have_a_foreign_key(&db, backend),
+            "{backend:?}: down of migration 9 puts the item's foreign key back"
+        );
+        assert_eq!(log_rows(&db), log, "{backend:?}: down of migration 9");
+        assert_eq!(
+            crate::tamper::projection_snapshot(&db),
+            projections,
+            "{backend:?}: custody events after the down of migration 9"
+        );
 
         if backend == Backend::Sqlite {
             scelle::storage::revert_last_migration(&mut c).unwrap();
@@ -233,6 +271,7 @@ fn data_migrations_round_trip_on_a_populated_node() {
             projections,
             "{backend:?}: the custody chain after up"
         );
+        assert!(!custody_events_have_a_foreign_key(&db, backend));
         crate::tamper::audit_of(&db, &verifier).unwrap();
     }
 }
