@@ -107,6 +107,18 @@ fn definitions(db: &TestDb, backend: Backend, tables: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every sealed vault row, in id order: (id, sealed, wrapped key, created at, case, category).
+type VaultRows = Vec<(String, Vec<u8>, Vec<u8>, String, Option<String>, String)>;
+
+fn vault_rows(db: &TestDb) -> VaultRows {
+    use scelle::storage::schema::vault_sealed::dsl::*;
+    vault_sealed
+        .select((id, sealed, wrapped_key, created_at, case_id, category))
+        .order(id)
+        .load(&mut db.raw())
+        .unwrap()
+}
+
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -166,10 +178,11 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
 
 /// Migrations 4 (the custody chain), 5 (the low levels' node keys), 6 (lean custody rows), 7
 /// (checkpoints keyed by tree size, no vault case index), 8 (SQLite only: entries keyed by
-/// `seq`) and 9 (custody events without a foreign key to their item; on SQLite the table made
-/// again) rewrite stored rows or tables: on a node written through the real use cases, stepping
-/// down through them gives the earlier layouts exactly (9: the same rows, with the foreign key
-/// back; 8: the same entries with `seq` indexed again
+/// `seq`), 9 (custody events without a foreign key to their item; on SQLite the table made
+/// again) and 10 (SQLite only: the sealed vault rows in a row-id table) rewrite stored rows or
+/// tables: on a node written through the real use cases, stepping down through them gives the
+/// earlier layouts exactly (10: the same sealed rows, WITHOUT ROWID again; 9: the same rows,
+/// with the foreign key back; 8: the same entries with `seq` indexed again
 /// beside its table; 7: the same entries and checkpoints, with `tree_size` indexed again beside
 /// its table on SQLite, and the vault's case index back; 6: each event's record back in
 /// `details`; 5: the level-major node keys), and coming back up gives the same rows,
@@ -191,7 +204,33 @@ fn data_migrations_round_trip_on_a_populated_node() {
         assert!(log.0.len() >= 3 && !log.1.is_empty());
         let tables = "'log_entries', 'checkpoints', 'vault_sealed'";
         let keyed = definitions(&db, backend, tables);
+        let vault = vault_rows(&db);
+        assert!(
+            !vault.is_empty(),
+            "{backend:?}: the populated node has sealed rows"
+        );
         let mut c = db.raw();
+
+        if backend == Backend::Sqlite {
+            let vault_table = |defs: &[String]| -> String {
+                defs.iter()
+                    .find(|l| l.starts_with("table vault_sealed "))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            assert!(
+                !vault_table(&keyed).contains("WITHOUT ROWID"),
+                "{keyed:?}: a row-id vault table"
+            );
+            scelle::storage::revert_last_migration(&mut c).unwrap();
+            let without_rowid = definitions(&db, backend, tables);
+            assert!(
+                vault_table(&without_rowid).contains("WITHOUT ROWID"),
+                "down of migration 10: {without_rowid:?}"
+            );
+            assert_eq!(vault_rows(&db), vault, "down of migration 10");
+            assert_eq!(log_rows(&db), log, "down of migration 10");
+        }
 
         assert!(!custody_events_have_a_foreign_key(&db, backend));
         scelle::storage::revert_last_migration(&mut c).unwrap();
@@ -272,6 +311,7 @@ fn data_migrations_round_trip_on_a_populated_node() {
             "{backend:?}: the custody chain after up"
         );
         assert!(!custody_events_have_a_foreign_key(&db, backend));
+        assert_eq!(vault_rows(&db), vault, "{backend:?}: sealed rows after up");
         crate::tamper::audit_of(&db, &verifier).unwrap();
     }
 }
