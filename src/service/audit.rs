@@ -61,28 +61,18 @@ type StoredLevel = Vec<(i64, Vec<u8>)>;
 /// A chunk of entries with the stored interior nodes their leaves complete, per level.
 type Chunk = Result<(PackedEntries, BTreeMap<u8, StoredLevel>), ServiceError>;
 
-/// The stored nodes completed by appending leaves `from..to` to a tree of size `from`: node
-/// (level, index) is complete once leaf `(index + 1) << level` - 1 is in.
+/// The stored nodes completed by appending leaves `from..to` to a tree of size `from`, per level:
+/// node (level, index) is complete once leaf `(index + 1) << level` - 1 is in, and the nodes
+/// are keyed by that leaf, so this is one range read.
 fn nodes_completed_by(
     conn: &mut crate::storage::DbConnection,
     from: u64,
     to: u64,
 ) -> Result<BTreeMap<u8, StoredLevel>, ServiceError> {
     let mut levels: BTreeMap<u8, StoredLevel> = BTreeMap::new();
-    for (key, hash) in log_store::low_nodes_completed_by(conn, from, to)? {
+    for (key, hash) in log_store::nodes_completed_by(conn, from, to)? {
         let level = log_store::node_id_from_key(key).level;
         levels.entry(level).or_default().push((key, hash));
-    }
-    for level in log_store::FIRST_LEVEL_MAJOR..64 {
-        if (to >> level) == 0 {
-            break;
-        }
-        let first = (from + 1).div_ceil(1u64 << level);
-        let last = to >> level;
-        if first > last {
-            continue;
-        }
-        levels.insert(level, log_store::nodes_range(conn, level, first - 1, last)?);
     }
     Ok(levels)
 }

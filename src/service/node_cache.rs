@@ -8,8 +8,8 @@
 //! twenty-five scattered over a file of gigabytes), which keeps the proof latency's tail short.
 //!
 //! `scelle serve` fills it in the background at start-up, reading whole levels top down within
-//! its capacity; proofs keep what they fetch within the same bound. The audit never reads
-//! through it.
+//! its capacity (by key: a level's nodes are spread over the table, one per `2^level` leaves);
+//! proofs keep what they fetch within the same bound. The audit never reads through it.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -73,9 +73,7 @@ impl NodeCache {
             if stored == 0 {
                 break;
             }
-            for (key, hash) in log_store::nodes_range(conn, level, 0, stored)? {
-                nodes.insert(log_store::node_id_from_key(key), log_store::to_hash(&hash)?);
-            }
+            nodes.extend(log_store::level_nodes(conn, level, 0, stored)?);
         }
         if let Ok(mut held) = self.held.write() {
             held.min_level = min_level;

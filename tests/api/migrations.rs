@@ -176,12 +176,14 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
     }
 }
 
-/// Migrations 4 (the custody chain), 5 (the low levels' node keys), 6 (lean custody rows), 7
+/// Migrations 4 (the custody chain), 5 (the low levels' node keys), 11 (every level's node keys
+/// by completing leaf; on SQLite a row-id table), 6 (lean custody rows), 7
 /// (checkpoints keyed by tree size, no vault case index), 8 (SQLite only: entries keyed by
 /// `seq`), 9 (custody events without a foreign key to their item; on SQLite the table made
 /// again) and 10 (SQLite only: the sealed vault rows in a row-id table) rewrite stored rows or
 /// tables: on a node written through the real use cases, stepping down through them gives the
-/// earlier layouts exactly (10: the same sealed rows, WITHOUT ROWID again; 9: the same rows,
+/// earlier layouts exactly (11: migration 5's node keys, WITHOUT ROWID again on SQLite; 10: the
+/// same sealed rows, WITHOUT ROWID again; 9: the same rows,
 /// with the foreign key back; 8: the same entries with `seq` indexed again
 /// beside its table; 7: the same entries and checkpoints, with `tree_size` indexed again beside
 /// its table on SQLite, and the vault's case index back; 6: each event's record back in
@@ -210,6 +212,46 @@ fn data_migrations_round_trip_on_a_populated_node() {
             "{backend:?}: the populated node has sealed rows"
         );
         let mut c = db.raw();
+
+        // Migration 11: every level keyed by its completing leaf (a row-id table on SQLite).
+        // Its down gives back migration 5's keys, worked out here from each node's id.
+        let node_table = |db: &TestDb| definitions(db, backend, "'tree_nodes'").join("\n");
+        assert!(
+            !node_table(&db).contains("WITHOUT ROWID"),
+            "{backend:?}: {}",
+            node_table(&db)
+        );
+        let migration_5_keys: BTreeMap<i64, Vec<u8>> = nodes
+            .iter()
+            .map(|(key, hash)| {
+                let id = node_id_from_key(*key);
+                let (level, index) = (id.level as i64, id.index as i64);
+                let old_key = if level >= 4 {
+                    (level << 56) | index
+                } else {
+                    ((((index + 1) << level) - 1) << 2) | level
+                };
+                (old_key, hash.clone())
+            })
+            .collect();
+        assert!(
+            (1..=4).all(|level| nodes.keys().any(|k| k & 63 == level)),
+            "{backend:?}: the populated node has nodes of levels 1 to 4"
+        );
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert_eq!(
+            stored_nodes(&db),
+            migration_5_keys,
+            "{backend:?}: down of migration 11"
+        );
+        if backend == Backend::Sqlite {
+            assert!(
+                node_table(&db).contains("WITHOUT ROWID"),
+                "down of migration 11: {}",
+                node_table(&db)
+            );
+        }
+        assert_eq!(log_rows(&db), log, "{backend:?}: down of migration 11");
 
         if backend == Backend::Sqlite {
             let vault_table = |defs: &[String]| -> String {
@@ -303,6 +345,11 @@ fn data_migrations_round_trip_on_a_populated_node() {
         scelle::storage::revert_last_migration(&mut c).unwrap();
         scelle::storage::run_migrations(&mut c).unwrap();
         assert_eq!(stored_nodes(&db), nodes, "{backend:?}: node keys after up");
+        assert!(
+            !node_table(&db).contains("WITHOUT ROWID"),
+            "{backend:?}: {}",
+            node_table(&db)
+        );
         assert_eq!(log_rows(&db), log, "{backend:?}: the log after up");
         assert_eq!(definitions(&db, backend, tables), keyed);
         assert_eq!(
