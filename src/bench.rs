@@ -752,7 +752,8 @@ fn appends(
                 body: body.clone(),
             })
             .collect();
-        // The same statements the sequencer uses: fixed-size multi-row inserts, kept prepared.
+        // The same statements the sequencer uses: fixed-size multi-row inserts (`INSERT OR FAIL`
+        // on SQLite), kept prepared.
         raw.transaction(|c| -> Result<(), diesel::result::Error> {
             insert_rows!(c, raw_entries::table, &rows);
             Ok(())
@@ -985,6 +986,25 @@ struct RawRow {
     seq: i64,
     leaf_hash: Vec<u8>,
     body: Vec<u8>,
+}
+
+#[cfg(feature = "sqlite")]
+impl storage::AppendRow for RawRow {
+    const INSERT: &'static str = "INSERT OR FAIL INTO raw_entries (seq, leaf_hash, body) VALUES ";
+    fn push_values<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Binary};
+        out.push_sql("(");
+        out.push_bind_param::<BigInt, _>(&self.seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(&self.leaf_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(&self.body)?;
+        out.push_sql(")");
+        Ok(())
+    }
 }
 
 fn count_checkpoints(ledger: &Ledger) -> Result<u64, String> {

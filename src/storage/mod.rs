@@ -17,16 +17,17 @@ macro_rules! on_backend {
     };
 }
 
-/// Inserts many rows of one table in the caller's transaction. SQLite: multi-row `INSERT`s of
-/// fixed sizes (256 rows at a time, then one each of 128, 64, … 1 as the rest needs), so each
-/// size is one statement diesel prepares once and keeps: a statement for an arbitrary row count
-/// is parsed and planned anew every time, which cost the sequencer 7% of its time. PostgreSQL:
-/// one binary `COPY` (no statement of hundreds of parameters to parse and plan).
+/// Inserts many rows of one table in the caller's transaction. SQLite: multi-row `INSERT OR
+/// FAIL`s ([`InsertOrFail`]) of fixed sizes (256 rows at a time, then one each of 128, 64, … 1
+/// as the rest needs), so each size is one statement diesel prepares once and keeps: a statement
+/// for an arbitrary row count is parsed and planned anew every time, which cost the sequencer 7%
+/// of its time. PostgreSQL: one binary `COPY` (no statement of hundreds of parameters to parse
+/// and plan).
 macro_rules! insert_rows {
-    (@fixed $c:ident, $table:expr, $rest:ident, $($size:literal),+) => {
+    (@fixed $c:ident, $rest:ident, $($size:literal),+) => {
         $(
             if let Some((chunk, tail)) = $rest.split_first_chunk::<$size>() {
-                diesel::insert_into($table).values(chunk).execute($c)?;
+                $crate::storage::InsertOrFail::new(chunk).execute($c)?;
                 $rest = tail;
             }
         )+
@@ -37,12 +38,12 @@ macro_rules! insert_rows {
             $crate::storage::DbConnection::Sqlite(c) => {
                 let mut rest = &$rows[..];
                 while let Some((chunk, tail)) = rest.split_first_chunk::<256>() {
-                    diesel::insert_into($table).values(chunk).execute(c)?;
+                    $crate::storage::InsertOrFail::new(chunk).execute(c)?;
                     rest = tail;
                 }
-                insert_rows!(@fixed c, $table, rest, 128, 64, 32, 16, 8, 4, 2);
-                for row in rest {
-                    diesel::insert_into($table).values(row).execute(c)?;
+                insert_rows!(@fixed c, rest, 128, 64, 32, 16, 8, 4, 2);
+                if let Some(row) = rest.first() {
+                    $crate::storage::InsertOrFail::new(std::array::from_ref(row)).execute(c)?;
                 }
             }
             #[cfg(feature = "postgres")]
@@ -55,6 +56,69 @@ macro_rules! insert_rows {
             }
         }
     };
+}
+
+/// A row of a table the sequencer appends to, as [`InsertOrFail`] writes it on SQLite.
+#[cfg(feature = "sqlite")]
+pub trait AppendRow: 'static {
+    /// `INSERT OR FAIL INTO table (columns) VALUES `: the statement up to its rows.
+    const INSERT: &'static str;
+    /// Writes this row as `(?, …)` with its values bound, in the columns' order.
+    fn push_values<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> diesel::QueryResult<()>;
+}
+
+/// A multi-row `INSERT OR FAIL` of exactly `N` rows, kept prepared by diesel (its query id is
+/// the row type and `N`).
+///
+/// Why not diesel's own `INSERT`: SQLite opens a statement journal for a multi-row statement
+/// that could fail half-way with `ABORT` (the default conflict resolution), so that it alone
+/// could be undone, and copies every page the statement first touches into it: 4% of the
+/// sequencer's thread. A batch's statements never need that (any error rolls the whole
+/// transaction back), and with `OR FAIL` SQLite keeps none. diesel cannot write `INSERT OR FAIL`.
+#[cfg(feature = "sqlite")]
+pub struct InsertOrFail<'a, R, const N: usize> {
+    rows: &'a [R; N],
+}
+
+#[cfg(feature = "sqlite")]
+impl<'a, R: AppendRow, const N: usize> InsertOrFail<'a, R, N> {
+    pub fn new(rows: &'a [R; N]) -> Self {
+        Self { rows }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<R: AppendRow, const N: usize> diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
+    for InsertOrFail<'_, R, N>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(R::INSERT);
+        for (i, row) in self.rows.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            row.push_values(out.reborrow())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<R: AppendRow, const N: usize> diesel::query_builder::QueryId for InsertOrFail<'_, R, N> {
+    type QueryId = InsertOrFail<'static, R, N>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+#[cfg(feature = "sqlite")]
+impl<R, const N: usize> diesel::RunQueryDsl<diesel::sqlite::SqliteConnection>
+    for InsertOrFail<'_, R, N>
+{
 }
 
 pub mod identity;

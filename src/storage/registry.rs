@@ -72,6 +72,35 @@ pub struct CustodyEventRow {
     pub item_prev_seq: Option<i64>,
 }
 
+#[cfg(feature = "sqlite")]
+impl super::AppendRow for CustodyEventRow {
+    const INSERT: &'static str = "INSERT OR FAIL INTO custody_events (seq, id, item_id, \
+        event_type, actor_id, occurred_at, recorded_at, item_prev_seq) VALUES ";
+    fn push_values<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text};
+        out.push_sql("(");
+        out.push_bind_param::<BigInt, _>(&self.seq)?;
+        for text in [
+            &self.id,
+            &self.item_id,
+            &self.event_type,
+            &self.actor_id,
+            &self.occurred_at,
+            &self.recorded_at,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.item_prev_seq)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
 /// A custody event with the exact bytes of its log entry, where the event's record is read.
 #[derive(QueryableByName, Debug)]
 pub struct CustodyEventWithEntry {
@@ -210,8 +239,15 @@ where
                     ],
                 )
             };
+        // `OR FAIL` on SQLite: no statement journal for this multi-row statement (see
+        // `storage::InsertOrFail`); PostgreSQL has no such clause and needs none.
+        let update = if self.postgres {
+            "UPDATE evidence_items SET holder_id = v."
+        } else {
+            "UPDATE OR FAIL evidence_items SET holder_id = v."
+        };
         for (sql, column) in [
-            ("UPDATE evidence_items SET holder_id = v.", holder),
+            (update, holder),
             (", custody_status = v.", status),
             (", pending_to = v.", to),
             (", pending_event = v.", event),
@@ -432,6 +468,32 @@ pub struct SealedRow {
     pub case_id: Option<String>,
     /// `DataCategory` text: which retention period applies.
     pub category: String,
+}
+
+#[cfg(feature = "sqlite")]
+impl super::AppendRow for SealedRow {
+    const INSERT: &'static str = "INSERT OR FAIL INTO vault_sealed (id, sealed, wrapped_key, \
+        created_at, case_id, category) VALUES ";
+    fn push_values<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Binary, Nullable, Text};
+        out.push_sql("(");
+        out.push_bind_param::<Text, _>(&self.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(&self.sealed)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(&self.wrapped_key)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.created_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.case_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.category)?;
+        out.push_sql(")");
+        Ok(())
+    }
 }
 
 pub fn insert_sealed(conn: &mut DbConnection, rows: &[SealedRow]) -> Result<(), StorageError> {

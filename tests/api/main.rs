@@ -8,6 +8,7 @@
 
 mod append_lock;
 mod bad_input;
+mod batch_rows;
 mod crash;
 mod custody_flow;
 mod dossier;

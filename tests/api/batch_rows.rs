@@ -1,0 +1,154 @@
+//! The append path's multi-row inserts (SQLite: `INSERT OR FAIL`s of fixed sizes, kept
+//! prepared; PostgreSQL: binary `COPY`) write every row, column for column, whatever the count;
+//! a row that conflicts fails the statement, and the caller's transaction then keeps nothing.
+
+use diesel::prelude::*;
+
+use crate::helpers::{BACKENDS, TestDb};
+use scelle::storage::log_store::{self, NewEntry, NewNode};
+use scelle::storage::registry::{self, CustodyEventRow, SealedRow};
+use scelle::storage::{DbConnection, StorageError};
+
+/// Counts that go through every chunk size: 256 at a time, then 128, 64, … 2 and a single row.
+const COUNTS: [usize; 8] = [1, 2, 3, 7, 255, 256, 257, 300];
+
+fn migrated(db: &TestDb) -> DbConnection {
+    let mut c = db.raw();
+    scelle::storage::run_migrations(&mut c).unwrap();
+    c
+}
+
+fn entry(seq: i64) -> NewEntry {
+    NewEntry {
+        seq,
+        leaf_hash: vec![(seq % 251) as u8; 32],
+        body: format!("{{\"seq\":{seq}}}").into_bytes(),
+    }
+}
+
+#[test]
+fn every_row_of_every_chunk_size_is_written_column_for_column() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let mut c = migrated(&db);
+        let (mut entries, mut nodes, mut events, mut sealed) = (0i64, 0i64, 0i64, 0i64);
+        let mut expected_entries = Vec::new();
+        let mut expected_nodes = Vec::new();
+        let mut expected_events = Vec::new();
+        let mut expected_sealed = Vec::new();
+        for count in COUNTS {
+            let new_entries: Vec<NewEntry> = (entries..entries + count as i64).map(entry).collect();
+            let new_nodes: Vec<NewNode> = (nodes..nodes + count as i64)
+                .map(|key| NewNode {
+                    node_key: key * 64 + 1,
+                    hash: vec![(key % 253) as u8; 32],
+                })
+                .collect();
+            log_store::insert_batch(&mut c, &new_entries, &new_nodes).unwrap();
+            expected_entries.extend(
+                new_entries
+                    .iter()
+                    .map(|e| (e.seq, e.leaf_hash.clone(), e.body.clone())),
+            );
+            expected_nodes.extend(new_nodes.iter().map(|n| (n.node_key, n.hash.clone())));
+            entries += count as i64;
+            nodes += count as i64;
+
+            let new_events: Vec<CustodyEventRow> = (events..events + count as i64)
+                .map(|seq| CustodyEventRow {
+                    seq,
+                    id: format!("event-{seq}"),
+                    item_id: format!("item-{}", seq % 5),
+                    event_type: "examined".into(),
+                    actor_id: format!("actor-{}", seq % 3),
+                    occurred_at: format!("2026-12-03T06:{:02}:00Z", seq % 60),
+                    recorded_at: format!("2026-12-03T07:{:02}:00Z", seq % 60),
+                    item_prev_seq: (seq % 2 == 1).then_some(seq - 1),
+                })
+                .collect();
+            registry::insert_events(&mut c, &new_events).unwrap();
+            expected_events.extend(new_events);
+            events += count as i64;
+
+            let new_sealed: Vec<SealedRow> = (sealed..sealed + count as i64)
+                .map(|n| SealedRow {
+                    id: format!("sealed-{n:06}"),
+                    sealed: vec![(n % 249) as u8; 40 + (n % 7) as usize],
+                    wrapped_key: vec![(n % 241) as u8; 60],
+                    created_at: format!("2026-12-03T06:{:02}:00Z", n % 60),
+                    case_id: (n % 3 != 0).then(|| format!("case-{}", n % 4)),
+                    category: "case_text".into(),
+                })
+                .collect();
+            registry::insert_sealed(&mut c, &new_sealed).unwrap();
+            expected_sealed.extend(new_sealed);
+            sealed += count as i64;
+        }
+
+        assert_eq!(
+            log_store::entries_range(&mut c, 0, entries as u64).unwrap(),
+            expected_entries,
+            "{backend:?}: entries"
+        );
+        let stored_nodes: Vec<(i64, Vec<u8>)> = {
+            use scelle::storage::schema::tree_nodes::dsl::*;
+            tree_nodes
+                .select((node_key, hash))
+                .order(node_key)
+                .load(&mut c)
+                .unwrap()
+        };
+        assert_eq!(stored_nodes, expected_nodes, "{backend:?}: tree nodes");
+        let stored_events: Vec<CustodyEventRow> = {
+            use scelle::storage::schema::custody_events::dsl::*;
+            custody_events
+                .select(CustodyEventRow::as_select())
+                .order(seq)
+                .load(&mut c)
+                .unwrap()
+        };
+        assert_eq!(
+            format!("{stored_events:?}"),
+            format!("{expected_events:?}"),
+            "{backend:?}: custody events"
+        );
+        let stored_sealed: Vec<SealedRow> = {
+            use scelle::storage::schema::vault_sealed::dsl::*;
+            vault_sealed
+                .select(SealedRow::as_select())
+                .order(id)
+                .load(&mut c)
+                .unwrap()
+        };
+        assert_eq!(stored_sealed, expected_sealed, "{backend:?}: sealed rows");
+    }
+}
+
+#[test]
+fn a_conflicting_row_fails_its_batch_and_the_transaction_keeps_nothing_of_it() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let mut c = migrated(&db);
+        let first: Vec<NewEntry> = (0..10).map(entry).collect();
+        log_store::insert_batch(&mut c, &first, &[]).unwrap();
+        // 300 rows (chunks of 256, 32, 8, 4): the 271st, in the second statement, repeats seq 5.
+        let mut second: Vec<NewEntry> = (10..310).map(entry).collect();
+        second[270] = entry(5);
+        let result = c.transaction::<(), StorageError, _>(|c| {
+            log_store::insert_batch(c, &second, &[])?;
+            Ok(())
+        });
+        assert!(
+            result.is_err(),
+            "{backend:?}: a repeated seq must fail the batch"
+        );
+        assert_eq!(
+            log_store::entries_range(&mut c, 0, 1_000).unwrap(),
+            first
+                .iter()
+                .map(|e| (e.seq, e.leaf_hash.clone(), e.body.clone()))
+                .collect::<Vec<_>>(),
+            "{backend:?}: nothing of the failed batch is left, the rows before it are intact"
+        );
+    }
+}
