@@ -991,19 +991,14 @@ struct RawRow {
 #[cfg(feature = "sqlite")]
 impl storage::AppendRow for RawRow {
     const INSERT: &'static str = "INSERT OR FAIL INTO raw_entries (seq, leaf_hash, body) VALUES ";
-    fn push_values<'b>(
+    fn bind_values<'b>(
         &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+        values: &mut storage::RowValues<'_, 'b>,
     ) -> diesel::QueryResult<()> {
         use diesel::sql_types::{BigInt, Binary};
-        out.push_sql("(");
-        out.push_bind_param::<BigInt, _>(&self.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&self.leaf_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&self.body)?;
-        out.push_sql(")");
-        Ok(())
+        values.bind::<BigInt, _>(&self.seq)?;
+        values.bind::<Binary, _>(&self.leaf_hash)?;
+        values.bind::<Binary, _>(&self.body)
     }
 }
 

@@ -61,36 +61,21 @@ pub struct NewNode {
 #[cfg(feature = "sqlite")]
 impl super::AppendRow for NewEntry {
     const INSERT: &'static str = "INSERT OR FAIL INTO log_entries (seq, leaf_hash, body) VALUES ";
-    fn push_values<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
+    fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Binary};
-        out.push_sql("(");
-        out.push_bind_param::<BigInt, _>(&self.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&self.leaf_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&self.body)?;
-        out.push_sql(")");
-        Ok(())
+        values.bind::<BigInt, _>(&self.seq)?;
+        values.bind::<Binary, _>(&self.leaf_hash)?;
+        values.bind::<Binary, _>(&self.body)
     }
 }
 
 #[cfg(feature = "sqlite")]
 impl super::AppendRow for NewNode {
     const INSERT: &'static str = "INSERT OR FAIL INTO tree_nodes (node_key, hash) VALUES ";
-    fn push_values<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
+    fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Binary};
-        out.push_sql("(");
-        out.push_bind_param::<BigInt, _>(&self.node_key)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&self.hash)?;
-        out.push_sql(")");
-        Ok(())
+        values.bind::<BigInt, _>(&self.node_key)?;
+        values.bind::<Binary, _>(&self.hash)
     }
 }
 

@@ -63,11 +63,28 @@ macro_rules! insert_rows {
 pub trait AppendRow: 'static {
     /// `INSERT OR FAIL INTO table (columns) VALUES `: the statement up to its rows.
     const INSERT: &'static str;
-    /// Writes this row as `(?, …)` with its values bound, in the columns' order.
-    fn push_values<'b>(
-        &'b self,
-        out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> diesel::QueryResult<()>;
+    /// Binds this row's values, in the columns' order.
+    fn bind_values<'b>(&'b self, values: &mut RowValues<'_, 'b>) -> diesel::QueryResult<()>;
+}
+
+/// One row's `(?, ?, …)` as an [`AppendRow`] binds its values into it.
+#[cfg(feature = "sqlite")]
+pub struct RowValues<'a, 'b> {
+    out: diesel::query_builder::AstPass<'a, 'b, diesel::sqlite::Sqlite>,
+    bound: usize,
+}
+
+#[cfg(feature = "sqlite")]
+impl<'b> RowValues<'_, 'b> {
+    pub fn bind<T, U>(&mut self, value: &'b U) -> diesel::QueryResult<()>
+    where
+        diesel::sqlite::Sqlite: diesel::sql_types::HasSqlType<T>,
+        U: diesel::serialize::ToSql<T, diesel::sqlite::Sqlite> + ?Sized,
+    {
+        self.out.push_sql(if self.bound == 0 { "(" } else { ", " });
+        self.bound += 1;
+        self.out.push_bind_param::<T, U>(value)
+    }
 }
 
 /// A multi-row `INSERT OR FAIL` of exactly `N` rows, kept prepared by diesel (its query id is
@@ -103,7 +120,12 @@ impl<R: AppendRow, const N: usize> diesel::query_builder::QueryFragment<diesel::
             if i > 0 {
                 out.push_sql(", ");
             }
-            row.push_values(out.reborrow())?;
+            let mut values = RowValues {
+                out: out.reborrow(),
+                bound: 0,
+            };
+            row.bind_values(&mut values)?;
+            values.out.push_sql(")");
         }
         Ok(())
     }

@@ -76,13 +76,9 @@ pub struct CustodyEventRow {
 impl super::AppendRow for CustodyEventRow {
     const INSERT: &'static str = "INSERT OR FAIL INTO custody_events (seq, id, item_id, \
         event_type, actor_id, occurred_at, recorded_at, item_prev_seq) VALUES ";
-    fn push_values<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
+    fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Nullable, Text};
-        out.push_sql("(");
-        out.push_bind_param::<BigInt, _>(&self.seq)?;
+        values.bind::<BigInt, _>(&self.seq)?;
         for text in [
             &self.id,
             &self.item_id,
@@ -91,13 +87,9 @@ impl super::AppendRow for CustodyEventRow {
             &self.occurred_at,
             &self.recorded_at,
         ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
+            values.bind::<Text, _>(text)?;
         }
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&self.item_prev_seq)?;
-        out.push_sql(")");
-        Ok(())
+        values.bind::<Nullable<BigInt>, _>(&self.item_prev_seq)
     }
 }
 
@@ -474,25 +466,14 @@ pub struct SealedRow {
 impl super::AppendRow for SealedRow {
     const INSERT: &'static str = "INSERT OR FAIL INTO vault_sealed (id, sealed, wrapped_key, \
         created_at, case_id, category) VALUES ";
-    fn push_values<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
+    fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{Binary, Nullable, Text};
-        out.push_sql("(");
-        out.push_bind_param::<Text, _>(&self.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&self.sealed)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Binary, _>(&self.wrapped_key)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&self.case_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.category)?;
-        out.push_sql(")");
-        Ok(())
+        values.bind::<Text, _>(&self.id)?;
+        values.bind::<Binary, _>(&self.sealed)?;
+        values.bind::<Binary, _>(&self.wrapped_key)?;
+        values.bind::<Text, _>(&self.created_at)?;
+        values.bind::<Nullable<Text>, _>(&self.case_id)?;
+        values.bind::<Text, _>(&self.category)
     }
 }
 
