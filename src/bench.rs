@@ -648,6 +648,14 @@ fn pipeline_report(p: &PipelineStats, run: &LoopRun, writers: usize) -> String {
             micros(p.commit_to_durable_nanos, p.synced_batches),
         ));
     }
+    if p.log_restarts > 0 {
+        line.push_str(&format!(
+            "; {} log restarts, each holding the sequencer {:.0} µs ({:.1}% of the time)",
+            p.log_restarts,
+            micros(p.log_restart_nanos, p.log_restarts),
+            p.log_restart_nanos as f64 / 1e7 / run.elapsed.max(1e-9),
+        ));
+    }
     line.push_str(&format!(
         "; a writer's round trip {:.2} ms ({writers} writers / rate)",
         writers as f64 * run.elapsed * 1e3 / run.appended.max(1) as f64

@@ -171,6 +171,8 @@ struct Durability {
     /// cannot say otherwise, so the node stops appending until it is restarted.
     failed: AtomicBool,
     counters: PipelineCounters,
+    /// SQLite: the turn the sequencer takes for each batch, shared with the WAL checkpointer.
+    turn: Option<Arc<storage::AppendTurn>>,
 }
 
 /// Where the append path's time goes, counted as the node runs (a few relaxed additions per
@@ -207,6 +209,10 @@ pub struct PipelineStats {
     /// Batches those syncs made durable, and their summed time from commit to durable.
     pub synced_batches: u64,
     pub commit_to_durable_nanos: u64,
+    /// SQLite: times the WAL checkpointer restarted the log, and the wall time it held the
+    /// sequencer's turn for them (`storage::AppendTurn`).
+    pub log_restarts: u64,
+    pub log_restart_nanos: u64,
 }
 
 impl PipelineStats {
@@ -220,6 +226,8 @@ impl PipelineStats {
             sync_nanos: self.sync_nanos - earlier.sync_nanos,
             synced_batches: self.synced_batches - earlier.synced_batches,
             commit_to_durable_nanos: self.commit_to_durable_nanos - earlier.commit_to_durable_nanos,
+            log_restarts: self.log_restarts - earlier.log_restarts,
+            log_restart_nanos: self.log_restart_nanos - earlier.log_restart_nanos,
         }
     }
 }
@@ -243,6 +251,10 @@ impl Sequencer {
         if checkpointer.is_some() {
             storage::disable_auto_checkpoint(&mut conn)?;
         }
+        let (ticks, checkpoint_thread, turn) = match checkpointer {
+            Some(c) => (Some(c.ticks), Some(c.thread), Some(c.turn)),
+            None => (None, None, None),
+        };
         let mut wal = WalFile::of(url);
         let durability = Arc::new(Durability {
             size: match &mut wal {
@@ -256,13 +268,13 @@ impl Sequencer {
             },
             failed: AtomicBool::new(false),
             counters: PipelineCounters::default(),
+            turn,
         });
         let (jobs, incoming) = mpsc::sync_channel::<Job>(MAX_BATCH * 4);
         let shared = durability.clone();
         let handle = std::thread::Builder::new()
             .name("scelle-sequencer".into())
             .spawn(move || {
-                let (ticks, checkpoint_thread) = checkpointer.unzip();
                 match wal {
                     Some(wal) => {
                         let (batches, committed) = mpsc::channel::<Release>();
@@ -320,6 +332,11 @@ impl Sequencer {
     pub fn pipeline(&self) -> PipelineStats {
         let c = &self.durability.counters;
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let (log_restarts, log_restart_nanos) = self
+            .durability
+            .turn
+            .as_deref()
+            .map_or((0, 0), storage::AppendTurn::restarts);
         PipelineStats {
             batches: read(&c.batches),
             batch_nanos: read(&c.batch_nanos),
@@ -328,6 +345,8 @@ impl Sequencer {
             sync_nanos: read(&c.sync_nanos),
             synced_batches: read(&c.synced_batches),
             commit_to_durable_nanos: read(&c.commit_to_durable_nanos),
+            log_restarts,
+            log_restart_nanos,
         }
     }
 
@@ -509,6 +528,10 @@ fn run(
             continue;
         }
         counters.batches.fetch_add(1, Ordering::Relaxed);
+        let _turn = durability
+            .turn
+            .as_deref()
+            .map(storage::AppendTurn::for_sequencer);
         let pendings: Vec<(&Pending, &PreparedEntry)> = jobs
             .iter()
             .map(|j| (&j.work.pending, &j.work.prepared))

@@ -153,6 +153,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -349,40 +350,166 @@ impl ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
-/// The checkpointer's tick sender and its thread.
-pub type WalCheckpointer = (std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<()>);
+/// The checkpointer's tick sender, its thread, and the turn it shares with the sequencer.
+pub struct WalCheckpointer {
+    pub ticks: std::sync::mpsc::SyncSender<()>,
+    pub thread: std::thread::JoinHandle<()>,
+    pub turn: std::sync::Arc<AppendTurn>,
+}
+
+/// Who writes to the database now: the sequencer, for each batch's transaction, or the WAL
+/// checkpointer, while its `RESTART` holds SQLite's write lock. Taking turns in the process
+/// matters because SQLite's own wait for a busy lock sleeps (1, 2, 5, 10 ms… between tries):
+/// a sequencer that met the checkpointer's lock slept at least a millisecond with every
+/// writer waiting on it, where the restart itself holds the lock for less. Here the sequencer
+/// blocks only as long as the restart runs, and resumes the moment it ends.
+#[derive(Debug, Default)]
+pub struct AppendTurn {
+    lock: std::sync::Mutex<()>,
+    checkpointer_waiting: std::sync::atomic::AtomicBool,
+    restarts: std::sync::atomic::AtomicU64,
+    restart_nanos: std::sync::atomic::AtomicU64,
+}
+
+impl AppendTurn {
+    /// The sequencer's turn, for one batch. If the checkpointer is waiting for a turn, it gets
+    /// it first: a mutex alone would let the sequencer, which asks again within microseconds,
+    /// take it back before the woken checkpointer runs.
+    pub fn for_sequencer(&self) -> std::sync::MutexGuard<'_, ()> {
+        use std::sync::atomic::Ordering;
+        while self.checkpointer_waiting.load(Ordering::Acquire) {
+            std::thread::yield_now();
+        }
+        self.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn for_checkpointer(&self) -> std::sync::MutexGuard<'_, ()> {
+        use std::sync::atomic::Ordering;
+        self.checkpointer_waiting.store(true, Ordering::Release);
+        let guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.checkpointer_waiting.store(false, Ordering::Release);
+        guard
+    }
+
+    /// Log restarts so far, and the wall time the sequencer's turn was held for them.
+    pub fn restarts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        (
+            self.restarts.load(Ordering::Relaxed),
+            self.restart_nanos.load(Ordering::Relaxed),
+        )
+    }
+}
 
 /// Copies SQLite's write-ahead log into the database file on its own thread and connection, so
 /// the sequencer's commits never wait for it. The sequencer turns its own automatic checkpoints
 /// off (`disable_auto_checkpoint`) and sends a tick after each commit; ticks arriving while a
-/// checkpoint runs coalesce. When the sender is dropped the thread runs a last full checkpoint
-/// and ends. PostgreSQL needs none of this: `None`.
+/// checkpoint runs coalesce. Each round copies without blocking anyone (`PASSIVE`), then takes
+/// the sequencer's turn (`AppendTurn`) for a `RESTART`, which copies what arrived meanwhile and
+/// waits for readers to leave the log, so the next commit writes the log file from its start
+/// again. When the sender is dropped the thread runs a last full checkpoint and ends.
+/// PostgreSQL needs none of this: `None`.
 pub fn start_wal_checkpointer(url: &DatabaseUrl) -> Result<Option<WalCheckpointer>, StorageError> {
-    if !matches!(url, DatabaseUrl::Sqlite(_)) {
+    use std::sync::atomic::Ordering;
+    let DatabaseUrl::Sqlite(path) = url else {
         return Ok(None);
-    }
+    };
     let mut conn = url.connect()?;
+    let database = database_file(path)?;
     let (ticks, incoming) = std::sync::mpsc::sync_channel::<()>(1);
-    let handle = std::thread::Builder::new()
+    let turn = std::sync::Arc::new(AppendTurn::default());
+    let thread = std::thread::Builder::new()
         .name("scelle-wal-checkpoint".into())
-        .spawn(move || {
-            // RESTART holds the append lock while it copies what PASSIVE left and waits for
-            // readers to leave the log: never long.
-            let _ = conn.batch_execute("PRAGMA busy_timeout = 5");
-            while incoming.recv().is_ok() {
-                if let Err(e) = conn
-                    .batch_execute("PRAGMA wal_checkpoint(PASSIVE); PRAGMA wal_checkpoint(RESTART)")
-                {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        .spawn({
+            let turn = turn.clone();
+            move || {
+                // RESTART waits this long for readers to leave the log (the sequencer does not
+                // write meanwhile: it waits for its turn).
+                let _ = conn.batch_execute("PRAGMA busy_timeout = 5");
+                while incoming.recv().is_ok() {
+                    let mut done = copy_while_long(&mut conn);
+                    // SQLite syncs the database file only in a checkpoint that copied the whole
+                    // log, which with appends arriving is the `RESTART` alone: it would flush
+                    // every page copied since the last one while holding the sequencer. Flushed
+                    // here first, the restart's own sync covers only its remainder.
+                    // A failed sync may have lost copied pages for good, and a later one could
+                    // succeed without them: the log, synced by the sequencer's syncer, is then
+                    // the only sure copy, and this thread stops copying and restarting it.
+                    if done.is_ok() {
+                        if let Err(e) = database.sync_data() {
+                            tracing::error!(error = %e, "database file sync failed; the write-ahead log is kept whole from now on");
+                            return;
+                        }
+                        done = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)");
+                    }
+                    if done.is_ok() {
+                        let _turn = turn.for_checkpointer();
+                        let started = std::time::Instant::now();
+                        done = conn.batch_execute("PRAGMA wal_checkpoint(RESTART)");
+                        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                        turn.restarts.fetch_add(1, Ordering::Relaxed);
+                        turn.restart_nanos.fetch_add(nanos, Ordering::Relaxed);
+                    }
+                    if let Err(e) = done {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
                 }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)") {
-                tracing::warn!(error = %e, "final WAL checkpoint failed");
+                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)") {
+                    tracing::warn!(error = %e, "final WAL checkpoint failed");
+                }
             }
         })
         .map_err(|e| StorageError::Connect(e.to_string()))?;
-    Ok(Some((ticks, handle)))
+    Ok(Some(WalCheckpointer {
+        ticks,
+        thread,
+        turn,
+    }))
+}
+
+/// The database file at `path`, opened once per process and never closed. Closing any
+/// descriptor of a file drops every POSIX lock the process holds on it, SQLite's included
+/// (another process could then take the database for unused and remove its live log), so the
+/// descriptor is kept for the process's life and shared by every checkpointer of that file.
+fn database_file(path: &Path) -> Result<std::sync::Arc<std::fs::File>, StorageError> {
+    static OPEN: std::sync::OnceLock<
+        std::sync::Mutex<HashMap<PathBuf, std::sync::Arc<std::fs::File>>>,
+    > = std::sync::OnceLock::new();
+    let failed = |e: std::io::Error| StorageError::Connect(format!("{}: {e}", path.display()));
+    let key = path.canonicalize().map_err(failed)?;
+    let mut open = OPEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(file) = open.get(&key) {
+        return Ok(file.clone());
+    }
+    let file = std::sync::Arc::new(std::fs::File::open(&key).map_err(failed)?);
+    open.insert(key, file.clone());
+    Ok(file)
+}
+
+/// `PASSIVE` rounds, again while a round took long: what arrives during a round is what the
+/// next copies, and what the last leaves is what the `RESTART` copies with the sequencer held.
+/// Rounds end once one is short (it had little to copy besides its fsync of the log), or after
+/// a few.
+fn copy_while_long(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    const ROUNDS: u32 = 4;
+    const SHORT: Duration = Duration::from_millis(2);
+    for _ in 0..ROUNDS {
+        let started = std::time::Instant::now();
+        conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?;
+        if started.elapsed() < SHORT {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// SQLite's write-ahead log file, held open so the sequencer's syncer thread can `fdatasync` it.
