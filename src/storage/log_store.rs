@@ -438,7 +438,10 @@ pub fn write_batch(conn: &mut DbConnection, rows: &BatchRows<'_>) -> Result<(), 
         DbConnection::Pg(c) => write_batch_pg(c, rows),
         #[allow(unreachable_patterns)]
         _ => {
-            registry::update_custody_states(conn, rows.items)?;
+            #[cfg(feature = "sqlite")]
+            if let DbConnection::Sqlite(c) = &mut *conn {
+                registry::update_custody_states(c, rows.items)?;
+            }
             registry::insert_events(conn, rows.events)?;
             registry::insert_sealed(conn, rows.vault)?;
             insert_batch(conn, rows.entries, rows.nodes)?;

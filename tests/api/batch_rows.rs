@@ -1,6 +1,7 @@
 //! The append path's multi-row inserts (SQLite: `INSERT OR FAIL`s of fixed sizes, kept
 //! prepared; PostgreSQL: binary `COPY`) write every row, column for column, whatever the count;
 //! a row that conflicts fails the statement, and the caller's transaction then keeps nothing.
+//! The same for the items' custody update on SQLite (`UPDATE OR FAIL … FROM (VALUES …)`).
 
 use diesel::prelude::*;
 
@@ -150,5 +151,81 @@ fn a_conflicting_row_fails_its_batch_and_the_transaction_keeps_nothing_of_it() {
                 .collect::<Vec<_>>(),
             "{backend:?}: nothing of the failed batch is left, the rows before it are intact"
         );
+    }
+}
+
+/// SQLite: the items' custody update (`UPDATE OR FAIL … FROM (VALUES …)` in chunks of fixed
+/// sizes, each kept prepared under its own query id) changes exactly the rows it is given,
+/// every custody column of each, and leaves the other items and columns as they were.
+#[test]
+fn custody_states_of_every_chunk_size_are_written_column_for_column() {
+    use diesel::connection::SimpleConnection;
+    use scelle::storage::registry::EvidenceRow;
+    use scelle::storage::schema::evidence_items::dsl as e;
+
+    let db = TestDb::new(crate::helpers::Backend::Sqlite);
+    let mut c = migrated(&db);
+    // The statement under test, not the keys to cases and agencies.
+    c.batch_execute("PRAGMA foreign_keys = OFF").unwrap();
+    let total = COUNTS.iter().sum::<usize>() + 10;
+    let item = |n: usize| EvidenceRow {
+        id: format!("item-{n:05}"),
+        case_id: "case-1".into(),
+        exhibit_number: format!("E{n}"),
+        seal_number: format!("S{n}"),
+        kind: "file".into(),
+        sha256: format!("{n:064x}"),
+        sha512: None,
+        sha1: None,
+        md5: None,
+        size_bytes: Some(n as i64),
+        collected_at: "2026-12-03T06:00:00Z".into(),
+        collector_id: "user-1".into(),
+        description_record: None,
+        location_record: None,
+        acquisition_tool: None,
+        acquisition_version: None,
+        acquisition_settings: None,
+        parent_id: None,
+        holder_id: "user-1".into(),
+        custody_status: "held".into(),
+        pending_to: None,
+        pending_event: None,
+        integrity: "unchecked".into(),
+        registered_seq: n as i64,
+        last_event_seq: None,
+    };
+    let mut expected: Vec<EvidenceRow> = (0..total).map(item).collect();
+    for row in &expected {
+        registry::insert_evidence(&mut c, row).unwrap();
+    }
+
+    let mut next = 0;
+    for (round, count) in COUNTS.into_iter().enumerate() {
+        for n in next..next + count {
+            let row = &mut expected[n];
+            row.holder_id = format!("user-{}", n % 7 + 2);
+            row.custody_status = ["in_transfer", "held", "destroyed"][n % 3].into();
+            row.pending_to = (n % 2 == 0).then(|| format!("user-{}", n % 5));
+            row.pending_event = (n % 4 == 0).then(|| format!("event-{n}"));
+            row.integrity = ["verified", "mismatch"][n % 2].into();
+            row.last_event_seq = Some((round * 1000 + n) as i64);
+        }
+        let changed: Vec<&EvidenceRow> = expected[next..next + count].iter().collect();
+        let DbConnection::Sqlite(inner) = &mut c else {
+            unreachable!()
+        };
+        registry::update_custody_states(inner, &changed).unwrap();
+        next += count;
+    }
+
+    let stored: Vec<EvidenceRow> = e::evidence_items
+        .select(EvidenceRow::as_select())
+        .order(e::id)
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(stored.len(), expected.len());
+    for (stored, expected) in stored.iter().zip(&expected) {
+        assert_eq!(format!("{stored:?}"), format!("{expected:?}"));
     }
 }
