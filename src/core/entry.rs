@@ -342,11 +342,13 @@ impl PreparedEntry {
 
     /// The canonical bytes of the entry placed at `seq`, after `prev`, at `time`.
     pub fn bytes(&self, seq: u64, prev: &Hash, time: &str) -> Result<Vec<u8>, EntryError> {
-        let placed = [
-            Value::from(hex::encode(prev)),
-            Value::from(seq),
-            Value::from(time),
-        ];
+        // Written straight into the text, in their canonical forms, rather than through
+        // `serde_json::Value`s: the sequencer does this for every entry.
+        let push_placed = |out: &mut String, key: &str| match key {
+            "prev" => jcs::push_hex_string(out, prev),
+            "seq" => jcs::push_u64(out, seq),
+            _ => jcs::push_string(out, time),
+        };
         let length: usize = self
             .members
             .iter()
@@ -354,7 +356,7 @@ impl PreparedEntry {
             .sum();
         let mut out = String::with_capacity(length + 160);
         out.push('{');
-        let mut placed_members = PLACED_MEMBERS.iter().zip(&placed).peekable();
+        let mut placed_members = PLACED_MEMBERS.iter().peekable();
         let mut first = true;
         let mut push_key = |out: &mut String, key: &str| {
             if !first {
@@ -366,18 +368,16 @@ impl PreparedEntry {
             out.push_str("\":");
         };
         for (key, value) in &self.members {
-            while let Some((placed_key, placed_value)) =
-                placed_members.next_if(|(placed_key, _)| **placed_key < *key)
-            {
+            while let Some(placed_key) = placed_members.next_if(|placed_key| **placed_key < *key) {
                 push_key(&mut out, placed_key);
-                jcs::push_value(&mut out, placed_value)?;
+                push_placed(&mut out, placed_key);
             }
             push_key(&mut out, key);
             out.push_str(value);
         }
-        for (placed_key, placed_value) in placed_members {
+        for placed_key in placed_members {
             push_key(&mut out, placed_key);
-            jcs::push_value(&mut out, placed_value)?;
+            push_placed(&mut out, placed_key);
         }
         out.push('}');
         Ok(out.into_bytes())

@@ -48,6 +48,36 @@ pub fn push_value(out: &mut String, value: &Value) -> Result<(), JcsError> {
     write_value(out, value)
 }
 
+/// Appends a JSON string in canonical form (RFC 8785 §3.2.2.2).
+pub fn push_string(out: &mut String, s: &str) {
+    write_string(out, s)
+}
+
+/// Appends an unsigned integer in canonical form: its digits up to 2^53, beyond which JCS
+/// numbers are IEEE-754 doubles.
+pub fn push_u64(out: &mut String, u: u64) {
+    const EXACT: u64 = 1 << 53;
+    if u <= EXACT {
+        let _ = write!(out, "{u}");
+    } else {
+        // A u64 converts to a finite double, so this cannot fail.
+        let _ = write_double(out, u as f64);
+    }
+}
+
+/// Appends `bytes` as a JSON string of lowercase hexadecimal: digits and `a`–`f` need no
+/// escaping, so this is its canonical form.
+pub fn push_hex_string(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2 + 2);
+    out.push('"');
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out.push('"');
+}
+
 fn write_value(out: &mut String, value: &Value) -> Result<(), JcsError> {
     match value {
         Value::Null => out.push_str("null"),
@@ -210,6 +240,30 @@ mod tests {
     fn number(bits: u64) -> Result<String, JcsError> {
         let mut s = String::new();
         write_double(&mut s, f64::from_bits(bits)).map(|_| s)
+    }
+
+    /// The direct writers give what canonicalizing the same `Value` gives.
+    #[test]
+    fn direct_writers_agree_with_values() {
+        let through_value = |value: Value| {
+            let mut out = String::new();
+            push_value(&mut out, &value).unwrap();
+            out
+        };
+        for u in [0, 1, 9, 10, 12_345, (1 << 53) - 1, 1 << 53, (1 << 53) + 1, u64::MAX] {
+            let mut out = String::new();
+            push_u64(&mut out, u);
+            assert_eq!(out, through_value(Value::from(u)), "{u}");
+        }
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut out = String::new();
+        push_hex_string(&mut out, &bytes);
+        assert_eq!(out, through_value(Value::from(hex::encode(&bytes))));
+        for text in ["2026-12-03T09:00:00.123456Z", "", "é\"\\\u{1}\u{7f}"] {
+            let mut out = String::new();
+            push_string(&mut out, text);
+            assert_eq!(out, through_value(Value::from(text)), "{text:?}");
+        }
     }
 
     /// RFC 8785 Appendix B: IEEE-754 bit patterns and their canonical text.
