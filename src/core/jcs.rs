@@ -250,7 +250,17 @@ mod tests {
             push_value(&mut out, &value).unwrap();
             out
         };
-        for u in [0, 1, 9, 10, 12_345, (1 << 53) - 1, 1 << 53, (1 << 53) + 1, u64::MAX] {
+        for u in [
+            0,
+            1,
+            9,
+            10,
+            12_345,
+            (1 << 53) - 1,
+            1 << 53,
+            (1 << 53) + 1,
+            u64::MAX,
+        ] {
             let mut out = String::new();
             push_u64(&mut out, u);
             assert_eq!(out, through_value(Value::from(u)), "{u}");
