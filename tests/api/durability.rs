@@ -18,6 +18,38 @@ fn checkpoint_size(note: &str) -> u64 {
     note.lines().nth(1).unwrap().parse().unwrap()
 }
 
+/// An investigator named `name`, with a case `reference` and eight items in it to record
+/// events on.
+fn investigator_with_items(
+    ledger: &Ledger,
+    name: &str,
+    reference: &str,
+) -> (scelle::service::auth::AuthUser, Vec<String>) {
+    let user = add_investigator(ledger, name);
+    let (case, _) = ledger
+        .open_case(
+            &user,
+            NewCase {
+                reference: reference.into(),
+                title: None,
+                jurisdiction: reference[..2].into(),
+                offence: "o".into(),
+                legal_basis: "l".into(),
+            },
+        )
+        .unwrap();
+    let items = (0..8)
+        .map(|i| {
+            ledger
+                .register_evidence(&user, &case.id, file_evidence(i, &"cd".repeat(32)))
+                .unwrap()
+                .0
+                .id
+        })
+        .collect();
+    (user, items)
+}
+
 #[test]
 fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
     for backend in BACKENDS {
@@ -28,28 +60,7 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
             Backend::Sqlite => assert!(ledger.durable_size().is_some()),
             Backend::Postgres => assert_eq!(ledger.durable_size(), None),
         }
-        let user = add_investigator(&ledger, "Afi");
-        let (case, _) = ledger
-            .open_case(
-                &user,
-                NewCase {
-                    reference: "TG-DUR-1".into(),
-                    title: None,
-                    jurisdiction: "TG".into(),
-                    offence: "o".into(),
-                    legal_basis: "l".into(),
-                },
-            )
-            .unwrap();
-        let items: Vec<String> = (0..8)
-            .map(|i| {
-                ledger
-                    .register_evidence(&user, &case.id, file_evidence(i, &"cd".repeat(32)))
-                    .unwrap()
-                    .0
-                    .id
-            })
-            .collect();
+        let (user, items) = investigator_with_items(&ledger, "Afi", "TG-DUR-1");
         let size_before = ledger.log_size().unwrap();
 
         let ledger = Arc::new(ledger);
@@ -137,28 +148,7 @@ fn the_write_ahead_log_restarts_under_sustained_appends() {
     let db = TestDb::new(Backend::Sqlite);
     let key = init(&db);
     let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 6).unwrap();
-    let user = add_investigator(&ledger, "Kossi");
-    let (case, _) = ledger
-        .open_case(
-            &user,
-            NewCase {
-                reference: "BJ-WAL-1".into(),
-                title: None,
-                jurisdiction: "BJ".into(),
-                offence: "o".into(),
-                legal_basis: "l".into(),
-            },
-        )
-        .unwrap();
-    let items: Vec<String> = (0..8)
-        .map(|i| {
-            ledger
-                .register_evidence(&user, &case.id, file_evidence(i, &"ef".repeat(32)))
-                .unwrap()
-                .0
-                .id
-        })
-        .collect();
+    let (user, items) = investigator_with_items(&ledger, "Kossi", "BJ-WAL-1");
     let size_before = ledger.log_size().unwrap();
     let pipeline_before = ledger.pipeline();
     let wal_path = match &db.url {
