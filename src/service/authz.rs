@@ -173,7 +173,7 @@ pub enum Resource<'a> {
 }
 
 /// The conditions of the share through which the principal reaches a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ShareConditions {
     pub handling: Vec<HandlingCode>,
     pub purposes: Vec<Purpose>,
@@ -184,7 +184,7 @@ pub struct ShareConditions {
 }
 
 /// The context of a request.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct AccessContext {
     /// Unix seconds.
     pub now: i64,
@@ -204,6 +204,15 @@ pub struct Verdict {
     pub policies: Vec<String>,
     /// For a denial by a forbid policy: its stated reason, French and English.
     pub reason: Option<(String, String)>,
+}
+
+/// What a cached verdict was decided on: the facts the entities are built from, the action
+/// and the request's context, compared whole.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct VerdictKey {
+    facts: String,
+    action: Action,
+    context: AccessContext,
 }
 
 /// The loaded, validated policy set.
@@ -227,7 +236,7 @@ pub struct PolicyEngine {
     /// the whole context, `now` included, in whole seconds). Cedar is deterministic, so a
     /// cached verdict is the one it would return; the cache only spares re-evaluating the same
     /// request within the same second.
-    verdict_cache: RwLock<HashMap<String, Verdict>>,
+    verdict_cache: RwLock<HashMap<VerdictKey, Verdict>>,
 }
 
 struct CachedEntities {
@@ -438,11 +447,11 @@ impl PolicyEngine {
                 reason: None,
             };
         }
-        let key = format!(
-            "{}|{}|{context:?}",
-            Self::cache_key(principal, resource),
-            action.as_str()
-        );
+        let key = VerdictKey {
+            facts: Self::cache_key(principal, resource),
+            action,
+            context: context.clone(),
+        };
         if let Ok(cache) = self.verdict_cache.read()
             && let Some(hit) = cache.get(&key)
         {
@@ -479,34 +488,46 @@ impl PolicyEngine {
         }
     }
 
-    /// The cache key: every fact the entities are built from.
+    /// The cache key: every fact the entities are built from, `|`-separated. Written part by
+    /// part: every request that reaches the policies builds it, and `format!` cost more than
+    /// the cached decision it looks up.
     fn cache_key(principal: &Principal<'_>, resource: &Resource<'_>) -> String {
-        let resource = match resource {
-            Resource::Agency { id, state, is_lab } => format!("a|{id}|{state}|{is_lab}"),
-            Resource::Case { id, agency, state } => format!("c|{id}|{agency}|{state}"),
+        let flag = |b: bool| if b { "true" } else { "false" };
+        let mut key = String::with_capacity(192);
+        let mut push = |parts: &[&str]| {
+            for part in parts {
+                key.push_str(part);
+                key.push('|');
+            }
+        };
+        push(&[
+            principal.user,
+            principal.role.as_str(),
+            principal.agency,
+            principal.state.as_str(),
+            flag(principal.agency_is_lab),
+        ]);
+        match resource {
+            Resource::Agency { id, state, is_lab } => {
+                push(&["a", id, state.as_str(), flag(*is_lab)]);
+            }
+            Resource::Case { id, agency, state } => push(&["c", id, agency, state.as_str()]),
             Resource::Evidence {
                 id,
                 case,
                 agency,
                 state,
-            } => format!("e|{id}|{case}|{agency}|{state}"),
+            } => push(&["e", id, case, agency, state.as_str()]),
             Resource::Person {
                 id,
                 case,
                 agency,
                 state,
-            } => format!("p|{id}|{case}|{agency}|{state}"),
-            Resource::Log => "l".to_owned(),
-            Resource::Node { state } => format!("n|{state}"),
-        };
-        format!(
-            "{}|{}|{}|{}|{}|{resource}",
-            principal.user,
-            principal.role.as_str(),
-            principal.agency,
-            principal.state,
-            principal.agency_is_lab
-        )
+            } => push(&["p", id, case, agency, state.as_str()]),
+            Resource::Log => push(&["l"]),
+            Resource::Node { state } => push(&["n", state.as_str()]),
+        }
+        key
     }
 
     fn entities_for(
@@ -764,6 +785,65 @@ mod tests {
     fn builtin_policies_load_and_validate() {
         let engine = PolicyEngine::builtin().unwrap();
         assert!(engine.len() >= 15, "{}", engine.len());
+    }
+
+    /// The verdict cache answers a repeated request as Cedar would, and never answers one
+    /// request with another's verdict when they differ only in their context.
+    #[test]
+    fn cached_verdicts_follow_every_context_fact() {
+        use crate::core::model::{Jurisdiction, Purpose, Role};
+        let engine = PolicyEngine::builtin().unwrap();
+        let principal = Principal {
+            user: "user-1",
+            role: Role::Investigator,
+            agency: "agency-tg",
+            state: Jurisdiction::Togo,
+            agency_is_lab: false,
+        };
+        let resource = Resource::Case {
+            id: "case-1",
+            agency: "agency-bj",
+            state: Jurisdiction::Benin,
+        };
+        let share = |expires| ShareConditions {
+            handling: vec![],
+            purposes: vec![Purpose::Investigation],
+            confidential: false,
+            consent_for_court: false,
+            expires,
+        };
+        let context = |share, purpose| AccessContext {
+            now: 1_000,
+            share,
+            purpose,
+            ..Default::default()
+        };
+        let cases = [
+            (context(Some(share(2_000)), None), true),
+            (
+                context(Some(share(2_000)), Some(Purpose::Investigation)),
+                true,
+            ),
+            // The same share, another purpose: Budapest Art. 28 use limitation.
+            (
+                context(Some(share(2_000)), Some(Purpose::Prosecution)),
+                false,
+            ),
+            // The same share, expired.
+            (context(Some(share(1_000)), None), false),
+            // No share at all: another agency's case.
+            (context(None, None), false),
+        ];
+        // The second round is answered from the cache.
+        for _ in 0..2 {
+            for (context, allowed) in &cases {
+                let cached = engine.decide(&principal, Action::CaseRead, &resource, context);
+                let fresh =
+                    engine.decide_uncached(&principal, Action::CaseRead, &resource, context);
+                assert_eq!(cached, fresh, "{context:?}");
+                assert_eq!(cached.allowed, *allowed, "{context:?}: {cached:?}");
+            }
+        }
     }
 
     fn refusal(policy: &str) -> PolicyError {
