@@ -227,6 +227,26 @@ impl Event {
         }
     }
 
+    /// The entry member the event's record goes in, and the record's canonical text (written
+    /// straight from the record: see `jcs::push_serialized`).
+    fn field_and_canonical(&self) -> Result<(&'static str, String), jcs::JcsError> {
+        let mut out = String::with_capacity(256);
+        let field = match self {
+            Event::AgencyRegistered(r) => ("agency", jcs::push_serialized(&mut out, r)),
+            Event::UserRegistered(r) => ("user", jcs::push_serialized(&mut out, r)),
+            Event::CaseOpened(r) => ("case", jcs::push_serialized(&mut out, r)),
+            Event::EvidenceRegistered(r) => ("evidence", jcs::push_serialized(&mut out, r)),
+            Event::Custody(r) => ("custody", jcs::push_serialized(&mut out, r)),
+            Event::VaultErased(r) => ("erasure", jcs::push_serialized(&mut out, r)),
+            Event::CaseShared(r) => ("disclosure", jcs::push_serialized(&mut out, r)),
+            Event::ShareRevoked(r) => ("revocation", jcs::push_serialized(&mut out, r)),
+            Event::PersonRecorded(r) => ("person", jcs::push_serialized(&mut out, r)),
+            Event::Access(r) => ("access", jcs::push_serialized(&mut out, r)),
+        };
+        field.1?;
+        Ok((field.0, out))
+    }
+
     fn field_and_value(&self) -> Result<(&'static str, Value), serde_json::Error> {
         Ok(match self {
             Event::AgencyRegistered(r) => ("agency", serde_json::to_value(r)?),
@@ -317,24 +337,40 @@ const PLACED_MEMBERS: [&str; 3] = ["prev", "seq", "time"];
 
 impl PreparedEntry {
     pub fn new(origin: &str, actor: &Actor, event: &Event) -> Result<Self, EntryError> {
-        let canonical = |value: &Value| -> Result<String, EntryError> {
-            let mut out = String::with_capacity(128);
-            jcs::push_value(&mut out, value)?;
-            Ok(out)
+        // Each member straight from its Rust value to canonical text; `Entry::to_canonical_bytes`
+        // goes through `serde_json::Value` and the tests hold the two to the same bytes.
+        let canonical = |value: &dyn Fn(&mut String) -> Result<(), jcs::JcsError>| {
+            let mut out = String::with_capacity(64);
+            value(&mut out).map_err(|e| EntryError::Encode(e.to_string()))?;
+            Ok::<_, EntryError>(out)
         };
-        let actor = serde_json::to_value(actor).map_err(|e| EntryError::Encode(e.to_string()))?;
-        let (field, value) = event
-            .field_and_value()
+        let (field, record) = event
+            .field_and_canonical()
             .map_err(|e| EntryError::Encode(e.to_string()))?;
         if PLACED_MEMBERS.contains(&field) || !field.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(EntryError::Encode(format!("event field `{field}`")));
         }
         let mut members = vec![
-            ("actor", canonical(&actor)?),
-            (field, canonical(&value)?),
-            ("kind", canonical(&Value::from(event.kind()))?),
-            ("origin", canonical(&Value::from(origin))?),
-            ("v", canonical(&Value::from(FORMAT_VERSION))?),
+            ("actor", canonical(&|out| jcs::push_serialized(out, actor))?),
+            (field, record),
+            (
+                "kind",
+                canonical(&|out| {
+                    jcs::push_string(out, &event.kind());
+                    Ok(())
+                })?,
+            ),
+            (
+                "origin",
+                canonical(&|out| {
+                    jcs::push_string(out, origin);
+                    Ok(())
+                })?,
+            ),
+            (
+                "v",
+                canonical(&|out| jcs::push_serialized(out, &FORMAT_VERSION))?,
+            ),
         ];
         members.sort_unstable_by(|a, b| a.0.cmp(b.0));
         Ok(Self { members })
@@ -627,6 +663,127 @@ mod tests {
                     String::from_utf8(expected).unwrap()
                 );
             }
+        }
+    }
+
+    /// Every kind of event, with every optional member set and with none, prepared on the
+    /// writer's side (records written straight to canonical text) gives the bytes of the
+    /// whole entry canonicalized through `serde_json::Value`.
+    #[test]
+    fn every_event_kind_prepares_to_the_bytes_of_its_value() {
+        let commitment = |record: &str| Commitment {
+            record: record.into(),
+            hmac: "ab".repeat(32),
+        };
+        let mut events = vec![
+            Event::AgencyRegistered(AgencyRecord {
+                id: "bj.police".into(),
+                state: Jurisdiction::ALL[0],
+                name: "Office central \"OCRC\" — Cotonou".into(),
+                lab: true,
+            }),
+            Event::AgencyRegistered(AgencyRecord {
+                id: "tg.police".into(),
+                state: Jurisdiction::ALL[4],
+                name: "Lomé".into(),
+                lab: false,
+            }),
+            Event::CaseOpened(CaseRecord {
+                id: "c1".into(),
+                reference: "BJ/2026/001".into(),
+                jurisdiction: Jurisdiction::ALL[1],
+                offence: "escroquerie en ligne".into(),
+                legal_basis: "Code du numérique, art. 550".into(),
+                agency: "bj.police".into(),
+                officer: "u1".into(),
+                title: Some(commitment("r-title")),
+            }),
+            Event::EvidenceRegistered(EvidenceRecord {
+                id: "i1".into(),
+                case: "c1".into(),
+                exhibit_number: "PC-1".into(),
+                seal_number: "S-1".into(),
+                kind: EvidenceKind::ALL[0],
+                hashes: Hashes {
+                    sha256: "0".repeat(64),
+                    sha512: Some("1".repeat(128)),
+                    sha1: Some("2".repeat(40)),
+                    md5: Some("3".repeat(32)),
+                },
+                size_bytes: Some(u64::MAX),
+                collected_at: "2026-11-23T09:00:00+00:00".into(),
+                collector: "u1".into(),
+                description: Some(commitment("r-description")),
+                location: Some(commitment("r-location")),
+                acquisition: Some(Acquisition {
+                    tool: "ftk imager".into(),
+                    version: Some("4.7".into()),
+                    settings: Some("E01, niveau 6".into()),
+                }),
+                parent: Some("i0".into()),
+            }),
+            Event::VaultErased(ErasureRecord {
+                record: "r1".into(),
+                legal_reason: "décision de justice".into(),
+            }),
+            Event::CaseShared(DisclosureRecord {
+                id: "s1".into(),
+                case: "c1".into(),
+                agency: Some("ci.lab".into()),
+                state: Some(Jurisdiction::ALL[2]),
+                handling: HandlingCode::ALL.to_vec(),
+                purposes: Purpose::ALL.to_vec(),
+                confidential: true,
+                consent_for_court: false,
+                expires: "2027-01-01T00:00:00Z".into(),
+                legal_basis: Some("Budapest, art. 25".into()),
+                conditions: Some(commitment("r-conditions")),
+            }),
+            Event::PersonRecorded(PersonRecord {
+                id: "p1".into(),
+                case: "c1".into(),
+                data: commitment("r-person"),
+            }),
+            Event::Access(AccessRecord {
+                action: "dossier.export".into(),
+                resource: "case:c1".into(),
+                case: Some("c1".into()),
+                purpose: Some(Purpose::ALL[1]),
+                decision: AccessDecision::Denied,
+                policies: vec!["share-expired".into(), "H1".into()],
+            }),
+        ];
+        for (i, event_type) in CustodyEventType::ALL.iter().enumerate() {
+            let full = i % 2 == 0;
+            let some = |text: &str| full.then(|| text.to_owned());
+            events.push(Event::Custody(CustodyRecord {
+                id: format!("e{i}"),
+                item: "i1".into(),
+                case: "c1".into(),
+                event_type: *event_type,
+                at: "2026-11-23T09:00:00+00:00".into(),
+                place: full.then(|| commitment("r-place")),
+                reason: full.then(|| commitment("r-reason")),
+                tool: some("cellebrite"),
+                authorization: some("ordonnance 12/2026"),
+                to_user: some("u2"),
+                seal_intact: full.then_some(i % 4 == 0),
+                sha256: some(&"f".repeat(64)),
+                result: full.then_some(IntegrityResult::ALL[i % IntegrityResult::ALL.len()]),
+                amends: some("e0"),
+                derived_item: some("i2"),
+            }));
+        }
+        for event in events {
+            let entry = Entry { event, ..sample() };
+            let prepared = PreparedEntry::new(&entry.origin, &entry.actor, &entry.event).unwrap();
+            assert_eq!(
+                String::from_utf8(prepared.bytes(entry.seq, &entry.prev, &entry.time).unwrap())
+                    .unwrap(),
+                String::from_utf8(entry.to_canonical_bytes().unwrap()).unwrap(),
+                "{:?}",
+                entry.event
+            );
         }
     }
 

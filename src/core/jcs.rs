@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write as _;
 
+mod direct;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JcsError {
     #[error("JSON numbers must be finite (RFC 8785 §3.2.2.3)")]
@@ -46,6 +48,12 @@ pub fn is_canonical(bytes: &[u8]) -> bool {
 /// members canonicalized at different times, such as `entry::PreparedEntry`).
 pub fn push_value(out: &mut String, value: &Value) -> Result<(), JcsError> {
     write_value(out, value)
+}
+
+/// Appends the canonical form of any serde value, as `serde_json::to_value` then `push_value`
+/// would, in one pass (see `direct`). Map keys must be strings, chars or integers.
+pub fn push_serialized<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), JcsError> {
+    direct::push(out, value)
 }
 
 /// Appends a JSON string in canonical form (RFC 8785 §3.2.2.2).
