@@ -222,22 +222,41 @@ fn break_tie_to_even(abs: f64, digits: String, exponent: i32) -> String {
 }
 
 fn write_string(out: &mut String, s: &str) {
+    // Runs of characters that need no escape are copied whole; only `"`, `\\` and the controls
+    // below U+0020 are escaped (RFC 8785 §3.2.2.2, as ECMAScript's `JSON.stringify`). Scanning
+    // bytes is exact: every byte of a multi-byte UTF-8 character is 0x80 or above.
+    let needs_escape = |byte: u8| byte < 0x20 || byte == b'"' || byte == b'\\';
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{09}' => out.push_str("\\t"),
-            '\u{0A}' => out.push_str("\\n"),
-            '\u{0C}' => out.push_str("\\f"),
-            '\u{0D}' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
+    // Most strings (ids, hashes, times, keys) need none: one pass with no early exit, which the
+    // compiler vectorizes, then a single copy.
+    if !s.bytes().fold(false, |any, byte| any | needs_escape(byte)) {
+        out.push_str(s);
+        out.push('"');
+        return;
     }
+    let mut run_start = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x09 => "\\t",
+            0x0A => "\\n",
+            0x0C => "\\f",
+            0x0D => "\\r",
+            0x00..=0x1F => "",
+            _ => continue,
+        };
+        out.push_str(&s[run_start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        run_start = i + 1;
+    }
+    out.push_str(&s[run_start..]);
     out.push('"');
 }
 
