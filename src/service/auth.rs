@@ -51,15 +51,18 @@ pub fn new_id() -> Result<String, ServiceError> {
     b[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
     b[6] = (b[6] & 0x0f) | 0x70;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
+    // 8-4-4-4-12 lowercase hex digits, written in place (every write builds ids: `format!`
+    // over `hex::encode` cost as much as sealing the record they name).
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            id.push('-');
+        }
+        id.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        id.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    Ok(id)
 }
 
 /// The expiry time (RFC 3339) `days` days from now, or none.
@@ -146,6 +149,14 @@ mod tests {
     fn ids_and_tokens_have_their_shape() {
         let id = new_id().unwrap();
         assert_eq!(id.len(), 36);
+        // 8-4-4-4-12 lowercase hex digits (RFC 9562 §4).
+        for (i, c) in id.chars().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                assert_eq!(c, '-', "{id}");
+            } else {
+                assert!(matches!(c, '0'..='9' | 'a'..='f'), "{id}");
+            }
+        }
         assert_eq!(&id[14..15], "7");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
         // Version 7: the first 48 bits are the Unix time in milliseconds, so ids sort by time.
