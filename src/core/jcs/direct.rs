@@ -275,49 +275,28 @@ impl Array<'_> {
     }
 }
 
-impl ser::SerializeSeq for Array<'_> {
-    type Ok = ();
-    type Error = JcsError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JcsError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JcsError> {
-        self.close()
-    }
+/// The four array-shaped serde traits, each an element at a time then the closing bracket.
+macro_rules! array_trait {
+    ($($trait:ident :: $method:ident),+ $(,)?) => {
+        $(impl ser::$trait for Array<'_> {
+            type Ok = ();
+            type Error = JcsError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JcsError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), JcsError> {
+                self.close()
+            }
+        })+
+    };
 }
 
-impl ser::SerializeTuple for Array<'_> {
-    type Ok = ();
-    type Error = JcsError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JcsError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JcsError> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleStruct for Array<'_> {
-    type Ok = ();
-    type Error = JcsError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JcsError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JcsError> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for Array<'_> {
-    type Ok = ();
-    type Error = JcsError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JcsError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JcsError> {
-        self.close()
-    }
-}
+array_trait!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 /// A member's key: a struct's field name as is, a map's key as serialized.
 enum Key {
@@ -421,39 +400,29 @@ impl ser::SerializeMap for Object<'_> {
     }
 }
 
-impl ser::SerializeStruct for Object<'_> {
-    type Ok = ();
-    type Error = JcsError;
+/// A struct's and a struct variant's fields: members keyed by their names.
+macro_rules! struct_trait {
+    ($($trait:ident),+) => {
+        $(impl ser::$trait for Object<'_> {
+            type Ok = ();
+            type Error = JcsError;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), JcsError> {
-        self.member(Key::Field(key), value)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), JcsError> {
+                self.member(Key::Field(key), value)
+            }
 
-    fn end(self) -> Result<(), JcsError> {
-        self.close()
-    }
+            fn end(self) -> Result<(), JcsError> {
+                self.close()
+            }
+        })+
+    };
 }
 
-impl ser::SerializeStructVariant for Object<'_> {
-    type Ok = ();
-    type Error = JcsError;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), JcsError> {
-        self.member(Key::Field(key), value)
-    }
-
-    fn end(self) -> Result<(), JcsError> {
-        self.close()
-    }
-}
+struct_trait!(SerializeStruct, SerializeStructVariant);
 
 /// A map key as `serde_json::to_value` takes it: a string, a char, or an integer (written in
 /// decimal); anything else is refused, as there.
