@@ -231,7 +231,7 @@ impl Event {
     /// straight from the record: see `jcs::push_serialized`).
     fn field_and_canonical(&self) -> Result<(&'static str, String), jcs::JcsError> {
         let mut out = String::with_capacity(256);
-        let field = match self {
+        let (field, written) = match self {
             Event::AgencyRegistered(r) => ("agency", jcs::push_serialized(&mut out, r)),
             Event::UserRegistered(r) => ("user", jcs::push_serialized(&mut out, r)),
             Event::CaseOpened(r) => ("case", jcs::push_serialized(&mut out, r)),
@@ -243,8 +243,8 @@ impl Event {
             Event::PersonRecorded(r) => ("person", jcs::push_serialized(&mut out, r)),
             Event::Access(r) => ("access", jcs::push_serialized(&mut out, r)),
         };
-        field.1?;
-        Ok((field.0, out))
+        written?;
+        Ok((field, out))
     }
 
     fn field_and_value(&self) -> Result<(&'static str, Value), serde_json::Error> {
@@ -332,6 +332,13 @@ pub struct PreparedEntry {
     members: Vec<(&'static str, String)>,
 }
 
+/// The canonical text of one entry member.
+fn canonical_text<T: Serialize + ?Sized>(value: &T) -> Result<String, EntryError> {
+    let mut out = String::with_capacity(64);
+    jcs::push_serialized(&mut out, value).map_err(|e| EntryError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
 /// The members the sequencer assigns, in key order.
 const PLACED_MEMBERS: [&str; 3] = ["prev", "seq", "time"];
 
@@ -339,11 +346,6 @@ impl PreparedEntry {
     pub fn new(origin: &str, actor: &Actor, event: &Event) -> Result<Self, EntryError> {
         // Each member straight from its Rust value to canonical text; `Entry::to_canonical_bytes`
         // goes through `serde_json::Value` and the tests hold the two to the same bytes.
-        let canonical = |value: &dyn Fn(&mut String) -> Result<(), jcs::JcsError>| {
-            let mut out = String::with_capacity(64);
-            value(&mut out).map_err(|e| EntryError::Encode(e.to_string()))?;
-            Ok::<_, EntryError>(out)
-        };
         let (field, record) = event
             .field_and_canonical()
             .map_err(|e| EntryError::Encode(e.to_string()))?;
@@ -351,26 +353,11 @@ impl PreparedEntry {
             return Err(EntryError::Encode(format!("event field `{field}`")));
         }
         let mut members = vec![
-            ("actor", canonical(&|out| jcs::push_serialized(out, actor))?),
+            ("actor", canonical_text(actor)?),
             (field, record),
-            (
-                "kind",
-                canonical(&|out| {
-                    jcs::push_string(out, &event.kind());
-                    Ok(())
-                })?,
-            ),
-            (
-                "origin",
-                canonical(&|out| {
-                    jcs::push_string(out, origin);
-                    Ok(())
-                })?,
-            ),
-            (
-                "v",
-                canonical(&|out| jcs::push_serialized(out, &FORMAT_VERSION))?,
-            ),
+            ("kind", canonical_text(&event.kind())?),
+            ("origin", canonical_text(origin)?),
+            ("v", canonical_text(&FORMAT_VERSION)?),
         ];
         members.sort_unstable_by(|a, b| a.0.cmp(b.0));
         Ok(Self { members })
