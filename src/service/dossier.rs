@@ -40,9 +40,9 @@ impl Ledger {
         let mut c = self.connection()?;
         let case =
             registry::case_by_id(&mut c, case_id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
-        let checkpoint_row =
-            log_store::latest_checkpoint_within(&mut c, self.sequencer.durable_size())?
-                .ok_or(ServiceError::NotFound(Missing::Entry))?;
+        let checkpoint_row = self
+            .publishable_checkpoint(&mut c)?
+            .ok_or(ServiceError::NotFound(Missing::Entry))?;
         let size = checkpoint_row.tree_size as u64;
         let root: Hash = log_store::to_hash(&checkpoint_row.root_hash)?;
 

@@ -22,7 +22,7 @@ use crate::core::model::{
 };
 use crate::core::note::{NoteSigner, NoteVerifier};
 use crate::storage::identity::{self, AgencyRow, UserRow};
-use crate::storage::log_store;
+use crate::storage::log_store::{self, CheckpointRow};
 use crate::storage::registry::{self, CaseRow, CustodyEventWithEntry, EvidenceRow, SealedRow};
 use crate::storage::{self, DatabaseUrl, DbConnection, Pool, PooledConn, StorageError};
 
@@ -891,15 +891,35 @@ impl Ledger {
     /// (see `Sequencer::durable_size`).
     pub fn latest_checkpoint(&self) -> Result<String, ServiceError> {
         let mut c = conn(&self.pool)?;
-        Ok(
-            log_store::latest_checkpoint_within(&mut c, self.sequencer.durable_size())?
-                .ok_or(ServiceError::NotFound(Missing::Checkpoint))?
-                .note,
-        )
+        Ok(self
+            .publishable_checkpoint(&mut c)?
+            .ok_or(ServiceError::NotFound(Missing::Checkpoint))?
+            .note)
+    }
+
+    /// The newest checkpoint this node may publish: one that no power loss can take back.
+    /// On PostgreSQL another node may have committed a newer one that this node's syncer has not
+    /// flushed: it is flushed here first (one more round trip, only when there is one).
+    pub(crate) fn publishable_checkpoint(
+        &self,
+        c: &mut DbConnection,
+    ) -> Result<Option<CheckpointRow>, ServiceError> {
+        let durable = self.sequencer.durable_size();
+        if let Some(newest) = log_store::latest_checkpoint(c)? {
+            let size = u64::try_from(newest.tree_size).unwrap_or(0);
+            if size <= durable {
+                return Ok(Some(newest));
+            }
+            if storage::flush_committed(c)? {
+                self.sequencer.mark_durable(size);
+                return Ok(Some(newest));
+            }
+        }
+        Ok(log_store::latest_checkpoint_within(c, Some(durable))?)
     }
 
     /// See `Sequencer::durable_size`.
-    pub fn durable_size(&self) -> Option<u64> {
+    pub fn durable_size(&self) -> u64 {
         self.sequencer.durable_size()
     }
 

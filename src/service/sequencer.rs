@@ -5,14 +5,15 @@
 //! holds no thread while its batch is synced). The thread takes every request
 //! that is waiting (up to `MAX_BATCH`), and in one transaction under the append lock: reads the
 //! head, checks and applies each event to the projections, writes the entries and the interior
-//! nodes they complete, and signs a checkpoint for the new size. Only after the commit (fsync'd)
+//! nodes they complete, and signs a checkpoint for the new size. Only once the commit is durable
 //! does each writer get its answer; the writer's own thread then builds its receipt (the
 //! inclusion proof from the batch's nodes in memory), leaving the sequencer to the next batch.
-//! On SQLite the sequencer commits without its own fsync and hands the batch to a syncer thread,
-//! which fsyncs the write-ahead log once for every batch committed meanwhile and only then
-//! answers their writers: one batch's fsync overlaps the writing of the next. Until then a
-//! batch is committed but not durable, so the node's published checkpoint (`durable_size`) only
-//! moves once the syncer has synced it.
+//! The sequencer commits without waiting for the disk and hands the batch to a syncer thread,
+//! which flushes the log once for every batch committed meanwhile (`storage::LogFlush`: an
+//! `fdatasync` of SQLite's write-ahead log, a flushed commit on PostgreSQL) and only then answers
+//! their writers: one batch's flush overlaps the writing of the next, and the sequencer never
+//! spends its time waking writers. Until then a batch is committed but not durable, so the
+//! node's published checkpoint (`durable_size`) only moves once the syncer has flushed it.
 //! A request the rules refuse is answered with its error and leaves no trace; a storage failure
 //! fails the batch, which is then retried one request at a time so no writer pays for another.
 
@@ -34,7 +35,7 @@ use crate::core::note::{Checkpoint, NoteSigner, SigningSession};
 use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
 use crate::storage::registry::{self, SealedRow};
-use crate::storage::{self, DatabaseUrl, DbConnection, StorageError, WalFile, with_append_lock};
+use crate::storage::{self, DatabaseUrl, DbConnection, LogFlush, StorageError, with_append_lock};
 
 use super::ServiceError;
 use super::apply::{Projection, apply};
@@ -168,12 +169,11 @@ impl Accepted {
 
 type Answer = (Reply, Result<Accepted, ServiceError>);
 
-/// How far this node knows its log to be durable (SQLite, where a batch is committed before the
-/// syncer has fsync'd it); readers that publish a checkpoint stay within it.
+/// How far this node knows its log to be durable (a batch is committed before the syncer has
+/// flushed it); readers that publish a checkpoint stay within it.
 #[derive(Debug)]
 struct Durability {
-    /// `None` on PostgreSQL: a commit there returns only once the server has flushed it.
-    size: Option<AtomicU64>,
+    size: AtomicU64,
     /// Set when an fsync failed: what it should have covered may be lost, and a later fsync
     /// cannot say otherwise, so the node stops appending until it is restarted.
     failed: AtomicBool,
@@ -205,12 +205,12 @@ fn add_elapsed(counter: &AtomicU64, since: Instant) {
 pub struct PipelineStats {
     /// Batches the sequencer committed (or refused whole).
     pub batches: u64,
-    /// Wall time from a batch's first request taken to its hand-over to the syncer (or its
-    /// answers, where there is none): reading, applying, writing, signing, committing.
+    /// Wall time from a batch's first request taken to its hand-over to the syncer: reading,
+    /// applying, writing, signing, committing.
     pub batch_nanos: u64,
     /// Wall time the sequencer waited with no request to take.
     pub waiting_nanos: u64,
-    /// `fdatasync` calls on the write-ahead log (SQLite) and the time spent in them.
+    /// Flushes of the log (`storage::LogFlush`) and the time spent in them.
     pub syncs: u64,
     pub sync_nanos: u64,
     /// Batches those syncs made durable, and their summed time from commit to durable.
@@ -262,17 +262,12 @@ impl Sequencer {
             Some(c) => (Some(c.ticks), Some(c.thread), Some(c.turn)),
             None => (None, None, None),
         };
-        let mut wal = WalFile::of(url);
+        let mut flush = LogFlush::of(url)?;
+        // What an earlier process committed is made durable before it is published.
+        flush.sync_at_start()?;
+        storage::commit_without_fsync(&mut conn)?;
         let durability = Arc::new(Durability {
-            size: match &mut wal {
-                Some(wal) => {
-                    // What an earlier process committed is made durable before it is published.
-                    wal.sync_at_start()?;
-                    storage::commit_without_fsync(&mut conn)?;
-                    Some(AtomicU64::new(log_store::head(&mut conn)?.0))
-                }
-                None => None,
-            },
+            size: AtomicU64::new(log_store::head(&mut conn)?.0),
             failed: AtomicBool::new(false),
             counters: PipelineCounters::default(),
             turn,
@@ -282,33 +277,26 @@ impl Sequencer {
         let handle = std::thread::Builder::new()
             .name("scelle-sequencer".into())
             .spawn(move || {
-                match wal {
-                    Some(wal) => {
-                        let (batches, committed) = mpsc::channel::<Release>();
-                        let syncer = std::thread::Builder::new()
-                            .name("scelle-syncer".into())
-                            .spawn({
-                                let shared = shared.clone();
-                                move || sync_and_answer(wal, committed, &shared)
-                            });
-                        match syncer {
-                            Ok(syncer) => {
-                                run(conn, signer, incoming, ticks.as_ref(), &shared, |release| {
-                                    if let Err(mpsc::SendError(release)) = batches.send(release) {
-                                        release.answer_all_with(|| ServiceError::Unavailable);
-                                    }
-                                });
-                                drop(batches);
-                                let _ = syncer.join();
+                let (batches, committed) = mpsc::channel::<Release>();
+                let syncer = std::thread::Builder::new()
+                    .name("scelle-syncer".into())
+                    .spawn({
+                        let shared = shared.clone();
+                        move || sync_and_answer(flush, committed, &shared)
+                    });
+                match syncer {
+                    Ok(syncer) => {
+                        run(conn, signer, incoming, ticks.as_ref(), &shared, |release| {
+                            if let Err(mpsc::SendError(release)) = batches.send(release) {
+                                release.answer_all_with(|| ServiceError::Unavailable);
                             }
-                            Err(e) => {
-                                tracing::error!(error = %e, "cannot start the syncer thread");
-                            }
-                        }
+                        });
+                        drop(batches);
+                        let _ = syncer.join();
                     }
-                    None => run(conn, signer, incoming, ticks.as_ref(), &shared, |release| {
-                        release.answer()
-                    }),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot start the syncer thread");
+                    }
                 }
                 drop(ticks);
                 if let Some(thread) = checkpoint_thread {
@@ -326,13 +314,16 @@ impl Sequencer {
         ))
     }
 
-    /// The size of the log up to which this node knows every entry to be on disk (`None`: every
-    /// committed entry is, as on PostgreSQL). A checkpoint this node publishes stays within it.
-    pub fn durable_size(&self) -> Option<u64> {
-        self.durability
-            .size
-            .as_ref()
-            .map(|size| size.load(Ordering::Acquire))
+    /// The size of the log up to which this node knows every entry to be on disk. A checkpoint
+    /// this node publishes stays within it.
+    pub fn durable_size(&self) -> u64 {
+        self.durability.size.load(Ordering::Acquire)
+    }
+
+    /// Records that the log is durable up to `size` (a reader flushed it: see
+    /// `storage::flush_committed`).
+    pub fn mark_durable(&self, size: u64) {
+        self.durability.size.fetch_max(size, Ordering::Release);
     }
 
     /// The append path's totals since the node started (see `PipelineStats`).
@@ -446,7 +437,11 @@ impl Release {
 }
 
 /// The syncer thread: one fsync for every batch committed since the last, then their answers.
-fn sync_and_answer(mut wal: WalFile, committed: mpsc::Receiver<Release>, durability: &Durability) {
+fn sync_and_answer(
+    mut flush: LogFlush,
+    committed: mpsc::Receiver<Release>,
+    durability: &Durability,
+) {
     while let Ok(first) = committed.recv() {
         let mut ready = vec![first];
         ready.extend(committed.try_iter());
@@ -457,7 +452,7 @@ fn sync_and_answer(mut wal: WalFile, committed: mpsc::Receiver<Release>, durabil
             continue;
         }
         let syncing = Instant::now();
-        let synced = wal.sync();
+        let synced = flush.sync();
         let counters = &durability.counters;
         add_elapsed(&counters.sync_nanos, syncing);
         counters.syncs.fetch_add(1, Ordering::Relaxed);
@@ -470,9 +465,7 @@ fn sync_and_answer(mut wal: WalFile, committed: mpsc::Receiver<Release>, durabil
         match synced {
             Ok(()) => {
                 let size = ready.iter().map(|r| r.size).max().unwrap_or(0);
-                if let Some(durable) = &durability.size {
-                    durable.fetch_max(size, Ordering::Release);
-                }
+                durability.size.fetch_max(size, Ordering::Release);
                 ready.into_iter().for_each(Release::answer);
             }
             Err(e) => {

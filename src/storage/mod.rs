@@ -512,12 +512,86 @@ fn copy_while_long(conn: &mut DbConnection) -> Result<(), diesel::result::Error>
     Ok(())
 }
 
+/// Makes the sequencer's commits durable after the fact, on the syncer thread.
+///
+/// The sequencer's own connection commits without waiting for the disk (`commit_without_fsync`).
+/// The syncer then flushes once for every batch committed meanwhile, and only then are their
+/// writers answered: one batch's flush overlaps the writing of the next, and an answer still
+/// means durable.
+/// - SQLite: `fdatasync` of the write-ahead log file (`WalFile`).
+/// - PostgreSQL: a connection of its own commits a transaction that writes to the server's log,
+///   under the server's own `synchronous_commit`. Its commit record comes after every commit the
+///   sequencer made before it, and the server answers only once the log is flushed (and, with
+///   synchronous replication, replicated) up to that record, so up to all of those.
+pub enum LogFlush {
+    Sqlite(WalFile),
+    #[cfg(feature = "postgres")]
+    Postgres(Box<PgConnection>),
+}
+
+impl LogFlush {
+    /// The flush for the database at `url`; on PostgreSQL, with a connection of its own.
+    pub fn of(url: &DatabaseUrl) -> Result<Self, StorageError> {
+        match url {
+            DatabaseUrl::Sqlite(path) => Ok(Self::Sqlite(WalFile::of(path))),
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres(_) => match url.connect()? {
+                DbConnection::Pg(conn) => Ok(Self::Postgres(Box::new(conn))),
+                #[allow(unreachable_patterns)]
+                _ => Err(StorageError::Connect("not a PostgreSQL connection".into())),
+            },
+            #[allow(unreachable_patterns)]
+            other => Err(StorageError::BackendNotBuilt(other.backend_name())),
+        }
+    }
+
+    /// Makes everything committed so far durable.
+    pub fn sync(&mut self) -> Result<(), StorageError> {
+        match self {
+            Self::Sqlite(wal) => wal.sync(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(conn) => flush_pg(conn),
+        }
+    }
+
+    /// When the sequencer starts: makes durable what an earlier process committed without a
+    /// flush (a node killed between a commit and its flush).
+    pub fn sync_at_start(&mut self) -> Result<(), StorageError> {
+        match self {
+            Self::Sqlite(wal) => wal.sync_at_start(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(conn) => flush_pg(conn),
+        }
+    }
+}
+
+/// Commits, in autocommit, a transaction that writes a record to the server's log and so takes
+/// a transaction id: the server answers once its log is flushed up to that commit (see
+/// `LogFlush`). A transactional logical message is such a record, with no table to write: a
+/// transaction that only took an id, with `pg_current_xact_id()`, commits without a flush,
+/// because it wrote nothing else.
+#[cfg(feature = "postgres")]
+fn flush_pg(conn: &mut PgConnection) -> Result<(), StorageError> {
+    conn.batch_execute("SELECT pg_logical_emit_message(true, 'scelle.flush', '')")
+        .map_err(|e| StorageError::Sync(format!("PostgreSQL flush: {e}")))
+}
+
+/// Makes every commit made so far on the server durable, where commits may be reported before
+/// they are (PostgreSQL, whose sequencers commit without waiting: see `LogFlush`). Returns
+/// whether it did: SQLite's only writer is this process's sequencer, whose syncer alone knows.
+pub fn flush_committed(conn: &mut DbConnection) -> Result<bool, StorageError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => Ok(false),
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => flush_pg(c).map(|()| true),
+    }
+}
+
 /// SQLite's write-ahead log file, held open so the sequencer's syncer thread can `fdatasync` it.
 ///
 /// The sequencer's own connection commits with `synchronous = NORMAL` (`commit_without_fsync`):
-/// its frames reach the operating system at commit but not the disk. The syncer then syncs this
-/// file once for every batch committed meanwhile, and only then are their writers answered, so
-/// one batch's fsync overlaps the writing of the next and an answer still means durable.
+/// its frames reach the operating system at commit but not the disk.
 /// `fdatasync` covers every byte written to the file before it is called, whichever connection
 /// wrote it, including a WAL header rewritten when the log restarts; the file itself stays while
 /// the sequencer's connection is open (SQLite removes it only when the last connection closes).
@@ -528,19 +602,13 @@ pub struct WalFile {
 }
 
 impl WalFile {
-    /// The log of the database at `url`, or `None` on PostgreSQL (its commit waits for its own
-    /// WAL flush).
-    pub fn of(url: &DatabaseUrl) -> Option<Self> {
-        match url {
-            DatabaseUrl::Sqlite(path) => {
-                let mut wal = path.clone().into_os_string();
-                wal.push("-wal");
-                Some(Self {
-                    path: PathBuf::from(wal),
-                    file: None,
-                })
-            }
-            DatabaseUrl::Postgres(_) => None,
+    /// The log of the SQLite database at `database`.
+    fn of(database: &Path) -> Self {
+        let mut wal = database.to_path_buf().into_os_string();
+        wal.push("-wal");
+        Self {
+            path: PathBuf::from(wal),
+            file: None,
         }
     }
 
@@ -577,8 +645,8 @@ impl WalFile {
     }
 }
 
-/// Lets a SQLite connection commit without its own fsync; for the sequencer's connection only,
-/// whose writers wait for `WalFile::sync` instead. PostgreSQL: unchanged.
+/// Lets a connection commit without waiting for the disk; for the sequencer's connection only,
+/// whose writers wait for `LogFlush::sync` instead.
 pub fn commit_without_fsync(conn: &mut DbConnection) -> Result<(), StorageError> {
     match conn {
         #[cfg(feature = "sqlite")]
@@ -586,7 +654,9 @@ pub fn commit_without_fsync(conn: &mut DbConnection) -> Result<(), StorageError>
             .batch_execute("PRAGMA synchronous = NORMAL")
             .map_err(StorageError::Query),
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(_) => Ok(()),
+        DbConnection::Pg(c) => c
+            .batch_execute("SET synchronous_commit = off")
+            .map_err(StorageError::Query),
     }
 }
 

@@ -1,15 +1,18 @@
 //! An answer means durable, and a published checkpoint never runs ahead of the disk.
 //!
-//! On SQLite the sequencer commits without its own fsync and a syncer thread fsyncs the
-//! write-ahead log before answering (`sequencer.rs`). Between the two, a batch is visible to
-//! readers but not yet durable: the checkpoint a node publishes must stay within what is synced.
+//! The sequencer commits without waiting for the disk and a syncer thread flushes the log before
+//! answering (`sequencer.rs`, `storage::LogFlush`). Between the two, a batch is visible to
+//! readers but not yet durable: the checkpoint a node publishes must stay within what is flushed.
 
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use scelle::core::note::NoteVerifier;
 use scelle::service::Ledger;
 use scelle::service::ledger::{NewCase, NewCustodyEvent};
+use scelle::storage::{self, DbConnection, LogFlush, log_store};
 
 use crate::helpers::{BACKENDS, Backend, TestDb, add_investigator, file_evidence, init};
 use crate::tamper::audit_of;
@@ -56,10 +59,6 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
         let db = TestDb::new(backend);
         let key = init(&db);
         let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 6).unwrap();
-        match backend {
-            Backend::Sqlite => assert!(ledger.durable_size().is_some()),
-            Backend::Postgres => assert_eq!(ledger.durable_size(), None),
-        }
         let (user, items) = investigator_with_items(&ledger, "Afi", "TG-DUR-1");
         let size_before = ledger.log_size().unwrap();
 
@@ -72,12 +71,11 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
                 while writing.load(Ordering::Acquire) {
                     let published = checkpoint_size(&ledger.latest_checkpoint().unwrap());
                     // Read after the checkpoint: the durable size only grows.
-                    if let Some(durable) = ledger.durable_size() {
-                        assert!(
-                            published <= durable,
-                            "published checkpoint of size {published} ahead of the fsync ({durable})"
-                        );
-                    }
+                    let durable = ledger.durable_size();
+                    assert!(
+                        published <= durable,
+                        "published checkpoint of size {published} ahead of the flush ({durable})"
+                    );
                     sizes_seen.insert(published);
                 }
                 sizes_seen.len()
@@ -107,9 +105,10 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
                         let covered = checkpoint_size(&receipt.checkpoint);
                         assert_eq!(covered, receipt.inclusion_proof.tree_size);
                         assert!(receipt.seq < covered);
-                        if let Some(durable) = ledger.durable_size() {
-                            assert!(covered <= durable, "answered before its fsync");
-                        }
+                        assert!(
+                            covered <= ledger.durable_size(),
+                            "answered before its flush"
+                        );
                     }
                 })
             })
@@ -126,9 +125,11 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
 
         let size_after = ledger.log_size().unwrap();
         assert_eq!(size_after, size_before + 8 * 150);
-        if let Some(durable) = ledger.durable_size() {
-            assert_eq!(durable, size_after, "the last batch is synced");
-        }
+        assert_eq!(
+            ledger.durable_size(),
+            size_after,
+            "the last batch is flushed"
+        );
         assert_eq!(
             checkpoint_size(&ledger.latest_checkpoint().unwrap()),
             size_after
@@ -213,4 +214,80 @@ fn the_write_ahead_log_restarts_under_sustained_appends() {
     ledger.shutdown(handle);
     let verifier = NoteVerifier::from_verifier_key(&key).unwrap();
     audit_of(&db, &verifier).unwrap();
+}
+
+#[derive(QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = Bool)]
+    flag: bool,
+}
+
+fn pg_flag(conn: &mut DbConnection, query: &str) -> bool {
+    let DbConnection::Pg(c) = conn else {
+        panic!("a PostgreSQL connection")
+    };
+    diesel::sql_query(query).get_result::<Flag>(c).unwrap().flag
+}
+
+/// PostgreSQL: a commit made without waiting (the sequencer's) is on disk once `LogFlush::sync`
+/// returns: the server's flushed position has passed the end of that commit's record.
+#[test]
+fn the_postgres_flush_covers_every_commit_made_before_it() {
+    let db = TestDb::new(Backend::Postgres);
+    init(&db);
+    let mut writer = db.url.connect().unwrap();
+    storage::commit_without_fsync(&mut writer).unwrap();
+    let mut flush = LogFlush::of(&db.url).unwrap();
+    for round in 0..20 {
+        log_store::set_setting(&mut writer, "durability_probe", &round.to_string()).unwrap();
+        let DbConnection::Pg(c) = &mut writer else {
+            panic!("a PostgreSQL connection")
+        };
+        let written: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "pg_current_wal_insert_lsn()::text",
+        ))
+        .get_result(c)
+        .unwrap();
+        flush.sync().unwrap();
+        let mut reader = db.raw();
+        assert!(
+            pg_flag(
+                &mut reader,
+                &format!("SELECT pg_current_wal_flush_lsn() >= '{written}'::pg_lsn AS flag")
+            ),
+            "round {round}: the log was not flushed past {written}"
+        );
+    }
+}
+
+/// PostgreSQL: a second node on the same database publishes what the first appended, flushed
+/// first (the second node's own syncer never saw those batches).
+#[test]
+fn a_peer_node_publishes_what_another_node_appended() {
+    let db = TestDb::new(Backend::Postgres);
+    init(&db);
+    let (first, first_handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
+    let (peer, peer_handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
+    let (user, items) = investigator_with_items(&first, "Kossi", "BJ-DUR-2");
+    for item in &items {
+        first
+            .record_event(
+                &user,
+                item,
+                NewCustodyEvent {
+                    event_type: "stored".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let size = first.log_size().unwrap();
+    assert!(
+        peer.durable_size() < size,
+        "the peer's syncer has not seen these batches"
+    );
+    assert_eq!(checkpoint_size(&peer.latest_checkpoint().unwrap()), size);
+    assert_eq!(peer.durable_size(), size);
+    first.shutdown(first_handle);
+    peer.shutdown(peer_handle);
 }
