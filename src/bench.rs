@@ -972,6 +972,7 @@ fn all_rows_ceiling(
             entries: &entries[from..to],
             nodes: &chunk_nodes,
             checkpoint: checkpoint_rows.get(chunk),
+            follows: None,
         };
         raw.transaction(|c| log_store::write_batch(c, &rows))
             .map_err(err)?;

@@ -85,20 +85,23 @@ impl Projection {
     }
 
     /// Writes everything deferred with the batch's log rows (on PostgreSQL, all in one
-    /// statement), in the caller's transaction.
+    /// statement), in the caller's transaction or, given the head they `follow`, in a statement
+    /// of their own. Returns `false`, having written nothing, where the log no longer ends at
+    /// `follows` (see `log_store::write_batch`).
     pub fn flush_with_log(
         &mut self,
         conn: &mut DbConnection,
         entries: &[NewEntry],
         nodes: &[NewNode],
         checkpoint: Option<&CheckpointRow>,
-    ) -> Result<(), ServiceError> {
+        follows: Option<(i64, &[u8])>,
+    ) -> Result<bool, ServiceError> {
         let items: Vec<&EvidenceRow> = self
             .dirty
             .iter()
             .filter_map(|id| self.items.get(id))
             .collect();
-        log_store::write_batch(
+        let written = log_store::write_batch(
             conn,
             &BatchRows {
                 items: &items,
@@ -107,8 +110,12 @@ impl Projection {
                 entries,
                 nodes,
                 checkpoint,
+                follows,
             },
         )?;
+        if !written {
+            return Ok(false);
+        }
         self.dirty.clear();
         self.events.clear();
         self.pending_event_items.clear();
@@ -116,12 +123,12 @@ impl Projection {
         if self.items.len() > MAX_CACHED_ITEMS {
             self.items.clear();
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Writes everything deferred, in the caller's transaction.
     pub fn flush(&mut self, conn: &mut DbConnection) -> Result<(), ServiceError> {
-        self.flush_with_log(conn, &[], &[], None)
+        self.flush_with_log(conn, &[], &[], None, None).map(|_| ())
     }
 }
 

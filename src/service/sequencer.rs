@@ -60,6 +60,26 @@ pub struct Pending {
     pub side: SideWrites,
 }
 
+impl Pending {
+    /// Whether applying it writes nothing before the batch's final write: a custody event (its
+    /// rows are deferred to the batch's end, see `apply::Projection`) with no side write but
+    /// vault rows (written with them).
+    fn writes_at_end(&self) -> bool {
+        let SideWrites {
+            vault: _,
+            erase,
+            agency,
+            user,
+            token,
+        } = &self.side;
+        matches!(self.event, Event::Custody(_))
+            && erase.is_none()
+            && agency.is_none()
+            && user.is_none()
+            && token.is_none()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct InclusionProofView {
     pub tree_size: u64,
@@ -584,98 +604,30 @@ struct Committed {
 }
 
 /// Commits what it can of `pendings` in one transaction; per-request results in order.
+///
+/// Where nothing in the batch writes until its end (custody events and their vault rows, the hot
+/// path) and the sequencer remembers the head it left, a PostgreSQL batch is one statement in
+/// autocommit that checks that head itself (`log_store::write_batch`): one round trip to the
+/// server instead of four (the lock, the head, the rows, the commit). If another node appended
+/// meanwhile, that statement writes nothing and the batch is built again under the lock.
 fn commit_batch(
     conn: &mut DbConnection,
     session: &mut SigningSession<'_>,
     cached: &mut Option<Cached>,
     pendings: &[(&Pending, &PreparedEntry)],
 ) -> Result<Vec<Result<Accepted, ServiceError>>, ServiceError> {
-    let committed = with_append_lock(conn, |c| -> Result<Committed, ServiceError> {
-        let (size, last) = log_store::head(c)?;
-        let (mut range, mut prev, mut projection) = match cached.take() {
-            Some(k) if k.range.size() == size && k.last == last => (k.range, k.last, k.projection),
-            _ => {
-                let peaks = log_store::fetch_nodes(c, &CompactRange::peak_ids(size))?;
-                (
-                    CompactRange::from_source(size, &peaks)
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
-                    last,
-                    Projection::default(),
-                )
+    let unlocked = storage::is_postgres(conn) && pendings.iter().all(|(p, _)| p.writes_at_end());
+    let committed = match cached.take() {
+        Some(start) if unlocked => match build_and_write(conn, session, start, pendings, true) {
+            Ok(Some(committed)) => committed,
+            Ok(None) => commit_locked(conn, session, None, pendings)?,
+            Err(ServiceError::Storage(e)) if e.is_unique_violation() => {
+                commit_locked(conn, session, None, pendings)?
             }
-        };
-        let mut nodes: HashMap<NodeId, Hash> = range.peaks().iter().copied().collect();
-        let mut new_entries = Vec::with_capacity(pendings.len());
-        let mut new_nodes = Vec::with_capacity(pendings.len());
-        let mut accepted = Vec::with_capacity(pendings.len());
-        let time = now_utc();
-        for (pending, prepared) in pendings {
-            let entry = AppliedEntry {
-                seq: range.size(),
-                time: &time,
-                actor: &pending.actor,
-                event: &pending.event,
-            };
-            match apply(c, &mut projection, &entry) {
-                Ok(()) => {}
-                Err(e) if e.is_rejection() => {
-                    accepted.push(Err(e));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            }
-            projection.add_vault(&pending.side.vault);
-            write_side(c, &pending.side)?;
-            let body = prepared
-                .bytes(entry.seq, &prev, entry.time)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            let leaf = merkle::leaf_hash(&body);
-            nodes.insert(NodeId::new(0, entry.seq), leaf);
-            range.append(leaf, |id, hash| {
-                nodes.insert(id, hash);
-                new_nodes.push(NewNode {
-                    node_key: node_key(id),
-                    hash: hash.to_vec(),
-                });
-            });
-            new_entries.push(NewEntry {
-                seq: entry.seq as i64,
-                leaf_hash: leaf.to_vec(),
-                body,
-            });
-            accepted.push(Ok((entry.seq, leaf)));
-            prev = leaf;
-        }
-        let mut note = None;
-        let mut checkpoint_row = None;
-        if !new_entries.is_empty() {
-            let checkpoint = Checkpoint {
-                origin: session.name().to_owned(),
-                size: range.size(),
-                root: range.root(),
-            };
-            let text = checkpoint
-                .sign_in(session)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            checkpoint_row = Some(CheckpointRow {
-                tree_size: range.size() as i64,
-                root_hash: checkpoint.root.to_vec(),
-                note: text.clone(),
-                created_at: time.clone(),
-            });
-            note = Some(text);
-        }
-        projection.flush_with_log(c, &new_entries, &new_nodes, checkpoint_row.as_ref())?;
-        Ok(Committed {
-            accepted,
-            note,
-            nodes,
-            range,
-            last: prev,
-            projection,
-            time,
-        })
-    })?;
+            Err(e) => return Err(e),
+        },
+        start => commit_locked(conn, session, start, pendings)?,
+    };
 
     let batch = Arc::new(BatchFacts {
         nodes: committed.nodes,
@@ -701,6 +653,132 @@ fn commit_batch(
         projection: committed.projection,
     });
     Ok(results)
+}
+
+/// Builds and commits the batch in a transaction under the append lock, on the head read there.
+fn commit_locked(
+    conn: &mut DbConnection,
+    session: &mut SigningSession<'_>,
+    remembered: Option<Cached>,
+    pendings: &[(&Pending, &PreparedEntry)],
+) -> Result<Committed, ServiceError> {
+    with_append_lock(conn, |c| {
+        let (size, last) = log_store::head(c)?;
+        let start = match remembered {
+            Some(k) if k.range.size() == size && k.last == last => k,
+            _ => {
+                let peaks = log_store::fetch_nodes(c, &CompactRange::peak_ids(size))?;
+                Cached {
+                    range: CompactRange::from_source(size, &peaks)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
+                    last,
+                    projection: Projection::default(),
+                }
+            }
+        };
+        build_and_write(c, session, start, pendings, false)?.ok_or_else(|| {
+            ServiceError::Internal("the log's head moved under the append lock".into())
+        })
+    })
+}
+
+/// Applies the batch's events on `start`, signs the checkpoint and writes every row. With
+/// `check_head`, the write itself checks that the log still ends at `start` and, if not, writes
+/// nothing and this returns `None` (the caller holds no lock: see `commit_batch`).
+fn build_and_write(
+    c: &mut DbConnection,
+    session: &mut SigningSession<'_>,
+    start: Cached,
+    pendings: &[(&Pending, &PreparedEntry)],
+    check_head: bool,
+) -> Result<Option<Committed>, ServiceError> {
+    let Cached {
+        mut range,
+        last: start_last,
+        mut projection,
+    } = start;
+    let start_size = range.size();
+    let mut prev = start_last;
+    let mut nodes: HashMap<NodeId, Hash> = range.peaks().iter().copied().collect();
+    let mut new_entries = Vec::with_capacity(pendings.len());
+    let mut new_nodes = Vec::with_capacity(pendings.len());
+    let mut accepted = Vec::with_capacity(pendings.len());
+    let time = now_utc();
+    for (pending, prepared) in pendings {
+        let entry = AppliedEntry {
+            seq: range.size(),
+            time: &time,
+            actor: &pending.actor,
+            event: &pending.event,
+        };
+        match apply(c, &mut projection, &entry) {
+            Ok(()) => {}
+            Err(e) if e.is_rejection() => {
+                accepted.push(Err(e));
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        projection.add_vault(&pending.side.vault);
+        write_side(c, &pending.side)?;
+        let body = prepared
+            .bytes(entry.seq, &prev, entry.time)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let leaf = merkle::leaf_hash(&body);
+        nodes.insert(NodeId::new(0, entry.seq), leaf);
+        range.append(leaf, |id, hash| {
+            nodes.insert(id, hash);
+            new_nodes.push(NewNode {
+                node_key: node_key(id),
+                hash: hash.to_vec(),
+            });
+        });
+        new_entries.push(NewEntry {
+            seq: entry.seq as i64,
+            leaf_hash: leaf.to_vec(),
+            body,
+        });
+        accepted.push(Ok((entry.seq, leaf)));
+        prev = leaf;
+    }
+    let mut note = None;
+    let mut checkpoint_row = None;
+    if !new_entries.is_empty() {
+        let checkpoint = Checkpoint {
+            origin: session.name().to_owned(),
+            size: range.size(),
+            root: range.root(),
+        };
+        let text = checkpoint
+            .sign_in(session)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        checkpoint_row = Some(CheckpointRow {
+            tree_size: range.size() as i64,
+            root_hash: checkpoint.root.to_vec(),
+            note: text.clone(),
+            created_at: time.clone(),
+        });
+        note = Some(text);
+    }
+    let follows = check_head.then_some((start_size as i64, &start_last[..]));
+    if !projection.flush_with_log(
+        c,
+        &new_entries,
+        &new_nodes,
+        checkpoint_row.as_ref(),
+        follows,
+    )? {
+        return Ok(None);
+    }
+    Ok(Some(Committed {
+        accepted,
+        note,
+        nodes,
+        range,
+        last: prev,
+        projection,
+        time,
+    }))
 }
 
 /// Writes the node-local identity rows at once (vault rows go with the projection's flush).

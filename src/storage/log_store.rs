@@ -412,6 +412,11 @@ pub struct BatchRows<'a> {
     pub entries: &'a [NewEntry],
     pub nodes: &'a [NewNode],
     pub checkpoint: Option<&'a CheckpointRow>,
+    /// The head the batch was built on, the log's size and last leaf hash, when it was not read
+    /// under the append lock in the caller's transaction. PostgreSQL checks it in the batch's own
+    /// statement (see `write_batch`). SQLite is never given one: its sequencer always writes in
+    /// the transaction that read the head.
+    pub follows: Option<(i64, &'a [u8])>,
 }
 
 impl BatchRows<'_> {
@@ -425,17 +430,28 @@ impl BatchRows<'_> {
     }
 }
 
-/// Writes a batch's rows in the caller's transaction. SQLite runs one statement per table.
-/// PostgreSQL gets them all in one statement (data-modifying `WITH` clauses over `unnest` of
-/// bound arrays): a batch costs one statement instead of a dozen, each of which waited its turn
+/// Writes a batch's rows in the caller's transaction, if any. SQLite runs one statement per
+/// table. PostgreSQL gets them all in one statement (data-modifying `WITH` clauses over `unnest`
+/// of bound arrays): a batch costs one statement instead of a dozen, each of which waited its turn
 /// on a server sharing the machine's cores.
-pub fn write_batch(conn: &mut DbConnection, rows: &BatchRows<'_>) -> Result<(), StorageError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
+///
+/// That statement also takes the append lock and, where `rows.follows` is given, checks that the
+/// log still ends there (no entry at that size, the one before it with that leaf hash); if not,
+/// it writes nothing and this returns `false`. So it can run on its own, outside a transaction,
+/// on a head the caller remembered instead of one read under the lock. If another node appended
+/// since, either the check sees it, or that node committed after this statement's snapshot was
+/// taken and the insert of an entry at its `seq` fails with a uniqueness violation: nothing is
+/// written and the log cannot fork. (A batch with no entry, every request refused, is then
+/// answered on the state as of that snapshot, taken after its requests arrived.)
+pub fn write_batch(conn: &mut DbConnection, rows: &BatchRows<'_>) -> Result<bool, StorageError> {
     match conn {
+        // With nothing to write, the statement still checks the head: a batch whose every
+        // request was refused on a remembered state is answered only if that state was current.
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => write_batch_pg(c, rows),
+        DbConnection::Pg(c) if !rows.is_empty() || rows.follows.is_some() => {
+            write_batch_pg(c, rows)
+        }
+        _ if rows.is_empty() => Ok(true),
         #[allow(unreachable_patterns)]
         _ => {
             #[cfg(feature = "sqlite")]
@@ -448,33 +464,45 @@ pub fn write_batch(conn: &mut DbConnection, rows: &BatchRows<'_>) -> Result<(), 
             if let Some(checkpoint) = rows.checkpoint {
                 insert_checkpoint(conn, checkpoint)?;
             }
-            Ok(())
+            Ok(true)
         }
     }
 }
 
 #[cfg(feature = "postgres")]
-const PG_BATCH_SQL: &str = "WITH \
+const PG_BATCH_SQL: &str = concat!(
+    "WITH \
+ head AS (SELECT ($31::bigint IS NULL \
+   OR (NOT EXISTS (SELECT 1 FROM log_entries WHERE seq = $31::bigint) \
+   AND ($31::bigint = 0 OR EXISTS (SELECT 1 FROM log_entries \
+   WHERE seq = $31::bigint - 1 AND leaf_hash = $32::bytea)))) AS follows \
+   FROM (SELECT pg_advisory_xact_lock(",
+    append_lock_key!(),
+    ")) AS locked), \
  items AS (UPDATE evidence_items SET holder_id = v.holder_id, custody_status = v.custody_status, \
    pending_to = v.pending_to, pending_event = v.pending_event, integrity = v.integrity, \
    last_event_seq = v.last_event_seq \
    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
    $7::bigint[]) \
    AS v(id, holder_id, custody_status, pending_to, pending_event, integrity, last_event_seq) \
-   WHERE evidence_items.id = v.id), \
+   WHERE evidence_items.id = v.id AND (SELECT follows FROM head)), \
  events AS (INSERT INTO custody_events \
    (id, item_id, seq, event_type, actor_id, occurred_at, recorded_at, item_prev_seq) \
    SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[], \
-   $13::text[], $14::text[], $15::bigint[])), \
+   $13::text[], $14::text[], $15::bigint[]) WHERE (SELECT follows FROM head)), \
  vault AS (INSERT INTO vault_sealed (id, sealed, wrapped_key, created_at, case_id, category) \
    SELECT * FROM unnest($16::text[], $17::bytea[], $18::bytea[], $19::text[], $20::text[], \
-   $21::text[])), \
+   $21::text[]) WHERE (SELECT follows FROM head)), \
  entries AS (INSERT INTO log_entries (seq, leaf_hash, body) \
-   SELECT * FROM unnest($22::bigint[], $23::bytea[], $24::bytea[])), \
- nodes AS (INSERT INTO tree_nodes (node_key, hash) SELECT * FROM unnest($25::bigint[], $26::bytea[])), \
+   SELECT * FROM unnest($22::bigint[], $23::bytea[], $24::bytea[]) \
+   WHERE (SELECT follows FROM head)), \
+ nodes AS (INSERT INTO tree_nodes (node_key, hash) \
+   SELECT * FROM unnest($25::bigint[], $26::bytea[]) WHERE (SELECT follows FROM head)), \
  checkpoint AS (INSERT INTO checkpoints (tree_size, root_hash, note, created_at) \
-   SELECT * FROM unnest($27::bigint[], $28::bytea[], $29::text[], $30::text[])) \
- SELECT 1";
+   SELECT * FROM unnest($27::bigint[], $28::bytea[], $29::text[], $30::text[]) \
+   WHERE (SELECT follows FROM head)) \
+ SELECT 1 FROM head WHERE follows"
+);
 
 /// The batch's rows, column by column, as the arrays `PG_BATCH_SQL` unnests.
 #[cfg(feature = "postgres")]
@@ -509,6 +537,8 @@ struct PgBatch<'a> {
     root_hash: Vec<&'a [u8]>,
     note: Vec<&'a str>,
     checkpoint_at: Vec<&'a str>,
+    follows_size: Option<i64>,
+    follows_leaf: Option<&'a [u8]>,
 }
 
 #[cfg(feature = "postgres")]
@@ -553,6 +583,8 @@ impl<'a> PgBatch<'a> {
             root_hash: column(checkpoint, |r| r.root_hash.as_slice()),
             note: column(checkpoint, |r| r.note.as_str()),
             checkpoint_at: column(checkpoint, |r| r.created_at.as_str()),
+            follows_size: rows.follows.map(|(size, _)| size),
+            follows_leaf: rows.follows.map(|(_, leaf)| leaf),
         }
     }
 }
@@ -608,6 +640,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgBatch<'_> {
                 28 => out.push_bind_param::<Array<Binary>, _>(&self.root_hash)?,
                 29 => out.push_bind_param::<Array<Text>, _>(&self.note)?,
                 30 => out.push_bind_param::<Array<Text>, _>(&self.checkpoint_at)?,
+                31 => out.push_bind_param::<Nullable<BigInt>, _>(&self.follows_size)?,
+                32 => out.push_bind_param::<Nullable<Binary>, _>(&self.follows_leaf)?,
                 _ => {
                     return Err(diesel::result::Error::QueryBuilderError(
                         "placeholder out of range".into(),
@@ -634,9 +668,8 @@ impl<Conn> RunQueryDsl<Conn> for PgBatch<'_> {}
 fn write_batch_pg(
     c: &mut diesel::pg::PgConnection,
     rows: &BatchRows<'_>,
-) -> Result<(), StorageError> {
-    PgBatch::of(rows).execute(c)?;
-    Ok(())
+) -> Result<bool, StorageError> {
+    Ok(PgBatch::of(rows).execute(c)? == 1)
 }
 
 #[cfg(test)]

@@ -143,6 +143,14 @@ impl<R, const N: usize> diesel::RunQueryDsl<diesel::sqlite::SqliteConnection>
 {
 }
 
+/// The key of the PostgreSQL advisory lock that orders appends (`with_append_lock`, and the batch
+/// statement in `log_store::write_batch`), as SQL text.
+macro_rules! append_lock_key {
+    () => {
+        "7310111661540226053"
+    };
+}
+
 pub mod identity;
 pub mod log_store;
 pub mod protection;
@@ -758,6 +766,17 @@ fn set_mapped_bytes(conn: &mut DbConnection, bytes: i64) -> Result<(), StorageEr
     }
 }
 
+/// Whether `conn` is to PostgreSQL, where a batch may be written without a transaction of its
+/// own (see `log_store::write_batch`).
+pub fn is_postgres(conn: &DbConnection) -> bool {
+    match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
 /// Runs `f` in a write transaction that first takes the node's single append lock.
 ///
 /// SQLite: `BEGIN IMMEDIATE` takes the database write lock before anything is read (no stale
@@ -785,7 +804,11 @@ where
         DbConnection::Pg(inner) => {
             if let Err(e) = AnsiTransactionManager::begin_transaction_sql(
                 inner,
-                "BEGIN; SELECT pg_advisory_xact_lock(7310111661540226053)",
+                concat!(
+                    "BEGIN; SELECT pg_advisory_xact_lock(",
+                    append_lock_key!(),
+                    ")"
+                ),
             ) {
                 // The `BEGIN` may have run before the lock failed (a `lock_timeout`, a
                 // cancel): diesel then knows of no transaction, so end it here, or the

@@ -229,3 +229,63 @@ fn custody_states_of_every_chunk_size_are_written_column_for_column() {
         assert_eq!(format!("{stored:?}"), format!("{expected:?}"));
     }
 }
+
+/// PostgreSQL: a batch given the head it `follows` writes, in one statement outside any
+/// transaction, only while the log still ends there; otherwise it writes nothing and says so.
+/// An entry at a taken `seq` fails it with a uniqueness violation.
+#[test]
+fn a_batch_on_a_remembered_head_is_written_only_while_the_log_ends_there() {
+    let db = TestDb::new(crate::helpers::Backend::Postgres);
+    let mut c = migrated(&db);
+    fn batch<'a>(
+        entries: &'a [NewEntry],
+        follows: Option<(i64, &'a [u8])>,
+    ) -> log_store::BatchRows<'a> {
+        log_store::BatchRows {
+            items: &[],
+            events: &[],
+            vault: &[],
+            entries,
+            nodes: &[],
+            checkpoint: None,
+            follows,
+        }
+    }
+    let stored = |c: &mut DbConnection| log_store::entries_range(c, 0, 1_000).unwrap().len();
+
+    let first: Vec<NewEntry> = (0..3).map(entry).collect();
+    assert!(log_store::write_batch(&mut c, &batch(&first, Some((0, &[])))).unwrap());
+    assert_eq!(stored(&mut c), 3);
+
+    let last_leaf = first[2].leaf_hash.clone();
+    let next: Vec<NewEntry> = (3..5).map(entry).collect();
+    let stale = [
+        (
+            "a size the log has grown past",
+            2,
+            first[1].leaf_hash.clone(),
+        ),
+        ("a size the log has not reached", 4, last_leaf.clone()),
+        ("the right size with another last leaf", 3, vec![0xee; 32]),
+    ];
+    for (what, size, leaf) in &stale {
+        assert!(
+            !log_store::write_batch(&mut c, &batch(&next, Some((*size, leaf)))).unwrap(),
+            "{what}: written"
+        );
+        assert!(
+            !log_store::write_batch(&mut c, &batch(&[], Some((*size, leaf)))).unwrap(),
+            "{what}: an empty batch passed the check"
+        );
+        assert_eq!(stored(&mut c), 3, "{what}: a row was left");
+    }
+
+    assert!(log_store::write_batch(&mut c, &batch(&[], Some((3, &last_leaf)))).unwrap());
+    assert!(log_store::write_batch(&mut c, &batch(&next, Some((3, &last_leaf)))).unwrap());
+    assert_eq!(stored(&mut c), 5);
+
+    let taken = [entry(4)];
+    let conflict = log_store::write_batch(&mut c, &batch(&taken, None)).unwrap_err();
+    assert!(conflict.is_unique_violation(), "{conflict}");
+    assert_eq!(stored(&mut c), 5);
+}
