@@ -3,8 +3,9 @@
 //! One pass over the log in order: each entry's leaf hash, its `seq` and `prev` link, every
 //! interior node recomputed and compared with the stored one, every checkpoint's signature and
 //! root against the tree recomputed at that size, and no stored node or checkpoint beyond the
-//! log. A reader thread fetches the next chunk while this one hashes. The first problem found is
-//! reported with the `seq` it concerns.
+//! log. Two reader threads read alternate chunks and hash each entry as they read it; this one
+//! takes the chunks in order and builds the tree. The first problem found is reported with the
+//! `seq` it concerns.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -13,11 +14,12 @@ use std::time::Instant;
 use crate::core::entry::chain_link_matches;
 use crate::core::merkle::{self, CompactRange, Hash, NodeId};
 use crate::core::note::{Checkpoint, NoteVerifier};
-use crate::storage::log_store::{self, CheckpointRow, PackedEntries};
+use crate::storage::log_store::{self, CheckpointRow};
 use crate::storage::{Pool, ScanConn};
 
 use super::ServiceError;
 
+/// Rows a reader reads and checks at a time.
 const CHUNK: u64 = 1 << 14;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,8 +60,24 @@ fn bad(seq: u64, reason: impl Into<String>) -> AuditError {
 /// Stored interior nodes of one level, `(node_key, hash)` in order.
 type StoredLevel = Vec<(i64, Vec<u8>)>;
 
-/// A chunk of entries with the stored interior nodes their leaves complete, per level.
-type Chunk = Result<(PackedEntries, BTreeMap<u8, StoredLevel>), ServiceError>;
+/// What a reader found in one chunk of the log, hashed as it was read.
+#[derive(Default)]
+struct CheckedChunk {
+    /// The `seq` of the chunk's first row.
+    from: u64,
+    /// The leaf hash of each row from `from` on that passed the reader's checks, in order.
+    leaves: Vec<Hash>,
+    /// The first row's bytes: its link to the previous chunk's last leaf is checked in order,
+    /// by the thread that has that leaf.
+    first_body: Vec<u8>,
+    entry_bytes: u64,
+    /// The first problem in the chunk, at the row right after the last of `leaves`.
+    problem: Option<(u64, String)>,
+    /// The stored interior nodes the chunk's leaves complete, per level.
+    nodes: BTreeMap<u8, StoredLevel>,
+}
+
+type Chunk = Result<CheckedChunk, ServiceError>;
 
 /// The stored nodes completed by appending leaves `from..to` to a tree of size `from`, per level:
 /// node (level, index) is complete once leaf `(index + 1) << level` - 1 is in, and the nodes
@@ -77,16 +95,60 @@ fn nodes_completed_by(
     Ok(levels)
 }
 
+/// Reads entries `from..from + rows` and checks each as it comes, while its bytes are still in
+/// the cache: its `seq` follows the previous row's, its stored leaf hash is the hash of its
+/// bytes, and (from the second row on) its `prev` is the previous row's leaf. Stops at the
+/// first problem.
+fn read_chunk(conn: &mut crate::storage::DbConnection, from: u64, rows: u64) -> Chunk {
+    let mut chunk = CheckedChunk {
+        from,
+        leaves: Vec::with_capacity(rows as usize),
+        ..CheckedChunk::default()
+    };
+    log_store::scan_entries(conn, from, from + rows, |seq, stored_leaf, body| {
+        let expected = from + chunk.leaves.len() as u64;
+        let seq = seq as u64;
+        let leaf = merkle::leaf_hash(body);
+        let problem = if seq != expected {
+            Some(format!("entry missing (next stored entry is seq {seq})"))
+        } else if stored_leaf != leaf {
+            Some("stored leaf hash does not match the entry bytes".to_owned())
+        } else if let Some(prev) = chunk.leaves.last()
+            && !chain_link_matches(body, seq, prev)
+        {
+            Some(CHAIN_BROKEN.to_owned())
+        } else {
+            None
+        };
+        if let Some(reason) = problem {
+            chunk.problem = Some((expected, reason));
+            return false;
+        }
+        if chunk.leaves.is_empty() {
+            chunk.first_body = body.to_vec();
+        }
+        chunk.entry_bytes += body.len() as u64;
+        chunk.leaves.push(leaf);
+        true
+    })?;
+    let to = from + chunk.leaves.len() as u64;
+    chunk.nodes = nodes_completed_by(conn, from, to)?;
+    Ok(chunk)
+}
+
+const CHAIN_BROKEN: &str =
+    "entry bytes do not say this seq with `prev` linking to the previous entry";
+
+/// Two readers take alternate chunks: reading and hashing the rows is most of the audit's work.
 const READERS: usize = 2;
 
-/// Reads chunks `first`, `first + READERS`, … and sends them in order until the log ends.
-/// Buffers the main thread is done with come back on `recycled`, so a long audit reuses the
-/// same few chunks of memory instead of faulting in fresh pages for every chunk.
+/// Reads chunks `first`, `first + READERS`, … of `rows` rows and sends them in order until the
+/// log ends.
 fn spawn_reader(
     pool: Pool,
     first: usize,
+    rows: u64,
     chunks_tx: mpsc::SyncSender<Chunk>,
-    recycled: mpsc::Receiver<PackedEntries>,
 ) -> Result<std::thread::JoinHandle<()>, ServiceError> {
     std::thread::Builder::new()
         .name(format!("scelle-audit-read-{first}"))
@@ -98,45 +160,42 @@ fn spawn_reader(
                     return;
                 }
             };
-            let mut from = first as u64 * CHUNK;
+            let mut from = first as u64 * rows;
             loop {
-                let mut rows = recycled.try_recv().unwrap_or_default();
-                let chunk = log_store::entries_range_packed(&mut c, from, from + CHUNK, &mut rows)
-                    .map_err(ServiceError::from)
-                    .and_then(|()| {
-                        let to = from + rows.len() as u64;
-                        Ok((rows, nodes_completed_by(&mut c, from, to)?))
-                    });
-                let done = matches!(&chunk, Ok((r, _)) if r.is_empty()) || chunk.is_err();
+                let chunk = read_chunk(&mut c, from, rows);
+                // A chunk that ends short (end of the log, or a problem) is the last one needed.
+                let done = !matches!(&chunk, Ok(k) if k.leaves.len() as u64 == rows);
                 if chunks_tx.send(chunk).is_err() || done {
                     return;
                 }
-                from += READERS as u64 * CHUNK;
+                from += READERS as u64 * rows;
             }
         })
         .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditError> {
+    audit_in_chunks(pool, verifier, CHUNK)
+}
+
+/// `audit`, reading `rows_per_chunk` rows at a time (at least one). Tests use small chunks so
+/// that tampered rows fall at the start, the middle and the end of chunks.
+pub fn audit_in_chunks(
+    pool: &Pool,
+    verifier: &NoteVerifier,
+    rows_per_chunk: u64,
+) -> Result<AuditReport, AuditError> {
+    let rows_per_chunk = rows_per_chunk.max(1);
     let started = Instant::now();
     let mut conn = ScanConn::get(pool).map_err(ServiceError::from)?;
-    // Two readers take alternate chunks: decoding rows costs about as much as hashing them.
     let mut readers = Vec::new();
     let mut channels = Vec::new();
-    let mut recyclers = Vec::new();
     for first in 0..READERS {
         let (tx, rx) = mpsc::sync_channel::<Chunk>(2);
-        let (recycle_tx, recycle_rx) = mpsc::channel::<PackedEntries>();
-        readers.push(spawn_reader(pool.clone(), first, tx, recycle_rx)?);
+        readers.push(spawn_reader(pool.clone(), first, rows_per_chunk, tx)?);
         channels.push(rx);
-        recyclers.push(recycle_tx);
     }
-    let chunks = (0..).map_while(|i: usize| {
-        channels[i % READERS]
-            .recv()
-            .ok()
-            .map(|chunk| (i % READERS, chunk))
-    });
+    let chunks = (0..).map_while(|i: usize| channels[i % READERS].recv().ok());
 
     let mut range = CompactRange::default();
     let mut prev: Hash = [0; 32];
@@ -147,35 +206,28 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
     let mut checkpoints_checked = 0u64;
     let mut last_checkpoint_size = 0i64;
     let result = (|| -> Result<(), AuditError> {
-        for (reader, chunk) in chunks {
-            let (rows, stored_nodes) = chunk?;
-            if rows.is_empty() {
+        for chunk in chunks {
+            let chunk = chunk?;
+            if chunk.leaves.is_empty() && chunk.problem.is_none() {
                 break;
             }
+            if chunk.from != range.size() {
+                // The rows between the previous chunk's last and this one are gone.
+                return Err(bad(
+                    range.size(),
+                    format!("entry missing (next stored entry is seq {})", chunk.from),
+                ));
+            }
+            if !chunk.leaves.is_empty() && !chain_link_matches(&chunk.first_body, chunk.from, &prev)
+            {
+                return Err(bad(chunk.from, CHAIN_BROKEN));
+            }
             let mut expected: BTreeMap<u8, Vec<(u64, Hash)>> = BTreeMap::new();
-            let leaves = leaf_hashes(&rows);
-            for ((seq, stored_leaf, body), leaf) in rows.rows().zip(leaves) {
-                let seq = seq as u64;
-                if seq != range.size() {
-                    return Err(bad(
-                        range.size(),
-                        format!("entry missing (next stored entry is seq {seq})"),
-                    ));
-                }
-                if stored_leaf != leaf {
-                    return Err(bad(seq, "stored leaf hash does not match the entry bytes"));
-                }
-                if !chain_link_matches(body, seq, &prev) {
-                    return Err(bad(
-                        seq,
-                        "entry bytes do not say this seq with `prev` linking to the previous entry",
-                    ));
-                }
-                entry_bytes += body.len() as u64;
-                range.append(leaf, |id, hash| {
+            for leaf in &chunk.leaves {
+                range.append(*leaf, |id, hash| {
                     expected.entry(id.level).or_default().push((id.index, hash))
                 });
-                prev = leaf;
+                prev = *leaf;
                 check_checkpoints(
                     &mut conn,
                     verifier,
@@ -186,9 +238,11 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
                     &mut checkpoints_checked,
                 )?;
             }
-            nodes_checked += check_nodes(&stored_nodes, &expected)?;
-            // The reader may have finished already; then the buffer is simply dropped.
-            let _ = recyclers[reader].send(rows);
+            if let Some((seq, reason)) = chunk.problem {
+                return Err(bad(seq, reason));
+            }
+            entry_bytes += chunk.entry_bytes;
+            nodes_checked += check_nodes(&chunk.nodes, &expected)?;
         }
         Ok(())
     })();
@@ -199,10 +253,20 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
     result?;
 
     let size = range.size();
-    if let Some(seq) = log_store::entry_outside(&mut conn, size).map_err(ServiceError::from)? {
-        return Err(AuditError::Log(format!(
-            "an entry row at seq {seq}, outside the contiguous log of {size}"
-        )));
+    match log_store::entry_outside(&mut conn, size).map_err(ServiceError::from)? {
+        // A row past the end: the entries between are missing (or that row was slipped in).
+        Some(seq) if seq >= 0 => {
+            return Err(bad(
+                size,
+                format!("entry missing (next stored entry is seq {seq})"),
+            ));
+        }
+        Some(seq) => {
+            return Err(AuditError::Log(format!(
+                "an entry row at seq {seq}, outside the contiguous log of {size}"
+            )));
+        }
+        None => {}
     }
     let beyond =
         log_store::checkpoints_after(&mut conn, size as i64, 1).map_err(ServiceError::from)?;
@@ -227,24 +291,6 @@ pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditE
         nodes: nodes_checked,
         checkpoints: checkpoints_checked,
         seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// Each entry's leaf hash, computed on both cores (hashing dominates the audit's own work).
-fn leaf_hashes(rows: &PackedEntries) -> Vec<Hash> {
-    let half = rows.len() / 2;
-    let hash_rows = |range: std::ops::Range<usize>| -> Vec<Hash> {
-        range.map(|i| merkle::leaf_hash(rows.row(i).2)).collect()
-    };
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| hash_rows(half..rows.len()));
-        let mut out = hash_rows(0..half);
-        match other.join() {
-            Ok(rest) => out.extend(rest),
-            // A panic there is a bug; recompute here rather than lose the audit.
-            Err(_) => out.extend(hash_rows(half..rows.len())),
-        }
-        out
     })
 }
 

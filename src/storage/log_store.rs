@@ -233,70 +233,15 @@ pub fn entries_range(
         .load(conn)?)
 }
 
-/// Consecutive stored entries packed into a few buffers (the audit's reading format): one
-/// allocation per column rather than two per row, reused from chunk to chunk.
-#[derive(Debug, Default)]
-pub struct PackedEntries {
-    pub seqs: Vec<i64>,
-    /// The stored leaf hashes end to end; `leaf_ends[i]` is where row `i`'s ends.
-    pub leaves: Vec<u8>,
-    pub leaf_ends: Vec<usize>,
-    /// The stored entry bytes end to end; `body_ends[i]` is where row `i`'s end.
-    pub bodies: Vec<u8>,
-    pub body_ends: Vec<usize>,
-}
-
-impl PackedEntries {
-    pub fn len(&self) -> usize {
-        self.seqs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seqs.is_empty()
-    }
-
-    pub fn clear(&mut self) {
-        self.seqs.clear();
-        self.leaves.clear();
-        self.leaf_ends.clear();
-        self.bodies.clear();
-        self.body_ends.clear();
-    }
-
-    fn push(&mut self, seq: i64, leaf: &[u8], body: &[u8]) {
-        self.seqs.push(seq);
-        self.leaves.extend_from_slice(leaf);
-        self.leaf_ends.push(self.leaves.len());
-        self.bodies.extend_from_slice(body);
-        self.body_ends.push(self.bodies.len());
-    }
-
-    /// Row `i`: (seq, stored leaf hash, entry bytes).
-    pub fn row(&self, i: usize) -> (i64, &[u8], &[u8]) {
-        let span = |ends: &[usize], i: usize| (if i == 0 { 0 } else { ends[i - 1] }, ends[i]);
-        let (leaf_start, leaf_end) = span(&self.leaf_ends, i);
-        let (body_start, body_end) = span(&self.body_ends, i);
-        (
-            self.seqs[i],
-            &self.leaves[leaf_start..leaf_end],
-            &self.bodies[body_start..body_end],
-        )
-    }
-
-    pub fn rows(&self) -> impl ExactSizeIterator<Item = (i64, &[u8], &[u8])> {
-        (0..self.len()).map(|i| self.row(i))
-    }
-}
-
-/// Entries with `from <= seq < to`, in order, streamed into `out` (cleared first). Each row is
-/// copied out of the driver's buffers at once, so the memory in use stays that of `out`.
-pub fn entries_range_packed(
+/// Entries with `from <= seq < to`, in order, each handed to `visit` as (seq, stored leaf hash,
+/// entry bytes) as soon as it is read, so the caller works on bytes still in the cache and the
+/// memory in use stays one row's. Stops early once `visit` returns `false`.
+pub fn scan_entries(
     conn: &mut DbConnection,
     from: u64,
     to: u64,
-    out: &mut PackedEntries,
+    mut visit: impl FnMut(i64, &[u8], &[u8]) -> bool,
 ) -> Result<(), StorageError> {
-    out.clear();
     let rows = log_entries::table
         .filter(
             log_entries::seq
@@ -307,7 +252,9 @@ pub fn entries_range_packed(
         .load_iter::<EntryRow, diesel::connection::DefaultLoadingMode>(conn)?;
     for row in rows {
         let (seq, leaf, body) = row?;
-        out.push(seq, &leaf, &body);
+        if !visit(seq, &leaf, &body) {
+            break;
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use scelle::core::note::NoteVerifier;
 use scelle::service::Ledger;
-use scelle::service::audit::{AuditError, audit};
+use scelle::service::audit::{AuditError, audit, audit_in_chunks};
 use scelle::service::ledger::{NewCase, NewCustodyEvent};
 use scelle::storage::schema::{
     cases, checkpoints, custody_events, evidence_items, log_entries, tree_nodes,
@@ -122,6 +122,26 @@ fn audit_catches_every_kind_of_tampering() {
             clean.entries == 29 && clean.checkpoints == 29 && clean.nodes == 25,
             "{clean:?}"
         );
+        let pool = scelle::storage::open_pool(&db.url, 3).unwrap();
+        for rows in [1, 4, 5, 29, 30] {
+            let chunked = audit_in_chunks(&pool, &verifier, rows).unwrap();
+            assert_eq!(
+                (
+                    chunked.entries,
+                    chunked.entry_bytes,
+                    chunked.nodes,
+                    chunked.checkpoints
+                ),
+                (
+                    clean.entries,
+                    clean.entry_bytes,
+                    clean.nodes,
+                    clean.checkpoints
+                ),
+                "{backend:?}, chunks of {rows}"
+            );
+        }
+        drop(pool);
         drop(db);
 
         type Tamper = fn(&mut scelle::storage::DbConnection);
@@ -208,7 +228,7 @@ fn audit_catches_every_kind_of_tampering() {
             (
                 "a row far beyond the end of the log",
                 |c| copy_entry(c, 3, 1_000_000),
-                None,
+                Some(29),
             ),
             ("a row at a negative seq", |c| copy_entry(c, 3, -1), None),
             (
@@ -239,6 +259,18 @@ fn audit_catches_every_kind_of_tampering() {
             let err = audit_of(&db, &verifier).expect_err(what);
             if let Some(seq) = want_seq {
                 assert_eq!(err.first_bad_seq(), Some(seq), "{backend:?} {what}: {err}");
+            }
+            // The readers check a chunk's rows and the main thread each chunk's first link:
+            // with chunks of 1, 4 and 5 rows, every tampered row falls at a chunk's start in
+            // one run and inside a chunk in another, and the same first bad `seq` is named.
+            let pool = scelle::storage::open_pool(&db.url, 3).unwrap();
+            for rows in [1, 4, 5] {
+                let small = audit_in_chunks(&pool, &verifier, rows).expect_err(what);
+                assert_eq!(
+                    small.first_bad_seq(),
+                    err.first_bad_seq(),
+                    "{backend:?} {what}, chunks of {rows}: {small} vs {err}"
+                );
             }
         }
     }
