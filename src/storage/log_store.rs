@@ -426,13 +426,13 @@ const PG_BATCH_SQL: &str = concat!(
    FROM (SELECT pg_advisory_xact_lock(",
     append_lock_key!(),
     ")) AS locked), \
- items AS (UPDATE evidence_items SET holder_id = v.holder_id, custody_status = v.custody_status, \
+ items AS (UPDATE custody_states SET holder_id = v.holder_id, custody_status = v.custody_status, \
    pending_to = v.pending_to, pending_event = v.pending_event, integrity = v.integrity, \
    last_event_seq = v.last_event_seq \
    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
    $7::bigint[]) \
    AS v(id, holder_id, custody_status, pending_to, pending_event, integrity, last_event_seq) \
-   WHERE evidence_items.id = v.id AND (SELECT follows FROM head)), \
+   WHERE custody_states.item_id = v.id AND (SELECT follows FROM head)), \
  events AS (INSERT INTO custody_events \
    (id, item_id, seq, event_type, actor_id, occurred_at, recorded_at, item_prev_seq) \
    SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[], \

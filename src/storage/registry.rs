@@ -5,8 +5,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    access_records, case_shares, cases, custody_events, evidence_items, persons, vault_records,
-    vault_sealed,
+    access_records, case_shares, cases, custody_events, custody_states, evidence_items, persons,
+    vault_records, vault_sealed,
 };
 use super::{DbConnection, StorageError};
 
@@ -25,7 +25,11 @@ pub struct CaseRow {
     pub opened_seq: i64,
 }
 
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+/// An evidence item as the service sees it: the facts registered with it (`evidence_items`,
+/// never changed) and its custody state as its latest event left it (`custody_states`, one narrow
+/// row the sequencer rewrites at every event; migration 12). Read through
+/// [`evidence_with_state`].
+#[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = evidence_items)]
 pub struct EvidenceRow {
     pub id: String,
@@ -46,14 +50,65 @@ pub struct EvidenceRow {
     pub acquisition_version: Option<String>,
     pub acquisition_settings: Option<String>,
     pub parent_id: Option<String>,
+    #[diesel(select_expression = custody_states::holder_id)]
     pub holder_id: String,
+    #[diesel(select_expression = custody_states::custody_status)]
     pub custody_status: String,
+    #[diesel(select_expression = custody_states::pending_to)]
     pub pending_to: Option<String>,
+    #[diesel(select_expression = custody_states::pending_event)]
     pub pending_event: Option<String>,
+    #[diesel(select_expression = custody_states::integrity)]
     pub integrity: String,
     pub registered_seq: i64,
     /// The item's latest custody event: the head of its chain of events.
+    #[diesel(select_expression = custody_states::last_event_seq)]
     pub last_event_seq: Option<i64>,
+}
+
+/// The registered facts of an item, as inserted once.
+#[derive(Insertable)]
+#[diesel(table_name = evidence_items)]
+struct RegisteredItem<'a> {
+    id: &'a str,
+    case_id: &'a str,
+    exhibit_number: &'a str,
+    seal_number: &'a str,
+    kind: &'a str,
+    sha256: &'a str,
+    sha512: Option<&'a str>,
+    sha1: Option<&'a str>,
+    md5: Option<&'a str>,
+    size_bytes: Option<i64>,
+    collected_at: &'a str,
+    collector_id: &'a str,
+    description_record: Option<&'a str>,
+    location_record: Option<&'a str>,
+    acquisition_tool: Option<&'a str>,
+    acquisition_version: Option<&'a str>,
+    acquisition_settings: Option<&'a str>,
+    parent_id: Option<&'a str>,
+    registered_seq: i64,
+}
+
+/// An item's custody state, as inserted when the item is registered.
+#[derive(Insertable)]
+#[diesel(table_name = custody_states)]
+#[diesel(treat_none_as_default_value = false)]
+struct CustodyStateRow<'a> {
+    item_id: &'a str,
+    holder_id: &'a str,
+    custody_status: &'a str,
+    pending_to: Option<&'a str>,
+    pending_event: Option<&'a str>,
+    integrity: &'a str,
+    last_event_seq: Option<i64>,
+}
+
+/// Items joined to their custody state: select [`EvidenceRow`] from it.
+pub fn evidence_with_state() -> diesel::dsl::InnerJoin<evidence_items::table, custody_states::table>
+{
+    evidence_items::table.inner_join(custody_states::table)
 }
 
 #[derive(Insertable, Queryable, QueryableByName, Selectable, Debug, Clone)]
@@ -137,17 +192,50 @@ pub fn case_by_reference(
         .optional()?)
 }
 
+/// Registers an item: its facts and its first custody state.
 pub fn insert_evidence(conn: &mut DbConnection, row: &EvidenceRow) -> Result<(), StorageError> {
     diesel::insert_into(evidence_items::table)
-        .values(row)
+        .values(RegisteredItem {
+            id: &row.id,
+            case_id: &row.case_id,
+            exhibit_number: &row.exhibit_number,
+            seal_number: &row.seal_number,
+            kind: &row.kind,
+            sha256: &row.sha256,
+            sha512: row.sha512.as_deref(),
+            sha1: row.sha1.as_deref(),
+            md5: row.md5.as_deref(),
+            size_bytes: row.size_bytes,
+            collected_at: &row.collected_at,
+            collector_id: &row.collector_id,
+            description_record: row.description_record.as_deref(),
+            location_record: row.location_record.as_deref(),
+            acquisition_tool: row.acquisition_tool.as_deref(),
+            acquisition_version: row.acquisition_version.as_deref(),
+            acquisition_settings: row.acquisition_settings.as_deref(),
+            parent_id: row.parent_id.as_deref(),
+            registered_seq: row.registered_seq,
+        })
+        .execute(conn)?;
+    diesel::insert_into(custody_states::table)
+        .values(CustodyStateRow {
+            item_id: &row.id,
+            holder_id: &row.holder_id,
+            custody_status: &row.custody_status,
+            pending_to: row.pending_to.as_deref(),
+            pending_event: row.pending_event.as_deref(),
+            integrity: &row.integrity,
+            last_event_seq: row.last_event_seq,
+        })
         .execute(conn)?;
     Ok(())
 }
 
 /// Writes the custody state of many items on SQLite (the sequencer's batch; PostgreSQL folds it
-/// into its one batch statement, `log_store::write_batch`): `UPDATE OR FAIL … FROM (VALUES …)`
-/// in chunks of fixed sizes as `insert_rows!` does, 256 rows at a time, then one each of 128,
-/// 64, … 1, so every statement is one prepared once and kept (see `CustodyStates`).
+/// into its one batch statement, `log_store::write_batch`): a multi-row `INSERT OR REPLACE` of
+/// whole state rows, in chunks of fixed sizes as `insert_rows!` does, 256 rows at a time, then
+/// one each of 128, 64, … 1, so every statement is one prepared once and kept (see
+/// `CustodyStates`). Every item in `rows` exists: `apply` found it in the same transaction.
 #[cfg(feature = "sqlite")]
 pub fn update_custody_states(
     conn: &mut diesel::sqlite::SqliteConnection,
@@ -173,10 +261,11 @@ pub fn update_custody_states(
     Ok(())
 }
 
-/// The custody-state update for `N` items, as a query diesel keeps prepared under a static
-/// query id (the type and `N`): found in the statement cache without writing its text first,
-/// as a query whose id is its text would be (~2% of the sequencer's thread). `OR FAIL`: no
-/// statement journal for this multi-row statement (see `storage::InsertOrFail`).
+/// The custody states of `N` items, as a query diesel keeps prepared under a static query id
+/// (the type and `N`): found in the statement cache without writing its text first, as a query
+/// whose id is its text would be (~2% of the sequencer's thread). Replacing each item's row
+/// whole is cheaper than the `UPDATE … FROM (VALUES …)` it replaced, which materialized the
+/// values and joined them to the table (7% of the sequencer's thread against 12%, `perf`).
 #[cfg(feature = "sqlite")]
 struct CustodyStates<'a, const N: usize> {
     rows: &'a [&'a EvidenceRow; N],
@@ -197,11 +286,9 @@ impl<const N: usize> diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
     ) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Nullable, Text};
-        // SQLite names the VALUES columns column1…column7.
         out.push_sql(
-            "UPDATE OR FAIL evidence_items SET holder_id = v.column2, custody_status = v.column3, \
-             pending_to = v.column4, pending_event = v.column5, integrity = v.column6, \
-             last_event_seq = v.column7 FROM (VALUES ",
+            "INSERT OR REPLACE INTO custody_states (item_id, holder_id, custody_status, \
+             pending_to, pending_event, integrity, last_event_seq) VALUES ",
         );
         for (i, row) in self.rows.iter().enumerate() {
             out.push_sql(if i == 0 { "(" } else { ",(" });
@@ -220,7 +307,6 @@ impl<const N: usize> diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite
             out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&row.last_event_seq)?;
             out.push_sql(")");
         }
-        out.push_sql(") AS v WHERE evidence_items.id = v.column1");
         Ok(())
     }
 }
@@ -232,7 +318,7 @@ pub fn evidence_by_id(
     conn: &mut DbConnection,
     id: &str,
 ) -> Result<Option<EvidenceRow>, StorageError> {
-    Ok(evidence_items::table
+    Ok(evidence_with_state()
         .filter(evidence_items::id.eq(id))
         .select(EvidenceRow::as_select())
         .first(conn)
@@ -243,7 +329,7 @@ pub fn evidence_by_sha256(
     conn: &mut DbConnection,
     sha256: &str,
 ) -> Result<Vec<EvidenceRow>, StorageError> {
-    Ok(evidence_items::table
+    Ok(evidence_with_state()
         .filter(evidence_items::sha256.eq(sha256))
         .order(evidence_items::registered_seq.asc())
         .select(EvidenceRow::as_select())
@@ -254,7 +340,7 @@ pub fn evidence_of_case(
     conn: &mut DbConnection,
     case_id: &str,
 ) -> Result<Vec<EvidenceRow>, StorageError> {
-    Ok(evidence_items::table
+    Ok(evidence_with_state()
         .filter(evidence_items::case_id.eq(case_id))
         .order(evidence_items::registered_seq.asc())
         .select(EvidenceRow::as_select())
@@ -265,7 +351,7 @@ pub fn children_of(
     conn: &mut DbConnection,
     parent: &str,
 ) -> Result<Vec<EvidenceRow>, StorageError> {
-    Ok(evidence_items::table
+    Ok(evidence_with_state()
         .filter(evidence_items::parent_id.eq(parent))
         .order(evidence_items::registered_seq.asc())
         .select(EvidenceRow::as_select())
@@ -327,7 +413,7 @@ pub fn item_has_event(
              WHERE e.seq IN (SELECT seq FROM chain) AND e.id = {}",
             second_placeholder(c)
         );
-        let sql = chain_sql("id = {param}", placeholder(c), &select);
+        let sql = chain_sql("item_id = {param}", placeholder(c), &select);
         diesel::sql_query(sql)
             .bind::<Text, _>(item)
             .bind::<Text, _>(event_id)
@@ -358,18 +444,19 @@ fn second_placeholder<C: Placeholders>(_: &C) -> &'static str {
     C::SECOND
 }
 
-/// The chain of custody events that starts at the latest event of the items `items_sql` selects
-/// (a statement over `evidence_items` with one bound text parameter, written `{param}`), walked
-/// back through `item_prev_seq`: one statement on both backends, one index probe per event.
-fn chain_sql(items_sql: &str, param: &str, select: &str) -> String {
+/// The chain of custody events that starts at the latest event of the items whose custody
+/// states `states_sql` selects (a statement over `custody_states` with one bound text parameter,
+/// written `{param}`), walked back through `item_prev_seq`: one statement on both backends, one
+/// index probe per event.
+fn chain_sql(states_sql: &str, param: &str, select: &str) -> String {
     format!(
         "WITH RECURSIVE chain(seq) AS ( \
-           SELECT last_event_seq FROM evidence_items WHERE {} AND last_event_seq IS NOT NULL \
+           SELECT last_event_seq FROM custody_states WHERE {} AND last_event_seq IS NOT NULL \
            UNION ALL \
            SELECT e.item_prev_seq FROM custody_events e JOIN chain ON e.seq = chain.seq \
            WHERE e.item_prev_seq IS NOT NULL) \
          {select} ORDER BY seq",
-        items_sql.replace("{param}", param)
+        states_sql.replace("{param}", param)
     )
 }
 
@@ -384,7 +471,7 @@ pub fn events_of_item(
         FROM custody_events e JOIN log_entries l ON l.seq = e.seq \
         WHERE e.seq IN (SELECT seq FROM chain)";
     Ok(on_backend!(conn, c => {
-        let sql = chain_sql("id = {param}", placeholder(c), SELECT);
+        let sql = chain_sql("item_id = {param}", placeholder(c), SELECT);
         diesel::sql_query(sql)
             .bind::<Text, _>(item)
             .load::<CustodyEventWithEntry>(c)
@@ -498,7 +585,8 @@ pub fn event_seqs_of_case(
         seq: i64,
     }
     let rows: Vec<Seq> = on_backend!(conn, c => {
-        let sql = chain_sql("case_id = {param}", placeholder(c), "SELECT seq FROM chain");
+        let sql = chain_sql(
+            "item_id IN (SELECT id FROM evidence_items WHERE case_id = {param})", placeholder(c), "SELECT seq FROM chain");
         diesel::sql_query(sql).bind::<Text, _>(case_id).load::<Seq>(c)
     })?;
     Ok(rows.into_iter().map(|r| r.seq).collect())
@@ -510,6 +598,7 @@ pub fn clear_projections(conn: &mut DbConnection) -> Result<(), StorageError> {
     diesel::delete(persons::table).execute(conn)?;
     diesel::delete(case_shares::table).execute(conn)?;
     diesel::delete(custody_events::table).execute(conn)?;
+    diesel::delete(custody_states::table).execute(conn)?;
     diesel::update(evidence_items::table)
         .set(evidence_items::parent_id.eq(None::<String>))
         .execute(conn)?;

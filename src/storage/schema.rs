@@ -164,12 +164,18 @@ diesel::table! {
         acquisition_version -> Nullable<Text>,
         acquisition_settings -> Nullable<Text>,
         parent_id -> Nullable<Text>,
+        registered_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    custody_states (item_id) {
+        item_id -> Text,
         holder_id -> Text,
         custody_status -> Text,
         pending_to -> Nullable<Text>,
         pending_event -> Nullable<Text>,
         integrity -> Text,
-        registered_seq -> BigInt,
         last_event_seq -> Nullable<BigInt>,
     }
 }
@@ -191,9 +197,15 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(evidence_items -> cases (case_id));
 diesel::joinable!(custody_events -> evidence_items (item_id));
+diesel::joinable!(custody_states -> evidence_items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, users, agencies);
-diesel::allow_tables_to_appear_in_same_query!(evidence_items, cases, custody_events);
+diesel::allow_tables_to_appear_in_same_query!(
+    evidence_items,
+    cases,
+    custody_events,
+    custody_states
+);
 diesel::joinable!(case_shares -> cases (case_id));
 diesel::joinable!(persons -> cases (case_id));
 diesel::allow_tables_to_appear_in_same_query!(vault_sealed, cases);

@@ -154,9 +154,10 @@ fn a_conflicting_row_fails_its_batch_and_the_transaction_keeps_nothing_of_it() {
     }
 }
 
-/// SQLite: the items' custody update (`UPDATE OR FAIL … FROM (VALUES …)` in chunks of fixed
-/// sizes, each kept prepared under its own query id) changes exactly the rows it is given,
-/// every custody column of each, and leaves the other items and columns as they were.
+/// SQLite: the items' custody states (a multi-row `INSERT OR REPLACE` into `custody_states` in
+/// chunks of fixed sizes, each kept prepared under its own query id) change exactly for the
+/// items given, every custody column of each, and leave the other items, their states and
+/// every registered fact as they were.
 #[test]
 fn custody_states_of_every_chunk_size_are_written_column_for_column() {
     use diesel::connection::SimpleConnection;
@@ -219,7 +220,7 @@ fn custody_states_of_every_chunk_size_are_written_column_for_column() {
         next += count;
     }
 
-    let stored: Vec<EvidenceRow> = e::evidence_items
+    let stored: Vec<EvidenceRow> = registry::evidence_with_state()
         .select(EvidenceRow::as_select())
         .order(e::id)
         .load(&mut c)

@@ -142,6 +142,73 @@ fn custody_events_have_a_foreign_key(db: &TestDb, backend: Backend) -> bool {
         > 0
 }
 
+/// Every item's custody state, in item order: (item, holder, status, pending to, pending event,
+/// integrity, latest event). From `custody_states` since migration 12, from the items' own
+/// columns before it.
+type StateRows = Vec<(
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<i64>,
+)>;
+
+#[derive(QueryableByName)]
+struct StateRow {
+    #[diesel(sql_type = Text)]
+    item: String,
+    #[diesel(sql_type = Text)]
+    holder_id: String,
+    #[diesel(sql_type = Text)]
+    custody_status: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pending_to: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pending_event: Option<String>,
+    #[diesel(sql_type = Text)]
+    integrity: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    last_event_seq: Option<i64>,
+}
+
+fn state_rows(db: &TestDb, table: &str, key: &str) -> StateRows {
+    diesel::sql_query(format!(
+        "SELECT {key} AS item, holder_id, custody_status, pending_to, pending_event, integrity, \
+         last_event_seq FROM {table} ORDER BY {key}"
+    ))
+    .load::<StateRow>(&mut db.raw())
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        (
+            r.item,
+            r.holder_id,
+            r.custody_status,
+            r.pending_to,
+            r.pending_event,
+            r.integrity,
+            r.last_event_seq,
+        )
+    })
+    .collect()
+}
+
+/// The custody event rows, in log order (every layout since migration 6 has these columns).
+fn event_rows(db: &TestDb) -> Vec<String> {
+    use scelle::storage::registry::CustodyEventRow;
+    use scelle::storage::schema::custody_events;
+    custody_events::table
+        .select(CustodyEventRow::as_select())
+        .order(custody_events::seq)
+        .load(&mut db.raw())
+        .unwrap()
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect()
+}
+
 #[derive(QueryableByName, Debug)]
 struct RestoredDetails {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -180,9 +247,11 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
 /// by completing leaf; on SQLite a row-id table), 6 (lean custody rows), 7
 /// (checkpoints keyed by tree size, no vault case index), 8 (SQLite only: entries keyed by
 /// `seq`), 9 (custody events without a foreign key to their item; on SQLite the table made
-/// again) and 10 (SQLite only: the sealed vault rows in a row-id table) rewrite stored rows or
-/// tables: on a node written through the real use cases, stepping down through them gives the
-/// earlier layouts exactly (11: migration 5's node keys, WITHOUT ROWID again on SQLite; 10: the
+/// again), 10 (SQLite only: the sealed vault rows in a row-id table) and 12 (custody states in a
+/// table of their own) rewrite stored rows or tables: on a node written through the real use
+/// cases, stepping down through them gives the earlier layouts exactly (12: each item's state
+/// back in its row, on SQLite the table as it was made; 11: migration 5's node keys, WITHOUT
+/// ROWID again on SQLite; 10: the
 /// same sealed rows, WITHOUT ROWID again; 9: the same rows,
 /// with the foreign key back; 8: the same entries with `seq` indexed again
 /// beside its table; 7: the same entries and checkpoints, with `tree_size` indexed again beside
@@ -212,6 +281,38 @@ fn data_migrations_round_trip_on_a_populated_node() {
             "{backend:?}: the populated node has sealed rows"
         );
         let mut c = db.raw();
+        let events = event_rows(&db);
+
+        // Migration 12: custody states in a table of their own. Its down puts each state back
+        // into its item's row (on SQLite, the table as migrations 1 and 4 made it, column for
+        // column) and drops the table.
+        let states = state_rows(&db, "custody_states", "item_id");
+        assert!(
+            states.iter().any(|s| s.6.is_some()),
+            "{backend:?}: the populated node has items with events"
+        );
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert_eq!(
+            state_rows(&db, "evidence_items", "id"),
+            states,
+            "{backend:?}: down of migration 12"
+        );
+        assert!(
+            definitions(&db, backend, "'custody_states'").is_empty(),
+            "{backend:?}: down of migration 12 drops the states' table"
+        );
+        if backend == Backend::Sqlite {
+            let items = definitions(&db, backend, "'evidence_items'").join("\n");
+            assert!(
+                items.contains(
+                    "parent_id TEXT REFERENCES evidence_items (id),\n    holder_id TEXT NOT NULL,"
+                ) && items.contains("registered_seq BIGINT NOT NULL, last_event_seq BIGINT,")
+                    && items.contains("index evidence_items_sha256")
+                    && items.contains("index evidence_items_parent"),
+                "down of migration 12: {items}"
+            );
+        }
+        assert_eq!(log_rows(&db), log, "{backend:?}: down of migration 12");
 
         // Migration 11: every level keyed by its completing leaf (a row-id table on SQLite).
         // Its down gives back migration 5's keys, worked out here from each node's id.
@@ -282,9 +383,14 @@ fn data_migrations_round_trip_on_a_populated_node() {
         );
         assert_eq!(log_rows(&db), log, "{backend:?}: down of migration 9");
         assert_eq!(
-            crate::tamper::projection_snapshot(&db),
-            projections,
+            event_rows(&db),
+            events,
             "{backend:?}: custody events after the down of migration 9"
+        );
+        assert_eq!(
+            state_rows(&db, "evidence_items", "id"),
+            states,
+            "{backend:?}: custody states after the down of migration 9"
         );
 
         if backend == Backend::Sqlite {

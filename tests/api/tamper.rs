@@ -24,7 +24,7 @@ pub fn projection_snapshot(db: &TestDb) -> Vec<String> {
         .map(|r| format!("{r:?}"))
         .collect();
     out.extend(
-        evidence_items::table
+        scelle::storage::registry::evidence_with_state()
             .select(EvidenceRow::as_select())
             .order(evidence_items::id)
             .load(&mut c)
