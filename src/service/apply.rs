@@ -64,7 +64,6 @@ pub struct Projection {
     items: HashMap<String, EvidenceRow>,
     dirty: HashSet<String>,
     events: Vec<CustodyEventRow>,
-    pending_event_items: HashMap<String, String>,
     vault: Vec<SealedRow>,
 }
 
@@ -118,7 +117,6 @@ impl Projection {
         }
         self.dirty.clear();
         self.events.clear();
-        self.pending_event_items.clear();
         self.vault.clear();
         if self.items.len() > MAX_CACHED_ITEMS {
             self.items.clear();
@@ -326,9 +324,10 @@ pub fn apply(
                 return Err(ServiceError::NotFound(Missing::User));
             }
             if let Some(amended) = &ev.amends {
-                // An event of this batch, or one already on this item's chain.
-                let same_item = match projection.pending_event_items.get(amended) {
-                    Some(item) => *item == ev.item,
+                // An event not yet written (this batch's, searched only for a correction,
+                // which is rare), or one already on this item's chain.
+                let same_item = match projection.events.iter().find(|e| e.id == *amended) {
+                    Some(event) => event.item_id == ev.item,
                     None => registry::item_has_event(conn, &ev.item, amended)?,
                 };
                 if !same_item {
@@ -358,9 +357,6 @@ pub fn apply(
             if !projection.dirty.contains(&ev.item) {
                 projection.dirty.insert(ev.item.clone());
             }
-            projection
-                .pending_event_items
-                .insert(ev.id.clone(), ev.item.clone());
             projection.events.push(CustodyEventRow {
                 seq,
                 id: ev.id.clone(),

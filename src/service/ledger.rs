@@ -1383,6 +1383,11 @@ pub struct SubmittedEvent {
 }
 
 impl SubmittedEvent {
+    /// The id the event is recorded under (a later correction names it in `amends`).
+    pub fn event_id(&self) -> &str {
+        &self.draft.record.id
+    }
+
     /// Waits, without holding a thread, until the event is durable; its view and receipt.
     pub async fn recorded(self) -> Result<(EventView, Receipt), ServiceError> {
         let receipt = self.submitted.receipt().await?;

@@ -299,3 +299,98 @@ fn concurrent_writers_never_fork_the_log() {
         scelle::service::audit::audit(&pool, &verifier).unwrap();
     }
 }
+
+/// A correction may amend an event of its own batch, still in memory and not yet written, as
+/// long as the event is of the same item; one naming another item's event is refused whether
+/// that event is in the batch or already on the log. Many events are queued first, so the
+/// sequencer is busy while the event and its corrections queue behind it and leave together;
+/// the receipts' tree sizes tell when they shared a batch, which must happen in some round.
+#[test]
+fn a_correction_may_amend_an_event_of_its_own_batch_only_on_the_same_item() {
+    use crate::helpers::{TestDb, add_investigator, file_evidence, init};
+    use scelle::service::ledger::{NewCase, NewCustodyEvent};
+    use scelle::service::{Denied, Ledger, ServiceError};
+
+    let stored = || NewCustodyEvent {
+        event_type: "stored".into(),
+        ..Default::default()
+    };
+    let correction = |amends: &str| NewCustodyEvent {
+        event_type: "corrected".into(),
+        amends: Some(amends.into()),
+        reason: Some("heure erronée / wrong time".into()),
+        ..Default::default()
+    };
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        init(&db);
+        let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
+        let user = add_investigator(&ledger, "Afi");
+        let (case, _) = ledger
+            .open_case(
+                &user,
+                NewCase {
+                    reference: "BJ-7".into(),
+                    title: None,
+                    jurisdiction: "BJ".into(),
+                    offence: "o".into(),
+                    legal_basis: "l".into(),
+                },
+            )
+            .unwrap();
+        let (first, _) = ledger
+            .register_evidence(&user, &case.id, file_evidence(1, &"cd".repeat(32)))
+            .unwrap();
+        let (second, _) = ledger
+            .register_evidence(&user, &case.id, file_evidence(2, &"ef".repeat(32)))
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let size_before = ledger.log_size().unwrap();
+        let mut rounds_in_one_batch = 0;
+        for _ in 0..20 {
+            let fillers: Vec<_> = (0..32)
+                .map(|_| ledger.submit_event(&user, &second.id, stored()).unwrap())
+                .collect();
+            let event = ledger.submit_event(&user, &first.id, stored()).unwrap();
+            let same_item = ledger
+                .submit_event(&user, &first.id, correction(event.event_id()))
+                .unwrap();
+            let other_item = ledger
+                .submit_event(&user, &second.id, correction(event.event_id()))
+                .unwrap();
+            runtime.block_on(async {
+                for filler in fillers {
+                    filler.recorded().await.unwrap();
+                }
+                let (_, event) = event.recorded().await.unwrap();
+                let (_, corrected) = same_item
+                    .recorded()
+                    .await
+                    .unwrap_or_else(|e| panic!("{backend:?}: the same item's correction: {e}"));
+                assert!(
+                    matches!(
+                        other_item.recorded().await,
+                        Err(ServiceError::Forbidden(Denied::AmendsOtherItem))
+                    ),
+                    "{backend:?}: a correction naming another item's event"
+                );
+                if event.inclusion_proof.tree_size == corrected.inclusion_proof.tree_size {
+                    rounds_in_one_batch += 1;
+                }
+            });
+        }
+        assert!(
+            rounds_in_one_batch > 0,
+            "{backend:?}: an event and its correction never left in one batch"
+        );
+        // The refused corrections left nothing: 20 rounds of 32 fillers, an event, a correction.
+        assert_eq!(
+            ledger.log_size().unwrap(),
+            size_before + 20 * 34,
+            "{backend:?}"
+        );
+        ledger.shutdown(handle);
+    }
+}
