@@ -963,12 +963,14 @@ fn all_rows_ceiling(
                 hash: n.hash.clone(),
             })
             .collect();
-        let vault_share = &vault
-            [vault.len() * from / entries.len().max(1)..vault.len() * to / entries.len().max(1)];
+        let vault_share: Vec<&SealedRow> = vault
+            [vault.len() * from / entries.len().max(1)..vault.len() * to / entries.len().max(1)]
+            .iter()
+            .collect();
         let rows = log_store::BatchRows {
             items: &touched,
             events: chunk_events,
-            vault: vault_share,
+            vault: &vault_share,
             entries: &entries[from..to],
             nodes: &chunk_nodes,
             checkpoint: checkpoint_rows.get(chunk),
@@ -999,6 +1001,7 @@ struct RawRow {
 
 #[cfg(feature = "sqlite")]
 impl storage::AppendRow for RawRow {
+    type Owned = Self;
     const INSERT: &'static str = "INSERT OR FAIL INTO raw_entries (seq, leaf_hash, body) VALUES ";
     fn bind_values<'b>(
         &'b self,

@@ -64,7 +64,6 @@ pub struct Projection {
     items: HashMap<String, EvidenceRow>,
     dirty: HashSet<String>,
     events: Vec<CustodyEventRow>,
-    vault: Vec<SealedRow>,
 }
 
 impl Projection {
@@ -78,18 +77,14 @@ impl Projection {
         Ok(())
     }
 
-    /// Vault rows to write with the batch (node-local, accounted for by the entry's commitments).
-    pub fn add_vault(&mut self, rows: &[SealedRow]) {
-        self.vault.extend_from_slice(rows);
-    }
-
-    /// Writes everything deferred with the batch's log rows (on PostgreSQL, all in one
-    /// statement), in the caller's transaction or, given the head they `follow`, in a statement
-    /// of their own. Returns `false`, having written nothing, where the log no longer ends at
-    /// `follows` (see `log_store::write_batch`).
+    /// Writes everything deferred with the batch's log rows and vault records (on PostgreSQL,
+    /// all in one statement), in the caller's transaction or, given the head they `follow`, in a
+    /// statement of their own. Returns `false`, having written nothing, where the log no longer
+    /// ends at `follows` (see `log_store::write_batch`).
     pub fn flush_with_log(
         &mut self,
         conn: &mut DbConnection,
+        vault: &[&SealedRow],
         entries: &[NewEntry],
         nodes: &[NewNode],
         checkpoint: Option<&CheckpointRow>,
@@ -105,7 +100,7 @@ impl Projection {
             &BatchRows {
                 items: &items,
                 events: &self.events,
-                vault: &self.vault,
+                vault,
                 entries,
                 nodes,
                 checkpoint,
@@ -117,7 +112,6 @@ impl Projection {
         }
         self.dirty.clear();
         self.events.clear();
-        self.vault.clear();
         if self.items.len() > MAX_CACHED_ITEMS {
             self.items.clear();
         }
@@ -126,7 +120,8 @@ impl Projection {
 
     /// Writes everything deferred, in the caller's transaction.
     pub fn flush(&mut self, conn: &mut DbConnection) -> Result<(), ServiceError> {
-        self.flush_with_log(conn, &[], &[], None, None).map(|_| ())
+        self.flush_with_log(conn, &[], &[], &[], None, None)
+            .map(|_| ())
     }
 }
 

@@ -60,6 +60,7 @@ pub struct NewNode {
 
 #[cfg(feature = "sqlite")]
 impl super::AppendRow for NewEntry {
+    type Owned = Self;
     const INSERT: &'static str = "INSERT OR FAIL INTO log_entries (seq, leaf_hash, body) VALUES ";
     fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Binary};
@@ -71,6 +72,7 @@ impl super::AppendRow for NewEntry {
 
 #[cfg(feature = "sqlite")]
 impl super::AppendRow for NewNode {
+    type Owned = Self;
     const INSERT: &'static str = "INSERT OR FAIL INTO tree_nodes (node_key, hash) VALUES ";
     fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Binary};
@@ -86,6 +88,22 @@ pub struct CheckpointRow {
     pub root_hash: Vec<u8>,
     pub note: String,
     pub created_at: String,
+}
+
+/// The sequencer's one checkpoint per batch, as a statement diesel keeps prepared under a static
+/// id: diesel's own `INSERT` wrote its SQL text anew for every batch, to find it in the cache.
+#[cfg(feature = "sqlite")]
+impl super::AppendRow for CheckpointRow {
+    type Owned = Self;
+    const INSERT: &'static str =
+        "INSERT OR FAIL INTO checkpoints (tree_size, root_hash, note, created_at) VALUES ";
+    fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Binary, Text};
+        values.bind::<BigInt, _>(&self.tree_size)?;
+        values.bind::<Binary, _>(&self.root_hash)?;
+        values.bind::<Text, _>(&self.note)?;
+        values.bind::<Text, _>(&self.created_at)
+    }
 }
 
 /// Size of the log and the leaf hash of its last entry.
@@ -355,7 +373,8 @@ pub fn set_setting(conn: &mut DbConnection, name: &str, value: &str) -> Result<(
 pub struct BatchRows<'a> {
     pub items: &'a [&'a EvidenceRow],
     pub events: &'a [CustodyEventRow],
-    pub vault: &'a [SealedRow],
+    /// The vault rows of the batch's requests, written from the requests themselves.
+    pub vault: &'a [&'a SealedRow],
     pub entries: &'a [NewEntry],
     pub nodes: &'a [NewNode],
     pub checkpoint: Option<&'a CheckpointRow>,
@@ -395,25 +414,38 @@ pub fn write_batch(conn: &mut DbConnection, rows: &BatchRows<'_>) -> Result<bool
         // With nothing to write, the statement still checks the head: a batch whose every
         // request was refused on a remembered state is answered only if that state was current.
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) if !rows.is_empty() || rows.follows.is_some() => {
-            write_batch_pg(c, rows)
-        }
-        _ if rows.is_empty() => Ok(true),
-        #[allow(unreachable_patterns)]
-        _ => {
-            #[cfg(feature = "sqlite")]
-            if let DbConnection::Sqlite(c) = &mut *conn {
-                registry::update_custody_states(c, rows.items)?;
+        DbConnection::Pg(c) => {
+            if rows.is_empty() && rows.follows.is_none() {
+                Ok(true)
+            } else {
+                write_batch_pg(c, rows)
             }
-            registry::insert_events(conn, rows.events)?;
-            registry::insert_sealed(conn, rows.vault)?;
-            insert_batch(conn, rows.entries, rows.nodes)?;
-            if let Some(checkpoint) = rows.checkpoint {
-                insert_checkpoint(conn, checkpoint)?;
+        }
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            if !rows.is_empty() {
+                write_batch_sqlite(c, rows)?;
             }
             Ok(true)
         }
     }
+}
+
+/// SQLite's batch: one statement per table and chunk size, each kept prepared (`InsertOrFail`).
+#[cfg(feature = "sqlite")]
+fn write_batch_sqlite(
+    c: &mut diesel::sqlite::SqliteConnection,
+    rows: &BatchRows<'_>,
+) -> Result<(), StorageError> {
+    registry::update_custody_states(c, rows.items)?;
+    insert_rows!(@sqlite c, rows.events);
+    insert_rows!(@sqlite c, rows.vault);
+    insert_rows!(@sqlite c, rows.entries);
+    insert_rows!(@sqlite c, rows.nodes);
+    if let Some(checkpoint) = rows.checkpoint {
+        insert_rows!(@sqlite c, std::slice::from_ref(checkpoint));
+    }
+    Ok(())
 }
 
 #[cfg(feature = "postgres")]

@@ -32,20 +32,22 @@ macro_rules! insert_rows {
             }
         )+
     };
+    // The SQLite statements alone, on a `SqliteConnection` (rows, or references to rows).
+    (@sqlite $c:ident, $rows:expr) => {{
+        let mut rest = &$rows[..];
+        while let Some((chunk, tail)) = rest.split_first_chunk::<256>() {
+            $crate::storage::InsertOrFail::new(chunk).execute($c)?;
+            rest = tail;
+        }
+        insert_rows!(@fixed $c, rest, 128, 64, 32, 16, 8, 4, 2);
+        if let Some(row) = rest.first() {
+            $crate::storage::InsertOrFail::new(std::array::from_ref(row)).execute($c)?;
+        }
+    }};
     ($conn:expr, $table:expr, $rows:expr) => {
         match $conn {
             #[cfg(feature = "sqlite")]
-            $crate::storage::DbConnection::Sqlite(c) => {
-                let mut rest = &$rows[..];
-                while let Some((chunk, tail)) = rest.split_first_chunk::<256>() {
-                    $crate::storage::InsertOrFail::new(chunk).execute(c)?;
-                    rest = tail;
-                }
-                insert_rows!(@fixed c, rest, 128, 64, 32, 16, 8, 4, 2);
-                if let Some(row) = rest.first() {
-                    $crate::storage::InsertOrFail::new(std::array::from_ref(row)).execute(c)?;
-                }
-            }
+            $crate::storage::DbConnection::Sqlite(c) => insert_rows!(@sqlite c, $rows),
             #[cfg(feature = "postgres")]
             $crate::storage::DbConnection::Pg(c) => {
                 if !$rows.is_empty() {
@@ -60,11 +62,24 @@ macro_rules! insert_rows {
 
 /// A row of a table the sequencer appends to, as [`InsertOrFail`] writes it on SQLite.
 #[cfg(feature = "sqlite")]
-pub trait AppendRow: 'static {
+pub trait AppendRow {
+    /// The owned row type: what names the statement in diesel's cache, whether the rows are
+    /// given as values or as references (the sequencer writes its vault rows from the writers'
+    /// requests, without copying them).
+    type Owned: 'static;
     /// `INSERT OR FAIL INTO table (columns) VALUES `: the statement up to its rows.
     const INSERT: &'static str;
     /// Binds this row's values, in the columns' order.
     fn bind_values<'b>(&'b self, values: &mut RowValues<'_, 'b>) -> diesel::QueryResult<()>;
+}
+
+#[cfg(feature = "sqlite")]
+impl<R: AppendRow> AppendRow for &R {
+    type Owned = R::Owned;
+    const INSERT: &'static str = R::INSERT;
+    fn bind_values<'b>(&'b self, values: &mut RowValues<'_, 'b>) -> diesel::QueryResult<()> {
+        (**self).bind_values(values)
+    }
 }
 
 /// One row's `(?, ?, …)` as an [`AppendRow`] binds its values into it.
@@ -133,7 +148,7 @@ impl<R: AppendRow, const N: usize> diesel::query_builder::QueryFragment<diesel::
 
 #[cfg(feature = "sqlite")]
 impl<R: AppendRow, const N: usize> diesel::query_builder::QueryId for InsertOrFail<'_, R, N> {
-    type QueryId = InsertOrFail<'static, R, N>;
+    type QueryId = InsertOrFail<'static, R::Owned, N>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 

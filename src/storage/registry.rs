@@ -129,6 +129,7 @@ pub struct CustodyEventRow {
 
 #[cfg(feature = "sqlite")]
 impl super::AppendRow for CustodyEventRow {
+    type Owned = Self;
     const INSERT: &'static str = "INSERT OR FAIL INTO custody_events (seq, id, item_id, \
         event_type, actor_id, occurred_at, recorded_at, item_prev_seq) VALUES ";
     fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
@@ -495,6 +496,7 @@ pub struct SealedRow {
 
 #[cfg(feature = "sqlite")]
 impl super::AppendRow for SealedRow {
+    type Owned = Self;
     const INSERT: &'static str = "INSERT OR FAIL INTO vault_sealed (id, sealed, wrapped_key, \
         created_at, case_id, category) VALUES ";
     fn bind_values<'b>(&'b self, values: &mut super::RowValues<'_, 'b>) -> QueryResult<()> {
