@@ -107,6 +107,35 @@ struct CpuTimes {
     /// Bytes the sequencer thread has handed to `write` calls (`wchar` of its
     /// `/proc/self/task/*/io`): on SQLite, the frames of its write-ahead log.
     sequencer_wrote: Option<u64>,
+    /// The whole machine's CPU time so far, from the `cpu` line of `/proc/stat`.
+    machine: Option<MachineTicks>,
+}
+
+/// All cores' time in ticks: in total, idle, and stolen (a virtual machine's cores kept waiting
+/// while the hypervisor ran something else). Stolen time is one reason this machine's speed
+/// swings from minute to minute; the bench prints its share beside each rate.
+#[derive(Clone, Copy)]
+struct MachineTicks {
+    total: u64,
+    idle: u64,
+    steal: u64,
+}
+
+/// The `cpu` line of `/proc/stat`: user, nice, system, idle, iowait, irq, softirq, steal, …
+fn machine_ticks(stat: &str) -> Option<MachineTicks> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    // Guest time (fields 9 and 10) is already counted in user time.
+    Some(MachineTicks {
+        total: fields.iter().take(8).sum(),
+        idle: fields.get(3)? + fields.get(4)?,
+        steal: *fields.get(7)?,
+    })
 }
 
 /// The `wchar` line of a `/proc/…/io` file.
@@ -157,6 +186,9 @@ fn cpu_times() -> Option<CpuTimes> {
         process: (user, system),
         named,
         sequencer_wrote,
+        machine: std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|s| machine_ticks(&s)),
     })
 }
 
@@ -196,6 +228,16 @@ fn cpu_report(before: &CpuTimes, after: &CpuTimes, appended: u64, elapsed: f64) 
         line.push_str(&format!(
             "; the sequencer wrote {:.2} KiB per append",
             (after - before) as f64 / 1024.0 / appended.max(1) as f64
+        ));
+    }
+    if let (Some(before), Some(after)) = (before.machine, after.machine)
+        && after.total > before.total
+    {
+        let share = |ticks: u64| ticks as f64 * 100.0 / (after.total - before.total) as f64;
+        line.push_str(&format!(
+            "; the machine's cores {:.0}% stolen by the hypervisor, {:.0}% idle",
+            share(after.steal.saturating_sub(before.steal)),
+            share(after.idle.saturating_sub(before.idle))
         ));
     }
     line
@@ -1437,4 +1479,24 @@ fn dossier_figures(
             .unwrap_or(1)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_ticks_read_the_cpu_line_of_proc_stat() {
+        let stat = "cpu  88378 0 9803 45284 711 0 220 9145 0 0\n\
+                    cpu0 44000 0 4900 22000 300 0 100 4500 0 0\nintr 1 2 3\n";
+        let ticks = machine_ticks(stat).unwrap();
+        assert_eq!(
+            (ticks.total, ticks.idle, ticks.steal),
+            (88378 + 9803 + 45284 + 711 + 220 + 9145, 45284 + 711, 9145)
+        );
+        // A kernel without the steal column, or a garbled line, gives nothing rather than a guess.
+        assert!(machine_ticks("cpu  1 2 3 4 5 6 7\n").is_none());
+        assert!(machine_ticks("cpu  1 2 x 4 5 6 7 8\n").is_none());
+        assert!(machine_ticks("intr 1 2 3\n").is_none());
+    }
 }
