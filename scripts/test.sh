@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 export SCELLE_TEST_PG_URL="${SCELLE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 
-cargo build --all-targets
-cargo test --all-targets
+scripts/verifier_alone.sh
+cargo build --workspace --all-targets
+cargo test --workspace --all-targets

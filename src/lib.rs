@@ -1,19 +1,26 @@
-//! Scellé: a verifiable evidence ledger for the chain of custody of digital evidence.
+//! Scellé's node: a verifiable evidence ledger for the chain of custody of digital evidence.
 //!
-//! Layers, outermost first: `http` and `cli` → `service` (use cases, rules, the sequencer) →
-//! `core` (pure ledger: canonical JSON, Merkle proofs, checkpoints, custody state machine) and
-//! `storage` (diesel, SQLite or PostgreSQL). See ARCHITECTURE.md.
+//! Layers, outermost first; each imports only the ones below it (ARCHITECTURE.md):
+//! `cli`, `http` and `app` → `usecases` → `authz` → `node` → `ledger` → `storage`, all on the
+//! verifier crate (`scelle_verifier`: entries, proofs, checkpoints, dossiers, the message
+//! catalogue). `policy` holds the Cedar policies and retention rules; `error` the use cases'
+//! error, `public_error` what a person reads of it.
 
-pub mod core;
+// First: its macros (one statement per backend) are used by the modules after it.
 #[macro_use]
 pub mod storage;
+
+pub mod app;
+pub mod authz;
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod case_uco;
 pub mod cli;
-pub mod errors;
-pub mod filehash;
+pub mod clock;
+pub mod error;
 pub mod http;
+pub mod ledger;
 pub mod monitor;
-pub mod offline;
-pub mod report;
-pub mod service;
+pub mod node;
+pub mod policy;
+pub mod public_error;
+pub mod usecases;

@@ -1,7 +1,5 @@
 //! The `scelle` binary: parse, run, map the result to an exit code.
 
-use clap::Parser as _;
-
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -10,7 +8,7 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = scelle::cli::Cli::parse();
+    let cli = scelle::cli::parse();
     if let Err(e) = scelle::cli::run(cli) {
         eprintln!("{e}");
         std::process::exit(e.exit_code());

@@ -9,34 +9,46 @@ use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::core::merkle::{self, Hash};
-use crate::core::note::{Checkpoint, NoteVerifier};
+use scelle_verifier::i18n::Message;
+use scelle_verifier::merkle::{self, Hash};
+use scelle_verifier::note::{Checkpoint, NoteVerifier};
+use scelle_verifier::t;
 
+/// Why a watch failed: a failure to check, or evidence that the node misbehaved.
 #[derive(Debug, thiserror::Error)]
+#[error("{}", self.message().one_line())]
 pub enum MonitorError {
-    #[error("serveur injoignable ou réponse invalide / server unreachable or bad answer: {0}")]
+    /// The server could not be reached, or answered nonsense.
     Http(String),
-    #[error("état local illisible / local state unreadable ({path}): {reason}")]
+    /// The saved checkpoint could not be read or written.
     State { path: String, reason: String },
-    #[error(
-        "point de contrôle non signé par la clé de confiance / checkpoint not signed by the trusted key: {0}"
-    )]
+    /// The checkpoint is not signed by the trusted key.
     BadSignature(String),
-    #[error(
-        "RETOUR EN ARRIÈRE : le serveur montre {new} entrées après en avoir signé {old} / ROLLBACK: the server shows {new} entries after signing {old}"
-    )]
+    /// The log shrank.
     Rollback { old: u64, new: u64 },
-    #[error(
-        "VUES DIVERGENTES : deux racines signées différentes pour la taille {size} / SPLIT VIEW: two different signed roots for size {size}"
-    )]
+    /// Two different roots were signed for one size.
     SplitView { size: u64 },
-    #[error(
-        "JOURNAL RÉÉCRIT : la preuve de cohérence de {old} à {new} échoue / LOG REWRITTEN: the consistency proof from {old} to {new} fails"
-    )]
+    /// The new log does not extend the old one.
     Inconsistent { old: u64, new: u64 },
 }
 
 impl MonitorError {
+    /// What a person reads.
+    pub fn message(&self) -> Message {
+        match self {
+            MonitorError::Http(detail) => t!("monitor-http", detail = detail),
+            MonitorError::State { path, reason } => {
+                t!("monitor-state", path = path, reason = reason)
+            }
+            MonitorError::BadSignature(detail) => t!("monitor-bad-signature", detail = detail),
+            MonitorError::Rollback { old, new } => t!("monitor-rollback", old = old, new = new),
+            MonitorError::SplitView { size } => t!("monitor-split-view", size = size),
+            MonitorError::Inconsistent { old, new } => {
+                t!("monitor-inconsistent", old = old, new = new)
+            }
+        }
+    }
+
     /// Whether this is evidence that the node misbehaved (as opposed to a failure to check).
     pub fn is_misbehaviour(&self) -> bool {
         matches!(

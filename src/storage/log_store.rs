@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::registry::{self, CustodyEventRow, EvidenceRow, SealedRow};
 use super::schema::{checkpoints, log_entries, node_settings, tree_nodes};
 use super::{DbConnection, StorageError};
-use crate::core::merkle::{Hash, NodeId};
+use scelle_verifier::merkle::{Hash, NodeId};
 
 /// Bits of a `tree_nodes` key that hold the node's level (1–63).
 const LEVEL_BITS: u32 = 6;

@@ -200,7 +200,7 @@ fn kill_9_on(backend: Backend) {
         assert_eq!(r.status().as_u16(), 200, "acknowledged seq {seq} lost");
         let body = r.body_mut().read_to_vec().unwrap();
         let got = base64::engine::general_purpose::STANDARD
-            .encode(scelle::core::merkle::leaf_hash(&body));
+            .encode(scelle_verifier::merkle::leaf_hash(&body));
         assert_eq!(&got, leaf, "acknowledged seq {seq} changed");
     }
     server.kill().unwrap();
@@ -359,7 +359,7 @@ fn two_servers_on_one_postgres_database_never_fork_the_log() {
             .unwrap();
         let body = r.body_mut().read_to_vec().unwrap();
         let got = base64::engine::general_purpose::STANDARD
-            .encode(scelle::core::merkle::leaf_hash(&body));
+            .encode(scelle_verifier::merkle::leaf_hash(&body));
         assert_eq!(&got, leaf, "acknowledged seq {seq} differs");
     }
     server_a.kill().unwrap();

@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use scelle::core::merkle::{self, Hash};
-use scelle::core::note::{Checkpoint, NoteVerifier};
+use scelle_verifier::merkle::{self, Hash};
+use scelle_verifier::note::{Checkpoint, NoteVerifier};
 use serde_json::{Value, json};
 
 use crate::helpers::{BACKENDS, TestApp, assert_error};
@@ -39,7 +39,7 @@ fn verify_receipt(app: &TestApp, body: &Value) {
     let leaf = merkle::leaf_hash(entry.as_bytes());
     assert_eq!(leaf, hash(&receipt["leaf_hash"]));
     merkle::verify_inclusion(seq, cp.size, &leaf, &proof, &cp.root).unwrap();
-    assert!(scelle::core::jcs::is_canonical(entry.as_bytes()));
+    assert!(scelle_verifier::jcs::is_canonical(entry.as_bytes()));
 }
 
 #[test]
@@ -245,7 +245,7 @@ fn custody_story_with_verified_receipts() {
         // The projections are exactly what the log rebuilds.
         let before = crate::tamper::projection_snapshot(&app.db);
         let pool = scelle::storage::open_pool(&app.db.url, 2).unwrap();
-        scelle::service::rebuild::rebuild(&pool).unwrap();
+        scelle::ledger::rebuild::rebuild(&pool).unwrap();
         assert_eq!(
             crate::tamper::projection_snapshot(&app.db),
             before,
@@ -296,7 +296,7 @@ fn concurrent_writers_never_fork_the_log() {
         );
         let verifier = NoteVerifier::from_verifier_key(&app.verifier_key).unwrap();
         let pool = scelle::storage::open_pool(&app.db.url, 2).unwrap();
-        scelle::service::audit::audit(&pool, &verifier).unwrap();
+        scelle::ledger::audit::audit(&pool, &verifier).unwrap();
     }
 }
 
@@ -308,8 +308,12 @@ fn concurrent_writers_never_fork_the_log() {
 #[test]
 fn a_correction_may_amend_an_event_of_its_own_batch_only_on_the_same_item() {
     use crate::helpers::{TestDb, add_investigator, file_evidence, init};
-    use scelle::service::ledger::{NewCase, NewCustodyEvent};
-    use scelle::service::{Denied, Ledger, ServiceError};
+    use scelle::error::ServiceError;
+    use scelle::ledger::error::Denied;
+    use scelle::node::Node;
+    use scelle::usecases::cases::{self, NewCase};
+    use scelle::usecases::custody::{self, NewCustodyEvent};
+    use scelle::usecases::{evidence, log};
 
     let stored = || NewCustodyEvent {
         event_type: "stored".into(),
@@ -324,42 +328,40 @@ fn a_correction_may_amend_an_event_of_its_own_batch_only_on_the_same_item() {
     for backend in BACKENDS {
         let db = TestDb::new(backend);
         init(&db);
-        let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
+        let (ledger, handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
         let user = add_investigator(&ledger, "Afi");
-        let (case, _) = ledger
-            .open_case(
-                &user,
-                NewCase {
-                    reference: "BJ-7".into(),
-                    title: None,
-                    jurisdiction: "BJ".into(),
-                    offence: "o".into(),
-                    legal_basis: "l".into(),
-                },
-            )
-            .unwrap();
-        let (first, _) = ledger
-            .register_evidence(&user, &case.id, file_evidence(1, &"cd".repeat(32)))
-            .unwrap();
-        let (second, _) = ledger
-            .register_evidence(&user, &case.id, file_evidence(2, &"ef".repeat(32)))
-            .unwrap();
+        let (case, _) = cases::open(
+            &ledger,
+            &user,
+            NewCase {
+                reference: "BJ-7".into(),
+                title: None,
+                jurisdiction: "BJ".into(),
+                offence: "o".into(),
+                legal_basis: "l".into(),
+            },
+        )
+        .unwrap();
+        let (first, _) =
+            evidence::register(&ledger, &user, &case.id, file_evidence(1, &"cd".repeat(32)))
+                .unwrap();
+        let (second, _) =
+            evidence::register(&ledger, &user, &case.id, file_evidence(2, &"ef".repeat(32)))
+                .unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let size_before = ledger.log_size().unwrap();
+        let size_before = log::size(&ledger).unwrap();
         let mut rounds_in_one_batch = 0;
         for _ in 0..20 {
             let fillers: Vec<_> = (0..32)
-                .map(|_| ledger.submit_event(&user, &second.id, stored()).unwrap())
+                .map(|_| custody::submit(&ledger, &user, &second.id, stored()).unwrap())
                 .collect();
-            let event = ledger.submit_event(&user, &first.id, stored()).unwrap();
-            let same_item = ledger
-                .submit_event(&user, &first.id, correction(event.event_id()))
-                .unwrap();
-            let other_item = ledger
-                .submit_event(&user, &second.id, correction(event.event_id()))
-                .unwrap();
+            let event = custody::submit(&ledger, &user, &first.id, stored()).unwrap();
+            let same_item =
+                custody::submit(&ledger, &user, &first.id, correction(event.event_id())).unwrap();
+            let other_item =
+                custody::submit(&ledger, &user, &second.id, correction(event.event_id())).unwrap();
             runtime.block_on(async {
                 for filler in fillers {
                     filler.recorded().await.unwrap();
@@ -387,7 +389,7 @@ fn a_correction_may_amend_an_event_of_its_own_batch_only_on_the_same_item() {
         );
         // The refused corrections left nothing: 20 rounds of 32 fillers, an event, a correction.
         assert_eq!(
-            ledger.log_size().unwrap(),
+            log::size(&ledger).unwrap(),
             size_before + 20 * 34,
             "{backend:?}"
         );

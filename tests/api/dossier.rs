@@ -323,7 +323,7 @@ fn tampering_is_caught_by_both_verifiers(dossier: &Value, key: &Path, story: &St
     assert_eq!(rust, py);
 
     // No trusted key, or another node's key: nothing is trusted.
-    let other = scelle::core::note::NoteSigner::generate("tg.police.dcpj/scelle").unwrap();
+    let other = scelle_verifier::note::NoteSigner::generate("tg.police.dcpj/scelle").unwrap();
     let other_key = dir.join("other.pub");
     std::fs::write(&other_key, other.verifier_key_string()).unwrap();
     let ((rc, rust), (pc, py)) = verify_both(&path, &other_key, &[]);

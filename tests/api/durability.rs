@@ -9,10 +9,12 @@ use diesel::sql_types::Bool;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use scelle::core::note::NoteVerifier;
-use scelle::service::Ledger;
-use scelle::service::ledger::{NewCase, NewCustodyEvent};
+use scelle::node::Node;
 use scelle::storage::{self, DbConnection, LogFlush, log_store};
+use scelle::usecases::cases::{self, NewCase};
+use scelle::usecases::custody::{self, NewCustodyEvent};
+use scelle::usecases::{evidence, log};
+use scelle_verifier::note::NoteVerifier;
 
 use crate::helpers::{BACKENDS, Backend, TestDb, add_investigator, file_evidence, init};
 use crate::tamper::audit_of;
@@ -24,27 +26,26 @@ fn checkpoint_size(note: &str) -> u64 {
 /// An investigator named `name`, with a case `reference` and eight items in it to record
 /// events on.
 fn investigator_with_items(
-    ledger: &Ledger,
+    ledger: &Node,
     name: &str,
     reference: &str,
-) -> (scelle::service::auth::AuthUser, Vec<String>) {
+) -> (scelle::authz::AuthUser, Vec<String>) {
     let user = add_investigator(ledger, name);
-    let (case, _) = ledger
-        .open_case(
-            &user,
-            NewCase {
-                reference: reference.into(),
-                title: None,
-                jurisdiction: reference[..2].into(),
-                offence: "o".into(),
-                legal_basis: "l".into(),
-            },
-        )
-        .unwrap();
+    let (case, _) = cases::open(
+        ledger,
+        &user,
+        NewCase {
+            reference: reference.into(),
+            title: None,
+            jurisdiction: reference[..2].into(),
+            offence: "o".into(),
+            legal_basis: "l".into(),
+        },
+    )
+    .unwrap();
     let items = (0..8)
         .map(|i| {
-            ledger
-                .register_evidence(&user, &case.id, file_evidence(i, &"cd".repeat(32)))
+            evidence::register(ledger, &user, &case.id, file_evidence(i, &"cd".repeat(32)))
                 .unwrap()
                 .0
                 .id
@@ -58,9 +59,9 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
     for backend in BACKENDS {
         let db = TestDb::new(backend);
         let key = init(&db);
-        let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 6).unwrap();
+        let (ledger, handle) = Node::open(&db.data_dir(), &db.url, 6).unwrap();
         let (user, items) = investigator_with_items(&ledger, "Afi", "TG-DUR-1");
-        let size_before = ledger.log_size().unwrap();
+        let size_before = log::size(&ledger).unwrap();
 
         let ledger = Arc::new(ledger);
         let writing = Arc::new(AtomicBool::new(true));
@@ -69,9 +70,9 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
             std::thread::spawn(move || {
                 let mut sizes_seen = std::collections::BTreeSet::new();
                 while writing.load(Ordering::Acquire) {
-                    let published = checkpoint_size(&ledger.latest_checkpoint().unwrap());
+                    let published = checkpoint_size(&log::latest_checkpoint(&ledger).unwrap());
                     // Read after the checkpoint: the durable size only grows.
-                    let durable = ledger.durable_size();
+                    let durable = log::durable_size(&ledger);
                     assert!(
                         published <= durable,
                         "published checkpoint of size {published} ahead of the flush ({durable})"
@@ -97,16 +98,17 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
                     let runtime = actix_web::rt::System::new();
                     for _ in 0..150 {
                         let (_, receipt) = if n % 2 == 0 {
-                            ledger.record_event(&user, &item, stored()).unwrap()
+                            custody::record(&ledger, &user, &item, stored()).unwrap()
                         } else {
-                            let submitted = ledger.submit_event(&user, &item, stored()).unwrap();
+                            let submitted =
+                                custody::submit(&ledger, &user, &item, stored()).unwrap();
                             runtime.block_on(submitted.recorded()).unwrap()
                         };
                         let covered = checkpoint_size(&receipt.checkpoint);
                         assert_eq!(covered, receipt.inclusion_proof.tree_size);
                         assert!(receipt.seq < covered);
                         assert!(
-                            covered <= ledger.durable_size(),
+                            covered <= log::durable_size(&ledger),
                             "answered before its flush"
                         );
                     }
@@ -123,15 +125,15 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
             "the reader saw the log grow ({sizes_seen} sizes)"
         );
 
-        let size_after = ledger.log_size().unwrap();
+        let size_after = log::size(&ledger).unwrap();
         assert_eq!(size_after, size_before + 8 * 150);
         assert_eq!(
-            ledger.durable_size(),
+            log::durable_size(&ledger),
             size_after,
             "the last batch is flushed"
         );
         assert_eq!(
-            checkpoint_size(&ledger.latest_checkpoint().unwrap()),
+            checkpoint_size(&log::latest_checkpoint(&ledger).unwrap()),
             size_after
         );
         let ledger = Arc::try_unwrap(ledger).ok().unwrap();
@@ -148,10 +150,10 @@ fn published_checkpoints_and_receipts_never_run_ahead_of_the_fsync() {
 fn the_write_ahead_log_restarts_under_sustained_appends() {
     let db = TestDb::new(Backend::Sqlite);
     let key = init(&db);
-    let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 6).unwrap();
+    let (ledger, handle) = Node::open(&db.data_dir(), &db.url, 6).unwrap();
     let (user, items) = investigator_with_items(&ledger, "Kossi", "BJ-WAL-1");
-    let size_before = ledger.log_size().unwrap();
-    let pipeline_before = ledger.pipeline();
+    let size_before = log::size(&ledger).unwrap();
+    let pipeline_before = log::pipeline(&ledger);
     let wal_path = match &db.url {
         scelle::storage::DatabaseUrl::Sqlite(path) => {
             let mut wal = path.clone().into_os_string();
@@ -171,16 +173,16 @@ fn the_write_ahead_log_restarts_under_sustained_appends() {
             std::thread::spawn(move || {
                 let mut largest_wal = 0;
                 for _ in 0..EVENTS_EACH {
-                    ledger
-                        .record_event(
-                            &user,
-                            &item,
-                            NewCustodyEvent {
-                                event_type: "stored".into(),
-                                ..Default::default()
-                            },
-                        )
-                        .unwrap();
+                    custody::record(
+                        &ledger,
+                        &user,
+                        &item,
+                        NewCustodyEvent {
+                            event_type: "stored".into(),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
                     if let Ok(meta) = std::fs::metadata(&wal_path) {
                         largest_wal = largest_wal.max(meta.len());
                     }
@@ -195,9 +197,9 @@ fn the_write_ahead_log_restarts_under_sustained_appends() {
         .max()
         .unwrap();
     let appended = 8 * EVENTS_EACH as u64;
-    assert_eq!(ledger.log_size().unwrap(), size_before + appended);
+    assert_eq!(log::size(&ledger).unwrap(), size_before + appended);
 
-    let pipeline = ledger.pipeline().since(&pipeline_before);
+    let pipeline = log::pipeline(&ledger).since(&pipeline_before);
     assert!(pipeline.log_restarts > 0, "the log was never restarted");
     // Every batch writes a page of at least four tables (entries, checkpoints, custody events,
     // items), each a frame of 4 KiB and its header: a log never restarted would hold at least
@@ -266,28 +268,31 @@ fn the_postgres_flush_covers_every_commit_made_before_it() {
 fn a_peer_node_publishes_what_another_node_appended() {
     let db = TestDb::new(Backend::Postgres);
     init(&db);
-    let (first, first_handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
-    let (peer, peer_handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
+    let (first, first_handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
+    let (peer, peer_handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
     let (user, items) = investigator_with_items(&first, "Kossi", "BJ-DUR-2");
     for item in &items {
-        first
-            .record_event(
-                &user,
-                item,
-                NewCustodyEvent {
-                    event_type: "stored".into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        custody::record(
+            &first,
+            &user,
+            item,
+            NewCustodyEvent {
+                event_type: "stored".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     }
-    let size = first.log_size().unwrap();
+    let size = log::size(&first).unwrap();
     assert!(
-        peer.durable_size() < size,
+        log::durable_size(&peer) < size,
         "the peer's syncer has not seen these batches"
     );
-    assert_eq!(checkpoint_size(&peer.latest_checkpoint().unwrap()), size);
-    assert_eq!(peer.durable_size(), size);
+    assert_eq!(
+        checkpoint_size(&log::latest_checkpoint(&peer).unwrap()),
+        size
+    );
+    assert_eq!(log::durable_size(&peer), size);
     first.shutdown(first_handle);
     peer.shutdown(peer_handle);
 }

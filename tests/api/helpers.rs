@@ -3,9 +3,9 @@
 
 use diesel::Connection as _;
 use diesel::RunQueryDsl as _;
-use scelle::service::Ledger;
-use scelle::service::ledger::InitOptions;
+use scelle::node::Node;
 use scelle::storage::DatabaseUrl;
+use scelle::usecases::admin::{self, InitOptions};
 use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -92,7 +92,7 @@ impl Drop for TestDb {
 }
 
 pub fn init(db: &TestDb) -> String {
-    let report = Ledger::init(&InitOptions {
+    let report = admin::init(&InitOptions {
         data_dir: db.data_dir(),
         database: db.url.clone(),
         origin: "tg.police.dcpj/scelle".into(),
@@ -128,43 +128,52 @@ impl TestApp {
     /// A node with the usual users plus whatever `setup` adds (it returns named tokens).
     pub fn spawn_with(
         backend: Backend,
-        setup: impl FnOnce(&Ledger) -> std::collections::HashMap<String, String>,
+        setup: impl FnOnce(&Node) -> std::collections::HashMap<String, String>,
     ) -> Self {
         let db = TestDb::new(backend);
         let verifier_key = init(&db);
-        let (ledger, _handle) = Ledger::open(&db.data_dir(), &db.url, 8).unwrap();
-        ledger
-            .add_agency_of_kind("ci.lab.regional", None, "Laboratoire régional", true)
-            .unwrap();
-        ledger.add_agency("bj.police.ocrc", None, "OCRC").unwrap();
-        let (inv, investigator) = ledger
-            .add_user(
-                "Kossi A.",
-                scelle::core::model::Role::Investigator,
-                "tg.police.dcpj",
-            )
-            .unwrap();
-        let (ana, analyst) = ledger
-            .add_user(
-                "Awa K.",
-                scelle::core::model::Role::LabAnalyst,
-                "ci.lab.regional",
-            )
-            .unwrap();
-        let (_, other_agency) = ledger
-            .add_user(
-                "Ibrahim S.",
-                scelle::core::model::Role::Investigator,
-                "bj.police.ocrc",
-            )
-            .unwrap();
-        let (_, prosecutor) = ledger
-            .add_user(
-                "Me Adjoa",
-                scelle::core::model::Role::Prosecutor,
-                "tg.police.dcpj",
-            )
-            .unwrap();
+        let (ledger, _handle) = Node::open(&db.data_dir(), &db.url, 8).unwrap();
+        admin::add_agency(
+            &ledger,
+            "ci.lab.regional",
+            None,
+            "Laboratoire régional",
+            true,
+        )
+        .unwrap();
+        admin::add_agency(&ledger, "bj.police.ocrc", None, "OCRC", false).unwrap();
+        let (inv, investigator) = admin::add_user(
+            &ledger,
+            "Kossi A.",
+            scelle_verifier::model::Role::Investigator,
+            "tg.police.dcpj",
+            None,
+        )
+        .unwrap();
+        let (ana, analyst) = admin::add_user(
+            &ledger,
+            "Awa K.",
+            scelle_verifier::model::Role::LabAnalyst,
+            "ci.lab.regional",
+            None,
+        )
+        .unwrap();
+        let (_, other_agency) = admin::add_user(
+            &ledger,
+            "Ibrahim S.",
+            scelle_verifier::model::Role::Investigator,
+            "bj.police.ocrc",
+            None,
+        )
+        .unwrap();
+        let (_, prosecutor) = admin::add_user(
+            &ledger,
+            "Me Adjoa",
+            scelle_verifier::model::Role::Prosecutor,
+            "tg.police.dcpj",
+            None,
+        )
+        .unwrap();
         let extra = setup(&ledger);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -350,12 +359,11 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
 }
 
 /// A Togolese investigator added straight through the ledger, as the use cases see them.
-pub fn add_investigator(ledger: &Ledger, name: &str) -> scelle::service::auth::AuthUser {
-    use scelle::core::model::{Jurisdiction, Role};
-    let (row, _) = ledger
-        .add_user(name, Role::Investigator, "tg.police.dcpj")
-        .unwrap();
-    scelle::service::auth::AuthUser {
+pub fn add_investigator(ledger: &Node, name: &str) -> scelle::authz::AuthUser {
+    use scelle_verifier::model::{Jurisdiction, Role};
+    let (row, _) =
+        admin::add_user(ledger, name, Role::Investigator, "tg.police.dcpj", None).unwrap();
+    scelle::authz::AuthUser {
         id: row.id,
         name: row.name,
         role: Role::Investigator,
@@ -366,8 +374,8 @@ pub fn add_investigator(ledger: &Ledger, name: &str) -> scelle::service::auth::A
 }
 
 /// A file exhibit and seal numbered `n`, with the given SHA-256 and nothing optional.
-pub fn file_evidence(n: usize, sha256: &str) -> scelle::service::ledger::NewEvidence {
-    scelle::service::ledger::NewEvidence {
+pub fn file_evidence(n: usize, sha256: &str) -> scelle::usecases::evidence::NewEvidence {
+    scelle::usecases::evidence::NewEvidence {
         exhibit_number: format!("P{n}"),
         seal_number: format!("S{n}"),
         kind: "file".into(),

@@ -84,10 +84,21 @@ fn password_login_gives_a_session_and_wrong_passwords_are_throttled() {
     assert!(stored.starts_with("$argon2id$"), "{stored}");
     assert!(!stored.contains("cheval"));
 
-    // The sign-in page is bilingual.
+    // The sign-in page is in French, English one click away, every text from the catalogue.
     let (s, page) = app.get_text("none", "/login");
     assert_eq!(s, 200);
-    assert!(page.contains("Mot de passe") && page.contains("Password"));
+    assert!(
+        page.contains("<html lang=\"fr\">") && page.contains("Mot de passe"),
+        "{page}"
+    );
+    assert!(!page.contains("Password"), "{page}");
+    assert!(page.contains("href=\"?lang=en\""), "{page}");
+    let (s, page) = app.get_text("none", "/login?lang=en");
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("<html lang=\"en\">") && page.contains("Password"),
+        "{page}"
+    );
 
     // A good login: a session cookie, HttpOnly and SameSite=Strict, that the API accepts.
     let (s, b, cookie) = login(&app, "Kossi", "cheval correct pile agrafe");
@@ -212,7 +223,7 @@ fn no_secret_ever_reaches_a_log_line() {
     );
     let token = added.lines().last().unwrap().to_owned();
     let user_id = added
-        .split("user created: ")
+        .split("User created: ")
         .nth(1)
         .unwrap()
         .split(' ')

@@ -9,6 +9,7 @@
 mod append_lock;
 mod bad_input;
 mod batch_rows;
+mod catalogue;
 mod crash;
 mod custody_flow;
 mod dossier;

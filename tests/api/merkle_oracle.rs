@@ -1,7 +1,7 @@
 //! Our RFC 9162 proofs against an independent implementation (ct-merkle) on random trees.
 
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
-use scelle::core::merkle::{self, CompactRange, Hash, NodeId};
+use scelle_verifier::merkle::{self, CompactRange, Hash, NodeId};
 use sha2::Sha256;
 use std::collections::HashMap;
 

@@ -237,7 +237,7 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
             "{backend:?}: details of the event at seq {}",
             row.seq
         );
-        let record: scelle::core::entry::CustodyRecord = serde_json::from_str(&row.details)
+        let record: scelle_verifier::entry::CustodyRecord = serde_json::from_str(&row.details)
             .unwrap_or_else(|e| panic!("{backend:?}: seq {}: {e}", row.seq));
         assert!(!record.id.is_empty());
     }

@@ -44,7 +44,7 @@ fn checkpoint_monitor_proves_growth_and_catches_forks_and_rollbacks() {
     let out = watch(&app, &key, &state);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("first checkpoint verified"),
+        text(&out).contains("First checkpoint verified"),
         "{}",
         text(&out)
     );
@@ -52,7 +52,7 @@ fn checkpoint_monitor_proves_growth_and_catches_forks_and_rollbacks() {
 
     let out = watch(&app, &key, &state);
     assert!(
-        out.status.success() && text(&out).contains("unchanged"),
+        out.status.success() && text(&out).contains("Unchanged"),
         "{}",
         text(&out)
     );
@@ -62,16 +62,17 @@ fn checkpoint_monitor_proves_growth_and_catches_forks_and_rollbacks() {
     app.register(case_id, "S-990", &"ef".repeat(32));
     let out = watch(&app, &key, &state);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("the log only grew"), "{}", text(&out));
+    assert!(text(&out).contains("The log only grew"), "{}", text(&out));
     let grown = std::fs::read_to_string(&state).unwrap();
     assert_ne!(first, grown);
 
     // The node's own key signing another root at the current size: a split view.
-    let signer = scelle::service::ledger::load_signer(&app.db.data_dir()).unwrap();
+    let signer = scelle::node::files::load_signer(&app.db.data_dir()).unwrap();
     let verifier = signer.verifier().unwrap();
-    let current = scelle::core::note::Checkpoint::open(&grown, &verifier, signer.name()).unwrap();
+    let current =
+        scelle_verifier::note::Checkpoint::open(&grown, &verifier, signer.name()).unwrap();
     let forged = |size: u64| {
-        scelle::core::note::Checkpoint {
+        scelle_verifier::note::Checkpoint {
             origin: signer.name().to_owned(),
             size,
             root: [7u8; 32],
@@ -102,7 +103,7 @@ fn checkpoint_monitor_proves_growth_and_catches_forks_and_rollbacks() {
     assert!(text(&out).contains("LOG REWRITTEN"), "{}", text(&out));
 
     // Another key: nothing the server signs is accepted.
-    let other = scelle::core::note::NoteSigner::generate(signer.name()).unwrap();
+    let other = scelle_verifier::note::NoteSigner::generate(signer.name()).unwrap();
     let other_key = dir.path().join("other.pub");
     std::fs::write(&other_key, other.verifier_key_string()).unwrap();
     std::fs::remove_file(&state).unwrap();

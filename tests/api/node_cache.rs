@@ -2,10 +2,10 @@
 //! backends: warmed whole, warmed within a small capacity, and filled by the proofs themselves.
 
 use base64::Engine as _;
-use scelle::core::merkle::{self, CompactRange, Hash};
-use scelle::service::ledger::{consistency_proof, inclusion_proof};
-use scelle::service::node_cache::NodeCache;
+use scelle::ledger::proof_cache::ProofCache;
+use scelle::ledger::proofs::{consistency_proof, inclusion_proof};
 use scelle::storage::log_store::{self, NewEntry, NewNode, node_key};
+use scelle_verifier::merkle::{self, CompactRange, Hash};
 
 use crate::helpers::{BACKENDS, TestDb};
 
@@ -64,15 +64,15 @@ fn cached_levels_serve_the_same_verified_proofs() {
         let size = 3_000u64;
         let roots = build(&mut c, size);
 
-        let whole = NodeCache::new(1 << 19);
+        let whole = ProofCache::new(1 << 19);
         whole.warm(&mut c, size).unwrap();
         // Levels from 4 up: 187 + 93 + 46 + … nodes.
         let expected: u64 = (4..64).map(|level| size >> level).sum();
         assert_eq!(whole.len() as u64, expected, "{backend:?}");
-        let small = NodeCache::new(40);
+        let small = ProofCache::new(40);
         small.warm(&mut c, size).unwrap();
         assert!(!small.is_empty() && small.len() <= 40, "{backend:?}");
-        let lazy = NodeCache::new(1 << 19);
+        let lazy = ProofCache::new(1 << 19);
 
         let mut rng = 0x2545f4914f6cdd1du64;
         let mut next = || {

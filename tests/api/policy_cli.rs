@@ -51,7 +51,7 @@ fn policy_check_and_a_bad_policy_stops_start_up() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("classified"), "{err}");
     assert!(
-        err.contains("invalid access policies") && err.contains("Règles d'accès invalides"),
+        err.contains("Invalid access policies") && err.contains("Règles d'accès invalides"),
         "{err}"
     );
 

@@ -15,8 +15,9 @@
 //!   shared   — opened in Benin and shared with A under H2 (no onward sharing), for the
 //!              purposes investigation, prosecution and forensic analysis, until 2030
 
-use scelle::core::model::Role;
-use scelle::service::Ledger;
+use scelle::node::Node;
+use scelle::usecases::admin;
+use scelle_verifier::model::Role;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -117,16 +118,19 @@ fn yes(cell: &str) -> bool {
 }
 
 /// Users for every principal, and an investigator in every agency that owns a test case.
-fn setup(ledger: &Ledger) -> HashMap<String, String> {
-    ledger
-        .add_agency("tg.gendarmerie.sr", None, "Section de recherches")
-        .unwrap();
-    ledger
-        .add_agency("ci.police.plcc", None, "PLCC Abidjan")
-        .unwrap();
+fn setup(ledger: &Node) -> HashMap<String, String> {
+    admin::add_agency(
+        ledger,
+        "tg.gendarmerie.sr",
+        None,
+        "Section de recherches",
+        false,
+    )
+    .unwrap();
+    admin::add_agency(ledger, "ci.police.plcc", None, "PLCC Abidjan", false).unwrap();
     let mut tokens = HashMap::new();
     for (name, role, agency) in ROLES {
-        let (_, token) = ledger.add_user(name, role, agency).unwrap();
+        let (_, token) = admin::add_user(ledger, name, role, agency, None).unwrap();
         tokens.insert(name.to_owned(), token);
     }
     for agency in [
@@ -136,9 +140,14 @@ fn setup(ledger: &Ledger) -> HashMap<String, String> {
         "ci.lab.regional",
         "ci.police.plcc",
     ] {
-        let (_, token) = ledger
-            .add_user(&format!("owner {agency}"), Role::Investigator, agency)
-            .unwrap();
+        let (_, token) = admin::add_user(
+            ledger,
+            &format!("owner {agency}"),
+            Role::Investigator,
+            agency,
+            None,
+        )
+        .unwrap();
         tokens.insert(format!("owner {agency}"), token);
     }
     tokens

@@ -1,13 +1,15 @@
 //! Changes made behind Scellé's back are all caught by `audit`, on both backends.
 
 use diesel::prelude::*;
-use scelle::core::note::NoteVerifier;
-use scelle::service::Ledger;
-use scelle::service::audit::{AuditError, audit, audit_in_chunks};
-use scelle::service::ledger::{NewCase, NewCustodyEvent};
+use scelle::ledger::audit::{AuditError, audit, audit_in_chunks};
+use scelle::node::Node;
 use scelle::storage::schema::{
     cases, checkpoints, custody_events, evidence_items, log_entries, tree_nodes,
 };
+use scelle::usecases::cases::NewCase;
+use scelle::usecases::custody::{self, NewCustodyEvent};
+use scelle::usecases::evidence;
+use scelle_verifier::note::NoteVerifier;
 
 use crate::helpers::{BACKENDS, TestDb, add_investigator, file_evidence, init};
 
@@ -48,35 +50,35 @@ pub fn projection_snapshot(db: &TestDb) -> Vec<String> {
 pub fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
     let db = TestDb::new(backend);
     let key = init(&db);
-    let (ledger, handle) = Ledger::open(&db.data_dir(), &db.url, 4).unwrap();
+    let (ledger, handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
     let user = add_investigator(&ledger, "Kossi");
-    let (case, _) = ledger
-        .open_case(
-            &user,
-            NewCase {
-                reference: "TG-1".into(),
-                title: Some("t".into()),
-                jurisdiction: "TG".into(),
-                offence: "o".into(),
-                legal_basis: "l".into(),
-            },
-        )
-        .unwrap();
+    let (case, _) = scelle::usecases::cases::open(
+        &ledger,
+        &user,
+        NewCase {
+            reference: "TG-1".into(),
+            title: Some("t".into()),
+            jurisdiction: "TG".into(),
+            offence: "o".into(),
+            legal_basis: "l".into(),
+        },
+    )
+    .unwrap();
     for i in 0..5 {
-        let (item, _) = ledger
-            .register_evidence(&user, &case.id, file_evidence(i, &"ab".repeat(32)))
-            .unwrap();
-        for _ in 0..4 {
-            ledger
-                .record_event(
-                    &user,
-                    &item.id,
-                    NewCustodyEvent {
-                        event_type: "stored".into(),
-                        ..Default::default()
-                    },
-                )
+        let (item, _) =
+            evidence::register(&ledger, &user, &case.id, file_evidence(i, &"ab".repeat(32)))
                 .unwrap();
+        for _ in 0..4 {
+            custody::record(
+                &ledger,
+                &user,
+                &item.id,
+                NewCustodyEvent {
+                    event_type: "stored".into(),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
         }
     }
     ledger.shutdown(handle);
@@ -87,7 +89,7 @@ pub fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
 pub fn audit_of(
     db: &TestDb,
     verifier: &NoteVerifier,
-) -> Result<scelle::service::audit::AuditReport, AuditError> {
+) -> Result<scelle::ledger::audit::AuditReport, AuditError> {
     let pool = scelle::storage::open_pool(&db.url, 3).unwrap();
     audit(&pool, verifier)
 }
@@ -167,7 +169,7 @@ fn audit_catches_every_kind_of_tampering() {
                         .unwrap()
                         .replace("stored", "examined")
                         .into_bytes();
-                    let leaf = scelle::core::merkle::leaf_hash(&b).to_vec();
+                    let leaf = scelle_verifier::merkle::leaf_hash(&b).to_vec();
                     diesel::update(log_entries::table.filter(log_entries::seq.eq(12)))
                         .set((log_entries::body.eq(b), log_entries::leaf_hash.eq(leaf)))
                         .execute(c)

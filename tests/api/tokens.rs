@@ -37,7 +37,8 @@ fn expired_and_revoked_tokens_are_refused_and_write_nothing() {
         let new_case = json!({"reference": "TG-TOK-1", "jurisdiction": "TG", "offence": "o", "legal_basis": "l"});
 
         // A token that expired yesterday, stored as the node stores tokens.
-        let (expired, row) = scelle::service::auth::new_token(
+        let (expired, row) = scelle::usecases::tokens::new_token(
+            &scelle::clock::Clock::system(),
             &app.investigator_id,
             Some("2026-01-01T00:00:00Z".into()),
         )

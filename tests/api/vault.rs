@@ -192,7 +192,7 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
         assert_eq!(s, 200, "{read}");
         assert_eq!(read["opening"]["value"]["name"], PERSON);
         let salt = hex::decode(read["opening"]["salt"].as_str().unwrap()).unwrap();
-        assert!(scelle::core::commitment::verify_opening(
+        assert!(scelle_verifier::commitment::verify_opening(
             read["commitment"]["hmac"].as_str().unwrap(),
             &salt,
             &read["opening"]["value"],

@@ -1,0 +1,118 @@
+//! Start-up of a serving node: open it with its rules, start the background tasks (the proof
+//! cache warm-up, the periodic retention run), and run the HTTP server until it stops.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use scelle_verifier::t;
+
+use crate::error::ServiceError;
+use crate::http::{self, TlsFiles};
+use crate::node::Node;
+use crate::policy::cedar::PolicyEngine;
+use crate::policy::retention::RetentionRules;
+use crate::storage::DatabaseUrl;
+use crate::usecases::{dpo, log};
+
+/// What `scelle serve` runs.
+pub struct ServeOptions<'a> {
+    pub data_dir: &'a Path,
+    pub database: &'a DatabaseUrl,
+    pub listener: TcpListener,
+    pub tls: Option<&'a TlsFiles>,
+    pub policies: PolicyEngine,
+    pub retention: RetentionRules,
+    /// How often the retention run happens (none: never).
+    pub retention_every: Option<Duration>,
+}
+
+/// Opens the node and serves it until the server stops; then waits for the last batch.
+pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
+    let (node, handle) = Node::open(opts.data_dir, opts.database, 16)?;
+    let node = Arc::new(node.with_policies(opts.policies, opts.retention));
+    let addr = opts
+        .listener
+        .local_addr()
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    start_proof_cache_warm_up(Arc::downgrade(&node));
+    if let Some(every) = opts.retention_every {
+        start_retention_task(Arc::downgrade(&node), every);
+    }
+    let tls = opts.tls;
+    let database = opts.database;
+    let listener = opts.listener;
+    let result = actix_web::rt::System::new().block_on(async {
+        let server = http::build_server_with_tls(node.clone(), listener, tls)?;
+        println!(
+            "{}",
+            t!(
+                "cli-out-listening",
+                url = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" }),
+                database = database,
+                origin = node.origin()
+            )
+            .one_line()
+        );
+        server.await
+    });
+    if let Ok(node) = Arc::try_unwrap(node) {
+        node.shutdown(handle);
+    }
+    result.map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+/// Reads the tree's upper levels for proofs while the server already answers.
+fn start_proof_cache_warm_up(node: Weak<Node>) {
+    let spawned = std::thread::Builder::new()
+        .name("proof-cache".into())
+        .spawn(move || {
+            let Some(node) = node.upgrade() else { return };
+            let started = Instant::now();
+            match log::warm_proof_cache(&node) {
+                Ok(held) => tracing::info!(
+                    hashes = held,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "proof cache ready"
+                ),
+                Err(e) => tracing::error!(error = %e, "proof cache warm-up failed"),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the proof cache warm-up");
+    }
+}
+
+/// Runs retention now and then every `every`, while the node runs (the thread holds no strong
+/// reference between runs, so shutdown is not delayed by it).
+fn start_retention_task(node: Weak<Node>, every: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("retention".into())
+        .spawn(move || {
+            loop {
+                let Some(strong) = node.upgrade() else { return };
+                match dpo::run_retention(&strong, None, false) {
+                    Ok(report) if !report.erased.is_empty() => tracing::info!(
+                        erased = report.erased.len(),
+                        examined = report.examined,
+                        "retention run erased expired records"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "retention run failed"),
+                }
+                drop(strong);
+                let mut slept = Duration::ZERO;
+                while slept < every {
+                    std::thread::sleep(Duration::from_secs(1));
+                    slept += Duration::from_secs(1);
+                    if node.strong_count() == 0 {
+                        return;
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the retention task");
+    }
+}

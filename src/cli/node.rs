@@ -1,0 +1,117 @@
+//! `scelle init`, `migrate` and `serve`: making a node, its schema, and running it.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use scelle_verifier::t;
+
+use crate::app::{self, ServeOptions};
+use crate::http::TlsFiles;
+use crate::node::files::KEY_FILE;
+use crate::storage;
+use crate::usecases::admin::{self, InitOptions, InitReport};
+
+use super::common::{CliError, NodePlace};
+use super::privacy::load_rules;
+
+/// Who the node is, for `init` and a first `serve`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InitArgs {
+    #[arg(long, default_value = "tg.police.dcpj/scelle")]
+    pub origin: String,
+    #[arg(long, default_value = "tg.police.dcpj")]
+    pub agency: String,
+    #[arg(long, default_value = "Direction centrale de la police judiciaire")]
+    pub agency_name: String,
+}
+
+/// How to serve.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    #[arg(long, env = "SCELLE_POLICIES")]
+    pub policies: Option<std::path::PathBuf>,
+    #[arg(long, default_value_t = 24)]
+    pub retention_every_hours: u64,
+    #[command(flatten)]
+    pub init: InitArgs,
+}
+
+fn init_options(place: &NodePlace, args: &InitArgs) -> Result<InitOptions, CliError> {
+    Ok(InitOptions {
+        data_dir: place.data_dir.clone(),
+        database: place.database()?,
+        origin: args.origin.clone(),
+        agency_id: args.agency.clone(),
+        agency_name: args.agency_name.clone(),
+    })
+}
+
+/// The verifier key on the line after its heading (scripts take line 2), and the first admin
+/// token, shown once, on the line after its own.
+fn print_init(report: &InitReport) {
+    println!("{}", t!("cli-out-verifier-key").one_line());
+    println!("{}", report.verifier_key);
+    if let Some(token) = &report.admin_token {
+        println!("{}", t!("cli-out-admin-token").one_line());
+        println!("{token}");
+    }
+}
+
+/// `scelle init`.
+pub fn init(place: &NodePlace, args: &InitArgs) -> Result<(), CliError> {
+    print_init(&admin::init(&init_options(place, args)?)?);
+    Ok(())
+}
+
+/// `scelle migrate [--revert-all]`.
+pub fn migrate(place: &NodePlace, revert_all: bool) -> Result<(), CliError> {
+    let mut conn = place.database()?.connect()?;
+    let message = if revert_all {
+        let n = storage::revert_all_migrations(&mut conn)?;
+        t!("cli-out-migrations-reverted").count("count", n as u64)
+    } else {
+        let n = storage::run_migrations(&mut conn)?;
+        t!("cli-out-migrations-applied").count("count", n as u64)
+    };
+    println!("{}", message.one_line());
+    Ok(())
+}
+
+/// `scelle serve`: initializes the folder the first time, then serves.
+pub fn serve(place: &NodePlace, args: &ServeArgs) -> Result<(), CliError> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    let (policies, retention) = load_rules(args.policies.as_deref())?;
+    if !place.data_dir.join(KEY_FILE).exists() {
+        println!(
+            "{}",
+            t!("cli-out-initializing", dir = place.data_dir.display()).one_line()
+        );
+        print_init(&admin::init(&init_options(place, &args.init)?)?);
+    }
+    let database = place.database()?;
+    let listener = TcpListener::bind(&args.listen)
+        .map_err(|e| CliError::Other(format!("{}: {e}", args.listen)))?;
+    let retention_every = (args.retention_every_hours > 0)
+        .then(|| Duration::from_secs(args.retention_every_hours.saturating_mul(3600)));
+    Ok(app::serve(ServeOptions {
+        data_dir: &place.data_dir,
+        database: &database,
+        listener,
+        tls: tls.as_ref(),
+        policies,
+        retention,
+        retention_every,
+    })?)
+}

@@ -1,0 +1,86 @@
+//! The error of a use case, and of the authorization point use cases call: what went wrong, in
+//! terms the caller can act on. `public_error` turns it into a status, a code and a catalogue
+//! message; nothing below this layer chooses words or statuses.
+//!
+//! Which error to use where: the ledger answers with `ledger::error::LedgerError`, storage with
+//! `StorageError`, the verifier's types with their own; a use case returns `ServiceError`,
+//! which takes each of those in through `From`.
+
+use scelle_verifier::custody::CustodyError;
+use scelle_verifier::model::FieldError;
+
+use crate::clock::ClockError;
+use crate::ledger::error::{Conflict, Denied, LedgerError, Missing};
+use crate::policy::PolicyError;
+use crate::storage::StorageError;
+
+/// Why a use case did not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("illegal custody transition: {0}")]
+    Custody(#[from] CustodyError),
+    #[error("{0:?} not found")]
+    NotFound(Missing),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error("unauthenticated")]
+    Unauthenticated,
+    #[error("token expired")]
+    TokenExpired,
+    #[error("token revoked")]
+    TokenRevoked,
+    #[error("forbidden: {0:?}")]
+    Forbidden(Denied),
+    /// The policies refused (the denial itself is recorded in the log).
+    #[error("denied by policy: {action} ({policies:?})")]
+    PolicyDenied {
+        action: &'static str,
+        policies: Vec<String>,
+        reason: Option<(String, String)>,
+    },
+    #[error("wrong login or password")]
+    BadCredentials,
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("policies: {0}")]
+    Policy(#[from] PolicyError),
+    #[error("bad proof request: {0}")]
+    BadProofRequest(String),
+    #[error("the earlier checkpoint is not valid for this log: {0}")]
+    BadEarlierCheckpoint(String),
+    #[error("ledger unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        ServiceError::Storage(StorageError::Query(e))
+    }
+}
+
+impl From<LedgerError> for ServiceError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::NotFound(m) => ServiceError::NotFound(m),
+            LedgerError::Conflict(c) => ServiceError::Conflict(c),
+            LedgerError::Forbidden(d) => ServiceError::Forbidden(d),
+            LedgerError::Custody(c) => ServiceError::Custody(c),
+            LedgerError::BadProofRequest(r) => ServiceError::BadProofRequest(r),
+            LedgerError::Storage(s) => ServiceError::Storage(s),
+            LedgerError::Unavailable => ServiceError::Unavailable,
+            LedgerError::Internal(i) => ServiceError::Internal(i),
+        }
+    }
+}
+
+impl From<ClockError> for ServiceError {
+    fn from(e: ClockError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,436 @@
+//! The JSON API: one handler per route, each extracting its input, calling one use case on a
+//! blocking thread, and wrapping the answer. The route table is `http::routes`.
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use scelle_verifier::model::{Jurisdiction, Purpose};
+
+use crate::error::ServiceError;
+use crate::node::Node;
+use crate::usecases::accounts::{SESSION_COOKIE, SESSION_SECONDS};
+use crate::usecases::admin::{self, NewAgency, NewUser};
+use crate::usecases::cases::{self, NewCase};
+use crate::usecases::custody::{self, NewCustodyEvent};
+use crate::usecases::dossiers::{self, ExportOptions};
+use crate::usecases::evidence::{self, NewEvidence};
+use crate::usecases::persons::{self, NewPerson};
+use crate::usecases::sharing::{self, NewShare};
+use crate::usecases::{accounts, dpo, log};
+
+use super::auth::Caller;
+use super::blocking::blocking;
+use super::errors::ApiError;
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+fn created(
+    key: &str,
+    object: impl serde::Serialize,
+    receipt: impl serde::Serialize,
+) -> HttpResponse {
+    HttpResponse::Created().json(json!({ key: object, "receipt": receipt }))
+}
+
+pub(super) async fn open_case(
+    node: web::Data<Node>,
+    caller: Caller,
+    body: web::Json<NewCase>,
+) -> ApiResult {
+    let (case, receipt) =
+        blocking(move || cases::open(&node, &caller.0, body.into_inner())).await?;
+    Ok(created("case", case, receipt))
+}
+
+#[derive(Deserialize)]
+pub(super) struct CaseQuery {
+    reference: String,
+    purpose: Option<String>,
+}
+
+/// The stated purpose of a read (`?purpose=`), checked against the known purposes.
+fn purpose_of(text: Option<&str>) -> Result<Option<Purpose>, ApiError> {
+    text.map(Purpose::parse)
+        .transpose()
+        .map_err(|e| ApiError::from(ServiceError::Field(e)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct PurposeQuery {
+    purpose: Option<String>,
+}
+
+pub(super) async fn find_case(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<CaseQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let case =
+        blocking(move || cases::read_by_reference(&node, &caller.0, &q.reference, purpose)).await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+pub(super) async fn get_case(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let case = blocking(move || cases::read(&node, &caller.0, &id, purpose)).await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DossierQuery {
+    /// Include personal-data openings (default: when a purpose is stated).
+    personal_data: Option<bool>,
+    purpose: Option<String>,
+    /// A signed checkpoint the caller already holds (URL-encoded note text).
+    since_checkpoint: Option<String>,
+}
+
+pub(super) async fn case_dossier(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<DossierQuery>,
+) -> ApiResult {
+    let q = q.into_inner();
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let opts = ExportOptions {
+        personal_data: q.personal_data.unwrap_or(purpose.is_some()),
+        since_checkpoint: q.since_checkpoint,
+    };
+    let dossier =
+        blocking(move || dossiers::export_for(&node, &caller.0, &id, &opts, purpose)).await?;
+    Ok(HttpResponse::Ok().json(dossier))
+}
+
+pub(super) async fn add_person(
+    node: web::Data<Node>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    body: web::Json<NewPerson>,
+) -> ApiResult {
+    let (person, receipt) =
+        blocking(move || persons::add(&node, &caller.0, &case_id, body.into_inner())).await?;
+    Ok(created("person", person, receipt))
+}
+
+pub(super) async fn case_persons(
+    node: web::Data<Node>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let persons = blocking(move || persons::of_case(&node, &caller.0, &case_id, purpose)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "persons": persons })))
+}
+
+pub(super) async fn get_person(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let person = blocking(move || persons::read(&node, &caller.0, &id, purpose)).await?;
+    Ok(HttpResponse::Ok().json(person))
+}
+
+pub(super) async fn share_case(
+    node: web::Data<Node>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    body: web::Json<NewShare>,
+) -> ApiResult {
+    let (share, receipt) =
+        blocking(move || sharing::share(&node, &caller.0, &case_id, body.into_inner())).await?;
+    Ok(created("share", share, receipt))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RevocationBody {
+    reason: String,
+}
+
+pub(super) async fn revoke_share(
+    node: web::Data<Node>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<RevocationBody>,
+) -> ApiResult {
+    let (case_id, share_id) = path.into_inner();
+    let (revocation, receipt) =
+        blocking(move || sharing::revoke(&node, &caller.0, &case_id, &share_id, &body.reason))
+            .await?;
+    Ok(created("revocation", revocation, receipt))
+}
+
+#[derive(Deserialize)]
+pub(super) struct AccessQuery {
+    case: Option<String>,
+    user: Option<String>,
+    limit: Option<i64>,
+}
+
+pub(super) async fn access_records(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<AccessQuery>,
+) -> ApiResult {
+    let q = q.into_inner();
+    let rows = blocking(move || {
+        dpo::access_records(
+            &node,
+            &caller.0,
+            q.case.as_deref(),
+            q.user.as_deref(),
+            q.limit,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "records": rows })))
+}
+
+pub(super) async fn create_user(
+    node: web::Data<Node>,
+    caller: Caller,
+    body: web::Json<NewUser>,
+) -> ApiResult {
+    let (user, token) =
+        blocking(move || admin::create_user(&node, &caller.0, body.into_inner())).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "user": {"id": user.id, "name": user.name, "role": user.role, "agency": user.agency_id},
+        "token": token,
+    })))
+}
+
+pub(super) async fn create_agency(
+    node: web::Data<Node>,
+    caller: Caller,
+    body: web::Json<NewAgency>,
+) -> ApiResult {
+    let id = body.id.to_ascii_lowercase();
+    let receipt =
+        blocking(move || admin::create_agency(&node, &caller.0, body.into_inner())).await?;
+    Ok(created("agency", json!({"id": id}), receipt))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RetentionQuery {
+    dry_run: Option<bool>,
+}
+
+pub(super) async fn run_retention(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<RetentionQuery>,
+) -> ApiResult {
+    let dry_run = q.dry_run.unwrap_or(false);
+    let report = blocking(move || dpo::run_retention(&node, Some(&caller.0), dry_run)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DpoQuery {
+    state: Option<String>,
+}
+
+pub(super) async fn dpo_report(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<DpoQuery>,
+) -> ApiResult {
+    let state = match &q.state {
+        Some(s) => Jurisdiction::parse(s).map_err(|e| ApiError::from(ServiceError::Field(e)))?,
+        None => node.state(),
+    };
+    let report = blocking(move || dpo::report(&node, Some(&caller.0), state)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    login: String,
+    password: String,
+}
+
+fn session_cookie(
+    value: String,
+    max_age_secs: i64,
+    secure: bool,
+) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(actix_web::cookie::SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age_secs))
+        .finish()
+}
+
+pub(super) async fn login(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    form: web::Either<web::Form<LoginForm>, web::Json<LoginForm>>,
+) -> ApiResult {
+    let form = match form {
+        web::Either::Left(f) => f.into_inner(),
+        web::Either::Right(j) => j.into_inner(),
+    };
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let secure = req.connection_info().scheme() == "https";
+    let (user, cookie) =
+        blocking(move || accounts::login(&node, &form.login, &form.password, &client)).await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(cookie, SESSION_SECONDS, secure))
+        .json(json!({"user": {"id": user.id, "name": user.name, "role": user.role, "agency": user.agency}})))
+}
+
+pub(super) async fn logout(req: HttpRequest) -> HttpResponse {
+    let secure = req.connection_info().scheme() == "https";
+    HttpResponse::NoContent()
+        .cookie(session_cookie(String::new(), 0, secure))
+        .finish()
+}
+
+#[derive(Deserialize)]
+pub(super) struct ErasureBody {
+    legal_reason: String,
+}
+
+pub(super) async fn erase_vault_record(
+    node: web::Data<Node>,
+    caller: Caller,
+    record: web::Path<String>,
+    body: web::Json<ErasureBody>,
+) -> ApiResult {
+    let (erasure, receipt) =
+        blocking(move || dpo::erase(&node, &caller.0, &record, &body.legal_reason)).await?;
+    Ok(created("erasure", erasure, receipt))
+}
+
+pub(super) async fn register_evidence(
+    node: web::Data<Node>,
+    caller: Caller,
+    case_id: web::Path<String>,
+    body: web::Json<NewEvidence>,
+) -> ApiResult {
+    let (item, receipt) =
+        blocking(move || evidence::register(&node, &caller.0, &case_id, body.into_inner())).await?;
+    Ok(created("evidence", item, receipt))
+}
+
+pub(super) async fn get_evidence(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let item = blocking(move || evidence::read(&node, &caller.0, &id, purpose)).await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+#[derive(Deserialize)]
+pub(super) struct EvidenceQuery {
+    sha256: String,
+}
+
+pub(super) async fn find_evidence(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<EvidenceQuery>,
+) -> ApiResult {
+    let items = blocking(move || evidence::by_sha256(&node, &caller.0, &q.sha256)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+pub(super) async fn record_event(
+    node: web::Data<Node>,
+    caller: Caller,
+    item_id: web::Path<String>,
+    body: web::Json<NewCustodyEvent>,
+) -> ApiResult {
+    // The checks and the sealing run on a blocking thread; the wait for the durable batch holds
+    // none, so requests in flight cost the sequencer's wake-up of this worker, not a thread each.
+    let submitted =
+        blocking(move || custody::submit(&node, &caller.0, &item_id, body.into_inner())).await?;
+    let (event, receipt) = submitted.recorded().await?;
+    Ok(created("event", event, receipt))
+}
+
+pub(super) async fn checkpoint(node: web::Data<Node>, caller: Caller) -> ApiResult {
+    let note = blocking(move || {
+        log::may_read(&node, &caller.0)?;
+        log::latest_checkpoint(&node)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body(note))
+}
+
+pub(super) async fn entry(node: web::Data<Node>, caller: Caller, seq: web::Path<u64>) -> ApiResult {
+    let body = blocking(move || {
+        log::may_read(&node, &caller.0)?;
+        log::entry(&node, *seq)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
+}
+
+#[derive(Deserialize)]
+pub(super) struct InclusionQuery {
+    seq: u64,
+    size: u64,
+}
+
+pub(super) async fn inclusion(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<InclusionQuery>,
+) -> ApiResult {
+    let proof = blocking(move || {
+        log::may_read(&node, &caller.0)?;
+        log::inclusion_proof(&node, q.seq, q.size)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(proof))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+pub(super) async fn consistency(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<ConsistencyQuery>,
+) -> ApiResult {
+    let proof = blocking(move || {
+        log::may_read(&node, &caller.0)?;
+        log::consistency_proof(&node, q.from, q.to)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(proof))
+}
+
+pub(super) async fn healthz(node: web::Data<Node>) -> ApiResult {
+    let size = blocking(move || log::size(&node)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ok", "log_size": size })))
+}

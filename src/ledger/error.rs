@@ -1,0 +1,136 @@
+//! What the append path answers when it does not append: the request broke a rule the log
+//! enforces (a rejection, which costs only that request), or the ledger could not write.
+//!
+//! The use cases turn these into their own `ServiceError`; the kinds of rejection
+//! ([`Missing`], [`Conflict`], [`Denied`]) are shared with them so that the same refusal reads
+//! the same whichever layer found it.
+
+use scelle_verifier::custody::CustodyError;
+use scelle_verifier::i18n::Message;
+use scelle_verifier::t;
+
+use crate::storage::StorageError;
+
+/// A thing a request names that does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Case,
+    Evidence,
+    ParentEvidence,
+    User,
+    Agency,
+    Entry,
+    Checkpoint,
+    VaultRecord,
+    Token,
+    Person,
+    Share,
+}
+
+impl Missing {
+    /// "Case not found." and its kin.
+    pub fn message(self) -> Message {
+        match self {
+            Missing::Case => t!("not-found-case"),
+            Missing::Evidence => t!("not-found-evidence"),
+            Missing::ParentEvidence => t!("not-found-parent-evidence"),
+            Missing::User => t!("not-found-user"),
+            Missing::Agency => t!("not-found-agency"),
+            Missing::Entry => t!("not-found-entry"),
+            Missing::Checkpoint => t!("not-found-checkpoint"),
+            Missing::VaultRecord => t!("not-found-vault-record"),
+            Missing::Token => t!("not-found-token"),
+            Missing::Person => t!("not-found-person"),
+            Missing::Share => t!("not-found-share"),
+        }
+    }
+}
+
+/// A request that would make two things one (a duplicate) or undo what is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    CaseReference,
+    SealNumber,
+    ExhibitNumber,
+    Agency,
+    ShareRevoked,
+}
+
+impl Conflict {
+    /// The stable code an API answer carries.
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::CaseReference => "duplicate_reference",
+            Conflict::SealNumber => "duplicate_seal",
+            Conflict::ExhibitNumber => "duplicate_exhibit",
+            Conflict::Agency => "duplicate_agency",
+            Conflict::ShareRevoked => "share_revoked",
+        }
+    }
+
+    /// What a person reads.
+    pub fn message(self) -> Message {
+        match self {
+            Conflict::CaseReference => t!("conflict-case-reference"),
+            Conflict::SealNumber => t!("conflict-seal-number"),
+            Conflict::ExhibitNumber => t!("conflict-exhibit-number"),
+            Conflict::Agency => t!("conflict-agency"),
+            Conflict::ShareRevoked => t!("conflict-share-revoked"),
+        }
+    }
+}
+
+/// A request the rules of the log refuse whoever asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// A correction names an event of another item.
+    AmendsOtherItem,
+}
+
+impl Denied {
+    /// Why, in the catalogue's words.
+    pub fn message(self) -> Message {
+        match self {
+            Denied::AmendsOtherItem => t!("denied-amends-other-item"),
+        }
+    }
+}
+
+/// Why the ledger did not append (or could not say whether it did).
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{0:?} not found")]
+    NotFound(Missing),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error("forbidden: {0:?}")]
+    Forbidden(Denied),
+    #[error("illegal custody transition: {0}")]
+    Custody(#[from] CustodyError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A proof asked of a tree it does not fit (a size beyond the log, a leaf beyond the size).
+    #[error("bad proof request: {0}")]
+    BadProofRequest(String),
+    /// The sequencer has stopped (shut down, or its thread is gone).
+    #[error("ledger unavailable")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for LedgerError {
+    fn from(e: diesel::result::Error) -> Self {
+        LedgerError::Storage(StorageError::Query(e))
+    }
+}
+
+impl LedgerError {
+    /// Errors that say the request itself is wrong (the batch it rode in can go on without it).
+    pub fn is_rejection(&self) -> bool {
+        !matches!(
+            self,
+            LedgerError::Storage(_) | LedgerError::Internal(_) | LedgerError::Unavailable
+        )
+    }
+}

@@ -1,0 +1,268 @@
+//! The node context every use case receives: the database pool, the one sequencer, the vault,
+//! the policies, the clock, and who the node is (its key, its agency and state).
+//!
+//! Opening a node checks that the database and the key belong together, seals any clear-text
+//! vault rows an older version left, and starts the sequencer. The context holds state, not
+//! behaviour: what people do with a node lives in `usecases`, one module per area.
+
+pub mod facts;
+pub mod files;
+pub mod ids;
+pub mod random;
+pub mod throttle;
+pub mod vault;
+
+use diesel::Connection as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use scelle_verifier::model::{DataCategory, Jurisdiction};
+use scelle_verifier::note::{NoteSigner, NoteVerifier};
+
+use crate::clock::Clock;
+use crate::error::ServiceError;
+use crate::ledger::proof_cache::{self, ProofCache};
+use crate::ledger::sequencer::Sequencer;
+use crate::policy::cedar::PolicyEngine;
+use crate::policy::retention::RetentionRules;
+use crate::storage::{
+    self, DatabaseUrl, DbConnection, Pool, PooledConn, StorageError, identity, log_store, registry,
+};
+
+use facts::{CaseFacts, Facts, ItemFacts};
+use throttle::LoginThrottle;
+use vault::{VAULT_KEY_FILE, VaultKey};
+
+/// The setting that names the node's own agency.
+pub const NODE_AGENCY_SETTING: &str = "node_agency";
+
+/// An open node: what every use case works with.
+pub struct Node {
+    pool: Pool,
+    sequencer: Sequencer,
+    signer: Arc<NoteSigner>,
+    verifier_key: String,
+    vault: VaultKey,
+    policies: Arc<PolicyEngine>,
+    retention: Arc<RetentionRules>,
+    clock: Clock,
+    /// The node's own agency and its state: the `Node` resource of the policies.
+    agency: String,
+    state: Jurisdiction,
+    facts: Facts,
+    logins: LoginThrottle,
+    /// The tree's upper levels, for proofs.
+    proofs: ProofCache,
+}
+
+impl Node {
+    /// Opens an initialized node: key, migrated pool and a running sequencer (whose thread
+    /// `shutdown` joins).
+    pub fn open(
+        data_dir: &Path,
+        database: &DatabaseUrl,
+        pool_size: u32,
+    ) -> Result<(Self, JoinHandle<()>), ServiceError> {
+        let signer = Arc::new(files::load_signer(data_dir)?);
+        let pool = storage::open_pool(database, pool_size)?;
+        check_origin(&mut *storage::get_conn(&pool)?, signer.name())?;
+        let vault = open_vault(data_dir, &mut *storage::get_conn(&pool)?)?;
+        let (agency, state) = node_agency(&mut *storage::get_conn(&pool)?)?;
+        let (sequencer, handle) = Sequencer::start(database, signer.clone())?;
+        let verifier_key = signer.verifier_key_string();
+        Ok((
+            Self {
+                pool,
+                sequencer,
+                signer,
+                verifier_key,
+                vault,
+                policies: Arc::new(PolicyEngine::builtin()?),
+                retention: Arc::new(RetentionRules::builtin()?),
+                clock: Clock::system(),
+                agency,
+                state,
+                facts: Facts::default(),
+                logins: LoginThrottle::default(),
+                proofs: ProofCache::new(proof_cache::CAPACITY),
+            },
+            handle,
+        ))
+    }
+
+    /// Replaces the access policies and retention rules (from `scelle serve --policies DIR`).
+    pub fn with_policies(mut self, policies: PolicyEngine, retention: RetentionRules) -> Self {
+        self.policies = Arc::new(policies);
+        self.retention = Arc::new(retention);
+        self
+    }
+
+    /// Stops the sequencer once every clone of it is gone and waits for its last batch.
+    pub fn shutdown(self, handle: JoinHandle<()>) {
+        drop(self);
+        let _ = handle.join();
+    }
+
+    /// The database pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// A pooled connection.
+    pub fn connection(&self) -> Result<PooledConn, ServiceError> {
+        Ok(storage::get_conn(&self.pool)?)
+    }
+
+    /// The one ordered append path.
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.sequencer
+    }
+
+    /// The personal-data vault's key.
+    pub fn vault(&self) -> &VaultKey {
+        &self.vault
+    }
+
+    /// The access policies.
+    pub fn policies(&self) -> &PolicyEngine {
+        &self.policies
+    }
+
+    /// The retention rules.
+    pub fn retention(&self) -> &RetentionRules {
+        &self.retention
+    }
+
+    /// The clock use cases read.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The log's origin (the name in its checkpoints).
+    pub fn origin(&self) -> &str {
+        self.signer.name()
+    }
+
+    /// The node's verifier key (C2SP signed-note form).
+    pub fn verifier_key(&self) -> &str {
+        &self.verifier_key
+    }
+
+    /// The verifier for this node's own notes.
+    pub fn note_verifier(&self) -> Result<NoteVerifier, ServiceError> {
+        self.signer
+            .verifier()
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// Signs a note (checkpoint-like text) with the node key.
+    pub fn sign_note(&self, text: &str) -> Result<String, ServiceError> {
+        self.signer
+            .sign_note(text)
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// The node's own agency.
+    pub fn agency(&self) -> &str {
+        &self.agency
+    }
+
+    /// The state of the node's own agency.
+    pub fn state(&self) -> Jurisdiction {
+        self.state
+    }
+
+    /// The immutable facts of an item.
+    pub fn item_facts(&self, id: &str) -> Result<ItemFacts, ServiceError> {
+        self.facts.item(&self.pool, id)
+    }
+
+    /// The immutable facts of a case.
+    pub fn case_facts(&self, id: &str) -> Result<CaseFacts, ServiceError> {
+        self.facts.case(&self.pool, id)
+    }
+
+    /// Failed web logins, per login name and client.
+    pub fn logins(&self) -> &LoginThrottle {
+        &self.logins
+    }
+
+    /// The tree's upper levels, for proofs.
+    pub fn proofs(&self) -> &ProofCache {
+        &self.proofs
+    }
+}
+
+/// The database must belong to the log whose key the folder holds.
+fn check_origin(c: &mut DbConnection, origin: &str) -> Result<(), ServiceError> {
+    match log_store::setting(c, "origin")? {
+        Some(stored) if stored != origin => Err(ServiceError::Internal(format!(
+            "the database belongs to log `{stored}` but the key is for `{origin}`"
+        ))),
+        Some(_) => Ok(()),
+        None => Ok(log_store::set_setting(c, "origin", origin)?),
+    }
+}
+
+/// The vault key of the folder. A missing key is created only while the vault is empty: a new
+/// key would silently make every sealed record unreadable.
+fn open_vault(data_dir: &Path, c: &mut DbConnection) -> Result<VaultKey, ServiceError> {
+    if !data_dir.join(VAULT_KEY_FILE).exists() && registry::any_sealed(c)? {
+        return Err(ServiceError::Internal(format!(
+            "the vault key {} is missing but the database holds sealed records; restore the key file",
+            data_dir.join(VAULT_KEY_FILE).display()
+        )));
+    }
+    let vault = VaultKey::load_or_create(data_dir)?;
+    seal_legacy_vault(c, &vault)?;
+    Ok(vault)
+}
+
+/// The node's own agency and its state: the setting written at initialization or, for a node
+/// initialized before it existed, the first agency registered.
+fn node_agency(c: &mut DbConnection) -> Result<(String, Jurisdiction), ServiceError> {
+    let id = match log_store::setting(c, NODE_AGENCY_SETTING)? {
+        Some(id) => id,
+        None => match identity::first_agency(c)? {
+            Some(row) => row.id,
+            None => return Ok((String::new(), Jurisdiction::Togo)),
+        },
+    };
+    let state = match identity::agency(c, &id)? {
+        Some(row) => Jurisdiction::parse(&row.state)
+            .map_err(|_| StorageError::Corrupt(format!("agency {id} has a bad state")))?,
+        None => Jurisdiction::from_agency_id(&id)
+            .ok_or_else(|| StorageError::Corrupt(format!("node agency {id} has no state")))?,
+    };
+    Ok((id, state))
+}
+
+/// Seals clear-text rows a node wrote before the vault was encrypted, then deletes them.
+fn seal_legacy_vault(c: &mut DbConnection, vault: &VaultKey) -> Result<(), ServiceError> {
+    loop {
+        let rows = registry::legacy_vault_rows(c, 1_000)?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let sealed = rows
+            .iter()
+            .map(|r| {
+                vault.seal(
+                    &r.id,
+                    &r.salt,
+                    &r.value,
+                    r.created_at.clone(),
+                    None,
+                    DataCategory::CaseText,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+        c.transaction(|c| -> Result<(), ServiceError> {
+            registry::insert_sealed(c, &sealed)?;
+            registry::delete_legacy_vault_rows(c, &ids)?;
+            Ok(())
+        })?;
+    }
+}

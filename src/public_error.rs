@@ -1,0 +1,166 @@
+//! What a person reads of an error, in one place: its stable code, its HTTP status, and its
+//! French and English text from the message catalogue.
+//!
+//! Layers keep their own `thiserror` enums (`StorageError`, `LedgerError`, `ServiceError`, the
+//! verifier's); the outer layers (HTTP, pages, CLI) turn a `ServiceError` into a
+//! [`PublicError`] here and nowhere else. Internal details (SQL text, paths) go to the server
+//! log, never to the client.
+
+use serde::Serialize;
+
+use scelle_verifier::i18n::Message;
+use scelle_verifier::t;
+
+use crate::error::ServiceError;
+
+/// The policy whose denial means "state a purpose" (its own error code, `purpose_required`).
+const PURPOSE_POLICY: &str = "personal-data-needs-a-purpose";
+
+/// An error as the client receives it: `{"error": {code, message_fr, message_en}}`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PublicError {
+    /// The HTTP status.
+    #[serde(skip)]
+    pub status: u16,
+    /// A stable code programs can match on.
+    pub code: &'static str,
+    /// The text in French.
+    pub message_fr: String,
+    /// The text in English.
+    pub message_en: String,
+    /// Seconds before trying again (429), sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+impl PublicError {
+    /// An error with its status, code and catalogue message.
+    pub fn new(status: u16, code: &'static str, message: Message) -> Self {
+        Self {
+            status,
+            code,
+            message_fr: message.fr(),
+            message_en: message.en(),
+            retry_after: None,
+        }
+    }
+
+    /// French, then English, on two lines (the CLI's form).
+    pub fn two_lines(&self) -> String {
+        format!("{}\n{}", self.message_fr, self.message_en)
+    }
+}
+
+impl From<&ServiceError> for PublicError {
+    fn from(e: &ServiceError) -> Self {
+        match e {
+            ServiceError::Field(f) => PublicError::new(400, "invalid_field", f.message()),
+            ServiceError::Custody(c) => PublicError::new(409, c.code(), c.message()),
+            ServiceError::NotFound(what) => PublicError::new(404, "not_found", what.message()),
+            ServiceError::Conflict(what) => PublicError::new(409, what.code(), what.message()),
+            ServiceError::Unauthenticated => {
+                PublicError::new(401, "unauthenticated", t!("error-unauthenticated"))
+            }
+            ServiceError::TokenExpired => {
+                PublicError::new(401, "token_expired", t!("error-token-expired"))
+            }
+            ServiceError::TokenRevoked => {
+                PublicError::new(401, "token_revoked", t!("error-token-revoked"))
+            }
+            ServiceError::Forbidden(why) => PublicError::new(
+                403,
+                "forbidden",
+                t!("error-forbidden").nested("reason", why.message()),
+            ),
+            ServiceError::PolicyDenied {
+                action,
+                policies,
+                reason,
+            } => policy_denied(action, policies, reason.as_ref()),
+            ServiceError::BadCredentials => {
+                PublicError::new(401, "bad_credentials", t!("error-bad-credentials"))
+            }
+            ServiceError::TooManyAttempts { retry_after_secs } => PublicError {
+                retry_after: Some(*retry_after_secs),
+                ..PublicError::new(
+                    429,
+                    "too_many_attempts",
+                    t!("error-too-many-attempts", seconds = retry_after_secs),
+                )
+            },
+            ServiceError::Policy(e) => PublicError::new(
+                500,
+                "policy_error",
+                t!("error-policies-invalid", detail = e),
+            ),
+            ServiceError::BadProofRequest(detail) => PublicError::new(
+                400,
+                "bad_proof_request",
+                t!("error-bad-proof-request", detail = detail),
+            ),
+            ServiceError::BadEarlierCheckpoint(detail) => PublicError::new(
+                400,
+                "bad_earlier_checkpoint",
+                t!("error-bad-earlier-checkpoint", detail = detail),
+            ),
+            ServiceError::Unavailable => {
+                PublicError::new(503, "unavailable", t!("error-unavailable"))
+            }
+            ServiceError::Storage(_) | ServiceError::Internal(_) => {
+                PublicError::new(500, "internal", t!("error-internal"))
+            }
+        }
+    }
+}
+
+/// A policy's refusal: the policy's own reason when a `forbid` denied, else the default deny.
+fn policy_denied(
+    action: &str,
+    policies: &[String],
+    reason: Option<&(String, String)>,
+) -> PublicError {
+    let code = if policies.iter().any(|p| p == PURPOSE_POLICY) {
+        "purpose_required"
+    } else {
+        "forbidden"
+    };
+    let message = match reason {
+        // The reason is the policy file's own text (`@reason_fr`, `@reason_en`).
+        Some((fr, en)) => {
+            let mut error = PublicError::new(403, code, t!("error-access-denied", action = action));
+            error.message_fr = format!("{} : {fr}.", error.message_fr);
+            error.message_en = format!("{}: {en}.", error.message_en);
+            return error;
+        }
+        None => t!("error-access-denied-no-policy", action = action),
+    };
+    PublicError::new(403, code, message)
+}
+
+/// A request body that is not what the endpoint takes (HTTP layer).
+pub fn malformed_body(detail: &str) -> PublicError {
+    PublicError::new(
+        400,
+        "malformed_request",
+        t!("error-malformed-request", detail = detail),
+    )
+}
+
+/// A body over the limit.
+pub fn body_too_large(limit: usize) -> PublicError {
+    PublicError::new(
+        413,
+        "body_too_large",
+        t!("error-body-too-large", limit = limit),
+    )
+}
+
+/// A body that is not JSON where JSON is expected.
+pub fn not_json() -> PublicError {
+    PublicError::new(415, "unsupported_media_type", t!("error-not-json"))
+}
+
+/// An address no route answers.
+pub fn route_not_found() -> PublicError {
+    PublicError::new(404, "no_such_route", t!("error-no-such-route"))
+}

@@ -1,0 +1,197 @@
+//! Cases: opening one (`case.opened`) and reading it back as the reader may see it.
+
+use serde::{Deserialize, Serialize};
+
+use scelle_verifier::entry::{CaseRecord, Event};
+use scelle_verifier::model::{self, Jurisdiction, Purpose};
+
+use crate::authz::{self, Ask, AuthUser, Target};
+use crate::error::ServiceError;
+use crate::ledger::error::Missing;
+use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
+use crate::node::Node;
+use crate::node::ids::new_id;
+use crate::policy::cedar::Action;
+use crate::storage::DbConnection;
+use crate::storage::registry::{self, CaseRow, EvidenceRow};
+
+use super::sealing::{Sealing, seal_text, vault_text};
+
+/// A case to open, as the investigator sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// The case reference (`TG-DCPJ-2026-00042`), unique on the node.
+    pub reference: String,
+    /// A title, which may name persons: sealed in the vault.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The state whose law applies (`BJ`, `BF`, `CI`, `NE`, `TG`).
+    pub jurisdiction: String,
+    /// The offence (Budapest Convention article or national category).
+    pub offence: String,
+    /// The requisition or warrant the case rests on.
+    pub legal_basis: String,
+}
+
+/// An item of a case, in a listing.
+#[derive(Debug, Serialize)]
+pub struct EvidenceSummary {
+    pub id: String,
+    pub exhibit_number: String,
+    pub seal_number: String,
+    pub kind: String,
+    pub sha256: String,
+}
+
+impl EvidenceSummary {
+    /// The summary of an item's row.
+    pub fn of(e: EvidenceRow) -> Self {
+        Self {
+            id: e.id,
+            exhibit_number: e.exhibit_number,
+            seal_number: e.seal_number,
+            kind: e.kind,
+            sha256: e.sha256,
+        }
+    }
+}
+
+/// A case as a reader sees it.
+#[derive(Debug, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub reference: String,
+    /// In clear only when the reader stated a purpose the policies accept (`personal_data`).
+    pub title: Option<String>,
+    pub personal_data: bool,
+    pub jurisdiction: String,
+    pub offence: String,
+    pub legal_basis: String,
+    pub agency: String,
+    pub officer: String,
+    pub opened_at: String,
+    pub opened_seq: u64,
+    pub evidence: Vec<EvidenceSummary>,
+}
+
+/// Opens a case in the user's agency; the answer shows it with its title in clear.
+pub fn open(
+    node: &Node,
+    user: &AuthUser,
+    input: NewCase,
+) -> Result<(CaseView, Receipt), ServiceError> {
+    let reference = model::parse_label("reference", &input.reference, 64)?;
+    let jurisdiction = Jurisdiction::parse(&input.jurisdiction)?;
+    let offence = model::parse_text("offence", &input.offence, 200)?;
+    let legal_basis = model::parse_text("legal_basis", &input.legal_basis, 200)?;
+    authz::authorize(
+        node,
+        user,
+        Action::CaseOpen,
+        Target::OwnAgency,
+        &Ask::default(),
+    )?;
+    let mut vault = Sealing::default();
+    let id = new_id()?;
+    let title = seal_text(node, input.title.as_deref(), "title", &id, &mut vault)?;
+    let record = CaseRecord {
+        id,
+        reference,
+        jurisdiction,
+        offence,
+        legal_basis,
+        agency: user.agency.clone(),
+        officer: user.id.clone(),
+        title,
+    };
+    let id = record.id.clone();
+    let receipt = node.sequencer().append(Pending {
+        actor: user.actor(),
+        event: Event::CaseOpened(record),
+        side: SideWrites {
+            vault: vault.rows,
+            ..Default::default()
+        },
+    })?;
+    Ok((view_of(node, &id, true)?, receipt))
+}
+
+/// A case as `user` may see it: personal data in clear only with a purpose the policies
+/// accept, and then the read is recorded in the log.
+pub fn read(
+    node: &Node,
+    user: &AuthUser,
+    id: &str,
+    purpose: Option<Purpose>,
+) -> Result<CaseView, ServiceError> {
+    let id = model::parse_label("case_id", id, 64)?;
+    let reveal = authz::authorize_read(
+        node,
+        user,
+        Action::CaseRead,
+        Target::Case(&id),
+        &id,
+        purpose,
+        &id,
+    )?;
+    view_of(node, &id, reveal)
+}
+
+/// The case with this reference, as `user` may see it.
+pub fn read_by_reference(
+    node: &Node,
+    user: &AuthUser,
+    reference: &str,
+    purpose: Option<Purpose>,
+) -> Result<CaseView, ServiceError> {
+    let reference = model::parse_label("reference", reference, 64)?;
+    let id = registry::case_by_reference(&mut *node.connection()?, &reference)?
+        .ok_or(ServiceError::NotFound(Missing::Case))?
+        .id;
+    read(node, user, &id, purpose)
+}
+
+/// The id of the case with this id or reference (operator tools).
+pub fn id_for(node: &Node, id_or_reference: &str) -> Result<String, ServiceError> {
+    let mut c = node.connection()?;
+    if let Some(case) = registry::case_by_id(&mut c, id_or_reference)? {
+        return Ok(case.id);
+    }
+    registry::case_by_reference(&mut c, id_or_reference)?
+        .map(|case| case.id)
+        .ok_or(ServiceError::NotFound(Missing::Case))
+}
+
+/// The case view without any policy check (write answers).
+fn view_of(node: &Node, id: &str, reveal: bool) -> Result<CaseView, ServiceError> {
+    let mut c = node.connection()?;
+    let row = registry::case_by_id(&mut c, id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
+    view(&mut c, node, row, reveal)
+}
+
+fn view(
+    c: &mut DbConnection,
+    node: &Node,
+    row: CaseRow,
+    reveal: bool,
+) -> Result<CaseView, ServiceError> {
+    let evidence = registry::evidence_of_case(c, &row.id)?
+        .into_iter()
+        .map(EvidenceSummary::of)
+        .collect();
+    Ok(CaseView {
+        title: vault_text(c, node.vault(), row.title_record.as_deref(), reveal)?,
+        personal_data: reveal,
+        id: row.id,
+        reference: row.reference,
+        jurisdiction: row.jurisdiction,
+        offence: row.offence,
+        legal_basis: row.legal_basis,
+        agency: row.agency_id,
+        officer: row.officer_id,
+        opened_at: row.opened_at,
+        opened_seq: row.opened_seq as u64,
+        evidence,
+    })
+}

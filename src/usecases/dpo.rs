@@ -1,0 +1,421 @@
+//! The data-protection officer's work: erasure of a personal-data record with its legal reason,
+//! the retention run that erases what has expired, the access records, and the records of
+//! processing for a data-protection authority (`scelle dpo report --state TG`): what personal
+//! data the node holds for cases of one state, why it is read, how long it is kept and on what
+//! legal basis, where it was transferred, and how often it was accessed.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use scelle_verifier::entry::{Actor, ErasureRecord, Event};
+use scelle_verifier::i18n::{Lang, Message};
+use scelle_verifier::model::{self, DataCategory, Jurisdiction, Role};
+use scelle_verifier::t;
+
+use crate::authz::{self, Ask, AuthUser, Target};
+use crate::error::ServiceError;
+use crate::ledger::error::Missing;
+use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
+use crate::node::Node;
+use crate::policy::cedar::Action;
+use crate::policy::retention::RetentionRule;
+use crate::storage::protection::{self, AccessRow};
+use crate::storage::{self, registry};
+
+/// The authority and the law of each state (ECOWAS Supplementary Act A/SA.1/01/10 and national
+/// law), as named in the records of processing.
+/// The authority and the law of each state, as named in the records of processing.
+pub fn authority(state: Jurisdiction) -> (&'static str, &'static str) {
+    match state {
+        Jurisdiction::Benin => ("APDP", "Code du numérique, livre V"),
+        Jurisdiction::BurkinaFaso => ("CIL", "loi 001-2021/AN"),
+        Jurisdiction::CoteDIvoire => ("ARTCI", "loi 2013-450"),
+        Jurisdiction::Niger => ("HAPDP", "loi 2022-59"),
+        Jurisdiction::Togo => ("IPDCP", "loi 2019-014"),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Transfer {
+    pub share: String,
+    pub case: String,
+    pub recipient: String,
+    pub recipient_state: Option<String>,
+    pub handling: String,
+    pub purposes: String,
+    pub confidential: bool,
+    pub expires_at: String,
+    pub shared_at: String,
+    pub revoked_at: Option<String>,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DpoReport {
+    pub state: Jurisdiction,
+    pub authority: String,
+    pub law: String,
+    pub node_origin: String,
+    pub generated_at: String,
+    /// Sealed records held, per data category.
+    pub records_held: BTreeMap<String, u64>,
+    pub retention: Vec<RetentionRule>,
+    /// Reads of personal data allowed, per stated purpose.
+    pub reads_by_purpose: BTreeMap<String, u64>,
+    /// Access decisions per role: (allowed, denied).
+    pub access_by_role: BTreeMap<String, (u64, u64)>,
+    pub transfers: Vec<Transfer>,
+}
+
+/// Largest number of access records one listing returns.
+const MAX_ACCESS_LISTING: i64 = 10_000;
+
+/// The records of processing of one state. `user` is the officer who asked (API); `None` is
+/// the node's operator (CLI).
+pub fn report(
+    node: &Node,
+    user: Option<&AuthUser>,
+    state: Jurisdiction,
+) -> Result<DpoReport, ServiceError> {
+    if let Some(user) = user {
+        authz::authorize(node, user, Action::DpoReport, Target::Node, &Ask::default())?;
+    }
+    let mut c = node.connection()?;
+    let mut records_held: BTreeMap<String, u64> = DataCategory::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), 0))
+        .collect();
+    for fact in protection::vault_facts_of_state(&mut c, state.as_str())? {
+        *records_held.entry(fact.category).or_default() += 1;
+    }
+    let mut reads_by_purpose = BTreeMap::new();
+    let mut access_by_role: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for row in protection::access_records_of_state(&mut c, state.as_str())? {
+        let counts = access_by_role.entry(row.role.clone()).or_default();
+        if row.decision == "allowed" {
+            counts.0 += 1;
+            if row.action == "person.read" {
+                *reads_by_purpose
+                    .entry(row.purpose.unwrap_or_else(|| "-".into()))
+                    .or_insert(0) += 1;
+            }
+        } else {
+            counts.1 += 1;
+        }
+    }
+    let agencies: BTreeMap<String, String> = crate::storage::identity::all_agencies(&mut c)?
+        .into_iter()
+        .map(|a| (a.id, a.state))
+        .collect();
+    let transfers = protection::shares_from_state(&mut c, state.as_str())?
+        .into_iter()
+        .map(|s| {
+            let recipient_state = s.recipient_state.clone().or_else(|| {
+                s.recipient_agency
+                    .as_ref()
+                    .and_then(|a| agencies.get(a).cloned())
+            });
+            Transfer {
+                share: s.id,
+                case: s.case_id,
+                recipient: s.recipient_agency.or(s.recipient_state).unwrap_or_default(),
+                recipient_state,
+                handling: s.handling,
+                purposes: s.purposes,
+                confidential: s.confidential,
+                expires_at: s.expires_at,
+                shared_at: s.shared_at,
+                revoked_at: s.revoked_at,
+                seq: s.seq as u64,
+            }
+        })
+        .collect();
+    let (authority, law) = authority(state);
+    Ok(DpoReport {
+        state,
+        authority: authority.to_owned(),
+        law: law.to_owned(),
+        node_origin: node.origin().to_owned(),
+        generated_at: node.clock().now_rfc3339()?,
+        records_held,
+        retention: node.retention().of_state(state).cloned().collect(),
+        reads_by_purpose,
+        access_by_role,
+        transfers,
+    })
+}
+
+/// A record a retention run erased (or, dry, would erase).
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasedByRetention {
+    pub record: String,
+    pub state: Jurisdiction,
+    pub category: DataCategory,
+    pub created_at: String,
+    pub days: u32,
+    pub seq: Option<u64>,
+}
+
+/// What a retention run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionReport {
+    pub dry_run: bool,
+    pub examined: usize,
+    pub erased: Vec<ErasedByRetention>,
+}
+
+/// Erases every vault record past its retention period. `user` is the data-protection officer
+/// who asked (API); `None` is the node itself (CLI, periodic task).
+pub fn run_retention(
+    node: &Node,
+    user: Option<&AuthUser>,
+    dry_run: bool,
+) -> Result<RetentionReport, ServiceError> {
+    let actor = match user {
+        Some(user) => {
+            authz::authorize(
+                node,
+                user,
+                Action::RetentionRun,
+                Target::Node,
+                &Ask::default(),
+            )?;
+            user.actor()
+        }
+        None => Actor {
+            user: "system".into(),
+            agency: node.agency().to_owned(),
+            role: Role::Dpo,
+        },
+    };
+    let now = node.clock().now();
+    let mut report = RetentionReport {
+        dry_run,
+        examined: 0,
+        erased: Vec::new(),
+    };
+    for state in Jurisdiction::ALL {
+        let facts = protection::vault_facts_of_state(&mut *node.connection()?, state.as_str())?;
+        for fact in facts {
+            report.examined += 1;
+            let Ok(category) = DataCategory::parse(&fact.category) else {
+                continue;
+            };
+            let Some(rule) = node.retention().rule(*state, category) else {
+                continue;
+            };
+            let Ok(created) = OffsetDateTime::parse(&fact.created_at, &Rfc3339) else {
+                return Err(storage::StorageError::Corrupt(format!(
+                    "vault record {} has a bad creation time",
+                    fact.id
+                ))
+                .into());
+            };
+            if created + time::Duration::days(i64::from(rule.days)) > now {
+                continue;
+            }
+            let seq = if dry_run {
+                None
+            } else {
+                let receipt = node.sequencer().append(Pending {
+                        actor: actor.clone(),
+                        event: Event::VaultErased(ErasureRecord {
+                            record: fact.id.clone(),
+                            legal_reason: format!(
+                                "Durée de conservation échue ({} jours) / retention period over ({} days): {} / {}",
+                                rule.days, rule.days, rule.legal_basis_fr, rule.legal_basis_en
+                            ),
+                        }),
+                        side: SideWrites {
+                            erase: Some(fact.id.clone()),
+                            ..Default::default()
+                        },
+                    })?;
+                Some(receipt.seq)
+            };
+            report.erased.push(ErasedByRetention {
+                record: fact.id,
+                state: *state,
+                category,
+                created_at: fact.created_at,
+                days: rule.days,
+                seq,
+            });
+        }
+    }
+    if !dry_run && !report.erased.is_empty() {
+        storage::truncate_wal(&mut *node.connection()?)?;
+    }
+    Ok(report)
+}
+
+/// Erases a personal-data record (DESIGN §4): the sealed value, its salt and its key are
+/// deleted in the transaction that appends the `vault.erased` entry stating the legal reason.
+pub fn erase(
+    node: &Node,
+    user: &AuthUser,
+    record: &str,
+    legal_reason: &str,
+) -> Result<(ErasureRecord, Receipt), ServiceError> {
+    let legal_reason = model::parse_text("legal_reason", legal_reason, 500)?;
+    authz::authorize(
+        node,
+        user,
+        Action::VaultErase,
+        Target::Node,
+        &Ask::default(),
+    )?;
+    if registry::sealed_row(&mut *node.connection()?, record)?.is_none() {
+        return Err(ServiceError::NotFound(Missing::VaultRecord));
+    }
+    let erasure = ErasureRecord {
+        record: record.to_owned(),
+        legal_reason,
+    };
+    let receipt = node.sequencer().append(Pending {
+        actor: user.actor(),
+        event: Event::VaultErased(erasure.clone()),
+        side: SideWrites {
+            erase: Some(record.to_owned()),
+            ..Default::default()
+        },
+    })?;
+    // Old copies of the deleted pages may sit in SQLite's write-ahead log: fold it into the
+    // database (where `secure_delete` zeroed the row) and empty it now, not at some later
+    // checkpoint. PostgreSQL has no such file to clean from here.
+    storage::truncate_wal(&mut *node.connection()?)?;
+    Ok((erasure, receipt))
+}
+
+/// Access records, newest first, for auditors and data-protection officers.
+pub fn access_records(
+    node: &Node,
+    user: &AuthUser,
+    case_id: Option<&str>,
+    actor_id: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Vec<AccessRow>, ServiceError> {
+    authz::authorize(
+        node,
+        user,
+        Action::AccessRead,
+        Target::Node,
+        &Ask::default(),
+    )?;
+    let limit = limit.unwrap_or(1_000).clamp(1, MAX_ACCESS_LISTING);
+    Ok(protection::access_records(
+        &mut *node.connection()?,
+        case_id,
+        actor_id,
+        limit,
+    )?)
+}
+
+impl DpoReport {
+    /// The report as text, in French then English.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for lang in Lang::ALL {
+            self.write_text(&mut out, lang);
+        }
+        out
+    }
+
+    fn write_text(&self, out: &mut String, lang: Lang) {
+        let l = |m: Message| m.render(lang);
+        let _ = writeln!(
+            out,
+            "== {} ==",
+            l(t!(
+                "dpo-title",
+                state = self.state,
+                authority = &self.authority,
+                law = &self.law
+            ))
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            l(t!(
+                "dpo-node",
+                origin = &self.node_origin,
+                at = &self.generated_at
+            ))
+        );
+        let _ = writeln!(out, "\n{}", l(t!("dpo-purposes")));
+        let _ = writeln!(out, "\n{}", l(t!("dpo-data-held")));
+        for rule in &self.retention {
+            let held = self
+                .records_held
+                .get(rule.category.as_str())
+                .copied()
+                .unwrap_or(0);
+            let basis = match lang {
+                Lang::Fr => &rule.legal_basis_fr,
+                Lang::En => &rule.legal_basis_en,
+            };
+            let _ = writeln!(
+                out,
+                "  - {:<24} {:>6}  {} — {}",
+                rule.category.as_str(),
+                held,
+                l(t!("dpo-days").count("days", u64::from(rule.days))),
+                basis
+            );
+        }
+        let _ = writeln!(out, "\n{}", l(t!("dpo-reads")));
+        if self.reads_by_purpose.is_empty() {
+            let _ = writeln!(out, "  {}", l(t!("dpo-none")));
+        }
+        for (purpose, n) in &self.reads_by_purpose {
+            let _ = writeln!(out, "  - {purpose:<24} {n:>6}");
+        }
+        let _ = writeln!(out, "\n{}", l(t!("dpo-access")));
+        if self.access_by_role.is_empty() {
+            let _ = writeln!(out, "  {}", l(t!("dpo-none")));
+        }
+        for (role, (allowed, denied)) in &self.access_by_role {
+            let _ = writeln!(out, "  - {role:<24} {allowed:>6} / {denied}");
+        }
+        let _ = writeln!(out, "\n{}", l(t!("dpo-transfers")));
+        if self.transfers.is_empty() {
+            let _ = writeln!(out, "  {}", l(t!("dpo-none")));
+        }
+        for tr in &self.transfers {
+            let cross = tr
+                .recipient_state
+                .as_deref()
+                .is_some_and(|s| s != self.state.as_str());
+            let _ = writeln!(
+                out,
+                "  - {} → {} ({}){}  {}",
+                tr.case,
+                tr.recipient,
+                tr.recipient_state.as_deref().unwrap_or("?"),
+                if cross {
+                    format!(" [{}]", l(t!("dpo-cross-border")))
+                } else {
+                    String::new()
+                },
+                l(t!(
+                    "dpo-transfer-terms",
+                    codes = if tr.handling.is_empty() {
+                        "-"
+                    } else {
+                        &tr.handling
+                    },
+                    purposes = &tr.purposes,
+                    expires = &tr.expires_at
+                ))
+            );
+            if let Some(at) = &tr.revoked_at {
+                let _ = writeln!(out, "    {}", l(t!("dpo-revoked", at = at)));
+            }
+        }
+        out.push('\n');
+    }
+}

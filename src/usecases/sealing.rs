@@ -1,0 +1,85 @@
+//! Free text that may name a person, sealed for the log (DESIGN §4): the vault keeps the value
+//! encrypted, the entry gets an HMAC commitment under a fresh salt; and the way back, the clear
+//! text of a record for a reader the policies allowed.
+
+use serde_json::Value;
+
+use scelle_verifier::commitment::{self, Commitment, SALT_LEN};
+use scelle_verifier::model::{self, DataCategory};
+
+use crate::error::ServiceError;
+use crate::node::Node;
+use crate::node::ids::{new_id, random_bytes};
+use crate::node::vault::VaultKey;
+use crate::storage::DbConnection;
+use crate::storage::registry::{self, SealedRow};
+
+/// Values sealed for one request: the rows to store, and the clear text for the answer.
+#[derive(Default)]
+pub struct Sealing {
+    /// Vault rows the request's entry accounts for.
+    pub rows: Vec<SealedRow>,
+    clear: Vec<(String, String)>,
+}
+
+impl Sealing {
+    /// The clear text behind a commitment sealed in this request.
+    pub fn clear_of(&self, c: &Option<Commitment>) -> Option<String> {
+        let record = &c.as_ref()?.record;
+        self.clear
+            .iter()
+            .find(|(id, _)| id == record)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// A fresh salt for a commitment.
+pub fn new_salt() -> Result<[u8; SALT_LEN], ServiceError> {
+    random_bytes()
+}
+
+/// Commits a free-text value: the vault keeps it sealed, the entry gets the commitment.
+pub fn seal_text(
+    node: &Node,
+    value: Option<&str>,
+    field: &'static str,
+    case_id: &str,
+    sealing: &mut Sealing,
+) -> Result<Option<Commitment>, ServiceError> {
+    let Some(value) = value else { return Ok(None) };
+    let value = model::parse_text(field, value, 4000)?;
+    let salt = new_salt()?;
+    let hmac = commitment::commit(&salt, &Value::String(value.clone()))
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let record = new_id()?;
+    sealing.rows.push(node.vault().seal(
+        &record,
+        &salt,
+        &value,
+        node.clock().now_rfc3339()?,
+        Some(case_id.to_owned()),
+        DataCategory::CaseText,
+    )?);
+    sealing.clear.push((record.clone(), value));
+    Ok(Some(Commitment {
+        record,
+        hmac: hex::encode(hmac),
+    }))
+}
+
+/// The clear text of a vault record; `None` when not revealed, there is none or it was erased.
+pub fn vault_text(
+    c: &mut DbConnection,
+    vault: &VaultKey,
+    record: Option<&str>,
+    reveal: bool,
+) -> Result<Option<String>, ServiceError> {
+    if !reveal {
+        return Ok(None);
+    }
+    let Some(id) = record else { return Ok(None) };
+    match registry::sealed_row(c, id)? {
+        Some(row) => Ok(Some(vault.open(&row)?.1)),
+        None => Ok(None),
+    }
+}

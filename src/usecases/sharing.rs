@@ -1,0 +1,175 @@
+//! Sharing a case with another agency or a whole state, under conditions that travel with it
+//! (handling codes, purposes, expiry, legal basis) and that the policies enforce at the
+//! receiver; and withdrawing a share.
+
+use serde::Deserialize;
+
+use scelle_verifier::entry::{DisclosureRecord, Event, RevocationRecord};
+use scelle_verifier::model::{self, FieldError, HandlingCode, Jurisdiction, Purpose};
+use scelle_verifier::t;
+
+use crate::authz::{self, Ask, AuthUser, Target};
+use crate::clock::unix_of;
+use crate::error::ServiceError;
+use crate::ledger::error::Missing;
+use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
+use crate::node::Node;
+use crate::node::ids::new_id;
+use crate::policy::cedar::Action;
+use crate::storage::{identity, protection};
+
+use super::sealing::{Sealing, seal_text};
+
+/// A share to make, as the case's owner sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewShare {
+    #[serde(default)]
+    pub agency: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub handling: Vec<String>,
+    pub purposes: Vec<String>,
+    #[serde(default)]
+    pub confidential: bool,
+    #[serde(default)]
+    pub consent_for_court: bool,
+    pub expires_at: String,
+    #[serde(default)]
+    pub legal_basis: Option<String>,
+    #[serde(default)]
+    pub conditions: Option<String>,
+}
+
+/// The recipient of a share: an agency (with its state) or a whole state.
+fn recipient(
+    node: &Node,
+    input: &NewShare,
+) -> Result<(Option<String>, Jurisdiction), ServiceError> {
+    match (&input.agency, &input.state) {
+        (Some(agency), None) => {
+            let agency = agency.to_ascii_lowercase();
+            let row = identity::agency(&mut *node.connection()?, &agency)?
+                .ok_or(ServiceError::NotFound(Missing::Agency))?;
+            let state = Jurisdiction::parse(&row.state)?;
+            Ok((Some(agency), state))
+        }
+        (None, Some(state)) => Ok((None, Jurisdiction::parse(state)?)),
+        _ => Err(FieldError::new("agency", t!("field-agency-or-state")).into()),
+    }
+}
+
+/// Shares a case; the share is a `case.shared` entry.
+pub fn share(
+    node: &Node,
+    user: &AuthUser,
+    case_id: &str,
+    input: NewShare,
+) -> Result<(DisclosureRecord, Receipt), ServiceError> {
+    let case_id = model::parse_label("case_id", case_id, 64)?;
+    let (agency, state) = recipient(node, &input)?;
+    let handling = input
+        .handling
+        .iter()
+        .map(|h| HandlingCode::parse(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let purposes = input
+        .purposes
+        .iter()
+        .map(|p| Purpose::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if purposes.is_empty() {
+        return Err(FieldError::new("purposes", t!("field-needs-a-purpose")).into());
+    }
+    let expires = model::parse_zoned_time("expires_at", &input.expires_at)?;
+    if unix_of(&expires).is_none_or(|t| t <= node.clock().unix_now()) {
+        return Err(FieldError::new("expires_at", t!("field-must-be-future")).into());
+    }
+    let legal_basis = input
+        .legal_basis
+        .as_deref()
+        .map(|b| model::parse_text("legal_basis", b, 200))
+        .transpose()?;
+    if handling.contains(&HandlingCode::H3) != input.conditions.is_some() {
+        return Err(FieldError::new("conditions", t!("field-conditions-with-h3")).into());
+    }
+    authz::authorize(
+        node,
+        user,
+        Action::CaseShare,
+        Target::Case(&case_id),
+        &Ask {
+            purpose: None,
+            destination_state: Some(state),
+            destination_handling: Some(handling.clone()),
+            legal_basis: legal_basis.clone(),
+        },
+    )?;
+    let mut sealing = Sealing::default();
+    let conditions = seal_text(
+        node,
+        input.conditions.as_deref(),
+        "conditions",
+        &case_id,
+        &mut sealing,
+    )?;
+    let record = DisclosureRecord {
+        id: new_id()?,
+        case: case_id,
+        state: if agency.is_none() { Some(state) } else { None },
+        agency,
+        handling,
+        purposes,
+        confidential: input.confidential,
+        consent_for_court: input.consent_for_court,
+        expires,
+        legal_basis,
+        conditions,
+    };
+    let receipt = node.sequencer().append(Pending {
+        actor: user.actor(),
+        event: Event::CaseShared(record.clone()),
+        side: SideWrites {
+            vault: sealing.rows,
+            ..Default::default()
+        },
+    })?;
+    Ok((record, receipt))
+}
+
+/// Withdraws a share (who may share the case may revoke its shares): a `case.share_revoked`
+/// entry, after which the share reaches no one.
+pub fn revoke(
+    node: &Node,
+    user: &AuthUser,
+    case_id: &str,
+    share_id: &str,
+    reason: &str,
+) -> Result<(RevocationRecord, Receipt), ServiceError> {
+    let case_id = model::parse_label("case_id", case_id, 64)?;
+    let share_id = model::parse_label("share_id", share_id, 64)?;
+    let reason = model::parse_text("reason", reason, 500)?;
+    match protection::share(&mut *node.connection()?, &share_id)? {
+        Some(row) if row.case_id == case_id => {}
+        _ => return Err(ServiceError::NotFound(Missing::Share)),
+    }
+    authz::authorize(
+        node,
+        user,
+        Action::CaseShare,
+        Target::Case(&case_id),
+        &Ask::default(),
+    )?;
+    let record = RevocationRecord {
+        share: share_id,
+        case: case_id,
+        reason,
+    };
+    let receipt = node.sequencer().append(Pending {
+        actor: user.actor(),
+        event: Event::ShareRevoked(record.clone()),
+        side: SideWrites::default(),
+    })?;
+    Ok((record, receipt))
+}

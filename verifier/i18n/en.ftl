@@ -1,0 +1,416 @@
+# Scellé's message catalogue — English.
+# Every key also exists in fr.ftl, with the same arguments (checked by the tests).
+
+## Dossier verifier findings
+
+finding-unsupported-format = Unsupported dossier format: "{ $format }".
+finding-bad-verifier-key = The dossier's verifier key cannot be read: { $reason }.
+finding-key-not-trusted = The checkpoint is not signed by any trusted key given (--trusted-key). Key in the dossier: { $key } — compare it with the key the node published.
+finding-checkpoint-invalid = Invalid checkpoint: { $reason }.
+finding-manifest-invalid = The dossier's signed manifest is invalid: { $reason }.
+finding-manifest-mismatch = The dossier does not match its signed manifest ({ $what }): entries were removed, added or changed.
+finding-entries-out-of-order = Entry { $seq }: the entries are not in log order.
+finding-entry-undecodable = Entry { $seq }: the bytes are not valid base64.
+finding-leaf-hash-mismatch = Entry { $seq }: the leaf hash does not match the bytes.
+finding-inclusion-proof-fails = Entry { $seq }: the inclusion proof does not lead to the signed checkpoint (entry or proof changed).
+finding-entry-malformed = Entry { $seq }: malformed ({ $reason }).
+finding-entry-other-log = Entry { $seq }: it belongs to another log.
+finding-prev-link-broken = Entry { $seq }: the `prev` link to the previous entry is broken.
+finding-case-missing = The case's opening entry is not in the dossier.
+finding-foreign-entry = Entry { $seq }: it does not belong to this case.
+finding-unknown-item = Entry { $seq }: item { $item } was not registered before.
+finding-custody-violation = Entry { $seq }: chain of custody broken for item { $item } — event { $rule }.
+finding-amends-unknown-event = Entry { $seq }: amends event { $event }, which the dossier does not hold for this item.
+finding-opening-fails = Opened value { $record } does not match its commitment in the log.
+finding-opening-unknown = Opened value { $record } matches no commitment in the dossier.
+finding-consistency-fails = The log does not extend the earlier checkpoint given: { $reason }.
+finding-file-not-registered = File { $file } (SHA-256 { $sha256 }) matches no registered item.
+
+## Custody rules (inside a finding: "event …")
+
+custody-rule-not-holder = by someone who did not hold it
+custody-rule-after-destruction = after its destruction
+custody-rule-after-return = after its return
+custody-rule-in-transit = while a transfer was not yet received
+custody-rule-no-pending-transfer = receipt with no pending transfer
+custody-rule-not-recipient = receipt by someone other than the recipient
+custody-rule-bad-recipient = transfer without a valid recipient
+
+## Custody errors (the node's answers)
+
+custody-not-holder = Only the current holder of the item may record this event.
+custody-destroyed = The item was destroyed: no event may follow.
+custody-returned = The item was returned and is no longer in custody.
+custody-in-transit = The item is in transit: the recipient must first acknowledge receipt.
+custody-no-pending-transfer = There is no pending transfer for this receipt.
+custody-not-recipient = Only the recipient named in the transfer may acknowledge it.
+custody-bad-recipient = A transfer needs a recipient other than the holder.
+
+## Offline verification (scelle verify, scelle-verify)
+
+offline-read-failed = { $path }: cannot read: { $reason }
+offline-not-a-dossier = { $path }: not a Scellé dossier: { $reason }
+offline-bad-trusted-key = Invalid trusted key "{ $key }": { $reason }
+offline-not-hashed = { $path }: the file was not hashed
+verify-header = Dossier { $reference } ({ $case }) — log { $origin }
+verify-checkpoint = Checkpoint: size { $size }, root { $root }, key { $key }
+verify-entries = Entries: { $entries }; openings checked: { $openings }
+verify-extends-earlier = The log extends the earlier checkpoint (size { $size })
+verify-custody-unbroken = custody unbroken
+verify-custody-broken = CUSTODY BROKEN
+verify-item = - Item { $item } (exhibit { $exhibit }, seal { $seal }), SHA-256 { $sha256 }: { $custody }; { $events ->
+        [one] { $events } event
+       *[other] { $events } events
+    }; holder { $holder } ({ $status })
+verify-integrity-mismatch =   ! an integrity check recorded a different hash
+verify-file-matches =   file matches: { $file }
+verify-verdict-ok = VERDICT: VERIFIED — everything holds
+verify-verdict-failed = VERDICT: FAILED — { $findings ->
+        [one] { $findings } finding
+       *[other] { $findings } findings
+    }
+verify-not-verified = Dossier not verified.
+verify-report-written = Report written: { $path } ({ $outcome })
+verify-outcome-verified = verified
+verify-outcome-failed = FAILED
+
+## Court report
+
+report-title = Verification report — { $reference }
+report-heading = Verification report for a digital evidence dossier
+report-subtitle = Scellé — verifiable chain-of-custody ledger
+report-result = Result
+report-verdict-ok = VERIFIED — every check holds.
+report-verdict-failed = FAILED — the dossier cannot be relied upon as intact.
+report-log-origin = Log (origin)
+report-signed-checkpoint = Signed checkpoint
+report-entries-count = { $size } entries
+report-merkle-root = Merkle tree root
+report-key-id = Signing key id
+report-case-entries = Case entries verified
+report-consistency = Consistency
+report-consistency-detail = the log extends the earlier checkpoint of size { $size }
+report-case = Case { $reference }
+report-case-title = Title
+report-not-disclosed = (not disclosed)
+report-state = State
+report-offence = Offence
+report-legal-basis = Legal basis
+report-agency-opened = Agency, opened
+report-items-and-derivations = Items and derivations
+report-exhibit-seal = Exhibit { $exhibit } — seal { $seal }
+report-kind = Kind
+report-description = Description
+report-place-of-seizure = Place of seizure
+report-derived-from = Derived from
+report-verification = Verification
+report-custody-unbroken = Chain of custody unbroken
+report-custody-broken = Chain of custody broken
+report-current-holder = current holder
+report-integrity = Integrity
+report-integrity-mismatch = a check recorded a hash different from the registered one
+report-file-checked = File checked
+report-file-matches = matches
+report-entry-number = Entry no.
+report-date = Date (zone)
+report-event = Event
+report-actor = Actor
+report-recipient = Recipient
+report-details = Details
+report-howto-title = How anyone can check this again
+report-howto-key = Obtain the node's public key through an independent channel (official publication) and compare its id with the one above.
+report-howto-run = Run scelle verify dossier.json --trusted-key KEY --file FILE, or the independent tool tools/verify_dossier.py: no network, no database, no trust in the police server.
+report-howto-proofs = Each entry is canonical JSON (RFC 8785); its SHA-256 hash and inclusion proof (RFC 9162) lead to the signed root: changing a single byte makes the proof fail.
+report-howto-manifest = The signed manifest lists every entry of the case: removing one shows.
+report-howto-files = An evidence file's SHA-256 can be recomputed with any tool (sha256sum) and compared with the registered one.
+report-howto-format = The format is published (docs/FORMAT.md): an expert can write their own verifier.
+
+## Custody events and states (labels)
+
+event-registered = Registration (seizure)
+event-sealed = Sealed
+event-acquired = Acquired
+event-copied = Copied
+event-transferred = Transferred
+event-received = Received
+event-stored = Stored
+event-examined = Examined
+event-integrity_checked = Integrity checked
+event-shared_externally = Shared externally
+event-preservation_requested = Preservation requested
+event-returned = Returned
+event-destroyed = Destroyed
+event-corrected = Correction
+code-seal_intact = seal intact
+code-seal_broken = SEAL BROKEN
+code-match = hash matches
+code-mismatch = HASH DIFFERS
+code-in_custody = in custody
+code-in_transit = in transit
+code-returned = returned
+code-destroyed = destroyed
+
+## CASE/UCO export
+
+case-uco-authorization-type = legal basis
+case-uco-investigation-description = Scellé log { $origin } ({ $state } state), checkpoint of { $size } entries; verify the dossier with scelle verify (docs/FORMAT.md).
+
+## Refused fields
+
+error-invalid-field = Invalid field `{ $field }`: { $reason }.
+field-one-of = must be one of: { $values }
+field-digest-length = wrong length for this digest
+field-not-hex = must be hexadecimal
+field-empty = must not be empty
+field-too-long = too long
+field-label-characters = only letters, digits and - _ . / : # ° are allowed
+field-control-characters = must not contain control characters
+field-not-rfc3339 = must be an RFC 3339 time with zone, e.g. 2026-03-01T14:05:00+00:00
+field-unrepresentable = cannot be represented
+field-required-for-event = is required for this event type
+field-not-allowed-for-event = is not allowed for this event type
+field-too-large = is too large
+field-needs-state-prefix = must start with a state code: bj. bf. ci. ne. tg.
+field-needs-a-purpose = name at least one purpose
+field-password-too-short = must have at least 12 characters
+field-login-taken = is already used by another user
+field-must-be-future = must be in the future
+field-at-least-one-day = must be at least 1
+field-not-a-date = must be YYYY-MM-DD
+field-conditions-with-h3 = is required with H3 and only with H3
+field-agency-or-state = give exactly one of agency and state
+
+## Command line
+
+cli-usage-heading = Usage
+cli-commands-heading = Commands
+cli-options-heading = Options
+cli-help = Print help
+cli-version = Print version
+cli-error-unknown-argument = Unknown argument: { $arg }
+cli-error-unknown-command = Unknown command: { $command }
+cli-error-invalid-value = Value "{ $value }" refused for { $arg }; possible values: { $valid }
+cli-error-invalid-value-reason = Value "{ $value }" refused for { $arg }
+cli-error-missing-argument = Required argument missing: { $arg }
+cli-error-missing-command = A subcommand is expected (see --help).
+cli-error-conflict = { $arg } cannot be used with { $other }
+cli-error-value-count = Wrong number of values for { $arg }
+cli-error-no-equals = { $arg } expects its value after "="
+cli-error-not-utf8 = An argument is not valid UTF-8.
+cli-error-other = Invalid command line ({ $detail }).
+
+cli-scelle-verify = Verify a dossier offline (no network, no database); exit 0 only if everything holds
+cli-scelle-verify--dossier = Dossier file (JSON)
+cli-scelle-verify--trusted_keys = Trusted verifier key (text or file), repeatable
+cli-scelle-verify--files = Evidence file to check against the registered hashes, repeatable
+cli-scelle-verify--json = JSON report on standard output
+cli-scelle-verify--report = Also write the HTML court report to this file
+cli-scelle-verify--lang = Language of the court report
+
+## Reasons of the access rules that refuse (policy-<the rule's @id>)
+
+policy-share-expired = the sharing of this case with your agency has expired
+policy-share-use-limited-to-stated-purposes = this purpose is not allowed by the conditions of the sharing (Budapest, Art. 28)
+policy-H0-crime-prevention-only = code H0: crime prevention only; no writes, no dossier, no other purpose
+policy-H1-not-for-court-without-consent = code H1: not for court without the sending state's consent
+policy-H2-no-onward-sharing = code H2 or confidentiality: this case may not be shared onward
+policy-cross-border-needs-legal-basis = sharing outside the case's state must state its legal basis (legal_basis)
+policy-cross-border-needs-conditions = sharing outside the case's state needs at least one handling code (H0 to H3)
+policy-personal-data-needs-a-purpose = every read of personal data must state its purpose (purpose parameter)
+policy-lab-sees-no-personal-data = the lab receives no personal data
+policy-admin-and-auditor-read-no-case-content = administrators and auditors have no access to case content
+policy-auditor-reads-no-case-content = administrators and auditors have no access to case content
+
+## API and command-line errors
+
+not-found-case = Case not found.
+not-found-evidence = Evidence item not found.
+not-found-parent-evidence = Parent evidence item not found.
+not-found-user = User not found.
+not-found-agency = Agency not found.
+not-found-entry = Log entry not found.
+not-found-checkpoint = Checkpoint not found.
+not-found-vault-record = Personal-data record not found.
+not-found-token = Token not found.
+not-found-person = Person not found.
+not-found-share = Share not found.
+conflict-case-reference = A case with this reference already exists.
+conflict-seal-number = This seal number is already used in this case.
+conflict-exhibit-number = This exhibit number is already used in this case.
+conflict-agency = This agency already exists.
+conflict-share-revoked = This share is already revoked.
+denied-amends-other-item = a correction must amend an event of the same item
+error-forbidden = Action not allowed: { $reason }.
+error-unauthenticated = Authentication required: the token is missing, invalid, expired or revoked.
+error-token-expired = This token has expired: ask the administrator for a new one.
+error-token-revoked = This token has been revoked.
+error-access-denied = Access denied ({ $action })
+error-access-denied-no-policy = Access denied ({ $action }): no policy grants this action to your role on this resource.
+error-bad-credentials = Wrong login or password.
+error-too-many-attempts = Too many failed login attempts; try again in { $seconds } s.
+error-policies-invalid = The access policies are invalid: { $detail }
+error-bad-proof-request = Invalid proof request: { $detail }.
+error-bad-earlier-checkpoint = The earlier checkpoint given is not valid for this log: { $detail }.
+error-unavailable = The ledger is temporarily unavailable; try again.
+error-internal = Internal server error; nothing was recorded. The incident is logged.
+error-malformed-request = Malformed request: { $detail }
+error-body-too-large = Request body too large (limit { $limit } bytes).
+error-not-json = The body must be JSON (Content-Type: application/json).
+error-no-such-route = No such endpoint.
+
+## Records of processing (scelle dpo report)
+
+dpo-title = Records of processing — { $state } ({ $authority }, { $law })
+dpo-node = Node: { $origin }    Generated at: { $at }
+dpo-purposes = Purposes: investigation, prosecution, prevention, forensic analysis, oversight.
+dpo-data-held = Data held (encrypted records) and retention period:
+dpo-days = { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    }
+dpo-reads = Reads of personal data by purpose:
+dpo-none = (none)
+dpo-access = Access decisions by role (allowed / denied):
+dpo-transfers = Transfers (shared cases):
+dpo-cross-border = cross-border
+dpo-transfer-terms = codes: { $codes }  purposes: { $purposes }  expires: { $expires }
+dpo-revoked = revoked: { $at }
+
+## Pages
+
+page-login-title = Sign in
+page-login-login = Login
+page-login-password = Password
+page-login-submit = Sign in
+
+## Watching a node (scelle checkpoint verify)
+
+monitor-http = server unreachable or bad answer: { $detail }
+monitor-state = local state unreadable ({ $path }): { $reason }
+monitor-bad-signature = checkpoint not signed by the trusted key: { $detail }
+monitor-rollback = ROLLBACK: the server shows { $new } entries after signing { $old }
+monitor-split-view = SPLIT VIEW: two different signed roots for size { $size }
+monitor-inconsistent = LOG REWRITTEN: the consistency proof from { $old } to { $new } fails
+monitor-first = First checkpoint verified and saved (size { $size })
+monitor-unchanged = Unchanged, same signed root (size { $size })
+monitor-grew = The log only grew: { $from } → { $to } entries, consistency proof verified
+
+## scelle's commands (help: cli-<path>, cli-<path>--<argument>)
+
+cli-scelle = Scellé — verifiable ledger of the chain of custody of digital evidence
+cli-scelle--data_dir = Data folder (SQLite database, node key)
+cli-scelle--database_url = PostgreSQL URL instead of the folder's SQLite
+cli-scelle-init = Initialize a node: database, key (0600), agency, first administrator
+cli-scelle-init--origin = Log origin (checkpoint name)
+cli-scelle-init--agency = Agency that runs the node
+cli-scelle-init--agency_name = Agency name
+cli-scelle-migrate = Apply database migrations
+cli-scelle-migrate--revert_all = Revert every migration
+cli-scelle-serve = Run the HTTP server (initializes the folder if there is none)
+cli-scelle-serve--listen = Listen address
+cli-scelle-serve--tls_cert = TLS certificate chain (PEM) to serve HTTPS
+cli-scelle-serve--tls_key = TLS private key (PEM)
+cli-scelle-serve--policies = Folder of the Cedar policies and retention.json (default: the built-in ones)
+cli-scelle-serve--retention_every_hours = How often the retention run happens, in hours (0: never)
+cli-scelle-serve--origin = Log origin (checkpoint name)
+cli-scelle-serve--agency = Agency that runs the node
+cli-scelle-serve--agency_name = Agency name
+cli-scelle-policy = Cedar access policies
+cli-scelle-policy-check = Validate the policies against the schema, and retention.json
+cli-scelle-policy-check--dir = Policy folder (default: built-in)
+cli-scelle-retention = Retention
+cli-scelle-retention-run = Erase what has expired and report it
+cli-scelle-retention-run--dry_run = Report without erasing
+cli-scelle-retention-run--policies = Rules folder (default: built-in)
+cli-scelle-retention-run--json = JSON report
+cli-scelle-dpo = Data-protection officer
+cli-scelle-dpo-report = Records of processing for one state, in French and English
+cli-scelle-dpo-report--state = State: BJ, BF, CI, NE or TG
+cli-scelle-dpo-report--json = JSON report
+cli-scelle-user = User management
+cli-scelle-user-add = Add a user, print its token last
+cli-scelle-user-add--name = The person's name
+cli-scelle-user-add--role = Role: investigator, prosecutor, lab_analyst, auditor, admin or dpo
+cli-scelle-user-add--agency = Agency id, e.g. tg.police.dcpj
+cli-scelle-user-add--token_days = Token validity in days
+cli-scelle-user-password = Set the web login and password (read from standard input)
+cli-scelle-user-password--user = User id
+cli-scelle-user-password--login = Login name
+cli-scelle-agency = Agency management
+cli-scelle-agency-add = Add an agency
+cli-scelle-agency-add--id = Id, e.g. bj.police.ocrc
+cli-scelle-agency-add--name = Agency name
+cli-scelle-agency-add--lab = A forensic lab (not a police service)
+cli-scelle-token = Access tokens: issue and revoke
+cli-scelle-token-issue = Issue a new token to a user (last line)
+cli-scelle-token-issue--user = User id
+cli-scelle-token-issue--days = Validity in days
+cli-scelle-token-revoke = Revoke a token (the hex part after sct_)
+cli-scelle-token-revoke--id = Token id
+cli-scelle-audit = Re-verify everything stored (entries, chain, nodes, checkpoints)
+cli-scelle-rebuild = Rebuild the registry tables from the log
+cli-scelle-hash = SHA-256 of files, in sha256sum format
+cli-scelle-hash--files = Files to hash
+cli-scelle-dossier = Evidence dossiers for court
+cli-scelle-dossier-export = Export a case's dossier
+cli-scelle-dossier-export--case = Case reference or id
+cli-scelle-dossier-export--output = Output file (standard output otherwise)
+cli-scelle-dossier-export--since_checkpoint = Checkpoint the recipient already holds
+cli-scelle-dossier-export--without_personal_data = Without personal data
+cli-scelle-dossier-export--format = Format: verifiable dossier (json) or CASE 1.4 / UCO JSON-LD (case-uco)
+cli-scelle-dossier-report = HTML court report (printable on A4), after verification
+cli-scelle-dossier-report--dossier = Dossier file (JSON)
+cli-scelle-dossier-report--lang = Report language
+cli-scelle-dossier-report--output = HTML file to write
+cli-scelle-dossier-report--trusted_keys = Trusted verifier key (text or file), repeatable
+cli-scelle-dossier-report--files = Evidence file to check, repeatable
+cli-scelle-checkpoint = Watching a node's checkpoints
+cli-scelle-checkpoint-verify = Check that the server's log only grew since the last verified checkpoint, then remember the new one
+cli-scelle-checkpoint-verify--server = Node address, e.g. https://scelle.dcpj.tg
+cli-scelle-checkpoint-verify--trusted_key = Trusted verifier key (text or file)
+cli-scelle-checkpoint-verify--state = File keeping the last verified checkpoint
+cli-scelle-checkpoint-verify--token = Access token for the log
+cli-scelle-bench = Performance figures (build with --features bench)
+cli-scelle-bench--entries = Log size for the proof and audit figures
+cli-scelle-bench--seconds = Append measurement duration (s)
+cli-scelle-bench--writers = Concurrent writers
+cli-scelle-bench--writer_threads = Threads carrying the writer tasks (default: the cores but one)
+cli-scelle-bench--hash_mib = Size of the hashed file (MiB)
+cli-scelle-bench--dossier_items = Items in the benchmarked dossier's case
+cli-scelle-bench--dossier_events = Custody events in that case
+cli-scelle-bench--work_dir = Work folder (temporary by default)
+cli-scelle-bench--phases = Phases to measure
+
+## scelle's output
+
+cli-out-verifier-key = Node verifier key:
+cli-out-admin-token = Admin token (shown once):
+cli-out-initializing = Initializing { $dir }
+cli-out-listening = Scellé listening on { $url } ({ $database }, origin { $origin })
+cli-out-migrations-applied = { $count ->
+        [one] { $count } migration applied
+       *[other] { $count } migrations applied
+    }
+cli-out-migrations-reverted = { $count ->
+        [one] { $count } migration reverted
+       *[other] { $count } migrations reverted
+    }
+cli-out-folder = folder { $dir }
+cli-out-built-in = built-in
+cli-out-policies-valid = Access policies valid: { $count } policies, schema { $schema }, retention.json ({ $source })
+cli-policies-invalid = Invalid access policies; the node does not start: { $detail }
+cli-out-retention-would-erase = { $count } to erase ({ $examined } examined)
+cli-out-retention-erased = { $count } erased ({ $examined } examined)
+cli-out-password-set = Password set for { $login }
+cli-out-user-created = User created: { $id } ({ $role }, { $agency })
+cli-out-token-issued = Token issued ({ $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    })
+cli-out-token-revoked = Token revoked: { $id }
+cli-out-agency-added = Agency added (seq { $seq })
+cli-out-audit-passed = Audit passed: { $entries } entries, { $nodes } nodes, { $checkpoints } checkpoints, { $megabytes } MB in { $seconds } s
+cli-audit-failed = AUDIT FAILED: { $detail }
+cli-rebuild-failed = Rebuild failed: { $detail }
+cli-out-rebuilt = Registry rebuilt from { $entries } entries
+cli-out-dossier-written = Dossier written: { $path } ({ $entries } entries)

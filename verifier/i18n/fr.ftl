@@ -1,0 +1,416 @@
+# Catalogue des messages de Scellé — français.
+# Chaque clé existe aussi dans en.ftl, avec les mêmes arguments (vérifié par les tests).
+
+## Constats du vérificateur de dossiers
+
+finding-unsupported-format = Format de dossier non pris en charge : « { $format } ».
+finding-bad-verifier-key = La clé de vérification du dossier est illisible : { $reason }.
+finding-key-not-trusted = Le point de contrôle n'est signé par aucune clé de confiance fournie (--trusted-key). Clé du dossier : { $key } — comparez-la à la clé publiée par le nœud.
+finding-checkpoint-invalid = Point de contrôle invalide : { $reason }.
+finding-manifest-invalid = Le manifeste signé du dossier est invalide : { $reason }.
+finding-manifest-mismatch = Le dossier ne correspond pas à son manifeste signé ({ $what }) : des entrées ont été retirées, ajoutées ou modifiées.
+finding-entries-out-of-order = Entrée { $seq } : les entrées ne sont pas dans l'ordre du journal.
+finding-entry-undecodable = Entrée { $seq } : les octets ne sont pas du base64 valide.
+finding-leaf-hash-mismatch = Entrée { $seq } : l'empreinte de feuille ne correspond pas aux octets.
+finding-inclusion-proof-fails = Entrée { $seq } : la preuve d'inclusion ne mène pas au point de contrôle signé (entrée ou preuve modifiée).
+finding-entry-malformed = Entrée { $seq } : mal formée ({ $reason }).
+finding-entry-other-log = Entrée { $seq } : elle appartient à un autre journal.
+finding-prev-link-broken = Entrée { $seq } : le chaînage `prev` avec l'entrée précédente est rompu.
+finding-case-missing = L'ouverture de l'affaire ne figure pas dans le dossier.
+finding-foreign-entry = Entrée { $seq } : elle ne concerne pas cette affaire.
+finding-unknown-item = Entrée { $seq } : le scellé { $item } n'a pas été enregistré avant.
+finding-custody-violation = Entrée { $seq } : chaîne de possession rompue pour le scellé { $item } — événement { $rule }.
+finding-amends-unknown-event = Entrée { $seq } : corrige l'événement { $event }, absent du dossier pour ce scellé.
+finding-opening-fails = La donnée ouverte { $record } ne correspond pas à son engagement dans le journal.
+finding-opening-unknown = La donnée ouverte { $record } ne correspond à aucun engagement du dossier.
+finding-consistency-fails = Le journal n'est pas une extension du point de contrôle antérieur fourni : { $reason }.
+finding-file-not-registered = Le fichier { $file } (SHA-256 { $sha256 }) ne correspond à aucun scellé enregistré.
+
+## Règles de la chaîne de possession (dans un constat : « événement … »)
+
+custody-rule-not-holder = par quelqu'un qui ne le détenait pas
+custody-rule-after-destruction = après sa destruction
+custody-rule-after-return = après sa restitution
+custody-rule-in-transit = pendant un transfert non réceptionné
+custody-rule-no-pending-transfer = réception sans transfert en attente
+custody-rule-not-recipient = réception par un autre que le destinataire
+custody-rule-bad-recipient = transfert sans destinataire valable
+
+## Erreurs de la chaîne de possession (réponses du nœud)
+
+custody-not-holder = Seul le détenteur actuel du scellé peut enregistrer cet événement.
+custody-destroyed = Le scellé a été détruit : aucun événement ne peut suivre.
+custody-returned = Le scellé a été restitué et n'est plus sous garde.
+custody-in-transit = Le scellé est en cours de transfert : le destinataire doit d'abord en accuser réception.
+custody-no-pending-transfer = Aucun transfert en attente ne correspond à cette réception.
+custody-not-recipient = Seul le destinataire désigné par le transfert peut en accuser réception.
+custody-bad-recipient = Un transfert exige un destinataire autre que le détenteur.
+
+## Vérification hors ligne (scelle verify, scelle-verify)
+
+offline-read-failed = { $path } : lecture impossible : { $reason }
+offline-not-a-dossier = { $path } : ce n'est pas un dossier Scellé : { $reason }
+offline-bad-trusted-key = Clé de confiance invalide « { $key } » : { $reason }
+offline-not-hashed = { $path } : le fichier n'a pas été haché
+verify-header = Dossier { $reference } ({ $case }) — journal { $origin }
+verify-checkpoint = Point de contrôle : taille { $size }, racine { $root }, clé { $key }
+verify-entries = Entrées : { $entries } ; données ouvertes vérifiées : { $openings }
+verify-extends-earlier = Le journal prolonge le point de contrôle antérieur (taille { $size })
+verify-custody-unbroken = chaîne de possession intacte
+verify-custody-broken = CHAÎNE DE POSSESSION ROMPUE
+verify-item = - Scellé { $item } (pièce { $exhibit }, scellé { $seal }), SHA-256 { $sha256 } : { $custody } ; { $events ->
+        [one] { $events } événement
+       *[other] { $events } événements
+    } ; détenteur { $holder } ({ $status })
+verify-integrity-mismatch =   ! un contrôle d'intégrité a constaté une empreinte différente
+verify-file-matches =   fichier conforme : { $file }
+verify-verdict-ok = VERDICT : VÉRIFIÉ — tout concorde
+verify-verdict-failed = VERDICT : ÉCHEC — { $findings ->
+        [one] { $findings } constat
+       *[other] { $findings } constats
+    }
+verify-not-verified = Dossier non vérifié.
+verify-report-written = Rapport écrit : { $path } ({ $outcome })
+verify-outcome-verified = vérifié
+verify-outcome-failed = ÉCHEC
+
+## Rapport pour le tribunal
+
+report-title = Rapport de vérification — { $reference }
+report-heading = Rapport de vérification d'un dossier de preuves numériques
+report-subtitle = Scellé — registre vérifiable de la chaîne de possession
+report-result = Résultat
+report-verdict-ok = VÉRIFIÉ — toutes les vérifications sont concluantes.
+report-verdict-failed = ÉCHEC — le dossier ne peut pas être tenu pour intègre.
+report-log-origin = Journal (origine)
+report-signed-checkpoint = Point de contrôle signé
+report-entries-count = { $size } entrées
+report-merkle-root = Racine de l'arbre de Merkle
+report-key-id = Identifiant de la clé de signature
+report-case-entries = Entrées de l'affaire vérifiées
+report-consistency = Cohérence
+report-consistency-detail = le journal prolonge le point de contrôle antérieur de taille { $size }
+report-case = Affaire { $reference }
+report-case-title = Intitulé
+report-not-disclosed = (non communiqué)
+report-state = État
+report-offence = Infraction
+report-legal-basis = Fondement juridique
+report-agency-opened = Service, ouverture
+report-items-and-derivations = Scellés et dérivations
+report-exhibit-seal = Pièce { $exhibit } — scellé { $seal }
+report-kind = Nature
+report-description = Description
+report-place-of-seizure = Lieu de saisie
+report-derived-from = Dérivé de
+report-verification = Vérification
+report-custody-unbroken = Chaîne de possession ininterrompue
+report-custody-broken = Chaîne de possession rompue
+report-current-holder = détenteur actuel
+report-integrity = Intégrité
+report-integrity-mismatch = un contrôle a constaté une empreinte différente de celle enregistrée
+report-file-checked = Fichier contrôlé
+report-file-matches = conforme
+report-entry-number = N° d'entrée
+report-date = Date (lieu)
+report-event = Événement
+report-actor = Acteur
+report-recipient = Destinataire
+report-details = Détails
+report-howto-title = Comment chacun peut le revérifier
+report-howto-key = Obtenir la clé publique du nœud par un canal indépendant (publication officielle) et comparer son identifiant à celui ci-dessus.
+report-howto-run = Lancer scelle verify dossier.json --trusted-key CLÉ --file FICHIER, ou l'outil indépendant tools/verify_dossier.py : aucun réseau, aucune base de données, aucune confiance dans le serveur de police.
+report-howto-proofs = Chaque entrée est du JSON canonique (RFC 8785) ; son empreinte SHA-256 et sa preuve d'inclusion (RFC 9162) mènent à la racine signée : changer un seul octet fait échouer la preuve.
+report-howto-manifest = Le manifeste signé liste toutes les entrées de l'affaire : en retirer une se voit.
+report-howto-files = L'empreinte SHA-256 d'un fichier de preuve se recalcule avec n'importe quel outil (sha256sum) et se compare à celle enregistrée.
+report-howto-format = Le format est publié (docs/FORMAT.md) : un expert peut écrire son propre vérificateur.
+
+## Événements de la chaîne de possession et états (libellés)
+
+event-registered = Enregistrement (saisie)
+event-sealed = Mise sous scellé
+event-acquired = Acquisition
+event-copied = Copie
+event-transferred = Remise (transfert)
+event-received = Réception
+event-stored = Entreposage
+event-examined = Examen
+event-integrity_checked = Contrôle d'intégrité
+event-shared_externally = Communication externe
+event-preservation_requested = Demande de conservation
+event-returned = Restitution
+event-destroyed = Destruction
+event-corrected = Rectification
+code-seal_intact = scellé intact
+code-seal_broken = SCELLÉ ROMPU
+code-match = empreinte conforme
+code-mismatch = EMPREINTE DIFFÉRENTE
+code-in_custody = sous garde
+code-in_transit = en transit
+code-returned = restitué
+code-destroyed = détruit
+
+## Export CASE/UCO
+
+case-uco-authorization-type = fondement juridique
+case-uco-investigation-description = Journal Scellé { $origin } (État { $state }), point de contrôle de { $size } entrées ; vérifier le dossier avec scelle verify (docs/FORMAT.md).
+
+## Champs refusés
+
+error-invalid-field = Champ « { $field } » invalide : { $reason }.
+field-one-of = doit être l'une des valeurs : { $values }
+field-digest-length = n'a pas la longueur de cette empreinte
+field-not-hex = doit être en hexadécimal
+field-empty = ne doit pas être vide
+field-too-long = est trop long
+field-label-characters = n'accepte que lettres, chiffres et - _ . / : # °
+field-control-characters = ne doit pas contenir de caractères de contrôle
+field-not-rfc3339 = doit être une date RFC 3339 avec fuseau, p. ex. 2026-03-01T14:05:00+00:00
+field-unrepresentable = ne peut pas être représenté
+field-required-for-event = est obligatoire pour ce type d'événement
+field-not-allowed-for-event = n'est pas permis pour ce type d'événement
+field-too-large = est trop grand
+field-needs-state-prefix = doit commencer par le code d'un État : bj. bf. ci. ne. tg.
+field-needs-a-purpose = doit nommer au moins une finalité
+field-password-too-short = doit compter au moins 12 caractères
+field-login-taken = est déjà utilisé par un autre utilisateur
+field-must-be-future = doit être dans le futur
+field-at-least-one-day = doit valoir au moins 1
+field-not-a-date = doit être au format AAAA-MM-JJ
+field-conditions-with-h3 = est obligatoire avec H3, et seulement avec H3
+field-agency-or-state = donnez soit un service, soit un État, pas les deux
+
+## Ligne de commande
+
+cli-usage-heading = Utilisation
+cli-commands-heading = Commandes
+cli-options-heading = Options
+cli-help = Affiche l'aide
+cli-version = Affiche la version
+cli-error-unknown-argument = Argument inconnu : { $arg }
+cli-error-unknown-command = Commande inconnue : { $command }
+cli-error-invalid-value = Valeur « { $value } » refusée pour { $arg } ; valeurs possibles : { $valid }
+cli-error-invalid-value-reason = Valeur « { $value } » refusée pour { $arg }
+cli-error-missing-argument = Argument obligatoire manquant : { $arg }
+cli-error-missing-command = Une sous-commande est attendue (voir --help).
+cli-error-conflict = { $arg } ne peut pas être employé avec { $other }
+cli-error-value-count = Nombre de valeurs incorrect pour { $arg }
+cli-error-no-equals = { $arg } attend sa valeur après « = »
+cli-error-not-utf8 = Un argument n'est pas de l'UTF-8 valide.
+cli-error-other = Ligne de commande invalide ({ $detail }).
+
+cli-scelle-verify = Vérifie un dossier hors ligne (sans réseau ni base) ; code 0 seulement si tout concorde
+cli-scelle-verify--dossier = Fichier dossier (JSON)
+cli-scelle-verify--trusted_keys = Clé de vérification de confiance (texte ou fichier), répétable
+cli-scelle-verify--files = Fichier de preuve à confronter aux empreintes enregistrées, répétable
+cli-scelle-verify--json = Rapport JSON sur la sortie standard
+cli-scelle-verify--report = Écrit aussi le rapport HTML pour le tribunal dans ce fichier
+cli-scelle-verify--lang = Langue du rapport pour le tribunal
+
+## Raisons des règles d'accès qui refusent (policy-<@id de la règle>)
+
+policy-share-expired = le partage de cette affaire avec votre service a expiré
+policy-share-use-limited-to-stated-purposes = cette finalité n'est pas autorisée par les conditions du partage (Budapest, art. 28)
+policy-H0-crime-prevention-only = code H0 : ces données ne servent qu'à la prévention ; ni écriture, ni dossier, ni autre finalité
+policy-H1-not-for-court-without-consent = code H1 : pas d'usage devant un tribunal sans le consentement de l'État d'origine
+policy-H2-no-onward-sharing = code H2 ou confidentialité : cette affaire ne peut pas être partagée à nouveau
+policy-cross-border-needs-legal-basis = un partage hors de l'État de l'affaire doit indiquer sa base légale (legal_basis)
+policy-cross-border-needs-conditions = un partage hors de l'État de l'affaire doit porter au moins un code de traitement (H0 à H3)
+policy-personal-data-needs-a-purpose = toute lecture de données personnelles doit indiquer sa finalité (paramètre purpose)
+policy-lab-sees-no-personal-data = le laboratoire ne reçoit pas de données personnelles
+policy-admin-and-auditor-read-no-case-content = les administrateurs et les auditeurs n'ont pas accès au contenu des affaires
+policy-auditor-reads-no-case-content = les administrateurs et les auditeurs n'ont pas accès au contenu des affaires
+
+## Erreurs de l'API et de la ligne de commande
+
+not-found-case = Affaire introuvable.
+not-found-evidence = Scellé introuvable.
+not-found-parent-evidence = Scellé parent introuvable.
+not-found-user = Utilisateur introuvable.
+not-found-agency = Service introuvable.
+not-found-entry = Entrée du journal introuvable.
+not-found-checkpoint = Point de contrôle introuvable.
+not-found-vault-record = Donnée personnelle introuvable.
+not-found-token = Jeton introuvable.
+not-found-person = Personne introuvable.
+not-found-share = Partage introuvable.
+conflict-case-reference = Une affaire porte déjà cette référence.
+conflict-seal-number = Ce numéro de scellé est déjà utilisé dans cette affaire.
+conflict-exhibit-number = Ce numéro de pièce est déjà utilisé dans cette affaire.
+conflict-agency = Ce service existe déjà.
+conflict-share-revoked = Ce partage est déjà révoqué.
+denied-amends-other-item = la correction doit viser un événement du même scellé
+error-forbidden = Action non autorisée : { $reason }.
+error-unauthenticated = Authentification requise : jeton absent, invalide, expiré ou révoqué.
+error-token-expired = Ce jeton a expiré : demandez-en un nouveau à l'administrateur.
+error-token-revoked = Ce jeton a été révoqué.
+error-access-denied = Accès refusé ({ $action })
+error-access-denied-no-policy = Accès refusé ({ $action }) : aucune règle n'accorde cette action à votre rôle sur cette ressource.
+error-bad-credentials = Identifiant ou mot de passe incorrect.
+error-too-many-attempts = Trop de tentatives de connexion échouées ; réessayez dans { $seconds } s.
+error-policies-invalid = Les règles d'accès sont invalides : { $detail }
+error-bad-proof-request = Demande de preuve invalide : { $detail }.
+error-bad-earlier-checkpoint = Le point de contrôle antérieur fourni n'est pas valide pour ce journal : { $detail }.
+error-unavailable = Le registre est momentanément indisponible ; réessayez.
+error-internal = Erreur interne du serveur ; rien n'a été enregistré. L'incident est journalisé.
+error-malformed-request = Requête mal formée : { $detail }
+error-body-too-large = Corps de requête trop volumineux (maximum { $limit } octets).
+error-not-json = Le corps doit être du JSON (Content-Type: application/json).
+error-no-such-route = Cette adresse n'existe pas.
+
+## Registre des traitements (scelle dpo report)
+
+dpo-title = Registre des traitements — { $state } ({ $authority }, { $law })
+dpo-node = Nœud : { $origin }    Établi le : { $at }
+dpo-purposes = Finalités : enquête, poursuites, prévention, analyse criminalistique, contrôle.
+dpo-data-held = Données détenues (enregistrements chiffrés) et durée de conservation :
+dpo-days = { $days ->
+        [one] { $days } jour
+       *[other] { $days } jours
+    }
+dpo-reads = Lectures de données personnelles par finalité :
+dpo-none = (néant)
+dpo-access = Décisions d'accès par rôle (accordées / refusées) :
+dpo-transfers = Transferts (partages d'affaires) :
+dpo-cross-border = transfrontalier
+dpo-transfer-terms = codes : { $codes }  finalités : { $purposes }  expire le : { $expires }
+dpo-revoked = révoqué le : { $at }
+
+## Pages
+
+page-login-title = Connexion
+page-login-login = Identifiant
+page-login-password = Mot de passe
+page-login-submit = Se connecter
+
+## Surveillance d'un nœud (scelle checkpoint verify)
+
+monitor-http = serveur injoignable ou réponse invalide : { $detail }
+monitor-state = état local illisible ({ $path }) : { $reason }
+monitor-bad-signature = point de contrôle non signé par la clé de confiance : { $detail }
+monitor-rollback = RETOUR EN ARRIÈRE : le serveur montre { $new } entrées après en avoir signé { $old }
+monitor-split-view = VUES DIVERGENTES : deux racines signées différentes pour la taille { $size }
+monitor-inconsistent = JOURNAL RÉÉCRIT : la preuve de cohérence de { $old } à { $new } échoue
+monitor-first = Premier point de contrôle vérifié et mémorisé (taille { $size })
+monitor-unchanged = Inchangé, même racine signée (taille { $size })
+monitor-grew = Le journal n'a fait que croître : { $from } → { $to } entrées, preuve de cohérence vérifiée
+
+## Commandes de scelle (aide : cli-<chemin>, cli-<chemin>--<argument>)
+
+cli-scelle = Scellé — registre vérifiable de la chaîne de garde des preuves numériques
+cli-scelle--data_dir = Dossier des données (base SQLite, clé du nœud)
+cli-scelle--database_url = Base PostgreSQL (postgres://…) au lieu du SQLite du dossier
+cli-scelle-init = Initialise un nœud : base, clé (0600), service, premier administrateur
+cli-scelle-init--origin = Origine du journal (nom des points de contrôle)
+cli-scelle-init--agency = Service qui exploite le nœud
+cli-scelle-init--agency_name = Nom du service
+cli-scelle-migrate = Applique les migrations de la base
+cli-scelle-migrate--revert_all = Annule toutes les migrations
+cli-scelle-serve = Lance le serveur HTTP (initialise le dossier s'il n'existe pas)
+cli-scelle-serve--listen = Adresse d'écoute
+cli-scelle-serve--tls_cert = Certificat TLS (chaîne PEM) pour servir en HTTPS
+cli-scelle-serve--tls_key = Clé privée TLS (PEM)
+cli-scelle-serve--policies = Dossier des règles Cedar et de retention.json (défaut : règles intégrées)
+cli-scelle-serve--retention_every_hours = Fréquence de la purge de conservation, en heures (0 : jamais)
+cli-scelle-serve--origin = Origine du journal (nom des points de contrôle)
+cli-scelle-serve--agency = Service qui exploite le nœud
+cli-scelle-serve--agency_name = Nom du service
+cli-scelle-policy = Règles d'accès Cedar
+cli-scelle-policy-check = Valide les règles contre le schéma, et retention.json
+cli-scelle-policy-check--dir = Dossier des règles (défaut : règles intégrées)
+cli-scelle-retention = Durées de conservation
+cli-scelle-retention-run = Efface ce dont la durée de conservation est échue, et le rapporte
+cli-scelle-retention-run--dry_run = Rapporte sans effacer
+cli-scelle-retention-run--policies = Règles (défaut : intégrées)
+cli-scelle-retention-run--json = Rapport JSON
+cli-scelle-dpo = Délégué à la protection des données
+cli-scelle-dpo-report = Registre des traitements d'un État, en français et en anglais
+cli-scelle-dpo-report--state = État : BJ, BF, CI, NE ou TG
+cli-scelle-dpo-report--json = Rapport JSON
+cli-scelle-user = Gestion des utilisateurs
+cli-scelle-user-add = Ajoute un utilisateur et affiche son jeton en dernière ligne
+cli-scelle-user-add--name = Nom de la personne
+cli-scelle-user-add--role = Rôle : investigator, prosecutor, lab_analyst, auditor, admin ou dpo
+cli-scelle-user-add--agency = Identifiant du service, ex. tg.police.dcpj
+cli-scelle-user-add--token_days = Validité du jeton en jours
+cli-scelle-user-password = Définit l'identifiant et le mot de passe web (lu sur l'entrée standard)
+cli-scelle-user-password--user = Identifiant de l'utilisateur
+cli-scelle-user-password--login = Nom de connexion
+cli-scelle-agency = Gestion des services
+cli-scelle-agency-add = Ajoute un service
+cli-scelle-agency-add--id = Identifiant, ex. bj.police.ocrc
+cli-scelle-agency-add--name = Nom du service
+cli-scelle-agency-add--lab = Laboratoire criminalistique (et non service de police)
+cli-scelle-token = Jetons d'accès : délivrance et révocation
+cli-scelle-token-issue = Délivre un nouveau jeton à un utilisateur (dernière ligne)
+cli-scelle-token-issue--user = Identifiant de l'utilisateur
+cli-scelle-token-issue--days = Validité en jours
+cli-scelle-token-revoke = Révoque un jeton (la partie hexadécimale après sct_)
+cli-scelle-token-revoke--id = Identifiant du jeton
+cli-scelle-audit = Revérifie tout le stocké (entrées, chaîne, nœuds, points de contrôle)
+cli-scelle-rebuild = Reconstruit les tables du registre depuis le journal
+cli-scelle-hash = SHA-256 de fichiers, au format sha256sum
+cli-scelle-hash--files = Fichiers à hacher
+cli-scelle-dossier = Dossiers de preuve pour le tribunal
+cli-scelle-dossier-export = Exporte le dossier d'une affaire
+cli-scelle-dossier-export--case = Référence ou identifiant de l'affaire
+cli-scelle-dossier-export--output = Fichier de sortie (sortie standard sinon)
+cli-scelle-dossier-export--since_checkpoint = Point de contrôle déjà détenu par le destinataire
+cli-scelle-dossier-export--without_personal_data = Sans les données personnelles
+cli-scelle-dossier-export--format = Format : dossier vérifiable (json) ou CASE 1.4 / UCO JSON-LD (case-uco)
+cli-scelle-dossier-report = Rapport HTML pour le tribunal (imprimable A4), après vérification
+cli-scelle-dossier-report--dossier = Fichier dossier (JSON)
+cli-scelle-dossier-report--lang = Langue du rapport
+cli-scelle-dossier-report--output = Fichier HTML à écrire
+cli-scelle-dossier-report--trusted_keys = Clé de vérification de confiance (texte ou fichier), répétable
+cli-scelle-dossier-report--files = Fichier de preuve à confronter, répétable
+cli-scelle-checkpoint = Surveillance des points de contrôle d'un nœud
+cli-scelle-checkpoint-verify = Vérifie que le journal du serveur n'a fait que croître depuis le dernier point de contrôle vérifié, puis mémorise le nouveau
+cli-scelle-checkpoint-verify--server = Adresse du nœud, ex. https://scelle.dcpj.tg
+cli-scelle-checkpoint-verify--trusted_key = Clé de vérification de confiance (texte ou fichier)
+cli-scelle-checkpoint-verify--state = Fichier où est gardé le dernier point de contrôle vérifié
+cli-scelle-checkpoint-verify--token = Jeton d'accès au journal
+cli-scelle-bench = Mesures de performance (build avec --features bench)
+cli-scelle-bench--entries = Taille du journal pour les preuves et l'audit
+cli-scelle-bench--seconds = Durée de la mesure des ajouts (s)
+cli-scelle-bench--writers = Rédacteurs concurrents
+cli-scelle-bench--writer_threads = Fils portant les rédacteurs-tâches (défaut : les cœurs moins un)
+cli-scelle-bench--hash_mib = Taille du fichier haché (Mio)
+cli-scelle-bench--dossier_items = Scellés de l'affaire du dossier mesuré
+cli-scelle-bench--dossier_events = Événements de garde de cette affaire
+cli-scelle-bench--work_dir = Dossier de travail (temporaire par défaut)
+cli-scelle-bench--phases = Phases mesurées
+
+## Sorties de scelle
+
+cli-out-verifier-key = Clé de vérification du nœud :
+cli-out-admin-token = Jeton administrateur (affiché une seule fois) :
+cli-out-initializing = Initialisation de { $dir }
+cli-out-listening = Scellé écoute sur { $url } ({ $database }, origine { $origin })
+cli-out-migrations-applied = { $count ->
+        [one] { $count } migration appliquée
+       *[other] { $count } migrations appliquées
+    }
+cli-out-migrations-reverted = { $count ->
+        [one] { $count } migration annulée
+       *[other] { $count } migrations annulées
+    }
+cli-out-folder = dossier { $dir }
+cli-out-built-in = intégrées
+cli-out-policies-valid = Règles d'accès valides : { $count } règles, schéma { $schema }, retention.json ({ $source })
+cli-policies-invalid = Règles d'accès invalides ; le nœud ne démarre pas : { $detail }
+cli-out-retention-would-erase = { $count } à effacer ({ $examined } examinés)
+cli-out-retention-erased = { $count } effacés ({ $examined } examinés)
+cli-out-password-set = Mot de passe défini pour { $login }
+cli-out-user-created = Utilisateur créé : { $id } ({ $role }, { $agency })
+cli-out-token-issued = Jeton délivré ({ $days ->
+        [one] { $days } jour
+       *[other] { $days } jours
+    })
+cli-out-token-revoked = Jeton révoqué : { $id }
+cli-out-agency-added = Service ajouté (seq { $seq })
+cli-out-audit-passed = Audit réussi : { $entries } entrées, { $nodes } nœuds, { $checkpoints } points de contrôle, { $megabytes } Mo en { $seconds } s
+cli-audit-failed = AUDIT ÉCHOUÉ : { $detail }
+cli-rebuild-failed = Reconstruction échouée : { $detail }
+cli-out-rebuilt = Registre reconstruit depuis { $entries } entrées
+cli-out-dossier-written = Dossier écrit : { $path } ({ $entries } entrées)

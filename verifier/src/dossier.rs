@@ -1,0 +1,859 @@
+//! The dossier (DESIGN §5, docs/FORMAT.md): a case's log entries with inclusion proofs to a
+//! signed checkpoint, a manifest the node signs to say "these are all of the case's entries",
+//! and the commitment openings the recipient may see — and its verification.
+//!
+//! Verification is pure and shared: `scelle verify` (offline), the tests and the benchmark all
+//! call `verify`. It trusts nothing in the file but what the trusted key signed, and it reports
+//! every finding, not just the first, so a court report can say exactly what held and what did not.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::commitment::{self, Commitment};
+use crate::custody::{CustodyError, CustodyState, ProposedEvent};
+use crate::entry::{Entry, Event};
+use crate::i18n::Message;
+use crate::merkle::{self, Hash};
+use crate::model::{CustodyEventType, IntegrityResult};
+use crate::note::{Checkpoint, NoteError, NoteVerifier};
+use crate::t;
+
+pub const DOSSIER_FORMAT: &str = "scelle-dossier/1";
+
+/// First line of a manifest note; never a valid log origin, so a manifest is never a checkpoint.
+const MANIFEST_HEADER: &str = "scelle-dossier/1 manifest";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dossier {
+    pub format: String,
+    pub origin: String,
+    /// The node's verifier key (C2SP signed-note form). Informative: trust comes from the keys
+    /// the verifier is given, which must include this one.
+    pub verifier_key: String,
+    /// Signed checkpoint note that every inclusion proof leads to.
+    pub checkpoint: String,
+    /// Signed manifest note: case, checkpoint, and a digest of the list of entries.
+    pub manifest: String,
+    pub case: CaseRef,
+    pub entries: Vec<DossierEntry>,
+    #[serde(default)]
+    pub openings: Vec<Opening>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<ConsistencyFrom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRef {
+    pub id: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DossierEntry {
+    pub seq: u64,
+    /// Base64 of the exact canonical entry bytes.
+    pub entry: String,
+    /// Base64 of the RFC 9162 leaf hash (informative; recomputed from `entry`).
+    pub leaf_hash: String,
+    /// RFC 9162 inclusion proof to the checkpoint's size, base64 hashes.
+    pub inclusion_proof: Vec<String>,
+}
+
+/// An opened commitment: the vault record's value and salt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opening {
+    pub record: String,
+    pub salt: String,
+    pub value: Value,
+}
+
+/// Proof that the dossier's checkpoint extends one the recipient already held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsistencyFrom {
+    pub checkpoint: String,
+    pub proof: Vec<String>,
+}
+
+/// The manifest's content, signed by the node as a C2SP signed note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub origin: String,
+    pub case_id: String,
+    pub tree_size: u64,
+    pub root: Hash,
+    pub entry_count: u64,
+    pub entries_digest: Hash,
+}
+
+impl Manifest {
+    /// SHA-256 over each entry's 8-byte big-endian `seq` then its 32-byte leaf hash, in order.
+    pub fn digest_entries<'a>(entries: impl IntoIterator<Item = (u64, &'a Hash)>) -> Hash {
+        let mut h = Sha256::new();
+        for (seq, leaf) in entries {
+            h.update(seq.to_be_bytes());
+            h.update(leaf);
+        }
+        h.finalize().into()
+    }
+
+    pub fn body(&self) -> String {
+        format!(
+            "{MANIFEST_HEADER}\norigin {}\ncase {}\ncheckpoint {} {}\nentries {} {}\n",
+            self.origin,
+            self.case_id,
+            self.tree_size,
+            B64.encode(self.root),
+            self.entry_count,
+            B64.encode(self.entries_digest)
+        )
+    }
+
+    pub fn parse_body(text: &str) -> Option<Self> {
+        let mut lines = text.strip_suffix('\n')?.split('\n');
+        if lines.next()? != MANIFEST_HEADER {
+            return None;
+        }
+        let origin = lines.next()?.strip_prefix("origin ")?.to_owned();
+        let case_id = lines.next()?.strip_prefix("case ")?.to_owned();
+        let (size, root) = lines.next()?.strip_prefix("checkpoint ")?.split_once(' ')?;
+        let (count, digest) = lines.next()?.strip_prefix("entries ")?.split_once(' ')?;
+        if lines.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            origin,
+            case_id,
+            tree_size: size.parse().ok()?,
+            root: decode_hash(root)?,
+            entry_count: count.parse().ok()?,
+            entries_digest: decode_hash(digest)?,
+        })
+    }
+}
+
+fn decode_hash(b64: &str) -> Option<Hash> {
+    B64.decode(b64).ok()?.try_into().ok()
+}
+
+/// One thing the verifier found wrong. `seq` names the entry where it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Finding {
+    UnsupportedFormat {
+        format: String,
+    },
+    BadVerifierKey {
+        reason: String,
+    },
+    KeyNotTrusted {
+        key: String,
+    },
+    CheckpointInvalid {
+        reason: String,
+    },
+    ManifestInvalid {
+        reason: String,
+    },
+    ManifestMismatch {
+        what: String,
+    },
+    EntriesOutOfOrder {
+        seq: u64,
+    },
+    EntryUndecodable {
+        seq: u64,
+    },
+    LeafHashMismatch {
+        seq: u64,
+    },
+    InclusionProofFails {
+        seq: u64,
+    },
+    EntryMalformed {
+        seq: u64,
+        reason: String,
+    },
+    EntryOtherLog {
+        seq: u64,
+    },
+    PrevLinkBroken {
+        seq: u64,
+    },
+    CaseMissing,
+    ForeignEntry {
+        seq: u64,
+    },
+    UnknownItem {
+        seq: u64,
+        item: String,
+    },
+    CustodyViolation {
+        seq: u64,
+        item: String,
+        rule: String,
+    },
+    AmendsUnknownEvent {
+        seq: u64,
+        event: String,
+    },
+    OpeningFails {
+        record: String,
+    },
+    OpeningUnknown {
+        record: String,
+    },
+    ConsistencyFails {
+        reason: String,
+    },
+    FileNotRegistered {
+        file: String,
+        sha256: String,
+    },
+}
+
+/// What the verifier could establish about one evidence item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemVerdict {
+    pub id: String,
+    pub exhibit_number: String,
+    pub seal_number: String,
+    pub kind: String,
+    pub sha256: String,
+    /// SHA-512, SHA-1, MD5 as registered for tool compatibility: (algorithm, hex).
+    pub other_hashes: Vec<(String, String)>,
+    pub registered_seq: u64,
+    pub parent: Option<String>,
+    pub description_record: Option<String>,
+    pub location_record: Option<String>,
+    pub events: Vec<TimelineEvent>,
+    /// Holder and status after the last event, when the custody story replayed cleanly.
+    pub holder: String,
+    pub status: String,
+    pub custody_unbroken: bool,
+    /// Whether an integrity check recorded a hash that differs from the registered one.
+    pub integrity_mismatch_recorded: bool,
+    /// Files given to the verifier whose SHA-256 is this item's.
+    pub matching_files: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineEvent {
+    pub seq: u64,
+    pub event_type: String,
+    pub actor: String,
+    pub at: String,
+    pub recorded_at: String,
+    pub to_user: Option<String>,
+    pub detail: Option<String>,
+    /// Vault records of the place and reason (their text is in `Report::opened` if opened).
+    pub place_record: Option<String>,
+    pub reason_record: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub origin: String,
+    pub key_id: String,
+    pub case_id: String,
+    pub case_reference: String,
+    pub tree_size: u64,
+    pub root: String,
+    pub entries: u64,
+    pub openings_checked: u64,
+    /// Clear values of the commitments whose openings checked out, by vault record.
+    pub opened: BTreeMap<String, Value>,
+    pub consistent_with_earlier: Option<u64>,
+    pub case: Option<CaseSummary>,
+    pub items: Vec<ItemVerdict>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub jurisdiction: String,
+    pub offence: String,
+    pub legal_basis: String,
+    pub agency: String,
+    pub opened_at: String,
+    /// The title, if its commitment was opened and checks out.
+    pub title: Option<String>,
+}
+
+/// A file the caller hashed, by the name it gave.
+pub struct FileDigest {
+    pub name: String,
+    pub sha256: Hash,
+}
+
+/// Verifies `dossier` against `trusted` keys (at least one must have signed it) and optional
+/// file digests. Everything is checked and every finding reported; `Report::ok` is true only
+/// when there are none.
+pub fn verify(dossier: &Dossier, trusted: &[NoteVerifier], files: &[FileDigest]) -> Report {
+    let mut findings = Vec::new();
+    let mut report = Report {
+        ok: false,
+        origin: dossier.origin.clone(),
+        key_id: String::new(),
+        case_id: dossier.case.id.clone(),
+        case_reference: dossier.case.reference.clone(),
+        tree_size: 0,
+        root: String::new(),
+        entries: dossier.entries.len() as u64,
+        openings_checked: 0,
+        opened: BTreeMap::new(),
+        consistent_with_earlier: None,
+        case: None,
+        items: Vec::new(),
+        findings: Vec::new(),
+    };
+    if dossier.format != DOSSIER_FORMAT {
+        findings.push(Finding::UnsupportedFormat {
+            format: dossier.format.clone(),
+        });
+        report.findings = findings;
+        return report;
+    }
+
+    // 1. The checkpoint, signed by a trusted key for this origin.
+    let Some((verifier, checkpoint)) = open_checkpoint(dossier, trusted, &mut findings) else {
+        report.findings = findings;
+        return report;
+    };
+    report.key_id = verifier.key_id_hex();
+    report.tree_size = checkpoint.size;
+    report.root = B64.encode(checkpoint.root);
+
+    // 2. Each entry: bytes, leaf hash, inclusion proof, form, origin, order.
+    let decoded = check_entries(dossier, &checkpoint, &mut findings);
+
+    // 3. The manifest: the node's word that these are all of the case's entries.
+    check_manifest(dossier, &verifier, &checkpoint, &decoded, &mut findings);
+
+    // 4. `prev` links between consecutive entries.
+    let leaves: HashMap<u64, Hash> = decoded.iter().map(|d| (d.seq, d.leaf)).collect();
+    for d in &decoded {
+        if let (Some(entry), Some(prev_leaf)) =
+            (&d.entry, d.seq.checked_sub(1).and_then(|p| leaves.get(&p)))
+            && entry.prev != *prev_leaf
+        {
+            findings.push(Finding::PrevLinkBroken { seq: d.seq });
+        }
+    }
+
+    // 5. The custody story and the commitments.
+    let commitments = replay(dossier, &decoded, &mut report, &mut findings);
+    check_openings(dossier, &commitments, &mut report, &mut findings);
+
+    // 6. Consistency with a checkpoint the recipient already held.
+    if let Some(from) = &dossier.consistency {
+        match check_consistency(from, &verifier, dossier, &checkpoint) {
+            Ok(size) => report.consistent_with_earlier = Some(size),
+            Err(reason) => findings.push(Finding::ConsistencyFails { reason }),
+        }
+    }
+
+    // 7. Files: each must be a registered item.
+    for file in files {
+        let hex = hex::encode(file.sha256);
+        let mut matched = false;
+        for item in report.items.iter_mut().filter(|i| i.sha256 == hex) {
+            item.matching_files.push(file.name.clone());
+            matched = true;
+        }
+        if !matched {
+            findings.push(Finding::FileNotRegistered {
+                file: file.name.clone(),
+                sha256: hex,
+            });
+        }
+    }
+
+    report.ok = findings.is_empty();
+    report.findings = findings;
+    report
+}
+
+fn open_checkpoint(
+    dossier: &Dossier,
+    trusted: &[NoteVerifier],
+    findings: &mut Vec<Finding>,
+) -> Option<(NoteVerifier, Checkpoint)> {
+    let own = match NoteVerifier::from_verifier_key(&dossier.verifier_key) {
+        Ok(v) => v,
+        Err(e) => {
+            findings.push(Finding::BadVerifierKey {
+                reason: e.to_string(),
+            });
+            return None;
+        }
+    };
+    let candidates: Vec<&NoteVerifier> = trusted
+        .iter()
+        .filter(|k| k.name() == dossier.origin)
+        .collect();
+    if candidates.is_empty() {
+        findings.push(Finding::KeyNotTrusted {
+            key: own.key_string().to_owned(),
+        });
+        return None;
+    }
+    let mut last_error = String::new();
+    for key in candidates {
+        match Checkpoint::open(&dossier.checkpoint, key, &dossier.origin) {
+            Ok(cp) => return Some((key.clone(), cp)),
+            Err(NoteError::NotSignedBy(_)) => {}
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    if last_error.is_empty() {
+        findings.push(Finding::KeyNotTrusted {
+            key: own.key_string().to_owned(),
+        });
+    } else {
+        findings.push(Finding::CheckpointInvalid { reason: last_error });
+    }
+    None
+}
+
+struct Decoded {
+    seq: u64,
+    leaf: Hash,
+    entry: Option<Entry>,
+}
+
+fn check_entries(
+    dossier: &Dossier,
+    checkpoint: &Checkpoint,
+    findings: &mut Vec<Finding>,
+) -> Vec<Decoded> {
+    // Entries are independent until the replay: both cores check them.
+    let (first, second) = dossier.entries.split_at(dossier.entries.len() / 2);
+    let check_all = |part: &[DossierEntry]| -> Vec<(Option<Decoded>, Vec<Finding>)> {
+        part.iter()
+            .map(|e| check_entry(e, dossier, checkpoint))
+            .collect()
+    };
+    let results = std::thread::scope(|scope| {
+        let other = scope.spawn(|| check_all(second));
+        let mut out = check_all(first);
+        match other.join() {
+            Ok(rest) => out.extend(rest),
+            Err(_) => out.extend(check_all(second)),
+        }
+        out
+    });
+    let mut decoded = Vec::with_capacity(results.len());
+    let mut last_seq: Option<u64> = None;
+    for (d, f) in results {
+        findings.extend(f);
+        if let Some(d) = d {
+            if last_seq.is_some_and(|last| d.seq <= last) {
+                findings.push(Finding::EntriesOutOfOrder { seq: d.seq });
+            }
+            last_seq = Some(d.seq);
+            decoded.push(d);
+        }
+    }
+    decoded
+}
+
+fn check_entry(
+    e: &DossierEntry,
+    dossier: &Dossier,
+    checkpoint: &Checkpoint,
+) -> (Option<Decoded>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let seq = e.seq;
+    let Ok(bytes) = B64.decode(&e.entry) else {
+        findings.push(Finding::EntryUndecodable { seq });
+        return (None, findings);
+    };
+    let leaf = merkle::leaf_hash(&bytes);
+    if decode_hash(&e.leaf_hash) != Some(leaf) {
+        findings.push(Finding::LeafHashMismatch { seq });
+    }
+    let proof: Option<Vec<Hash>> = e.inclusion_proof.iter().map(|h| decode_hash(h)).collect();
+    let included = proof.is_some_and(|p| {
+        merkle::verify_inclusion(seq, checkpoint.size, &leaf, &p, &checkpoint.root).is_ok()
+    });
+    if !included {
+        findings.push(Finding::InclusionProofFails { seq });
+    }
+    let entry = match Entry::parse(&bytes) {
+        Ok(entry) => {
+            if entry.seq != seq {
+                findings.push(Finding::EntryMalformed {
+                    seq,
+                    reason: format!("entry bytes say seq {}", entry.seq),
+                });
+            }
+            if entry.origin != dossier.origin {
+                findings.push(Finding::EntryOtherLog { seq });
+            }
+            Some(entry)
+        }
+        Err(err) => {
+            findings.push(Finding::EntryMalformed {
+                seq,
+                reason: err.to_string(),
+            });
+            None
+        }
+    };
+    (Some(Decoded { seq, leaf, entry }), findings)
+}
+
+fn check_manifest(
+    dossier: &Dossier,
+    verifier: &NoteVerifier,
+    checkpoint: &Checkpoint,
+    decoded: &[Decoded],
+    findings: &mut Vec<Finding>,
+) {
+    let text = match verifier.open(&dossier.manifest) {
+        Ok(text) => text,
+        Err(e) => {
+            findings.push(Finding::ManifestInvalid {
+                reason: e.to_string(),
+            });
+            return;
+        }
+    };
+    let Some(manifest) = Manifest::parse_body(text) else {
+        findings.push(Finding::ManifestInvalid {
+            reason: "not a scelle-dossier/1 manifest".into(),
+        });
+        return;
+    };
+    let mut mismatch = |what: &str| {
+        findings.push(Finding::ManifestMismatch { what: what.into() });
+    };
+    if manifest.origin != dossier.origin {
+        mismatch("origin");
+    }
+    if manifest.case_id != dossier.case.id {
+        mismatch("case");
+    }
+    if manifest.tree_size != checkpoint.size || manifest.root != checkpoint.root {
+        mismatch("checkpoint");
+    }
+    let digest = Manifest::digest_entries(decoded.iter().map(|d| (d.seq, &d.leaf)));
+    if manifest.entry_count != dossier.entries.len() as u64 || manifest.entries_digest != digest {
+        mismatch("entries");
+    }
+}
+
+/// Replays the case's entries: the case, each item's registration and custody events through
+/// the same state machine the node enforces. Returns the commitments the entries hold.
+fn replay(
+    dossier: &Dossier,
+    decoded: &[Decoded],
+    report: &mut Report,
+    findings: &mut Vec<Finding>,
+) -> Commitments {
+    let mut commitments: HashMap<String, String> = HashMap::new();
+    let mut note = |c: &Option<Commitment>| {
+        if let Some(c) = c {
+            commitments.insert(c.record.clone(), c.hmac.clone());
+        }
+    };
+    let mut items: BTreeMap<String, (ItemVerdict, CustodyState)> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut event_items: HashMap<String, String> = HashMap::new();
+    let mut case_title_record = None;
+    for d in decoded {
+        let Some(entry) = &d.entry else { continue };
+        let seq = d.seq;
+        match &entry.event {
+            Event::CaseOpened(case) if case.id == dossier.case.id => {
+                note(&case.title);
+                case_title_record = case.title.as_ref().map(|t| t.record.clone());
+                report.case = Some(CaseSummary {
+                    reference: case.reference.clone(),
+                    jurisdiction: case.jurisdiction.as_str().to_owned(),
+                    offence: case.offence.clone(),
+                    legal_basis: case.legal_basis.clone(),
+                    agency: case.agency.clone(),
+                    opened_at: entry.time.clone(),
+                    title: None,
+                });
+            }
+            Event::EvidenceRegistered(ev) if ev.case == dossier.case.id => {
+                note(&ev.description);
+                note(&ev.location);
+                if let Some(parent) = &ev.parent
+                    && !items.contains_key(parent)
+                {
+                    findings.push(Finding::UnknownItem {
+                        seq,
+                        item: parent.clone(),
+                    });
+                }
+                let verdict = ItemVerdict {
+                    id: ev.id.clone(),
+                    exhibit_number: ev.exhibit_number.clone(),
+                    seal_number: ev.seal_number.clone(),
+                    kind: ev.kind.as_str().to_owned(),
+                    sha256: ev.hashes.sha256.clone(),
+                    other_hashes: [
+                        ("SHA-512", &ev.hashes.sha512),
+                        ("SHA-1", &ev.hashes.sha1),
+                        ("MD5", &ev.hashes.md5),
+                    ]
+                    .into_iter()
+                    .filter_map(|(name, h)| h.as_ref().map(|h| (name.to_owned(), h.clone())))
+                    .collect(),
+                    registered_seq: seq,
+                    parent: ev.parent.clone(),
+                    description_record: ev.description.as_ref().map(|c| c.record.clone()),
+                    location_record: ev.location.as_ref().map(|c| c.record.clone()),
+                    events: vec![TimelineEvent {
+                        seq,
+                        event_type: "registered".into(),
+                        actor: entry.actor.user.clone(),
+                        at: ev.collected_at.clone(),
+                        recorded_at: entry.time.clone(),
+                        to_user: None,
+                        detail: ev.acquisition.as_ref().map(|a| a.tool.clone()),
+                        place_record: ev.location.as_ref().map(|c| c.record.clone()),
+                        reason_record: None,
+                    }],
+                    holder: entry.actor.user.clone(),
+                    status: "in_custody".into(),
+                    custody_unbroken: true,
+                    integrity_mismatch_recorded: false,
+                    matching_files: Vec::new(),
+                };
+                order.push(ev.id.clone());
+                items.insert(
+                    ev.id.clone(),
+                    (verdict, CustodyState::registered(&entry.actor.user)),
+                );
+            }
+            Event::Custody(ev) if ev.case == dossier.case.id => {
+                note(&ev.place);
+                note(&ev.reason);
+                let Some((verdict, state)) = items.get_mut(&ev.item) else {
+                    findings.push(Finding::UnknownItem {
+                        seq,
+                        item: ev.item.clone(),
+                    });
+                    continue;
+                };
+                if let Some(amended) = &ev.amends
+                    && event_items.get(amended) != Some(&ev.item)
+                {
+                    findings.push(Finding::AmendsUnknownEvent {
+                        seq,
+                        event: amended.clone(),
+                    });
+                }
+                event_items.insert(ev.id.clone(), ev.item.clone());
+                verdict.events.push(TimelineEvent {
+                    seq,
+                    event_type: ev.event_type.as_str().to_owned(),
+                    actor: entry.actor.user.clone(),
+                    at: ev.at.clone(),
+                    recorded_at: entry.time.clone(),
+                    to_user: ev.to_user.clone(),
+                    detail: custody_detail(
+                        ev.event_type,
+                        ev.tool.as_deref(),
+                        ev.result,
+                        ev.seal_intact,
+                    ),
+                    place_record: ev.place.as_ref().map(|c| c.record.clone()),
+                    reason_record: ev.reason.as_ref().map(|c| c.record.clone()),
+                });
+                if ev.result == Some(IntegrityResult::Mismatch) {
+                    verdict.integrity_mismatch_recorded = true;
+                }
+                if !verdict.custody_unbroken {
+                    continue;
+                }
+                let proposed = ProposedEvent {
+                    event_id: &ev.id,
+                    actor: &entry.actor.user,
+                    event_type: ev.event_type,
+                    to_user: ev.to_user.as_deref(),
+                };
+                match state.apply(&proposed) {
+                    Ok(next) => {
+                        verdict.holder = next.holder.clone();
+                        verdict.status = next.status.as_str().to_owned();
+                        *state = next;
+                    }
+                    Err(rule) => {
+                        verdict.custody_unbroken = false;
+                        findings.push(Finding::CustodyViolation {
+                            seq,
+                            item: ev.item.clone(),
+                            rule: custody_rule_code(&rule).into(),
+                        });
+                    }
+                }
+            }
+            _ => findings.push(Finding::ForeignEntry { seq }),
+        }
+    }
+    if report.case.is_none() {
+        findings.push(Finding::CaseMissing);
+    }
+    report.items = order
+        .into_iter()
+        .filter_map(|id| items.remove(&id).map(|(v, _)| v))
+        .collect();
+    Commitments {
+        hmac_by_record: commitments,
+        case_title_record,
+    }
+}
+
+fn custody_detail(
+    t: CustodyEventType,
+    tool: Option<&str>,
+    result: Option<IntegrityResult>,
+    seal_intact: Option<bool>,
+) -> Option<String> {
+    match t {
+        CustodyEventType::IntegrityChecked => result.map(|r| r.as_str().to_owned()),
+        CustodyEventType::Received => {
+            seal_intact.map(|s| if s { "seal_intact" } else { "seal_broken" }.to_owned())
+        }
+        _ => tool.map(str::to_owned),
+    }
+}
+
+/// A stable code for a custody rule, for the report and the bilingual text.
+pub fn custody_rule_code(e: &CustodyError) -> &'static str {
+    match e {
+        CustodyError::NotHolder => "not_holder",
+        CustodyError::Destroyed => "after_destruction",
+        CustodyError::Returned => "after_return",
+        CustodyError::InTransit => "in_transit",
+        CustodyError::NoPendingTransfer => "no_pending_transfer",
+        CustodyError::NotRecipient => "not_recipient",
+        CustodyError::BadRecipient => "bad_recipient",
+    }
+}
+
+/// The words for a custody rule's code, as a finding shows it ("event …").
+fn custody_rule_message(code: &str) -> Message {
+    match code {
+        "not_holder" => t!("custody-rule-not-holder"),
+        "after_destruction" => t!("custody-rule-after-destruction"),
+        "after_return" => t!("custody-rule-after-return"),
+        "in_transit" => t!("custody-rule-in-transit"),
+        "no_pending_transfer" => t!("custody-rule-no-pending-transfer"),
+        "not_recipient" => t!("custody-rule-not-recipient"),
+        _ => t!("custody-rule-bad-recipient"),
+    }
+}
+
+impl Finding {
+    /// What the finding means, for a person (text verdict, JSON report, court report).
+    pub fn message(&self) -> Message {
+        use Finding as F;
+        match self {
+            F::UnsupportedFormat { format } => t!("finding-unsupported-format", format = format),
+            F::BadVerifierKey { reason } => t!("finding-bad-verifier-key", reason = reason),
+            F::KeyNotTrusted { key } => t!("finding-key-not-trusted", key = key),
+            F::CheckpointInvalid { reason } => t!("finding-checkpoint-invalid", reason = reason),
+            F::ManifestInvalid { reason } => t!("finding-manifest-invalid", reason = reason),
+            F::ManifestMismatch { what } => t!("finding-manifest-mismatch", what = what),
+            F::EntriesOutOfOrder { seq } => t!("finding-entries-out-of-order", seq = seq),
+            F::EntryUndecodable { seq } => t!("finding-entry-undecodable", seq = seq),
+            F::LeafHashMismatch { seq } => t!("finding-leaf-hash-mismatch", seq = seq),
+            F::InclusionProofFails { seq } => t!("finding-inclusion-proof-fails", seq = seq),
+            F::EntryMalformed { seq, reason } => {
+                t!("finding-entry-malformed", seq = seq, reason = reason)
+            }
+            F::EntryOtherLog { seq } => t!("finding-entry-other-log", seq = seq),
+            F::PrevLinkBroken { seq } => t!("finding-prev-link-broken", seq = seq),
+            F::CaseMissing => t!("finding-case-missing"),
+            F::ForeignEntry { seq } => t!("finding-foreign-entry", seq = seq),
+            F::UnknownItem { seq, item } => t!("finding-unknown-item", seq = seq, item = item),
+            F::CustodyViolation { seq, item, rule } => {
+                t!("finding-custody-violation", seq = seq, item = item)
+                    .nested("rule", custody_rule_message(rule))
+            }
+            F::AmendsUnknownEvent { seq, event } => {
+                t!("finding-amends-unknown-event", seq = seq, event = event)
+            }
+            F::OpeningFails { record } => t!("finding-opening-fails", record = record),
+            F::OpeningUnknown { record } => t!("finding-opening-unknown", record = record),
+            F::ConsistencyFails { reason } => t!("finding-consistency-fails", reason = reason),
+            F::FileNotRegistered { file, sha256 } => {
+                t!("finding-file-not-registered", file = file, sha256 = sha256)
+            }
+        }
+    }
+}
+
+/// The commitments a dossier's entries hold, by vault record id.
+struct Commitments {
+    hmac_by_record: HashMap<String, String>,
+    case_title_record: Option<String>,
+}
+
+fn check_openings(
+    dossier: &Dossier,
+    commitments: &Commitments,
+    report: &mut Report,
+    findings: &mut Vec<Finding>,
+) {
+    for opening in &dossier.openings {
+        let Some(hmac) = commitments.hmac_by_record.get(&opening.record) else {
+            findings.push(Finding::OpeningUnknown {
+                record: opening.record.clone(),
+            });
+            continue;
+        };
+        let salt = hex::decode(&opening.salt).unwrap_or_default();
+        if commitment::verify_opening(hmac, &salt, &opening.value) {
+            report.openings_checked += 1;
+            report
+                .opened
+                .insert(opening.record.clone(), opening.value.clone());
+            if commitments.case_title_record.as_deref() == Some(opening.record.as_str())
+                && let (Some(case), Value::String(title)) = (report.case.as_mut(), &opening.value)
+            {
+                case.title = Some(title.clone());
+            }
+        } else {
+            findings.push(Finding::OpeningFails {
+                record: opening.record.clone(),
+            });
+        }
+    }
+}
+
+fn check_consistency(
+    from: &ConsistencyFrom,
+    verifier: &NoteVerifier,
+    dossier: &Dossier,
+    checkpoint: &Checkpoint,
+) -> Result<u64, String> {
+    let old =
+        Checkpoint::open(&from.checkpoint, verifier, &dossier.origin).map_err(|e| e.to_string())?;
+    let proof: Vec<Hash> = from
+        .proof
+        .iter()
+        .map(|h| decode_hash(h).ok_or_else(|| "bad proof hash".to_owned()))
+        .collect::<Result<_, _>>()?;
+    merkle::verify_consistency(
+        old.size,
+        checkpoint.size,
+        &old.root,
+        &checkpoint.root,
+        &proof,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(old.size)
+}

@@ -1,0 +1,843 @@
+//! The log entry format (DESIGN §2): common envelope plus one event, in canonical JSON.
+//!
+//! `kind` names the event (`case.opened`, `custody.transferred`, …) and one object field carries
+//! its data. The same types parse entries back, which is how `scelle rebuild` replays the log.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::commitment::Commitment;
+use crate::jcs::{self, JcsError};
+use crate::merkle::{Hash, leaf_hash};
+use crate::model::{
+    CustodyEventType, EvidenceKind, HandlingCode, IntegrityResult, Jurisdiction, Purpose, Role,
+};
+
+pub const FORMAT_VERSION: u64 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub agency: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyRecord {
+    pub id: String,
+    pub state: Jurisdiction,
+    pub name: String,
+    /// A forensic lab rather than a police service.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lab: bool,
+}
+
+/// A user as the log knows them: no name (personal data stays out of the log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: String,
+    pub role: Role,
+    pub agency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub id: String,
+    pub reference: String,
+    pub jurisdiction: Jurisdiction,
+    pub offence: String,
+    pub legal_basis: String,
+    pub agency: String,
+    pub officer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Commitment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hashes {
+    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acquisition {
+    pub tool: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRecord {
+    pub id: String,
+    pub case: String,
+    pub exhibit_number: String,
+    pub seal_number: String,
+    pub kind: EvidenceKind,
+    pub hashes: Hashes,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    pub collected_at: String,
+    pub collector: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acquisition: Option<Acquisition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodyRecord {
+    pub id: String,
+    pub item: String,
+    pub case: String,
+    #[serde(rename = "type")]
+    pub event_type: CustodyEventType,
+    /// When it happened, with the zone where it happened.
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Commitment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_intact: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<IntegrityResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_item: Option<String>,
+}
+
+/// A vault record erased (DESIGN §4): its value, salt and key are gone; the commitment stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    pub record: String,
+    pub legal_reason: String,
+}
+
+/// A case shared with another agency or a whole state, with the conditions that travel with it.
+/// Exactly one of `agency` and `state` names the recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisclosureRecord {
+    pub id: String,
+    pub case: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<Jurisdiction>,
+    pub handling: Vec<HandlingCode>,
+    pub purposes: Vec<Purpose>,
+    /// Budapest Convention Art. 28(2)(a): kept confidential by the receiver.
+    pub confidential: bool,
+    /// For H1: the sending state consents to use in court.
+    pub consent_for_court: bool,
+    pub expires: String,
+    /// The legal basis the sender states (required by the policies across a border).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
+    /// H3 conditions in free text (may name persons, so committed and sealed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Commitment>,
+}
+
+/// A share withdrawn by its sender: from this entry on it reaches no one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationRecord {
+    pub share: String,
+    pub case: String,
+    pub reason: String,
+}
+
+/// A person linked to a case: role, name, birth date and identifiers are sealed in the vault;
+/// the log holds only their commitment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub id: String,
+    pub case: String,
+    pub data: Commitment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessDecision {
+    Allowed,
+    Denied,
+}
+
+/// Who asked to see what, why, and what the policies answered (DESIGN §4: every read of
+/// personal data is recorded, and so is every denied request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    pub action: String,
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    pub decision: AccessDecision,
+    /// The policies that decided (for a denial without any, the default deny).
+    pub policies: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    AgencyRegistered(AgencyRecord),
+    UserRegistered(UserRecord),
+    CaseOpened(CaseRecord),
+    EvidenceRegistered(EvidenceRecord),
+    Custody(CustodyRecord),
+    VaultErased(ErasureRecord),
+    CaseShared(DisclosureRecord),
+    ShareRevoked(RevocationRecord),
+    PersonRecorded(PersonRecord),
+    Access(AccessRecord),
+}
+
+impl Event {
+    pub fn kind(&self) -> String {
+        match self {
+            Event::AgencyRegistered(_) => "agency.registered".into(),
+            Event::UserRegistered(_) => "user.registered".into(),
+            Event::CaseOpened(_) => "case.opened".into(),
+            Event::EvidenceRegistered(_) => "evidence.registered".into(),
+            Event::Custody(c) => format!("custody.{}", c.event_type),
+            Event::VaultErased(_) => "vault.erased".into(),
+            Event::CaseShared(_) => "case.shared".into(),
+            Event::ShareRevoked(_) => "case.share_revoked".into(),
+            Event::PersonRecorded(_) => "person.recorded".into(),
+            Event::Access(r) => format!("access.{}", serde_decision(r.decision)),
+        }
+    }
+
+    /// The entry member the event's record goes in, and the record's canonical text (written
+    /// straight from the record: see `jcs::push_serialized`).
+    fn field_and_canonical(&self) -> Result<(&'static str, String), jcs::JcsError> {
+        let mut out = String::with_capacity(256);
+        let (field, written) = match self {
+            Event::AgencyRegistered(r) => ("agency", jcs::push_serialized(&mut out, r)),
+            Event::UserRegistered(r) => ("user", jcs::push_serialized(&mut out, r)),
+            Event::CaseOpened(r) => ("case", jcs::push_serialized(&mut out, r)),
+            Event::EvidenceRegistered(r) => ("evidence", jcs::push_serialized(&mut out, r)),
+            Event::Custody(r) => ("custody", jcs::push_serialized(&mut out, r)),
+            Event::VaultErased(r) => ("erasure", jcs::push_serialized(&mut out, r)),
+            Event::CaseShared(r) => ("disclosure", jcs::push_serialized(&mut out, r)),
+            Event::ShareRevoked(r) => ("revocation", jcs::push_serialized(&mut out, r)),
+            Event::PersonRecorded(r) => ("person", jcs::push_serialized(&mut out, r)),
+            Event::Access(r) => ("access", jcs::push_serialized(&mut out, r)),
+        };
+        written?;
+        Ok((field, out))
+    }
+
+    fn field_and_value(&self) -> Result<(&'static str, Value), serde_json::Error> {
+        Ok(match self {
+            Event::AgencyRegistered(r) => ("agency", serde_json::to_value(r)?),
+            Event::UserRegistered(r) => ("user", serde_json::to_value(r)?),
+            Event::CaseOpened(r) => ("case", serde_json::to_value(r)?),
+            Event::EvidenceRegistered(r) => ("evidence", serde_json::to_value(r)?),
+            Event::Custody(r) => ("custody", serde_json::to_value(r)?),
+            Event::VaultErased(r) => ("erasure", serde_json::to_value(r)?),
+            // Field names sort before `prev` (see `chain_link_matches`).
+            Event::CaseShared(r) => ("disclosure", serde_json::to_value(r)?),
+            Event::ShareRevoked(r) => ("revocation", serde_json::to_value(r)?),
+            Event::PersonRecorded(r) => ("person", serde_json::to_value(r)?),
+            Event::Access(r) => ("access", serde_json::to_value(r)?),
+        })
+    }
+}
+
+fn serde_decision(d: AccessDecision) -> &'static str {
+    match d {
+        AccessDecision::Allowed => "allowed",
+        AccessDecision::Denied => "denied",
+    }
+}
+
+/// A complete entry: what the sequencer assigns (`seq`, `prev`, `time`, `origin`) plus the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: u64,
+    pub prev: Hash,
+    pub time: String,
+    pub origin: String,
+    pub actor: Actor,
+    pub event: Event,
+}
+
+/// An entry as the projections read it (`service::apply`): borrowed, so the sequencer applies
+/// a writer's event without copying it into an owned `Entry`.
+#[derive(Debug, Clone, Copy)]
+pub struct AppliedEntry<'a> {
+    pub seq: u64,
+    pub time: &'a str,
+    pub actor: &'a Actor,
+    pub event: &'a Event,
+}
+
+impl Entry {
+    pub fn applied(&self) -> AppliedEntry<'_> {
+        AppliedEntry {
+            seq: self.seq,
+            time: &self.time,
+            actor: &self.actor,
+            event: &self.event,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EntryError {
+    #[error("entry is not canonical JSON (RFC 8785)")]
+    NotCanonical,
+    #[error("entry cannot be encoded: {0}")]
+    Encode(String),
+    #[error("entry is malformed: {0}")]
+    Malformed(String),
+    #[error("unsupported entry format version {0}")]
+    Version(u64),
+}
+
+impl From<JcsError> for EntryError {
+    fn from(e: JcsError) -> Self {
+        EntryError::Encode(e.to_string())
+    }
+}
+
+/// An entry's members that do not depend on where it lands in the log (`actor`, the event,
+/// `kind`, `origin`, `v`), canonicalized on the writer's own thread before it queues for the
+/// sequencer, which then only splices in `prev`, `seq` and `time`. `bytes` equals
+/// `Entry::to_canonical_bytes` for the same entry (tested below and on every event kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedEntry {
+    /// `(key, canonical value)`, sorted by key. Every key is lower-case ASCII, so byte order is
+    /// RFC 8785's order of UTF-16 code units.
+    members: Vec<(&'static str, String)>,
+}
+
+/// The canonical text of one entry member.
+fn canonical_text<T: Serialize + ?Sized>(value: &T) -> Result<String, EntryError> {
+    let mut out = String::with_capacity(64);
+    jcs::push_serialized(&mut out, value).map_err(|e| EntryError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// The members the sequencer assigns, in key order.
+const PLACED_MEMBERS: [&str; 3] = ["prev", "seq", "time"];
+
+impl PreparedEntry {
+    pub fn new(origin: &str, actor: &Actor, event: &Event) -> Result<Self, EntryError> {
+        // Each member straight from its Rust value to canonical text; `Entry::to_canonical_bytes`
+        // goes through `serde_json::Value` and the tests hold the two to the same bytes.
+        let (field, record) = event
+            .field_and_canonical()
+            .map_err(|e| EntryError::Encode(e.to_string()))?;
+        if PLACED_MEMBERS.contains(&field) || !field.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(EntryError::Encode(format!("event field `{field}`")));
+        }
+        let mut members = vec![
+            ("actor", canonical_text(actor)?),
+            (field, record),
+            ("kind", canonical_text(&event.kind())?),
+            ("origin", canonical_text(origin)?),
+            ("v", canonical_text(&FORMAT_VERSION)?),
+        ];
+        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Ok(Self { members })
+    }
+
+    /// The canonical bytes of the entry placed at `seq`, after `prev`, at `time`.
+    pub fn bytes(&self, seq: u64, prev: &Hash, time: &str) -> Result<Vec<u8>, EntryError> {
+        // Written straight into the text, in their canonical forms, rather than through
+        // `serde_json::Value`s: the sequencer does this for every entry.
+        let push_placed = |out: &mut String, key: &str| match key {
+            "prev" => jcs::push_hex_string(out, prev),
+            "seq" => jcs::push_u64(out, seq),
+            _ => jcs::push_string(out, time),
+        };
+        let length: usize = self
+            .members
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum();
+        let mut out = String::with_capacity(length + 160);
+        out.push('{');
+        let mut placed_members = PLACED_MEMBERS.iter().peekable();
+        let mut first = true;
+        let mut push_key = |out: &mut String, key: &str| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('"');
+            out.push_str(key);
+            out.push_str("\":");
+        };
+        for (key, value) in &self.members {
+            while let Some(placed_key) = placed_members.next_if(|placed_key| **placed_key < *key) {
+                push_key(&mut out, placed_key);
+                push_placed(&mut out, placed_key);
+            }
+            push_key(&mut out, key);
+            out.push_str(value);
+        }
+        for placed_key in placed_members {
+            push_key(&mut out, placed_key);
+            push_placed(&mut out, placed_key);
+        }
+        out.push('}');
+        Ok(out.into_bytes())
+    }
+}
+
+impl Entry {
+    /// The canonical bytes that are stored, served and hashed.
+    pub fn to_canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
+        let mut map = Map::new();
+        map.insert("v".into(), FORMAT_VERSION.into());
+        map.insert("seq".into(), self.seq.into());
+        map.insert("prev".into(), hex::encode(self.prev).into());
+        map.insert("time".into(), self.time.clone().into());
+        map.insert("origin".into(), self.origin.clone().into());
+        map.insert(
+            "actor".into(),
+            serde_json::to_value(&self.actor).map_err(|e| EntryError::Encode(e.to_string()))?,
+        );
+        map.insert("kind".into(), self.event.kind().into());
+        let (field, value) = self
+            .event
+            .field_and_value()
+            .map_err(|e| EntryError::Encode(e.to_string()))?;
+        map.insert(field.into(), value);
+        Ok(jcs::canonicalize(&Value::Object(map))?)
+    }
+
+    pub fn leaf_hash(bytes: &[u8]) -> Hash {
+        leaf_hash(bytes)
+    }
+
+    /// Parses stored bytes, insisting that they are exactly canonical.
+    pub fn parse(bytes: &[u8]) -> Result<Self, EntryError> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        if jcs::canonicalize(&value)? != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        let Value::Object(mut map) = value else {
+            return Err(EntryError::Malformed("not an object".into()));
+        };
+        let mut take = |k: &str| {
+            map.remove(k)
+                .ok_or_else(|| EntryError::Malformed(format!("missing `{k}`")))
+        };
+        let v = take("v")?
+            .as_u64()
+            .ok_or_else(|| EntryError::Malformed("`v`".into()))?;
+        if v != FORMAT_VERSION {
+            return Err(EntryError::Version(v));
+        }
+        let seq = take("seq")?
+            .as_u64()
+            .ok_or_else(|| EntryError::Malformed("`seq`".into()))?;
+        let prev = take("prev")?;
+        let prev: Hash = prev
+            .as_str()
+            .and_then(|p| hex::decode(p).ok())
+            .and_then(|p| p.try_into().ok())
+            .ok_or_else(|| EntryError::Malformed("`prev`".into()))?;
+        let text = |v: Value, k: &str| match v {
+            Value::String(s) => Ok(s),
+            _ => Err(EntryError::Malformed(format!("`{k}` must be a string"))),
+        };
+        let time = text(take("time")?, "time")?;
+        let origin = text(take("origin")?, "origin")?;
+        let actor: Actor = from_value(take("actor")?)?;
+        let kind = text(take("kind")?, "kind")?;
+        let event = match kind.as_str() {
+            "agency.registered" => Event::AgencyRegistered(from_value(take("agency")?)?),
+            "user.registered" => Event::UserRegistered(from_value(take("user")?)?),
+            "case.opened" => Event::CaseOpened(from_value(take("case")?)?),
+            "evidence.registered" => Event::EvidenceRegistered(from_value(take("evidence")?)?),
+            "vault.erased" => Event::VaultErased(from_value(take("erasure")?)?),
+            "case.shared" => Event::CaseShared(from_value(take("disclosure")?)?),
+            "case.share_revoked" => Event::ShareRevoked(from_value(take("revocation")?)?),
+            "person.recorded" => Event::PersonRecorded(from_value(take("person")?)?),
+            "access.allowed" | "access.denied" => {
+                let record: AccessRecord = from_value(take("access")?)?;
+                if kind != format!("access.{}", serde_decision(record.decision)) {
+                    return Err(EntryError::Malformed(
+                        "kind does not match access decision".into(),
+                    ));
+                }
+                Event::Access(record)
+            }
+            k if k.starts_with("custody.") => {
+                let record: CustodyRecord = from_value(take("custody")?)?;
+                if k != format!("custody.{}", record.event_type) {
+                    return Err(EntryError::Malformed(
+                        "kind does not match custody type".into(),
+                    ));
+                }
+                Event::Custody(record)
+            }
+            other => return Err(EntryError::Malformed(format!("unknown kind `{other}`"))),
+        };
+        if !map.is_empty() {
+            return Err(EntryError::Malformed("unexpected fields".into()));
+        }
+        Ok(Entry {
+            seq,
+            prev,
+            time,
+            origin,
+            actor,
+            event,
+        })
+    }
+}
+
+fn from_value<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, EntryError> {
+    serde_json::from_value(v).map_err(|e| EntryError::Malformed(e.to_string()))
+}
+
+/// Whether canonical entry bytes say `seq` and link to `prev`, without parsing the JSON.
+///
+/// RFC 8785 sorts an object's keys, so the top-level `prev`, `seq` and `time` members are
+/// adjacent: `,"prev":"<hex>","seq":<n>,"time":"`. Only `user` (an object without a `prev`
+/// key) and `v` may follow them, and inside JSON strings a quote is always escaped, so the last
+/// `,"prev":"` in the bytes is the top-level one. The audit checks the chain this way (a JSON
+/// parse costs more than hashing the entry); `Entry::parse`, used by `rebuild` and the dossier
+/// verifier, checks the whole entry.
+pub fn chain_link_matches(body: &[u8], seq: u64, prev: &[u8; 32]) -> bool {
+    const PREV_KEY: &[u8] = b",\"prev\":\"";
+    // The key is near the end (only `seq` and `time` sort after it). A vectorized backward
+    // search for its rare letter `p` (hex digits, numbers and times have none) finds it in a
+    // step or two; a general substring search was measured at a third of the leaf hash's cost.
+    let Some(at) = memchr::memrchr_iter(b'p', body)
+        .filter_map(|p| p.checked_sub(2))
+        .find(|&start| body[start..].starts_with(PREV_KEY))
+    else {
+        return false;
+    };
+    let mut prev_hex = [0u8; 64];
+    if hex::encode_to_slice(prev, &mut prev_hex).is_err() {
+        return false;
+    }
+    let mut seq_digits = [0u8; 20];
+    let mut n = seq;
+    let mut start = seq_digits.len();
+    loop {
+        start -= 1;
+        seq_digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let pieces: [&[u8]; 4] = [
+        &prev_hex,
+        b"\",\"seq\":",
+        &seq_digits[start..],
+        b",\"time\":\"",
+    ];
+    let mut rest = &body[at + PREV_KEY.len()..];
+    for piece in pieces {
+        match rest.strip_prefix(piece) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Entry {
+        Entry {
+            seq: 7,
+            prev: [0xab; 32],
+            time: "2026-11-23T10:00:00.123456Z".into(),
+            origin: "tg.police.dcpj/scelle".into(),
+            actor: Actor {
+                user: "u1".into(),
+                agency: "tg.police.dcpj".into(),
+                role: Role::Investigator,
+            },
+            event: Event::Custody(CustodyRecord {
+                id: "e1".into(),
+                item: "i1".into(),
+                case: "c1".into(),
+                event_type: CustodyEventType::Transferred,
+                at: "2026-11-23T09:00:00+00:00".into(),
+                place: None,
+                reason: Some(Commitment {
+                    record: "r1".into(),
+                    hmac: "00".repeat(32),
+                }),
+                tool: None,
+                authorization: None,
+                to_user: Some("u2".into()),
+                seal_intact: None,
+                sha256: None,
+                result: None,
+                amends: None,
+                derived_item: None,
+            }),
+        }
+    }
+
+    /// The writer-side canonical members plus the sequencer's three equal the whole entry's
+    /// canonical form, whether the event's field sorts before `prev` (`custody`), between
+    /// `prev` and `seq` (`revocation`) or after `time` (`user`), for any place in the log and
+    /// any time text (escapes included).
+    #[test]
+    fn prepared_entries_equal_canonical_entries_wherever_they_land() {
+        let custody = sample();
+        let revocation = Entry {
+            event: Event::ShareRevoked(RevocationRecord {
+                share: "s1".into(),
+                case: "c1".into(),
+                reason: "fin de l'entraide \u{e9}\"\\ / end of assistance".into(),
+            }),
+            ..sample()
+        };
+        let user = Entry {
+            event: Event::UserRegistered(UserRecord {
+                id: "u9".into(),
+                role: Role::Prosecutor,
+                agency: "bj.police.ocrc".into(),
+            }),
+            ..sample()
+        };
+        let places: [(u64, Hash, &str); 5] = [
+            (0, [0; 32], "2026-11-24T08:00:00Z"),
+            (1, [0xff; 32], "2026-11-24T08:00:00.000001Z"),
+            (9_007_199_254_740_992, [0x5a; 32], "\u{1f600} \u{7f}\t"),
+            (123_456_789, [0x01; 32], ""),
+            (u64::from(u32::MAX), [0x80; 32], "z"),
+        ];
+        for base in [custody, revocation, user] {
+            let prepared = PreparedEntry::new(&base.origin, &base.actor, &base.event).unwrap();
+            for (seq, prev, time) in places {
+                let entry = Entry {
+                    seq,
+                    prev,
+                    time: time.into(),
+                    ..base.clone()
+                };
+                let expected = entry.to_canonical_bytes().unwrap();
+                assert_eq!(
+                    String::from_utf8(prepared.bytes(seq, &prev, time).unwrap()).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
+        }
+    }
+
+    /// Every kind of event, with every optional member set and with none, prepared on the
+    /// writer's side (records written straight to canonical text) gives the bytes of the
+    /// whole entry canonicalized through `serde_json::Value`.
+    #[test]
+    fn every_event_kind_prepares_to_the_bytes_of_its_value() {
+        let commitment = |record: &str| Commitment {
+            record: record.into(),
+            hmac: "ab".repeat(32),
+        };
+        let mut events = vec![
+            Event::AgencyRegistered(AgencyRecord {
+                id: "bj.police".into(),
+                state: Jurisdiction::ALL[0],
+                name: "Office central \"OCRC\" — Cotonou".into(),
+                lab: true,
+            }),
+            Event::AgencyRegistered(AgencyRecord {
+                id: "tg.police".into(),
+                state: Jurisdiction::ALL[4],
+                name: "Lomé".into(),
+                lab: false,
+            }),
+            Event::CaseOpened(CaseRecord {
+                id: "c1".into(),
+                reference: "BJ/2026/001".into(),
+                jurisdiction: Jurisdiction::ALL[1],
+                offence: "escroquerie en ligne".into(),
+                legal_basis: "Code du numérique, art. 550".into(),
+                agency: "bj.police".into(),
+                officer: "u1".into(),
+                title: Some(commitment("r-title")),
+            }),
+            Event::EvidenceRegistered(EvidenceRecord {
+                id: "i1".into(),
+                case: "c1".into(),
+                exhibit_number: "PC-1".into(),
+                seal_number: "S-1".into(),
+                kind: EvidenceKind::ALL[0],
+                hashes: Hashes {
+                    sha256: "0".repeat(64),
+                    sha512: Some("1".repeat(128)),
+                    sha1: Some("2".repeat(40)),
+                    md5: Some("3".repeat(32)),
+                },
+                size_bytes: Some(u64::MAX),
+                collected_at: "2026-11-23T09:00:00+00:00".into(),
+                collector: "u1".into(),
+                description: Some(commitment("r-description")),
+                location: Some(commitment("r-location")),
+                acquisition: Some(Acquisition {
+                    tool: "ftk imager".into(),
+                    version: Some("4.7".into()),
+                    settings: Some("E01, niveau 6".into()),
+                }),
+                parent: Some("i0".into()),
+            }),
+            Event::VaultErased(ErasureRecord {
+                record: "r1".into(),
+                legal_reason: "décision de justice".into(),
+            }),
+            Event::CaseShared(DisclosureRecord {
+                id: "s1".into(),
+                case: "c1".into(),
+                agency: Some("ci.lab".into()),
+                state: Some(Jurisdiction::ALL[2]),
+                handling: HandlingCode::ALL.to_vec(),
+                purposes: Purpose::ALL.to_vec(),
+                confidential: true,
+                consent_for_court: false,
+                expires: "2027-01-01T00:00:00Z".into(),
+                legal_basis: Some("Budapest, art. 25".into()),
+                conditions: Some(commitment("r-conditions")),
+            }),
+            Event::PersonRecorded(PersonRecord {
+                id: "p1".into(),
+                case: "c1".into(),
+                data: commitment("r-person"),
+            }),
+            Event::Access(AccessRecord {
+                action: "dossier.export".into(),
+                resource: "case:c1".into(),
+                case: Some("c1".into()),
+                purpose: Some(Purpose::ALL[1]),
+                decision: AccessDecision::Denied,
+                policies: vec!["share-expired".into(), "H1".into()],
+            }),
+        ];
+        for (i, event_type) in CustodyEventType::ALL.iter().enumerate() {
+            let full = i % 2 == 0;
+            let some = |text: &str| full.then(|| text.to_owned());
+            events.push(Event::Custody(CustodyRecord {
+                id: format!("e{i}"),
+                item: "i1".into(),
+                case: "c1".into(),
+                event_type: *event_type,
+                at: "2026-11-23T09:00:00+00:00".into(),
+                place: full.then(|| commitment("r-place")),
+                reason: full.then(|| commitment("r-reason")),
+                tool: some("cellebrite"),
+                authorization: some("ordonnance 12/2026"),
+                to_user: some("u2"),
+                seal_intact: full.then_some(i % 4 == 0),
+                sha256: some(&"f".repeat(64)),
+                result: full.then_some(IntegrityResult::ALL[i % IntegrityResult::ALL.len()]),
+                amends: some("e0"),
+                derived_item: some("i2"),
+            }));
+        }
+        for event in events {
+            let entry = Entry { event, ..sample() };
+            let prepared = PreparedEntry::new(&entry.origin, &entry.actor, &entry.event).unwrap();
+            assert_eq!(
+                String::from_utf8(prepared.bytes(entry.seq, &entry.prev, &entry.time).unwrap())
+                    .unwrap(),
+                String::from_utf8(entry.to_canonical_bytes().unwrap()).unwrap(),
+                "{:?}",
+                entry.event
+            );
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_through_canonical_bytes() {
+        let entry = sample();
+        let bytes = entry.to_canonical_bytes().unwrap();
+        assert!(jcs::is_canonical(&bytes));
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(text.starts_with("{\"actor\":{"), "{text}");
+        assert!(text.contains("\"kind\":\"custody.transferred\""));
+        assert_eq!(Entry::parse(&bytes).unwrap(), entry);
+        assert!(chain_link_matches(&bytes, 7, &[0xab; 32]));
+    }
+
+    #[test]
+    fn chain_link_check_fails_on_any_other_link_or_shape() {
+        let bytes = sample().to_canonical_bytes().unwrap();
+        assert!(!chain_link_matches(&bytes, 8, &[0xab; 32]));
+        assert!(!chain_link_matches(&bytes, 70, &[0xab; 32]));
+        assert!(!chain_link_matches(&bytes, 7, &[0xac; 32]));
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // An escaped look-alike inside a string is not the member.
+        let fake = text.replace(
+            &format!(",\"prev\":\"{}\"", "ab".repeat(32)),
+            &format!(
+                ",\"prev\":\"{}\",\"x\":\"\\\",\\\"prev\\\":\\\"{}\"",
+                "cd".repeat(32),
+                "ab".repeat(32)
+            ),
+        );
+        assert!(!chain_link_matches(fake.as_bytes(), 7, &[0xab; 32]));
+        // A user entry: `user` sorts after `time`, and the check still finds the chain.
+        let user = Entry {
+            event: Event::UserRegistered(UserRecord {
+                id: "u9".into(),
+                role: Role::Prosecutor,
+                agency: "tg.justice".into(),
+            }),
+            ..sample()
+        };
+        let bytes = user.to_canonical_bytes().unwrap();
+        assert!(chain_link_matches(&bytes, 7, &[0xab; 32]));
+        assert!(!chain_link_matches(&bytes, 7, &[0xaa; 32]));
+        assert!(!chain_link_matches(b"}", 7, &[0xab; 32]));
+        assert!(!chain_link_matches(b"", 7, &[0xab; 32]));
+    }
+
+    #[test]
+    fn parse_rejects_non_canonical_and_mismatched_entries() {
+        let bytes = sample().to_canonical_bytes().unwrap();
+        let mut spaced = bytes.clone();
+        spaced.insert(1, b' ');
+        assert!(matches!(
+            Entry::parse(&spaced),
+            Err(EntryError::NotCanonical)
+        ));
+        let text = String::from_utf8(bytes).unwrap();
+        let wrong_kind = text.replace("custody.transferred", "custody.received");
+        assert!(matches!(
+            Entry::parse(wrong_kind.as_bytes()),
+            Err(EntryError::Malformed(_))
+        ));
+        let wrong_version = text.replace("\"v\":1", "\"v\":2");
+        assert!(matches!(
+            Entry::parse(wrong_version.as_bytes()),
+            Err(EntryError::Version(2))
+        ));
+    }
+}

@@ -1,0 +1,262 @@
+//! Offline verification for prosecutors and defence experts: `scelle verify` reads a dossier and
+//! evidence files, with no network and no database, and says in French and English what holds.
+//!
+//! The checks themselves are `core::dossier::verify`; this module reads the inputs, hashes the
+//! files (several at once, one per core, with progress bars on a terminal) and prints the verdict
+//! as text or JSON.
+
+use serde::Serialize;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::dossier::{self, Dossier, FileDigest, Report};
+use crate::i18n::{Bilingual, Message};
+use crate::note::NoteVerifier;
+use crate::t;
+
+/// Why the inputs of a verification could not be read (the verdict itself is a [`Report`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.message().two_lines())]
+pub enum OfflineError {
+    /// A file could not be read.
+    Read { path: String, reason: String },
+    /// The file is not a dossier.
+    NotADossier { path: String, reason: String },
+    /// A trusted key given is not a verifier key.
+    BadTrustedKey { key: String, reason: String },
+}
+
+impl OfflineError {
+    /// What a person reads.
+    pub fn message(&self) -> Message {
+        match self {
+            OfflineError::Read { path, reason } if reason.is_empty() => {
+                t!("offline-not-hashed", path = path)
+            }
+            OfflineError::Read { path, reason } => {
+                t!("offline-read-failed", path = path, reason = reason)
+            }
+            OfflineError::NotADossier { path, reason } => {
+                t!("offline-not-a-dossier", path = path, reason = reason)
+            }
+            OfflineError::BadTrustedKey { key, reason } => {
+                t!("offline-bad-trusted-key", key = key, reason = reason)
+            }
+        }
+    }
+}
+
+/// Reads and parses a dossier file.
+pub fn read_dossier(path: &Path) -> Result<Dossier, OfflineError> {
+    let bytes = std::fs::read(path).map_err(|e| OfflineError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| OfflineError::NotADossier {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A trusted key given as a verifier-key string, or as the path of a file holding one.
+pub fn trusted_key(arg: &str) -> Result<NoteVerifier, OfflineError> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).map_err(|e| OfflineError::Read {
+            path: arg.to_owned(),
+            reason: e.to_string(),
+        })?
+    } else {
+        arg.to_owned()
+    };
+    let key = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    NoteVerifier::from_verifier_key(key).map_err(|e| OfflineError::BadTrustedKey {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Hashes the files, as many at a time as there are cores; in the order given.
+pub fn hash_files(files: &[PathBuf], progress: bool) -> Result<Vec<FileDigest>, OfflineError> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().max(1));
+    let bars = progress.then(indicatif::MultiProgress::new);
+    let next = Mutex::new(0usize);
+    let results: Mutex<Vec<Option<Result<FileDigest, OfflineError>>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = {
+                        let Ok(mut n) = next.lock() else { return };
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(path) = files.get(index) else { return };
+                    let result = hash_one(path, bars.as_ref());
+                    if let Ok(mut all) = results.lock() {
+                        all[index] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_default();
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(r, path)| {
+            r.unwrap_or_else(|| {
+                Err(OfflineError::Read {
+                    path: path.display().to_string(),
+                    reason: String::new(),
+                })
+            })
+        })
+        .collect()
+}
+
+fn hash_one(
+    path: &Path,
+    bars: Option<&indicatif::MultiProgress>,
+) -> Result<FileDigest, OfflineError> {
+    let read_error = |e: std::io::Error| OfflineError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let bar = match bars {
+        Some(bars) => {
+            let len = std::fs::metadata(path).map_err(read_error)?.len();
+            let bar = bars.add(indicatif::ProgressBar::new(len));
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+            ) {
+                bar.set_style(style);
+            }
+            bar.set_message(path.display().to_string());
+            Some(bar)
+        }
+        None => None,
+    };
+    let digest = crate::filehash::sha256_file(path, |n| {
+        if let Some(bar) = &bar {
+            bar.inc(n);
+        }
+    })
+    .map_err(read_error)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(FileDigest {
+        name: path.display().to_string(),
+        sha256: digest,
+    })
+}
+
+/// Verifies a dossier file with trusted keys and evidence files: the report.
+pub fn verify_files(
+    dossier_path: &Path,
+    trusted: &[String],
+    files: &[PathBuf],
+) -> Result<Report, OfflineError> {
+    let dossier = read_dossier(dossier_path)?;
+    let keys = trusted
+        .iter()
+        .map(|k| trusted_key(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let digests = hash_files(files, std::io::stderr().is_terminal())?;
+    Ok(dossier::verify(&dossier, &keys, &digests))
+}
+
+/// The JSON report: the verifier's findings with their texts in both languages.
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    /// The verdict and everything established.
+    #[serde(flatten)]
+    pub report: &'a Report,
+    /// Each finding in French and English, in the order of `findings`.
+    pub messages: Vec<Bilingual>,
+}
+
+/// The JSON form of a verdict.
+pub fn json_report(report: &Report) -> JsonReport<'_> {
+    JsonReport {
+        report,
+        messages: report.findings.iter().map(|f| f.message().both()).collect(),
+    }
+}
+
+/// The verdict as text, each line in French then in English.
+pub fn text_report(report: &Report) -> String {
+    let mut out = String::new();
+    let mut line = |m: Message| {
+        out.push_str(&m.one_line());
+        out.push('\n');
+    };
+    line(t!(
+        "verify-header",
+        reference = &report.case_reference,
+        case = &report.case_id,
+        origin = &report.origin
+    ));
+    if !report.key_id.is_empty() {
+        line(t!(
+            "verify-checkpoint",
+            size = report.tree_size,
+            root = &report.root,
+            key = &report.key_id
+        ));
+    }
+    line(t!(
+        "verify-entries",
+        entries = report.entries,
+        openings = report.openings_checked
+    ));
+    if let Some(size) = report.consistent_with_earlier {
+        line(t!("verify-extends-earlier", size = size));
+    }
+    for item in &report.items {
+        let custody = if item.custody_unbroken {
+            t!("verify-custody-unbroken")
+        } else {
+            t!("verify-custody-broken")
+        };
+        line(
+            t!(
+                "verify-item",
+                item = &item.id,
+                exhibit = &item.exhibit_number,
+                seal = &item.seal_number,
+                sha256 = &item.sha256,
+                holder = &item.holder,
+                status = &item.status
+            )
+            .nested("custody", custody)
+            .count("events", item.events.len() as u64),
+        );
+        if item.integrity_mismatch_recorded {
+            line(t!("verify-integrity-mismatch"));
+        }
+        for file in &item.matching_files {
+            line(t!("verify-file-matches", file = file));
+        }
+    }
+    if report.ok {
+        line(t!("verify-verdict-ok"));
+    } else {
+        line(t!("verify-verdict-failed").count("findings", report.findings.len() as u64));
+        for f in &report.findings {
+            let text = f.message();
+            out.push_str(&format!("  × {}\n    {}\n", text.fr(), text.en()));
+        }
+    }
+    out
+}
