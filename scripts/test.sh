@@ -10,3 +10,5 @@ export SCELLE_TEST_PG_URL="${SCELLE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5
 scripts/verifier_alone.sh
 cargo build --workspace --all-targets
 cargo test --workspace --all-targets
+# The bench's own unit tests (its code is built only with the feature).
+cargo test --features bench --lib bench::

@@ -61,19 +61,15 @@ impl MonitorError {
     }
 }
 
+/// What a watch found when the node's checkpoint held.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// No checkpoint was saved yet: this one is now trusted on first use.
-    First {
-        size: u64,
-    },
-    Unchanged {
-        size: u64,
-    },
-    Grew {
-        from: u64,
-        to: u64,
-    },
+    First { size: u64 },
+    /// The log has the size and root it had at the last watch.
+    Unchanged { size: u64 },
+    /// The log grew from `from` to `to` entries, and the consistency proof holds.
+    Grew { from: u64, to: u64 },
 }
 
 #[derive(Deserialize)]

@@ -14,13 +14,17 @@ use crate::storage::log_store::{self, BatchRows, CheckpointRow, NewEntry, NewNod
 use crate::storage::protection::{self, AccessRow, PersonRow, ShareRow};
 use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
 use crate::storage::{DbConnection, identity};
-use scelle_verifier::custody::{CustodyState, CustodyStatus, ProposedEvent};
-use scelle_verifier::entry::{AccessDecision, AppliedEntry, Event};
+use scelle_verifier::custody::{CustodyError, CustodyState, CustodyStatus, ProposedEvent};
+use scelle_verifier::entry::{
+    AccessDecision, AccessRecord, AppliedEntry, CaseRecord, CustodyRecord, DisclosureRecord, Event,
+    EvidenceRecord, PersonRecord, RevocationRecord,
+};
 use scelle_verifier::model::{CustodyEventType, IntegrityResult};
 use std::collections::{HashMap, HashSet};
 
 use super::error::{Conflict, Denied, LedgerError, Missing};
 
+/// An item's custody state, as its row holds it.
 pub fn custody_state_of(row: &EvidenceRow) -> CustodyState {
     let status = match row.custody_status.as_str() {
         "in_transit" => CustodyStatus::InTransit {
@@ -138,6 +142,10 @@ impl Projection {
 
 /// Checks `entry` against the projections and records its effect in `projection` (custody
 /// events) or in the database (everything else, after flushing what is deferred).
+///
+/// Who may write is decided by the policies before an entry is submitted (`authz`); here only
+/// the registry's own rules are checked, so that a replay of the log rebuilds what was decided
+/// then, whatever the policies say now.
 pub fn apply(
     conn: &mut DbConnection,
     projection: &mut Projection,
@@ -146,234 +154,278 @@ pub fn apply(
     if !matches!(entry.event, Event::Custody(_)) {
         projection.flush(conn)?;
     }
-    let actor = &entry.actor;
-    let seq = entry.seq as i64;
     match &entry.event {
         // Identity events only record that the agency or user exists; the rows are node-local.
         Event::AgencyRegistered(_) | Event::UserRegistered(_) => Ok(()),
         // The sealed row is deleted with the entry (a side write of the live path); a replay
         // finds it already gone, as it should.
         Event::VaultErased(_) => Ok(()),
-        Event::CaseShared(share) => {
-            if registry::case_by_id(conn, &share.case)?.is_none() {
-                return Err(LedgerError::NotFound(Missing::Case));
-            }
-            let join = |codes: Vec<&str>| codes.join(",");
-            protection::insert_share(
-                conn,
-                &ShareRow {
-                    id: share.id.clone(),
-                    case_id: share.case.clone(),
-                    seq,
-                    shared_by: actor.user.clone(),
-                    recipient_agency: share.agency.clone(),
-                    recipient_state: share.state.map(|s| s.as_str().to_owned()),
-                    handling: join(share.handling.iter().map(|h| h.as_str()).collect()),
-                    purposes: join(share.purposes.iter().map(|p| p.as_str()).collect()),
-                    confidential: share.confidential,
-                    consent_for_court: share.consent_for_court,
-                    expires_at: share.expires.clone(),
-                    conditions_record: share.conditions.as_ref().map(|c| c.record.clone()),
-                    shared_at: entry.time.to_owned(),
-                    revoked_at: None,
-                },
-            )?;
-            Ok(())
-        }
-        Event::ShareRevoked(revocation) => {
-            match protection::share(conn, &revocation.share)? {
-                Some(row) if row.case_id == revocation.case => {}
-                _ => return Err(LedgerError::NotFound(Missing::Share)),
-            }
-            if !protection::revoke_share(conn, &revocation.share, entry.time)? {
-                return Err(LedgerError::Conflict(Conflict::ShareRevoked));
-            }
-            Ok(())
-        }
-        Event::PersonRecorded(person) => {
-            if registry::case_by_id(conn, &person.case)?.is_none() {
-                return Err(LedgerError::NotFound(Missing::Case));
-            }
-            protection::insert_person(
-                conn,
-                &PersonRow {
-                    id: person.id.clone(),
-                    case_id: person.case.clone(),
-                    data_record: person.data.record.clone(),
-                    seq,
-                    recorded_at: entry.time.to_owned(),
-                },
-            )?;
-            Ok(())
-        }
-        Event::Access(access) => {
-            protection::insert_access(
-                conn,
-                &AccessRow {
-                    seq,
-                    actor_id: actor.user.clone(),
-                    agency_id: actor.agency.clone(),
-                    role: actor.role.as_str().to_owned(),
-                    action: access.action.clone(),
-                    resource: access.resource.clone(),
-                    case_id: access.case.clone(),
-                    purpose: access.purpose.map(|p| p.as_str().to_owned()),
-                    decision: match access.decision {
-                        AccessDecision::Allowed => "allowed".into(),
-                        AccessDecision::Denied => "denied".into(),
-                    },
-                    policies: access.policies.join(","),
-                    at: entry.time.to_owned(),
-                },
-            )?;
-            Ok(())
-        }
-        // Who may write is decided by the policies before an entry is submitted
-        // (`service::access`); here only the registry's own rules are checked, so that a replay
-        // of the log rebuilds what was decided then, whatever the policies say now.
-        Event::CaseOpened(case) => {
-            if registry::case_by_reference(conn, &case.reference)?.is_some() {
-                return Err(LedgerError::Conflict(Conflict::CaseReference));
-            }
-            registry::insert_case(
-                conn,
-                &CaseRow {
-                    id: case.id.clone(),
-                    reference: case.reference.clone(),
-                    jurisdiction: case.jurisdiction.as_str().to_owned(),
-                    offence: case.offence.clone(),
-                    legal_basis: case.legal_basis.clone(),
-                    agency_id: case.agency.clone(),
-                    officer_id: case.officer.clone(),
-                    title_record: case.title.as_ref().map(|c| c.record.clone()),
-                    opened_at: entry.time.to_owned(),
-                    opened_seq: seq,
-                },
-            )?;
-            Ok(())
-        }
-        Event::EvidenceRegistered(ev) => {
-            if registry::case_by_id(conn, &ev.case)?.is_none() {
-                return Err(LedgerError::NotFound(Missing::Case));
-            }
-            let (seal_taken, exhibit_taken) = registry::seal_or_exhibit_taken(
-                conn,
-                &ev.case,
-                &ev.seal_number,
-                &ev.exhibit_number,
-            )?;
-            if seal_taken {
-                return Err(LedgerError::Conflict(Conflict::SealNumber));
-            }
-            if exhibit_taken {
-                return Err(LedgerError::Conflict(Conflict::ExhibitNumber));
-            }
-            if let Some(parent) = &ev.parent {
-                projection.cache_item(conn, parent)?;
-                let parent = projection
-                    .items
-                    .get(parent)
-                    .ok_or(LedgerError::NotFound(Missing::ParentEvidence))?;
-                // A copy or image is made by whoever holds the original.
-                if parent.holder_id != actor.user || parent.custody_status != "in_custody" {
-                    return Err(LedgerError::Custody(
-                        scelle_verifier::custody::CustodyError::NotHolder,
-                    ));
-                }
-            }
-            registry::insert_evidence(
-                conn,
-                &EvidenceRow {
-                    id: ev.id.clone(),
-                    case_id: ev.case.clone(),
-                    exhibit_number: ev.exhibit_number.clone(),
-                    seal_number: ev.seal_number.clone(),
-                    kind: ev.kind.as_str().to_owned(),
-                    sha256: ev.hashes.sha256.clone(),
-                    sha512: ev.hashes.sha512.clone(),
-                    sha1: ev.hashes.sha1.clone(),
-                    md5: ev.hashes.md5.clone(),
-                    size_bytes: ev.size_bytes.map(|s| s as i64),
-                    collected_at: ev.collected_at.clone(),
-                    collector_id: ev.collector.clone(),
-                    description_record: ev.description.as_ref().map(|c| c.record.clone()),
-                    location_record: ev.location.as_ref().map(|c| c.record.clone()),
-                    acquisition_tool: ev.acquisition.as_ref().map(|a| a.tool.clone()),
-                    acquisition_version: ev.acquisition.as_ref().and_then(|a| a.version.clone()),
-                    acquisition_settings: ev.acquisition.as_ref().and_then(|a| a.settings.clone()),
-                    parent_id: ev.parent.clone(),
-                    holder_id: actor.user.clone(),
-                    custody_status: "in_custody".into(),
-                    pending_to: None,
-                    pending_event: None,
-                    integrity: "registered".into(),
-                    registered_seq: seq,
-                    last_event_seq: None,
-                },
-            )?;
-            Ok(())
-        }
-        Event::Custody(ev) => {
-            // Checked against the cached row in place, then changed in place: no copy of the
-            // row per event.
-            projection.cache_item(conn, &ev.item)?;
-            let item = projection
-                .items
-                .get(&ev.item)
-                .ok_or(LedgerError::NotFound(Missing::Evidence))?;
-            if item.case_id != ev.case {
-                return Err(LedgerError::NotFound(Missing::Evidence));
-            }
-            if let Some(to) = &ev.to_user
-                && identity::user(conn, to)?.is_none()
-            {
-                return Err(LedgerError::NotFound(Missing::User));
-            }
-            if let Some(amended) = &ev.amends {
-                // An event not yet written (this batch's, searched only for a correction,
-                // which is rare), or one already on this item's chain.
-                let same_item = match projection.events.iter().find(|e| e.id == *amended) {
-                    Some(event) => event.item_id == ev.item,
-                    None => registry::item_has_event(conn, &ev.item, amended)?,
-                };
-                if !same_item {
-                    return Err(LedgerError::Forbidden(Denied::AmendsOtherItem));
-                }
-            }
-            let before = custody_state_of(item);
-            let after = before.apply(&ProposedEvent {
-                event_id: &ev.id,
-                actor: &actor.user,
-                event_type: ev.event_type,
-                to_user: ev.to_user.as_deref(),
-            })?;
-            let item = projection
-                .items
-                .get_mut(&ev.item)
-                .ok_or(LedgerError::NotFound(Missing::Evidence))?;
-            write_state(item, &after);
-            let item_prev_seq = item.last_event_seq.replace(seq);
-            if ev.event_type == CustodyEventType::IntegrityChecked {
-                item.integrity = match ev.result {
-                    Some(IntegrityResult::Mismatch) => "mismatch".into(),
-                    _ if item.integrity == "mismatch" => "mismatch".into(),
-                    _ => "verified".into(),
-                };
-            }
-            if !projection.dirty.contains(&ev.item) {
-                projection.dirty.insert(ev.item.clone());
-            }
-            projection.events.push(CustodyEventRow {
-                seq,
-                id: ev.id.clone(),
-                item_id: ev.item.clone(),
-                event_type: ev.event_type.as_str().to_owned(),
-                actor_id: actor.user.clone(),
-                occurred_at: ev.at.clone(),
-                recorded_at: entry.time.to_owned(),
-                item_prev_seq,
-            });
-            Ok(())
+        Event::CaseShared(share) => case_shared(conn, entry, share),
+        Event::ShareRevoked(revocation) => share_revoked(conn, entry, revocation),
+        Event::PersonRecorded(person) => person_recorded(conn, entry, person),
+        Event::Access(access) => access_recorded(conn, entry, access),
+        Event::CaseOpened(case) => case_opened(conn, entry, case),
+        Event::EvidenceRegistered(item) => evidence_registered(conn, projection, entry, item),
+        Event::Custody(event) => custody_event(conn, projection, entry, event),
+    }
+}
+
+fn case_shared(
+    conn: &mut DbConnection,
+    entry: &AppliedEntry<'_>,
+    share: &DisclosureRecord,
+) -> Result<(), LedgerError> {
+    if registry::case_by_id(conn, &share.case)?.is_none() {
+        return Err(LedgerError::NotFound(Missing::Case));
+    }
+    let join = |codes: Vec<&str>| codes.join(",");
+    protection::insert_share(
+        conn,
+        &ShareRow {
+            id: share.id.clone(),
+            case_id: share.case.clone(),
+            seq: entry.seq as i64,
+            shared_by: entry.actor.user.clone(),
+            recipient_agency: share.agency.clone(),
+            recipient_state: share.state.map(|s| s.as_str().to_owned()),
+            handling: join(share.handling.iter().map(|h| h.as_str()).collect()),
+            purposes: join(share.purposes.iter().map(|p| p.as_str()).collect()),
+            confidential: share.confidential,
+            consent_for_court: share.consent_for_court,
+            expires_at: share.expires.clone(),
+            conditions_record: share.conditions.as_ref().map(|c| c.record.clone()),
+            shared_at: entry.time.to_owned(),
+            revoked_at: None,
+        },
+    )?;
+    Ok(())
+}
+
+fn share_revoked(
+    conn: &mut DbConnection,
+    entry: &AppliedEntry<'_>,
+    revocation: &RevocationRecord,
+) -> Result<(), LedgerError> {
+    match protection::share(conn, &revocation.share)? {
+        Some(row) if row.case_id == revocation.case => {}
+        _ => return Err(LedgerError::NotFound(Missing::Share)),
+    }
+    if !protection::revoke_share(conn, &revocation.share, entry.time)? {
+        return Err(LedgerError::Conflict(Conflict::ShareRevoked));
+    }
+    Ok(())
+}
+
+fn person_recorded(
+    conn: &mut DbConnection,
+    entry: &AppliedEntry<'_>,
+    person: &PersonRecord,
+) -> Result<(), LedgerError> {
+    if registry::case_by_id(conn, &person.case)?.is_none() {
+        return Err(LedgerError::NotFound(Missing::Case));
+    }
+    protection::insert_person(
+        conn,
+        &PersonRow {
+            id: person.id.clone(),
+            case_id: person.case.clone(),
+            data_record: person.data.record.clone(),
+            seq: entry.seq as i64,
+            recorded_at: entry.time.to_owned(),
+        },
+    )?;
+    Ok(())
+}
+
+fn access_recorded(
+    conn: &mut DbConnection,
+    entry: &AppliedEntry<'_>,
+    access: &AccessRecord,
+) -> Result<(), LedgerError> {
+    let actor = &entry.actor;
+    protection::insert_access(
+        conn,
+        &AccessRow {
+            seq: entry.seq as i64,
+            actor_id: actor.user.clone(),
+            agency_id: actor.agency.clone(),
+            role: actor.role.as_str().to_owned(),
+            action: access.action.clone(),
+            resource: access.resource.clone(),
+            case_id: access.case.clone(),
+            purpose: access.purpose.map(|p| p.as_str().to_owned()),
+            decision: match access.decision {
+                AccessDecision::Allowed => "allowed".into(),
+                AccessDecision::Denied => "denied".into(),
+            },
+            policies: access.policies.join(","),
+            at: entry.time.to_owned(),
+        },
+    )?;
+    Ok(())
+}
+
+fn case_opened(
+    conn: &mut DbConnection,
+    entry: &AppliedEntry<'_>,
+    case: &CaseRecord,
+) -> Result<(), LedgerError> {
+    if registry::case_by_reference(conn, &case.reference)?.is_some() {
+        return Err(LedgerError::Conflict(Conflict::CaseReference));
+    }
+    registry::insert_case(
+        conn,
+        &CaseRow {
+            id: case.id.clone(),
+            reference: case.reference.clone(),
+            jurisdiction: case.jurisdiction.as_str().to_owned(),
+            offence: case.offence.clone(),
+            legal_basis: case.legal_basis.clone(),
+            agency_id: case.agency.clone(),
+            officer_id: case.officer.clone(),
+            title_record: case.title.as_ref().map(|c| c.record.clone()),
+            opened_at: entry.time.to_owned(),
+            opened_seq: entry.seq as i64,
+        },
+    )?;
+    Ok(())
+}
+
+fn evidence_registered(
+    conn: &mut DbConnection,
+    projection: &mut Projection,
+    entry: &AppliedEntry<'_>,
+    ev: &EvidenceRecord,
+) -> Result<(), LedgerError> {
+    let actor = &entry.actor;
+    if registry::case_by_id(conn, &ev.case)?.is_none() {
+        return Err(LedgerError::NotFound(Missing::Case));
+    }
+    let (seal_taken, exhibit_taken) =
+        registry::seal_or_exhibit_taken(conn, &ev.case, &ev.seal_number, &ev.exhibit_number)?;
+    if seal_taken {
+        return Err(LedgerError::Conflict(Conflict::SealNumber));
+    }
+    if exhibit_taken {
+        return Err(LedgerError::Conflict(Conflict::ExhibitNumber));
+    }
+    if let Some(parent) = &ev.parent {
+        projection.cache_item(conn, parent)?;
+        let parent = projection
+            .items
+            .get(parent)
+            .ok_or(LedgerError::NotFound(Missing::ParentEvidence))?;
+        // A copy or image is made by whoever holds the original.
+        if parent.holder_id != actor.user || parent.custody_status != "in_custody" {
+            return Err(LedgerError::Custody(CustodyError::NotHolder));
         }
     }
+    registry::insert_evidence(
+        conn,
+        &EvidenceRow {
+            id: ev.id.clone(),
+            case_id: ev.case.clone(),
+            exhibit_number: ev.exhibit_number.clone(),
+            seal_number: ev.seal_number.clone(),
+            kind: ev.kind.as_str().to_owned(),
+            sha256: ev.hashes.sha256.clone(),
+            sha512: ev.hashes.sha512.clone(),
+            sha1: ev.hashes.sha1.clone(),
+            md5: ev.hashes.md5.clone(),
+            size_bytes: ev.size_bytes.map(|s| s as i64),
+            collected_at: ev.collected_at.clone(),
+            collector_id: ev.collector.clone(),
+            description_record: ev.description.as_ref().map(|c| c.record.clone()),
+            location_record: ev.location.as_ref().map(|c| c.record.clone()),
+            acquisition_tool: ev.acquisition.as_ref().map(|a| a.tool.clone()),
+            acquisition_version: ev.acquisition.as_ref().and_then(|a| a.version.clone()),
+            acquisition_settings: ev.acquisition.as_ref().and_then(|a| a.settings.clone()),
+            parent_id: ev.parent.clone(),
+            holder_id: actor.user.clone(),
+            custody_status: "in_custody".into(),
+            pending_to: None,
+            pending_event: None,
+            integrity: "registered".into(),
+            registered_seq: entry.seq as i64,
+            last_event_seq: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Whether a correction names an event of the same item: one of this batch's (not yet written,
+/// searched only for a correction, which is rare) or one already on the item's chain.
+fn amends_same_item(
+    conn: &mut DbConnection,
+    projection: &Projection,
+    item: &str,
+    amended: &str,
+) -> Result<bool, LedgerError> {
+    Ok(match projection.events.iter().find(|e| e.id == amended) {
+        Some(event) => event.item_id == item,
+        None => registry::item_has_event(conn, item, amended)?,
+    })
+}
+
+fn custody_event(
+    conn: &mut DbConnection,
+    projection: &mut Projection,
+    entry: &AppliedEntry<'_>,
+    ev: &CustodyRecord,
+) -> Result<(), LedgerError> {
+    let actor = &entry.actor;
+    let seq = entry.seq as i64;
+    // Checked against the cached row in place, then changed in place: no copy of the row per
+    // event.
+    projection.cache_item(conn, &ev.item)?;
+    let item = projection
+        .items
+        .get(&ev.item)
+        .ok_or(LedgerError::NotFound(Missing::Evidence))?;
+    if item.case_id != ev.case {
+        return Err(LedgerError::NotFound(Missing::Evidence));
+    }
+    if let Some(to) = &ev.to_user
+        && identity::user(conn, to)?.is_none()
+    {
+        return Err(LedgerError::NotFound(Missing::User));
+    }
+    if let Some(amended) = &ev.amends
+        && !amends_same_item(conn, projection, &ev.item, amended)?
+    {
+        return Err(LedgerError::Forbidden(Denied::AmendsOtherItem));
+    }
+    let after = custody_state_of(item).apply(&ProposedEvent {
+        event_id: &ev.id,
+        actor: &actor.user,
+        event_type: ev.event_type,
+        to_user: ev.to_user.as_deref(),
+    })?;
+    let item = projection
+        .items
+        .get_mut(&ev.item)
+        .ok_or(LedgerError::NotFound(Missing::Evidence))?;
+    write_state(item, &after);
+    let item_prev_seq = item.last_event_seq.replace(seq);
+    if ev.event_type == CustodyEventType::IntegrityChecked {
+        item.integrity = match ev.result {
+            Some(IntegrityResult::Mismatch) => "mismatch".into(),
+            _ if item.integrity == "mismatch" => "mismatch".into(),
+            _ => "verified".into(),
+        };
+    }
+    if !projection.dirty.contains(&ev.item) {
+        projection.dirty.insert(ev.item.clone());
+    }
+    projection.events.push(CustodyEventRow {
+        seq,
+        id: ev.id.clone(),
+        item_id: ev.item.clone(),
+        event_type: ev.event_type.as_str().to_owned(),
+        actor_id: actor.user.clone(),
+        occurred_at: ev.at.clone(),
+        recorded_at: entry.time.to_owned(),
+        item_prev_seq,
+    });
+    Ok(())
 }

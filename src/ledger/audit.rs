@@ -22,19 +22,28 @@ use super::error::LedgerError;
 /// Rows a reader reads and checks at a time.
 const CHUNK: u64 = 1 << 14;
 
+/// What an audit that found nothing wrong went over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditReport {
+    /// Log entries checked.
     pub entries: u64,
+    /// Bytes of those entries.
     pub entry_bytes: u64,
+    /// Interior nodes recomputed and compared with the stored ones.
     pub nodes: u64,
+    /// Checkpoints whose signature and root were checked.
     pub checkpoints: u64,
+    /// How long the audit took (wall clock).
     pub seconds: f64,
 }
 
+/// Why an audit failed: the first problem found, or a failure to read.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// A problem with the entry at `seq`, or with what the log holds at that size.
     #[error("seq {seq}: {reason}")]
     AtEntry { seq: u64, reason: String },
+    /// The log as a whole is wrong (e.g. stored rows beyond its end).
     #[error("{0}")]
     Log(String),
     #[error(transparent)]
@@ -42,6 +51,7 @@ pub enum AuditError {
 }
 
 impl AuditError {
+    /// The `seq` the problem concerns, when there is one.
     pub fn first_bad_seq(&self) -> Option<u64> {
         match self {
             AuditError::AtEntry { seq, .. } => Some(*seq),
@@ -174,6 +184,7 @@ fn spawn_reader(
         .map_err(|e| LedgerError::Internal(e.to_string()))
 }
 
+/// Re-verifies the whole log, its interior nodes and its checkpoints against `verifier`.
 pub fn audit(pool: &Pool, verifier: &NoteVerifier) -> Result<AuditReport, AuditError> {
     audit_in_chunks(pool, verifier, CHUNK)
 }

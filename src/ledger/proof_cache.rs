@@ -25,6 +25,7 @@ pub const CAPACITY: usize = 1 << 19;
 /// The levels below this one are always read from the database.
 const LOWEST_CACHED_LEVEL: u8 = 4;
 
+/// The upper levels of the Merkle tree, held in memory for proofs.
 pub struct ProofCache {
     capacity: usize,
     held: RwLock<Held>,
@@ -93,6 +94,7 @@ impl ProofCache {
         self.held.read().map(|h| h.nodes.len()).unwrap_or(0)
     }
 
+    /// Whether no node is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -10,8 +10,10 @@ use scelle_verifier::entry::Entry;
 use super::apply::{Projection, apply};
 use super::error::LedgerError;
 
+/// Why a rebuild stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
+    /// An entry that does not parse or that the custody rules refuse.
     #[error("seq {seq}: {reason}")]
     AtEntry { seq: u64, reason: String },
     #[error(transparent)]
@@ -24,6 +26,7 @@ impl From<diesel::result::Error> for RebuildError {
     }
 }
 
+/// Empties the projections and replays the whole log into them; the log's size.
 pub fn rebuild(pool: &Pool) -> Result<u64, RebuildError> {
     let mut conn = get_conn(pool).map_err(LedgerError::from)?;
     with_append_lock(&mut conn, |c| {

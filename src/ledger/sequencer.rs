@@ -40,6 +40,7 @@ use crate::clock::Clock;
 use super::apply::{Projection, apply};
 use super::error::LedgerError;
 
+/// Requests committed in one batch at most.
 pub const MAX_BATCH: usize = 4096;
 
 /// Node-local rows written in the same transaction as the entry that accounts for them.
@@ -53,10 +54,12 @@ pub struct SideWrites {
     pub token: Option<TokenRow>,
 }
 
+/// An event waiting to be appended, with who does it and the node-local rows it brings.
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub actor: Actor,
     pub event: Event,
+    /// Node-local rows written in the same transaction as the entry.
     pub side: SideWrites,
 }
 
@@ -80,9 +83,12 @@ impl Pending {
     }
 }
 
+/// An RFC 9162 inclusion proof, as the API serves it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct InclusionProofView {
+    /// The size of the tree the proof is against: the checkpoint's.
     pub tree_size: u64,
+    /// The proof's hashes, base64, from the leaf up.
     pub hashes: Vec<String>,
 }
 
@@ -257,6 +263,7 @@ impl PipelineStats {
     }
 }
 
+/// The handle writers append through: it queues their events for the sequencer thread.
 #[derive(Clone)]
 pub struct Sequencer {
     jobs: mpsc::SyncSender<Job>,

@@ -1,45 +1,35 @@
 //! Fresh ids for cases, items, events and records, and random secrets.
 
-use crate::error::ServiceError;
+use rand::RngCore as _;
 
-/// `N` bytes from the CSPRNG.
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
-    super::random::bytes().map_err(|e| ServiceError::Internal(e.to_string()))
+/// `N` bytes from the thread's CSPRNG (rand's `ThreadRng`: ChaCha12 seeded and periodically
+/// reseeded from the operating system). Salts, nonces, data keys and token secrets come from
+/// here; asking OpenSSL for each of the half-dozen small values an append needs cost about 2 µs
+/// of locking per call (docs/PERFORMANCE.md).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    rand::rng().fill_bytes(&mut out);
+    out
 }
 
-/// A fresh id for cases, items, events and records: a UUID version 7 (RFC 9562), 48 bits of
-/// Unix milliseconds then 74 random bits. Ids made one after the other sort together, so the
-/// database indexes grow at their end instead of dirtying a random page per insert.
-pub fn new_id() -> Result<String, ServiceError> {
-    let mut b: [u8; 16] = random_bytes()?;
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    b[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-    b[6] = (b[6] & 0x0f) | 0x70;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    // 8-4-4-4-12 lowercase hex digits, written in place (every write builds ids: `format!`
-    // over `hex::encode` cost as much as sealing the record they name).
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(36);
-    for (i, byte) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            id.push('-');
-        }
-        id.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        id.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    Ok(id)
+/// A fresh id: a UUID version 7 (RFC 9562), 48 bits of Unix milliseconds then random bits, in
+/// lowercase hyphenated form. Ids made one after the other sort together, so the database
+/// indexes grow at their end instead of dirtying a random page per insert.
+pub fn new_id() -> String {
+    let mut buffer = uuid::Uuid::encode_buffer();
+    uuid::Uuid::now_v7()
+        .hyphenated()
+        .encode_lower(&mut buffer)
+        .to_owned()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::new_id;
+    use super::*;
 
     #[test]
-    fn ids_have_the_shape_of_uuid_v7() {
-        let id = new_id().unwrap();
+    fn ids_have_the_shape_of_uuid_v7_and_sort_by_time() {
+        let id = new_id();
         assert_eq!(id.len(), 36);
         // 8-4-4-4-12 lowercase hex digits (RFC 9562 §4).
         for (i, c) in id.chars().enumerate() {
@@ -60,7 +50,18 @@ mod tests {
             .as_millis() as u64;
         assert!(now.abs_diff(millis) < 60_000, "{id}");
         std::thread::sleep(std::time::Duration::from_millis(2));
-        assert!(new_id().unwrap() > id);
-        assert_ne!(new_id().unwrap(), id);
+        assert!(new_id() > id);
+        assert_ne!(new_id(), id);
+    }
+
+    #[test]
+    fn random_values_do_not_repeat_across_threads() {
+        let draw = || (0..4096).map(|_| random_bytes::<16>()).collect::<Vec<_>>();
+        let other = std::thread::spawn(draw);
+        let mut seen = std::collections::HashSet::new();
+        for value in draw().into_iter().chain(other.join().unwrap()) {
+            assert!(seen.insert(value), "a 128-bit random value repeated");
+        }
+        assert_eq!(seen.len(), 2 * 4096);
     }
 }

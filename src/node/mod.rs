@@ -8,7 +8,6 @@
 pub mod facts;
 pub mod files;
 pub mod ids;
-pub mod random;
 pub mod throttle;
 pub mod vault;
 

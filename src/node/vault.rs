@@ -6,17 +6,16 @@
 //! recovered, even by whoever holds the vault key, while the log's commitment still verifies.
 
 use openssl::cipher::{Cipher, CipherRef};
-use openssl::cipher_ctx::{CipherCtx, CipherCtxRef};
-use std::cell::RefCell;
+use openssl::cipher_ctx::CipherCtx;
 use std::path::Path;
 use std::sync::LazyLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::storage::registry::SealedRow;
 use scelle_verifier::model::DataCategory;
 
 use crate::error::ServiceError;
 
+/// The vault key's file in the data directory, beside the signing key.
 pub const VAULT_KEY_FILE: &str = "vault.key";
 const NONCE: usize = 12;
 const TAG: usize = 16;
@@ -24,35 +23,14 @@ const TAG: usize = 16;
 /// The node's key-wrapping key.
 pub struct VaultKey {
     key: [u8; 32],
-    /// Tells this key apart from any other loaded in the process (tests run several nodes), so a
-    /// thread's wrapping context (`SEALERS`) knows whether it already holds this key's schedule.
-    instance: u64,
-}
-
-/// Numbers the vault keys a process loads (see `VaultKey::instance`); 0 is never given.
-static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
-
-/// A thread's two AES-256-GCM contexts for sealing, made once: one takes each record's own data
-/// key, the other wraps those keys under the vault key, whose key schedule it keeps between
-/// records (it is given only a fresh nonce). Making, setting up and freeing a context for each
-/// encryption took half of a seal's time (`perf`, the writers' threads of `scelle bench`).
-struct Sealers {
-    data: CipherCtx,
-    wrap: CipherCtx,
-    /// The `VaultKey::instance` whose key `wrap` holds (0: none yet).
-    wrapping: u64,
-}
-
-thread_local! {
-    static SEALERS: RefCell<Option<Sealers>> = const { RefCell::new(None) };
 }
 
 fn crypto(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Internal(format!("vault cryptography: {e}"))
 }
 
-fn random<const N: usize>() -> Result<[u8; N], ServiceError> {
-    super::random::bytes().map_err(crypto)
+fn random<const N: usize>() -> [u8; N] {
+    super::ids::random_bytes()
 }
 
 /// AES-256-GCM, looked up in OpenSSL's provider once: naming the cipher on every call made
@@ -66,16 +44,11 @@ fn aes_256_gcm() -> Result<&'static CipherRef, ServiceError> {
     }
 }
 
-/// `nonce ‖ ciphertext ‖ tag` of `plain` under the key `ctx` holds (or `key`, set up first),
-/// bound to `aad`.
-fn seal_in(
-    ctx: &mut CipherCtxRef,
-    key: Option<&[u8; 32]>,
-    aad: &[u8],
-    plain: &[u8],
-) -> Result<Vec<u8>, ServiceError> {
-    let nonce: [u8; NONCE] = random()?;
-    ctx.encrypt_init(None, key.map(|k| &k[..]), Some(&nonce))
+/// `nonce ‖ ciphertext ‖ tag` of `plain` under `key`, bound to `aad`.
+fn seal_with(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    let nonce: [u8; NONCE] = random();
+    let mut ctx = CipherCtx::new().map_err(crypto)?;
+    ctx.encrypt_init(Some(aes_256_gcm()?), Some(key), Some(&nonce))
         .map_err(crypto)?;
     let mut out = Vec::with_capacity(NONCE + plain.len() + TAG);
     out.extend_from_slice(&nonce);
@@ -108,47 +81,7 @@ fn open_with(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Servi
 
 impl VaultKey {
     fn new(key: [u8; 32]) -> Self {
-        Self {
-            key,
-            instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
-        }
-    }
-
-    /// Seals `plain` under the fresh `data_key`, and wraps that key under this vault key, both
-    /// bound to `id`, with this thread's contexts (`Sealers`): `(sealed, wrapped_key)`.
-    fn seal_and_wrap(
-        &self,
-        id: &str,
-        data_key: &[u8; 32],
-        plain: &[u8],
-    ) -> Result<(Vec<u8>, Vec<u8>), ServiceError> {
-        SEALERS.with(|cell| {
-            let mut cell = cell.try_borrow_mut().map_err(crypto)?;
-            let sealers = match &mut *cell {
-                Some(sealers) => sealers,
-                empty => {
-                    let cipher = aes_256_gcm()?;
-                    let mut data = CipherCtx::new().map_err(crypto)?;
-                    data.encrypt_init(Some(cipher), None, None)
-                        .map_err(crypto)?;
-                    let mut wrap = CipherCtx::new().map_err(crypto)?;
-                    wrap.encrypt_init(Some(cipher), None, None)
-                        .map_err(crypto)?;
-                    empty.insert(Sealers {
-                        data,
-                        wrap,
-                        wrapping: 0,
-                    })
-                }
-            };
-            let sealed = seal_in(&mut sealers.data, Some(data_key), id.as_bytes(), plain)?;
-            let new_key = (sealers.wrapping != self.instance).then_some(&self.key);
-            // Forget which key `wrap` holds until it holds this one for sure.
-            sealers.wrapping = 0;
-            let wrapped = seal_in(&mut sealers.wrap, new_key, id.as_bytes(), data_key)?;
-            sealers.wrapping = self.instance;
-            Ok((sealed, wrapped))
-        })
+        Self { key }
     }
 
     /// A key for another purpose (e.g. signing session cookies), derived from the vault key
@@ -174,7 +107,7 @@ impl VaultKey {
                 Ok(Self::new(key))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key: [u8; 32] = random()?;
+                let key: [u8; 32] = random();
                 super::files::write_private_file(&path, &(hex::encode(key) + "\n"))?;
                 Ok(Self::new(key))
             }
@@ -195,12 +128,13 @@ impl VaultKey {
         case_id: Option<String>,
         category: DataCategory,
     ) -> Result<SealedRow, ServiceError> {
-        let data_key: [u8; 32] = random()?;
+        let data_key: [u8; 32] = random();
         let mut plain = Vec::with_capacity(salt.len() + value.len() + 1);
         plain.push(salt.len() as u8);
         plain.extend_from_slice(salt);
         plain.extend_from_slice(value.as_bytes());
-        let (sealed, wrapped_key) = self.seal_and_wrap(id, &data_key, &plain)?;
+        let sealed = seal_with(&data_key, id.as_bytes(), &plain)?;
+        let wrapped_key = seal_with(&self.key, id.as_bytes(), &data_key)?;
         Ok(SealedRow {
             id: id.to_owned(),
             sealed,
@@ -282,14 +216,13 @@ mod tests {
         assert!(other.open(&row).is_err());
     }
 
-    /// A thread's contexts are reused from record to record and between vault keys: each record
-    /// must still be sealed under its own data key and wrapped under its own vault key.
+    /// Records sealed in turn under two vault keys: each is sealed under its own data key and
+    /// wrapped under its own vault key.
     #[test]
     fn a_thread_sealing_under_two_vault_keys_wraps_each_record_under_its_own() {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let first = VaultKey::load_or_create(a.path()).unwrap();
         let second = VaultKey::load_or_create(b.path()).unwrap();
-        assert_ne!(first.instance, second.instance);
         let mut sealed = Vec::new();
         for i in 0..40u8 {
             // Runs of each key, and switches on every record, in turn.

@@ -29,6 +29,7 @@ pub const BUILTIN_SCHEMA: (&str, &str) = (
     "scelle.cedarschema",
     include_str!("../../policies/scelle.cedarschema"),
 );
+/// The policy files compiled into the binary, by file name.
 pub const BUILTIN_POLICIES: &[(&str, &str)] = &[
     ("roles.cedar", include_str!("../../policies/roles.cedar")),
     (
@@ -71,6 +72,7 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, in the order the policies list them.
     pub const ALL: [Action; 16] = [
         Action::CaseOpen,
         Action::CaseRead,
@@ -90,6 +92,7 @@ impl Action {
         Action::DpoReport,
     ];
 
+    /// The action's name, as the policies and access records write it (`case.read`).
     pub fn as_str(self) -> &'static str {
         match self {
             Action::CaseOpen => "case.open",
@@ -425,6 +428,7 @@ impl PolicyEngine {
         self.policies.policies().count()
     }
 
+    /// Whether no policy is loaded.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -9,6 +9,7 @@ use scelle_verifier::model::{DataCategory, Jurisdiction};
 
 use super::PolicyError;
 
+/// The name of the retention rules file in a policy folder.
 pub const RETENTION_FILE: &str = "retention.json";
 const BUILTIN: &str = include_str!("../../policies/retention.json");
 
@@ -18,8 +19,11 @@ const BUILTIN: &str = include_str!("../../policies/retention.json");
 pub struct RetentionRule {
     pub state: Jurisdiction,
     pub category: DataCategory,
+    /// Days a record is kept after it was created.
     pub days: u32,
+    /// The legal basis of the period, in French.
     pub legal_basis_fr: String,
+    /// The legal basis of the period, in English.
     pub legal_basis_en: String,
 }
 

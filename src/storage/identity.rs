@@ -5,21 +5,27 @@ use diesel::prelude::*;
 use super::schema::{agencies, api_tokens, users};
 use super::{DbConnection, StorageError};
 
+/// A registered agency: a police service or a forensic lab.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = agencies)]
 pub struct AgencyRow {
+    /// The agency id; its prefix names the state (`tg.…`).
     pub id: String,
+    /// The agency's state (jurisdiction code).
     pub state: String,
     pub name: String,
     pub created_at: String,
+    /// A forensic lab rather than a police service.
     pub is_lab: bool,
 }
 
+/// A user of the node, with the role the policies read.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: String,
     pub name: String,
+    /// The user's role (`Role` text).
     pub role: String,
     pub agency_id: String,
     pub created_at: String,
@@ -29,17 +35,22 @@ pub struct UserRow {
     pub password_hash: Option<String>,
 }
 
+/// An API token: only the hash of its secret is kept.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = api_tokens)]
 pub struct TokenRow {
     pub id: String,
     pub user_id: String,
+    /// SHA-256 of the token's secret.
     pub secret_hash: Vec<u8>,
     pub created_at: String,
+    /// When the token stops working (RFC 3339); `None` for never.
     pub expires_at: Option<String>,
+    /// When the token was revoked (RFC 3339), if it was.
     pub revoked_at: Option<String>,
 }
 
+/// An agency by id.
 pub fn agency(conn: &mut DbConnection, id: &str) -> Result<Option<AgencyRow>, StorageError> {
     Ok(agencies::table
         .filter(agencies::id.eq(id))
@@ -65,6 +76,7 @@ pub fn all_agencies(conn: &mut DbConnection) -> Result<Vec<AgencyRow>, StorageEr
         .load(conn)?)
 }
 
+/// Adds an agency.
 pub fn insert_agency(conn: &mut DbConnection, row: &AgencyRow) -> Result<(), StorageError> {
     diesel::insert_into(agencies::table)
         .values(row)
@@ -72,6 +84,7 @@ pub fn insert_agency(conn: &mut DbConnection, row: &AgencyRow) -> Result<(), Sto
     Ok(())
 }
 
+/// A user by id.
 pub fn user(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, StorageError> {
     Ok(users::table
         .filter(users::id.eq(id))
@@ -80,6 +93,7 @@ pub fn user(conn: &mut DbConnection, id: &str) -> Result<Option<UserRow>, Storag
         .optional()?)
 }
 
+/// Adds a user.
 pub fn insert_user(conn: &mut DbConnection, row: &UserRow) -> Result<(), StorageError> {
     diesel::insert_into(users::table)
         .values(row)
@@ -87,6 +101,7 @@ pub fn insert_user(conn: &mut DbConnection, row: &UserRow) -> Result<(), Storage
     Ok(())
 }
 
+/// Adds an API token.
 pub fn insert_token(conn: &mut DbConnection, row: &TokenRow) -> Result<(), StorageError> {
     diesel::insert_into(api_tokens::table)
         .values(row)
@@ -183,6 +198,7 @@ pub fn login_taken(
         > 0)
 }
 
+/// How many users the node has.
 pub fn count_users(conn: &mut DbConnection) -> Result<i64, StorageError> {
     Ok(users::table.count().get_result(conn)?)
 }

@@ -29,18 +29,21 @@ pub fn node_key(id: NodeId) -> i64 {
     ((completing_leaf as i64) << LEVEL_BITS) | id.level as i64
 }
 
+/// The node a `tree_nodes` key names: the inverse of [`node_key`].
 pub fn node_id_from_key(key: i64) -> NodeId {
     let level = (key & LEVEL_MASK) as u8;
     let completing_leaf = (key >> LEVEL_BITS) as u64;
     NodeId::new(level, ((completing_leaf + 1) >> level).saturating_sub(1))
 }
 
+/// A stored hash as 32 bytes; a stored hash of another length is corruption.
 pub fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
     bytes.try_into().map_err(|_| {
         StorageError::Corrupt(format!("stored hash has {} bytes, not 32", bytes.len()))
     })
 }
 
+/// A log entry as written: its position, RFC 9162 leaf hash and canonical bytes.
 #[derive(Insertable)]
 #[diesel(table_name = log_entries)]
 #[diesel(treat_none_as_default_value = false)]
@@ -50,10 +53,12 @@ pub struct NewEntry {
     pub body: Vec<u8>,
 }
 
+/// A stored interior node of the Merkle tree.
 #[derive(Insertable)]
 #[diesel(table_name = tree_nodes)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct NewNode {
+    /// The node's key: see [`node_key`].
     pub node_key: i64,
     pub hash: Vec<u8>,
 }
@@ -81,12 +86,16 @@ impl super::AppendRow for NewNode {
     }
 }
 
+/// A checkpoint as stored: the C2SP signed note of the tree at one size.
 #[derive(Insertable, Queryable, Debug, Clone)]
 #[diesel(table_name = checkpoints)]
 pub struct CheckpointRow {
     pub tree_size: i64,
+    /// The RFC 9162 root hash of the tree at `tree_size`.
     pub root_hash: Vec<u8>,
+    /// The C2SP signed note, as served.
     pub note: String,
+    /// When the checkpoint was signed (RFC 3339, UTC).
     pub created_at: String,
 }
 
@@ -187,6 +196,7 @@ pub fn insert_batch(
     Ok(())
 }
 
+/// Stores a checkpoint.
 pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> Result<(), StorageError> {
     diesel::insert_into(checkpoints::table)
         .values(row)
@@ -194,6 +204,7 @@ pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> Result
     Ok(())
 }
 
+/// The newest checkpoint, if any.
 pub fn latest_checkpoint(conn: &mut DbConnection) -> Result<Option<CheckpointRow>, StorageError> {
     latest_checkpoint_within(conn, None)
 }
@@ -224,6 +235,7 @@ pub fn checkpoints_after(
         .load(conn)?)
 }
 
+/// The canonical bytes of the entry at `seq`.
 pub fn entry_body(conn: &mut DbConnection, seq: u64) -> Result<Option<Vec<u8>>, StorageError> {
     Ok(log_entries::table
         .select(log_entries::body)
@@ -232,10 +244,10 @@ pub fn entry_body(conn: &mut DbConnection, seq: u64) -> Result<Option<Vec<u8>>, 
         .optional()?)
 }
 
-/// Entries with `from <= seq < to`, in order: (seq, leaf hash, body).
 /// A stored entry row: (seq, leaf hash, canonical bytes).
 pub type EntryRow = (i64, Vec<u8>, Vec<u8>);
 
+/// Entries with `from <= seq < to`, in order: (seq, leaf hash, body).
 pub fn entries_range(
     conn: &mut DbConnection,
     from: u64,
@@ -347,11 +359,13 @@ pub fn entry_outside(conn: &mut DbConnection, size: u64) -> Result<Option<i64>, 
         .optional()?)
 }
 
+/// How many interior nodes are stored.
 pub fn count_nodes(conn: &mut DbConnection) -> Result<u64, StorageError> {
     let n: i64 = tree_nodes::table.count().get_result(conn)?;
     Ok(n as u64)
 }
 
+/// A node setting by name.
 pub fn setting(conn: &mut DbConnection, name: &str) -> Result<Option<String>, StorageError> {
     Ok(node_settings::table
         .select(node_settings::value)
@@ -360,6 +374,7 @@ pub fn setting(conn: &mut DbConnection, name: &str) -> Result<Option<String>, St
         .optional()?)
 }
 
+/// Sets a node setting, replacing its old value.
 pub fn set_setting(conn: &mut DbConnection, name: &str, value: &str) -> Result<(), StorageError> {
     diesel::delete(node_settings::table.filter(node_settings::name.eq(name))).execute(conn)?;
     diesel::insert_into(node_settings::table)

@@ -91,6 +91,7 @@ pub struct RowValues<'a, 'b> {
 
 #[cfg(feature = "sqlite")]
 impl<'b> RowValues<'_, 'b> {
+    /// Binds one value of the row.
     pub fn bind<T, U>(&mut self, value: &'b U) -> diesel::QueryResult<()>
     where
         diesel::sqlite::Sqlite: diesel::sql_types::HasSqlType<T>,
@@ -117,6 +118,7 @@ pub struct InsertOrFail<'a, R, const N: usize> {
 
 #[cfg(feature = "sqlite")]
 impl<'a, R: AppendRow, const N: usize> InsertOrFail<'a, R, N> {
+    /// The statement for these rows.
     pub fn new(rows: &'a [R; N]) -> Self {
         Self { rows }
     }
@@ -190,6 +192,7 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 #[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// A connection to either backend, as the pool hands it out.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     #[cfg(feature = "sqlite")]
@@ -198,6 +201,7 @@ pub enum DbConnection {
     Pg(PgConnection),
 }
 
+/// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error(
@@ -241,6 +245,7 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
+    /// Reads a database URL: `sqlite://PATH`, `postgres://…`, or a bare path (SQLite).
     pub fn parse(url: &str) -> Result<Self, StorageError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
@@ -257,10 +262,12 @@ impl DatabaseUrl {
         Ok(DatabaseUrl::Sqlite(PathBuf::from(url)))
     }
 
+    /// The default database: `scelle.db` in the node's data directory.
     pub fn sqlite_in(data_dir: &Path) -> Self {
         DatabaseUrl::Sqlite(data_dir.join("scelle.db"))
     }
 
+    /// The backend's name, as in messages.
     pub fn backend_name(&self) -> &'static str {
         match self {
             DatabaseUrl::Sqlite(_) => "sqlite",
@@ -268,6 +275,7 @@ impl DatabaseUrl {
         }
     }
 
+    /// Opens one connection, with the SQLite pragmas the node relies on.
     pub fn connect(&self) -> Result<DbConnection, StorageError> {
         match self {
             #[cfg(feature = "sqlite")]
@@ -313,6 +321,7 @@ impl std::fmt::Display for DatabaseUrl {
     }
 }
 
+/// Runs the pending migrations of the connection's backend; how many ran.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, StorageError> {
     let applied = match conn {
         #[cfg(feature = "sqlite")]
@@ -349,6 +358,7 @@ pub fn revert_last_migration(conn: &mut DbConnection) -> Result<(), StorageError
     reverted.map_err(|e| StorageError::Migration(e.to_string()))
 }
 
+/// Makes the pool's connections to one database.
 pub struct Manager {
     url: DatabaseUrl,
 }
@@ -370,7 +380,9 @@ impl ManageConnection for Manager {
     }
 }
 
+/// The pool of database connections.
 pub type Pool = r2d2::Pool<Manager>;
+/// A connection checked out of the [`Pool`].
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
 /// The checkpointer's tick sender, its thread, and the turn it shares with the sequencer.
@@ -724,6 +736,7 @@ pub fn open_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, StorageError> {
         .map_err(|e| StorageError::Pool(e.to_string()))
 }
 
+/// A connection from the pool.
 pub fn get_conn(pool: &Pool) -> Result<PooledConn, StorageError> {
     pool.get().map_err(|e| StorageError::Pool(e.to_string()))
 }
@@ -742,6 +755,7 @@ const SCAN_MMAP_BYTES: i64 = 1 << 40;
 pub struct ScanConn(PooledConn);
 
 impl ScanConn {
+    /// A connection from the pool, mapped for a whole-file scan.
     pub fn get(pool: &Pool) -> Result<Self, StorageError> {
         let mut conn = get_conn(pool)?;
         set_mapped_bytes(&mut conn, SCAN_MMAP_BYTES)?;

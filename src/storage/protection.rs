@@ -6,55 +6,78 @@ use diesel::prelude::*;
 use super::schema::{access_records, case_shares, cases, persons, vault_sealed};
 use super::{DbConnection, StorageError};
 
+/// A case share (`case.shared`) as projected from the log: its recipient and the conditions that
+/// travel with it.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = case_shares)]
 pub struct ShareRow {
     pub id: String,
     pub case_id: String,
+    /// The log entry that shared the case.
     pub seq: i64,
+    /// The user who shared it.
     pub shared_by: String,
+    /// The receiving agency, when the case is shared with one agency.
     pub recipient_agency: Option<String>,
+    /// The receiving state (jurisdiction code), when the case is shared with a whole state.
     pub recipient_state: Option<String>,
     /// Handling codes, comma-separated (`H0,H2`).
     pub handling: String,
     /// Purposes, comma-separated.
     pub purposes: String,
+    /// Budapest Convention Art. 28(2)(a): kept confidential by the receiver.
     pub confidential: bool,
+    /// For H1: the sending state consents to use in court.
     pub consent_for_court: bool,
+    /// When the share lapses (RFC 3339).
     pub expires_at: String,
+    /// The vault record's id of the H3 conditions in free text, if any.
     pub conditions_record: Option<String>,
+    /// The log entry's time (RFC 3339, UTC).
     pub shared_at: String,
     /// When the sender withdrew the share (`case.share_revoked`); a revoked share reaches no one.
     pub revoked_at: Option<String>,
 }
 
+/// A person linked to a case (`person.recorded`): the person's data stays sealed in the vault.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = persons)]
 pub struct PersonRow {
     pub id: String,
     pub case_id: String,
+    /// The vault record's id of the person's sealed data.
     pub data_record: String,
+    /// The log entry that recorded the person.
     pub seq: i64,
+    /// The log entry's time (RFC 3339, UTC).
     pub recorded_at: String,
 }
 
+/// An access record (`access.allowed` or `access.denied`) as projected from the log.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[diesel(table_name = access_records)]
 pub struct AccessRow {
+    /// The log entry that holds the record.
     pub seq: i64,
     pub actor_id: String,
     pub agency_id: String,
     pub role: String,
+    /// The Cedar action asked for, e.g. `person.read`.
     pub action: String,
+    /// The resource asked for, as the access record names it.
     pub resource: String,
     pub case_id: Option<String>,
+    /// The purpose the user stated, if any.
     pub purpose: Option<String>,
+    /// `allowed` or `denied`.
     pub decision: String,
     /// Policy ids, comma-separated.
     pub policies: String,
+    /// The log entry's time (RFC 3339, UTC).
     pub at: String,
 }
 
+/// Adds a share's projection row.
 pub fn insert_share(conn: &mut DbConnection, row: &ShareRow) -> Result<(), StorageError> {
     diesel::insert_into(case_shares::table)
         .values(row)
@@ -116,6 +139,7 @@ pub fn shares_from_state(
         .load(conn)?)
 }
 
+/// Adds a person's projection row.
 pub fn insert_person(conn: &mut DbConnection, row: &PersonRow) -> Result<(), StorageError> {
     diesel::insert_into(persons::table)
         .values(row)
@@ -123,6 +147,7 @@ pub fn insert_person(conn: &mut DbConnection, row: &PersonRow) -> Result<(), Sto
     Ok(())
 }
 
+/// A person linked to a case, by id.
 pub fn person(conn: &mut DbConnection, id: &str) -> Result<Option<PersonRow>, StorageError> {
     Ok(persons::table
         .filter(persons::id.eq(id))
@@ -131,6 +156,7 @@ pub fn person(conn: &mut DbConnection, id: &str) -> Result<Option<PersonRow>, St
         .optional()?)
 }
 
+/// The persons linked to a case, in log order.
 pub fn persons_of_case(
     conn: &mut DbConnection,
     case_id: &str,
@@ -142,6 +168,7 @@ pub fn persons_of_case(
         .load(conn)?)
 }
 
+/// Adds an access record's projection row.
 pub fn insert_access(conn: &mut DbConnection, row: &AccessRow) -> Result<(), StorageError> {
     diesel::insert_into(access_records::table)
         .values(row)

@@ -10,18 +10,26 @@ use super::schema::{
 };
 use super::{DbConnection, StorageError};
 
+/// A case as opened in the log (`case.opened`).
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: String,
+    /// The case reference the agency gives it (unique on the node).
     pub reference: String,
+    /// The state whose law the case falls under (jurisdiction code).
     pub jurisdiction: String,
     pub offence: String,
     pub legal_basis: String,
+    /// The agency that opened the case.
     pub agency_id: String,
+    /// The officer who opened the case.
     pub officer_id: String,
+    /// The vault record's id of the case title, if it has one.
     pub title_record: Option<String>,
+    /// The log entry's time (RFC 3339, UTC).
     pub opened_at: String,
+    /// The log entry that opened the case.
     pub opened_seq: i64,
 }
 
@@ -44,22 +52,30 @@ pub struct EvidenceRow {
     pub size_bytes: Option<i64>,
     pub collected_at: String,
     pub collector_id: String,
+    /// The vault record's id of the item's description, if any.
     pub description_record: Option<String>,
+    /// The vault record's id of where it was collected, if any.
     pub location_record: Option<String>,
     pub acquisition_tool: Option<String>,
     pub acquisition_version: Option<String>,
     pub acquisition_settings: Option<String>,
     pub parent_id: Option<String>,
+    /// The user who holds the item (after a return or destruction, the last one).
     #[diesel(select_expression = custody_states::holder_id)]
     pub holder_id: String,
+    /// `in_custody`, `in_transit`, `returned` or `destroyed`.
     #[diesel(select_expression = custody_states::custody_status)]
     pub custody_status: String,
+    /// The recipient of a transfer not yet received.
     #[diesel(select_expression = custody_states::pending_to)]
     pub pending_to: Option<String>,
+    /// The id of that pending `transferred` event.
     #[diesel(select_expression = custody_states::pending_event)]
     pub pending_event: Option<String>,
+    /// `registered`, `verified` or `mismatch` (for good once a check failed).
     #[diesel(select_expression = custody_states::integrity)]
     pub integrity: String,
+    /// The `evidence.registered` entry's seq.
     pub registered_seq: i64,
     /// The item's latest custody event: the head of its chain of events.
     #[diesel(select_expression = custody_states::last_event_seq)]
@@ -111,6 +127,7 @@ pub fn evidence_with_state() -> diesel::dsl::InnerJoin<evidence_items::table, cu
     evidence_items::table.inner_join(custody_states::table)
 }
 
+/// A custody event's projection row: what an item's timeline walks and filters on.
 #[derive(Insertable, Queryable, QueryableByName, Selectable, Debug, Clone)]
 #[diesel(table_name = custody_events)]
 #[diesel(treat_none_as_default_value = false)]
@@ -119,9 +136,12 @@ pub struct CustodyEventRow {
     pub seq: i64,
     pub id: String,
     pub item_id: String,
+    /// The custody event type (`CustodyEventType` text).
     pub event_type: String,
     pub actor_id: String,
+    /// When it happened, with the zone where it happened (RFC 3339).
     pub occurred_at: String,
+    /// When the log recorded it (RFC 3339, UTC).
     pub recorded_at: String,
     /// The same item's previous custody event (none for its first): the timeline is this chain.
     pub item_prev_seq: Option<i64>,
@@ -158,15 +178,20 @@ pub struct CustodyEventWithEntry {
     pub body: Vec<u8>,
 }
 
+/// A clear-text vault record of older nodes, before the vault was sealed; only read to seal it.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = vault_records)]
 pub struct VaultRow {
+    /// The vault record's id.
     pub id: String,
+    /// The commitment's salt.
     pub salt: Vec<u8>,
+    /// The value in clear text.
     pub value: String,
     pub created_at: String,
 }
 
+/// Adds a case's projection row.
 pub fn insert_case(conn: &mut DbConnection, row: &CaseRow) -> Result<(), StorageError> {
     diesel::insert_into(cases::table)
         .values(row)
@@ -174,6 +199,7 @@ pub fn insert_case(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Storage
     Ok(())
 }
 
+/// A case by id.
 pub fn case_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<CaseRow>, StorageError> {
     Ok(cases::table
         .filter(cases::id.eq(id))
@@ -182,6 +208,7 @@ pub fn case_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<CaseRow>, 
         .optional()?)
 }
 
+/// A case by its reference.
 pub fn case_by_reference(
     conn: &mut DbConnection,
     reference: &str,
@@ -315,6 +342,7 @@ impl<const N: usize> diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite
 #[cfg(feature = "sqlite")]
 impl<const N: usize> RunQueryDsl<diesel::sqlite::SqliteConnection> for CustodyStates<'_, N> {}
 
+/// An item with its custody state, by id.
 pub fn evidence_by_id(
     conn: &mut DbConnection,
     id: &str,
@@ -326,6 +354,7 @@ pub fn evidence_by_id(
         .optional()?)
 }
 
+/// Every item registered with this SHA-256 (lowercase hex), in log order.
 pub fn evidence_by_sha256(
     conn: &mut DbConnection,
     sha256: &str,
@@ -337,6 +366,7 @@ pub fn evidence_by_sha256(
         .load(conn)?)
 }
 
+/// The items of a case, in log order.
 pub fn evidence_of_case(
     conn: &mut DbConnection,
     case_id: &str,
@@ -348,6 +378,7 @@ pub fn evidence_of_case(
         .load(conn)?)
 }
 
+/// The items derived from `parent`, in log order.
 pub fn children_of(
     conn: &mut DbConnection,
     parent: &str,
@@ -510,11 +541,13 @@ impl super::AppendRow for SealedRow {
     }
 }
 
+/// Adds sealed vault records (chunked multi-row INSERTs on SQLite, one COPY on PostgreSQL).
 pub fn insert_sealed(conn: &mut DbConnection, rows: &[SealedRow]) -> Result<(), StorageError> {
     insert_rows!(conn, vault_sealed::table, rows);
     Ok(())
 }
 
+/// A sealed vault record by id.
 pub fn sealed_row(conn: &mut DbConnection, id: &str) -> Result<Option<SealedRow>, StorageError> {
     Ok(vault_sealed::table
         .filter(vault_sealed::id.eq(id))
@@ -564,6 +597,7 @@ pub fn legacy_vault_rows(
         .load(conn)?)
 }
 
+/// Deletes clear-text vault rows of older nodes once they are sealed.
 pub fn delete_legacy_vault_rows(
     conn: &mut DbConnection,
     ids: &[String],

@@ -26,6 +26,7 @@ use super::tokens;
 
 /// How long a web session lasts.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
+/// The name of the web session cookie.
 pub const SESSION_COOKIE: &str = "scelle_session";
 
 /// OWASP's first Argon2id setting: 19 MiB, 2 passes, 1 lane.
@@ -43,7 +44,7 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
     if password.len() > 1024 {
         return Err(FieldError::new("password", t!("field-too-long")).into());
     }
-    let salt = SaltString::encode_b64(&random_bytes::<16>()?)
+    let salt = SaltString::encode_b64(&random_bytes::<16>())
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     Ok(argon2()?
         .hash_password(password.as_bytes(), &salt)

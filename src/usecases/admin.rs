@@ -29,10 +29,15 @@ const SYSTEM_USER: &str = "system";
 /// What `scelle init` needs to make a node.
 #[derive(Debug, Clone)]
 pub struct InitOptions {
+    /// The node's data folder: signing key, vault key and, by default, the SQLite database.
     pub data_dir: PathBuf,
+    /// Where the registry's database lives.
     pub database: DatabaseUrl,
+    /// The log's origin (`tg.police.dcpj/scelle`): the name its checkpoints are signed under.
     pub origin: String,
+    /// The node's own agency id (`tg.police.dcpj`), registered if new.
     pub agency_id: String,
+    /// That agency's name.
     pub agency_name: String,
 }
 
@@ -53,7 +58,9 @@ pub struct InitReport {
 pub struct NewAgency {
     /// `<state>.<service>...`, e.g. `bj.police.ocrc`; the state comes from the prefix.
     pub id: String,
+    /// The agency's name.
     pub name: String,
+    /// A forensic lab rather than a police service.
     #[serde(default)]
     pub lab: bool,
 }
@@ -62,9 +69,13 @@ pub struct NewAgency {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// The user's name (kept on the node, never in the log).
     pub name: String,
+    /// `investigator`, `prosecutor`, `lab_analyst`, `auditor`, `admin` or `dpo`.
     pub role: String,
+    /// The id of the user's agency.
     pub agency: String,
+    /// Days until the user's first token expires (90 when not given).
     #[serde(default)]
     pub token_days: Option<u32>,
 }
@@ -180,7 +191,7 @@ pub fn add_user(
     if identity::agency(&mut *node.connection()?, &agency)?.is_none() {
         return Err(ServiceError::NotFound(Missing::Agency));
     }
-    let id = new_id()?;
+    let id = new_id();
     let (token, token_row) = tokens::new_token(
         node.clock(),
         &id,

@@ -37,10 +37,15 @@ pub struct NewCase {
 /// An item of a case, in a listing.
 #[derive(Debug, Serialize)]
 pub struct EvidenceSummary {
+    /// The item's id.
     pub id: String,
+    /// The exhibit number, unique in the case.
     pub exhibit_number: String,
+    /// The number of the seal on the item, unique in the case.
     pub seal_number: String,
+    /// `EvidenceKind` text (`device`, `forensic_image`, …).
     pub kind: String,
+    /// SHA-256 of the item, lowercase hex.
     pub sha256: String,
 }
 
@@ -60,18 +65,29 @@ impl EvidenceSummary {
 /// A case as a reader sees it.
 #[derive(Debug, Serialize)]
 pub struct CaseView {
+    /// The case's id.
     pub id: String,
+    /// The case reference, unique on the node.
     pub reference: String,
     /// In clear only when the reader stated a purpose the policies accept (`personal_data`).
     pub title: Option<String>,
+    /// Whether personal data (the title) is shown in clear.
     pub personal_data: bool,
+    /// The state whose law applies (`BJ`, `BF`, `CI`, `NE`, `TG`).
     pub jurisdiction: String,
+    /// The offence (Budapest Convention article or national category).
     pub offence: String,
+    /// The requisition or warrant the case rests on.
     pub legal_basis: String,
+    /// The id of the agency that opened the case.
     pub agency: String,
+    /// The id of the user who opened it.
     pub officer: String,
+    /// When the log recorded the opening (RFC 3339, UTC).
     pub opened_at: String,
+    /// The `case.opened` entry's seq.
     pub opened_seq: u64,
+    /// The case's items, in log order.
     pub evidence: Vec<EvidenceSummary>,
 }
 
@@ -93,7 +109,7 @@ pub fn open(
         &Ask::default(),
     )?;
     let mut vault = Sealing::default();
-    let id = new_id()?;
+    let id = new_id();
     let title = seal_text(node, input.title.as_deref(), "title", &id, &mut vault)?;
     let record = CaseRecord {
         id,

@@ -21,26 +21,39 @@ use super::sealing::{Sealing, seal_text};
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustodyEvent {
+    /// The custody event type (`transferred`, `received`, …).
     #[serde(rename = "type")]
     pub event_type: String,
+    /// When it happened, RFC 3339 with its zone; now when absent.
     #[serde(default)]
     pub at: Option<String>,
+    /// Where it happened: free text, sealed in the vault.
     #[serde(default)]
     pub place: Option<String>,
+    /// Why: free text, sealed in the vault. Required for `examined`, `returned`, `destroyed`,
+    /// `corrected` and `shared_externally`.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The tool used, if any.
     #[serde(default)]
     pub tool: Option<String>,
+    /// The order or warrant that authorizes it, if any.
     #[serde(default)]
     pub authorization: Option<String>,
+    /// The receiving user's id; for `transferred` only, which requires it.
     #[serde(default)]
     pub to_user: Option<String>,
+    /// Whether the seal arrived intact; for `received` only, which requires it.
     #[serde(default)]
     pub seal_intact: Option<bool>,
+    /// The SHA-256 found now (hex); for `integrity_checked` only, which requires it.
     #[serde(default)]
     pub sha256: Option<String>,
+    /// The id of the earlier event of the same item it corrects; for `corrected` only, which
+    /// requires it.
     #[serde(default)]
     pub amends: Option<String>,
+    /// The id of an item this event made (a copy or an image), if any.
     #[serde(default)]
     pub derived_item: Option<String>,
 }
@@ -48,22 +61,38 @@ pub struct NewCustodyEvent {
 /// A custody event as a timeline shows it.
 #[derive(Debug, Serialize)]
 pub struct EventView {
+    /// The custody event's id.
     pub id: String,
+    /// The log entry's seq.
     pub seq: u64,
+    /// The custody event type.
     #[serde(rename = "type")]
     pub event_type: String,
+    /// The id of the user who recorded it.
     pub actor: String,
+    /// When it happened, RFC 3339 with its zone.
     pub at: String,
+    /// When the log recorded it (RFC 3339, UTC).
     pub recorded_at: String,
+    /// Where it happened; in clear only to a reader allowed personal data.
     pub place: Option<String>,
+    /// Why; in clear only to a reader allowed personal data.
     pub reason: Option<String>,
+    /// The tool used.
     pub tool: Option<String>,
+    /// The order or warrant that authorized it.
     pub authorization: Option<String>,
+    /// The receiving user's id (`transferred`).
     pub to_user: Option<String>,
+    /// Whether the seal arrived intact (`received`).
     pub seal_intact: Option<bool>,
+    /// The SHA-256 found (`integrity_checked`), lowercase hex.
     pub sha256: Option<String>,
+    /// `match` or `mismatch` against the item's registered SHA-256 (`integrity_checked`).
     pub result: Option<String>,
+    /// The id of the event it corrects (`corrected`).
     pub amends: Option<String>,
+    /// The id of an item this event made, if any.
     pub derived_item: Option<String>,
 }
 
@@ -251,7 +280,7 @@ fn prepare(
     let mut vault = Sealing::default();
     let case = item.case_id.as_str();
     let record = CustodyRecord {
-        id: new_id()?,
+        id: new_id(),
         item: item_id.to_owned(),
         case: item.case_id.clone(),
         event_type,

@@ -28,7 +28,6 @@ use crate::storage::{self, registry};
 
 /// The authority and the law of each state (ECOWAS Supplementary Act A/SA.1/01/10 and national
 /// law), as named in the records of processing.
-/// The authority and the law of each state, as named in the records of processing.
 pub fn authority(state: Jurisdiction) -> (&'static str, &'static str) {
     match state {
         Jurisdiction::Benin => ("APDP", "Code du numérique, livre V"),
@@ -39,35 +38,55 @@ pub fn authority(state: Jurisdiction) -> (&'static str, &'static str) {
     }
 }
 
+/// A case share, as the records of processing list it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Transfer {
+    /// The share's id.
     pub share: String,
+    /// The case's id.
     pub case: String,
+    /// The receiving agency's id, or else the receiving state.
     pub recipient: String,
+    /// The receiving state: the one shared with, or the receiving agency's.
     pub recipient_state: Option<String>,
+    /// Handling codes, comma-separated (`H0,H2`).
     pub handling: String,
+    /// Purposes, comma-separated.
     pub purposes: String,
+    /// Budapest Convention Art. 28(2)(a): kept confidential by the receiver.
     pub confidential: bool,
+    /// When the share lapses (RFC 3339).
     pub expires_at: String,
+    /// When the log recorded the share (RFC 3339, UTC).
     pub shared_at: String,
+    /// When the sender withdrew it (RFC 3339), if it did.
     pub revoked_at: Option<String>,
+    /// The `case.shared` entry's seq.
     pub seq: u64,
 }
 
+/// The records of processing of one state, for its data-protection authority.
 #[derive(Debug, Clone, Serialize)]
 pub struct DpoReport {
+    /// The state the report covers.
     pub state: Jurisdiction,
+    /// The state's data-protection authority (e.g. `IPDCP`).
     pub authority: String,
+    /// The state's data-protection law.
     pub law: String,
+    /// The origin of the node's log.
     pub node_origin: String,
+    /// When the report was made (RFC 3339, UTC).
     pub generated_at: String,
     /// Sealed records held, per data category.
     pub records_held: BTreeMap<String, u64>,
+    /// The state's retention rules.
     pub retention: Vec<RetentionRule>,
     /// Reads of personal data allowed, per stated purpose.
     pub reads_by_purpose: BTreeMap<String, u64>,
     /// Access decisions per role: (allowed, denied).
     pub access_by_role: BTreeMap<String, (u64, u64)>,
+    /// The shares of the state's cases, in log order.
     pub transfers: Vec<Transfer>,
 }
 
@@ -152,19 +171,28 @@ pub fn report(
 /// A record a retention run erased (or, dry, would erase).
 #[derive(Debug, Clone, Serialize)]
 pub struct ErasedByRetention {
+    /// The vault record's id.
     pub record: String,
+    /// The state of the record's case.
     pub state: Jurisdiction,
+    /// The record's data category.
     pub category: DataCategory,
+    /// When the record was sealed (RFC 3339).
     pub created_at: String,
+    /// The retention period that ran out, in days.
     pub days: u32,
+    /// The `vault.erased` entry's seq; `None` on a dry run.
     pub seq: Option<u64>,
 }
 
 /// What a retention run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetentionReport {
+    /// Whether the run only listed what it would erase.
     pub dry_run: bool,
+    /// Vault records looked at.
     pub examined: usize,
+    /// The records erased (or, dry, that would be).
     pub erased: Vec<ErasedByRetention>,
 }
 

@@ -26,29 +26,45 @@ use super::sealing::{Sealing, seal_text, vault_text};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEvidence {
+    /// The exhibit number, unique in the case.
     pub exhibit_number: String,
+    /// The number of the seal on the item, unique in the case.
     pub seal_number: String,
+    /// `device`, `storage_medium`, `forensic_image`, `file`, `memory_capture`, `cloud_export`,
+    /// `document` or `other`.
     pub kind: String,
+    /// A description, which may name persons: sealed in the vault.
     #[serde(default)]
     pub description: Option<String>,
+    /// SHA-256 of the item (hex).
     pub sha256: String,
+    /// SHA-512 of the item (hex), if computed.
     #[serde(default)]
     pub sha512: Option<String>,
+    /// SHA-1 of the item (hex), if computed.
     #[serde(default)]
     pub sha1: Option<String>,
+    /// MD5 of the item (hex), if computed.
     #[serde(default)]
     pub md5: Option<String>,
+    /// Size in bytes.
     #[serde(default)]
     pub size_bytes: Option<u64>,
+    /// When it was collected, RFC 3339 with its zone.
     pub collected_at: String,
+    /// Where it was collected: free text, sealed in the vault.
     #[serde(default)]
     pub location: Option<String>,
+    /// The tool that acquired it (e.g. the imager).
     #[serde(default)]
     pub acquisition_tool: Option<String>,
+    /// That tool's version.
     #[serde(default)]
     pub acquisition_tool_version: Option<String>,
+    /// That tool's settings, as free text.
     #[serde(default)]
     pub acquisition_settings: Option<String>,
+    /// The id of the item this one was copied or imaged from.
     #[serde(default)]
     pub parent_id: Option<String>,
 }
@@ -56,34 +72,56 @@ pub struct NewEvidence {
 /// An item's custody state, from its last event.
 #[derive(Debug, Serialize)]
 pub struct CustodyView {
+    /// The id of the user who holds the item.
     pub holder: String,
+    /// `in_custody`, `in_transit`, `returned` or `destroyed`.
     pub status: String,
+    /// The recipient of a transfer not yet received (`in_transit`).
     pub pending_to: Option<String>,
 }
 
 /// An item as a reader sees it.
 #[derive(Debug, Serialize)]
 pub struct EvidenceView {
+    /// The item's id.
     pub id: String,
+    /// The case's id.
     pub case_id: String,
+    /// The exhibit number, unique in the case.
     pub exhibit_number: String,
+    /// The number of the seal on the item, unique in the case.
     pub seal_number: String,
+    /// `EvidenceKind` text (`device`, `forensic_image`, …).
     pub kind: String,
+    /// In clear only when `personal_data`.
     pub description: Option<String>,
     /// Whether free text (description, location, places, reasons) is in clear.
     pub personal_data: bool,
+    /// Its SHA-256 and any other digests, lowercase hex.
     pub hashes: Hashes,
+    /// Size in bytes, if given.
     pub size_bytes: Option<u64>,
+    /// When it was collected, RFC 3339 with its zone.
     pub collected_at: String,
+    /// Where it was collected; in clear only when `personal_data`.
     pub location: Option<String>,
+    /// The id of the user who registered (collected) it.
     pub collector: String,
+    /// The acquisition tool, its version and settings, if given.
     pub acquisition: Option<Acquisition>,
+    /// The id of the item this one was copied or imaged from.
     pub parent_id: Option<String>,
+    /// Its custody state, from its last event.
     pub custody: CustodyView,
+    /// `registered` until an integrity check; then `verified`, or `mismatch` for good once a check
+    /// failed.
     pub integrity: String,
+    /// The `evidence.registered` entry's seq.
     pub registered_seq: u64,
+    /// The items copied or imaged from it (full view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derivations: Option<Vec<EvidenceSummary>>,
+    /// Its custody events, in log order (full view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventView>>,
 }
@@ -160,7 +198,7 @@ pub fn register(
         &mut vault,
     )?;
     let record = EvidenceRecord {
-        id: new_id()?,
+        id: new_id(),
         case: case_id,
         exhibit_number,
         seal_number,

@@ -27,18 +27,26 @@ use super::sealing::new_salt;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
+    /// `suspect`, `victim`, `witness` or `officer_contact`.
     pub role: String,
+    /// The person's name.
     pub name: String,
+    /// Date of birth, `YYYY-MM-DD`.
     #[serde(default)]
     pub date_of_birth: Option<String>,
+    /// Phone number.
     #[serde(default)]
     pub phone: Option<String>,
+    /// Email address.
     #[serde(default)]
     pub email: Option<String>,
+    /// National identity number.
     #[serde(default)]
     pub national_id: Option<String>,
+    /// A cryptocurrency wallet address.
     #[serde(default)]
     pub wallet: Option<String>,
+    /// Free-text notes about the person.
     #[serde(default)]
     pub notes: Option<String>,
 }
@@ -84,12 +92,19 @@ impl NewPerson {
 /// anyone can check against the commitment) only to an authorized reader, never once erased.
 #[derive(Debug, Serialize)]
 pub struct PersonView {
+    /// The person's id.
     pub id: String,
+    /// The case's id.
     pub case_id: String,
+    /// The `person.recorded` entry's seq.
     pub seq: u64,
+    /// When the log recorded it (RFC 3339, UTC).
     pub recorded_at: String,
+    /// The commitment the log holds: the vault record's id and the HMAC.
     pub commitment: Commitment,
+    /// Whether the vault record was erased (the commitment stays).
     pub erased: bool,
+    /// The salt and value, to check against the commitment; only to an authorized reader.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opening: Option<Opening>,
 }
@@ -111,10 +126,10 @@ pub fn add(
         Target::Case(&case_id),
         &Ask::default(),
     )?;
-    let salt = new_salt()?;
+    let salt = new_salt();
     let hmac =
         commitment::commit(&salt, &value).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let record = new_id()?;
+    let record = new_id();
     let text = serde_json::to_string(&value).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let sealed = node.vault().seal(
         &record,
@@ -125,7 +140,7 @@ pub fn add(
         DataCategory::of_person(role),
     )?;
     let person = PersonRecord {
-        id: new_id()?,
+        id: new_id(),
         case: case_id.clone(),
         data: Commitment {
             record: record.clone(),

@@ -34,7 +34,7 @@ impl Sealing {
 }
 
 /// A fresh salt for a commitment.
-pub fn new_salt() -> Result<[u8; SALT_LEN], ServiceError> {
+pub fn new_salt() -> [u8; SALT_LEN] {
     random_bytes()
 }
 
@@ -48,10 +48,10 @@ pub fn seal_text(
 ) -> Result<Option<Commitment>, ServiceError> {
     let Some(value) = value else { return Ok(None) };
     let value = model::parse_text(field, value, 4000)?;
-    let salt = new_salt()?;
+    let salt = new_salt();
     let hmac = commitment::commit(&salt, &Value::String(value.clone()))
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let record = new_id()?;
+    let record = new_id();
     sealing.rows.push(node.vault().seal(
         &record,
         &salt,

@@ -24,20 +24,29 @@ use super::sealing::{Sealing, seal_text};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewShare {
+    /// The receiving agency's id; give this or `state`.
     #[serde(default)]
     pub agency: Option<String>,
+    /// The receiving state (`BJ`, `BF`, `CI`, `NE`, `TG`); give this or `agency`.
     #[serde(default)]
     pub state: Option<String>,
+    /// Handling codes (`H0` to `H3`); `H3` needs `conditions`.
     #[serde(default)]
     pub handling: Vec<String>,
+    /// What the recipient may use the case for (at least one purpose).
     pub purposes: Vec<String>,
+    /// Budapest Convention Art. 28(2)(a): kept confidential by the receiver.
     #[serde(default)]
     pub confidential: bool,
+    /// For H1: the sending state consents to use in court.
     #[serde(default)]
     pub consent_for_court: bool,
+    /// When the share lapses, RFC 3339 with its zone; must be in the future.
     pub expires_at: String,
+    /// The legal basis the sender states (required by the policies across a border).
     #[serde(default)]
     pub legal_basis: Option<String>,
+    /// The H3 conditions in free text: sealed in the vault.
     #[serde(default)]
     pub conditions: Option<String>,
 }
@@ -115,7 +124,7 @@ pub fn share(
         &mut sealing,
     )?;
     let record = DisclosureRecord {
-        id: new_id()?,
+        id: new_id(),
         case: case_id,
         state: if agency.is_none() { Some(state) } else { None },
         agency,

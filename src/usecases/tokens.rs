@@ -58,8 +58,8 @@ pub fn new_token(
     user_id: &str,
     expires_at: Option<String>,
 ) -> Result<(String, TokenRow), ServiceError> {
-    let id = hex::encode(random_bytes::<8>()?);
-    let secret = B64URL.encode(random_bytes::<32>()?);
+    let id = hex::encode(random_bytes::<8>());
+    let secret = B64URL.encode(random_bytes::<32>());
     let row = TokenRow {
         id: id.clone(),
         user_id: user_id.to_owned(),

@@ -154,6 +154,12 @@ code-destroyed = destroyed
 
 case-uco-authorization-type = legal basis
 case-uco-investigation-description = Scellé log { $origin } ({ $state } state), checkpoint of { $size } entries; verify the dossier with scelle verify (docs/FORMAT.md).
+case-uco-seal = seal { $seal }
+case-uco-seizure = seizure
+case-uco-acquisition = acquisition
+case-uco-to = to { $user }
+case-uco-integrity = integrity: { $result }
+case-uco-seal-intact = seal intact: { $intact }
 
 ## Refused fields
 

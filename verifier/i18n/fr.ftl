@@ -154,6 +154,12 @@ code-destroyed = détruit
 
 case-uco-authorization-type = fondement juridique
 case-uco-investigation-description = Journal Scellé { $origin } (État { $state }), point de contrôle de { $size } entrées ; vérifier le dossier avec scelle verify (docs/FORMAT.md).
+case-uco-seal = scellé { $seal }
+case-uco-seizure = saisie
+case-uco-acquisition = acquisition
+case-uco-to = à { $user }
+case-uco-integrity = intégrité : { $result }
+case-uco-seal-intact = scellé intact : { $intact }
 
 ## Champs refusés
 

@@ -11,15 +11,19 @@ use sha2::Sha256;
 
 use crate::jcs;
 
+/// Bytes of a commitment's random salt.
 pub const SALT_LEN: usize = 32;
 
 /// What an entry holds in place of a free-text value: the vault record and the commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commitment {
+    /// The vault record's id: where the value and its salt are kept.
     pub record: String,
+    /// HMAC-SHA256(salt, JCS(value)), lowercase hex.
     pub hmac: String,
 }
 
+/// Why a commitment could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum CommitmentError {
     #[error("cannot canonicalize the committed value: {0}")]
@@ -41,6 +45,7 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Result<[u8; 32], CommitmentEr
     Ok(mac.finalize().into_bytes().into())
 }
 
+/// The commitment to `value`: HMAC-SHA256 of its JCS form (RFC 8785) under `salt`.
 pub fn commit(salt: &[u8], value: &Value) -> Result<[u8; 32], CommitmentError> {
     hmac_sha256(salt, &[&jcs::canonicalize(value)?])
 }

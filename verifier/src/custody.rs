@@ -7,19 +7,26 @@ use crate::i18n::Message;
 use crate::model::CustodyEventType;
 use crate::t;
 
+/// Where an item stands: held, on its way to a recipient, or out of custody for good.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CustodyStatus {
+    /// Held by its holder.
     InCustody,
     /// Released by the holder, not yet acknowledged by the recipient.
     InTransit {
+        /// The id of the user the transfer names.
         to: String,
+        /// The id of the `transferred` event.
         transfer_event: String,
     },
+    /// Returned: out of custody; nothing but a correction may follow.
     Returned,
+    /// Destroyed: nothing but a correction may follow.
     Destroyed,
 }
 
 impl CustodyStatus {
+    /// The status's name: `in_custody`, `in_transit`, `returned` or `destroyed`.
     pub fn as_str(&self) -> &'static str {
         match self {
             CustodyStatus::InCustody => "in_custody",
@@ -30,6 +37,7 @@ impl CustodyStatus {
     }
 }
 
+/// An item's custody state: its holder and its status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustodyState {
     /// The current holder; after a return or destruction, the last one.
@@ -37,6 +45,7 @@ pub struct CustodyState {
     pub status: CustodyStatus,
 }
 
+/// The custody rule an event breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustodyError {
     #[error("only the current holder may record this event")]
@@ -86,8 +95,10 @@ impl CustodyError {
 /// A proposed event, reduced to what the state machine needs.
 pub struct ProposedEvent<'a> {
     pub event_id: &'a str,
+    /// The id of the user recording the event.
     pub actor: &'a str,
     pub event_type: CustodyEventType,
+    /// The recipient, for a transfer.
     pub to_user: Option<&'a str>,
 }
 
@@ -100,6 +111,7 @@ impl CustodyState {
         }
     }
 
+    /// The state after `ev`, or the rule `ev` breaks.
     pub fn apply(&self, ev: &ProposedEvent<'_>) -> Result<CustodyState, CustodyError> {
         use CustodyEventType as T;
         match (&self.status, ev.event_type) {

@@ -22,14 +22,18 @@ use crate::model::{CustodyEventType, IntegrityResult};
 use crate::note::{Checkpoint, NoteError, NoteVerifier};
 use crate::t;
 
+/// The `format` of the dossiers this version writes and verifies.
 pub const DOSSIER_FORMAT: &str = "scelle-dossier/1";
 
 /// First line of a manifest note; never a valid log origin, so a manifest is never a checkpoint.
 const MANIFEST_HEADER: &str = "scelle-dossier/1 manifest";
 
+/// A case's dossier, as exported and verified (docs/FORMAT.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dossier {
+    /// `scelle-dossier/1`.
     pub format: String,
+    /// The log's origin.
     pub origin: String,
     /// The node's verifier key (C2SP signed-note form). Informative: trust comes from the keys
     /// the verifier is given, which must include this one.
@@ -38,22 +42,29 @@ pub struct Dossier {
     pub checkpoint: String,
     /// Signed manifest note: case, checkpoint, and a digest of the list of entries.
     pub manifest: String,
+    /// The case it is about.
     pub case: CaseRef,
+    /// The case's entries in log order, each with its inclusion proof.
     pub entries: Vec<DossierEntry>,
+    /// Openings of the commitments the recipient may see.
     #[serde(default)]
     pub openings: Vec<Opening>,
+    /// Proof that it extends a checkpoint the recipient already held, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<ConsistencyFrom>,
 }
 
+/// The case a dossier is about: its id and reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRef {
     pub id: String,
     pub reference: String,
 }
 
+/// One log entry of a dossier, with its inclusion proof.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DossierEntry {
+    /// The entry's position in the log.
     pub seq: u64,
     /// Base64 of the exact canonical entry bytes.
     pub entry: String,
@@ -66,15 +77,20 @@ pub struct DossierEntry {
 /// An opened commitment: the vault record's value and salt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Opening {
+    /// The vault record's id.
     pub record: String,
+    /// The commitment's salt, hex.
     pub salt: String,
+    /// The committed value (today always a string).
     pub value: Value,
 }
 
 /// Proof that the dossier's checkpoint extends one the recipient already held.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsistencyFrom {
+    /// The signed checkpoint note the recipient held.
     pub checkpoint: String,
+    /// RFC 9162 consistency proof from it to the dossier's checkpoint, base64 hashes.
     pub proof: Vec<String>,
 }
 
@@ -100,6 +116,7 @@ impl Manifest {
         h.finalize().into()
     }
 
+    /// The manifest's note text.
     pub fn body(&self) -> String {
         format!(
             "{MANIFEST_HEADER}\norigin {}\ncase {}\ncheckpoint {} {}\nentries {} {}\n",
@@ -112,6 +129,7 @@ impl Manifest {
         )
     }
 
+    /// Parses a manifest's note text; `None` unless it is exactly one.
     pub fn parse_body(text: &str) -> Option<Self> {
         let mut lines = text.strip_suffix('\n')?.split('\n');
         if lines.next()? != MANIFEST_HEADER {
@@ -240,46 +258,72 @@ pub struct ItemVerdict {
     pub matching_files: Vec<String>,
 }
 
+/// One event of an item's custody story, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TimelineEvent {
+    /// The entry's seq.
     pub seq: u64,
+    /// `registered`, or the custody event type.
     pub event_type: String,
+    /// The id of the user who recorded it.
     pub actor: String,
+    /// When it happened, RFC 3339 with its zone.
     pub at: String,
+    /// When the log recorded it (RFC 3339, UTC).
     pub recorded_at: String,
+    /// The receiving user's id (`transferred`).
     pub to_user: Option<String>,
+    /// The tool, the integrity check's result or the seal's state, as the event type has it.
     pub detail: Option<String>,
     /// Vault records of the place and reason (their text is in `Report::opened` if opened).
     pub place_record: Option<String>,
+    /// The vault record of the reason.
     pub reason_record: Option<String>,
 }
 
+/// What `verify` established about a dossier, and every finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// Whether there is no finding.
     pub ok: bool,
+    /// The dossier's origin.
     pub origin: String,
+    /// The id of the trusted key that signed the checkpoint, hex.
     pub key_id: String,
+    /// The case's id.
     pub case_id: String,
+    /// The case reference.
     pub case_reference: String,
+    /// The checkpoint's tree size.
     pub tree_size: u64,
+    /// The checkpoint's root hash, base64.
     pub root: String,
+    /// Entries in the dossier.
     pub entries: u64,
+    /// Openings that checked out against their commitments.
     pub openings_checked: u64,
     /// Clear values of the commitments whose openings checked out, by vault record.
     pub opened: BTreeMap<String, Value>,
+    /// The size of the earlier checkpoint the dossier proved it extends.
     pub consistent_with_earlier: Option<u64>,
+    /// The case, as its `case.opened` entry records it.
     pub case: Option<CaseSummary>,
+    /// What could be established about each item, in the order they were registered.
     pub items: Vec<ItemVerdict>,
+    /// Every problem found.
     pub findings: Vec<Finding>,
 }
 
+/// A case as its `case.opened` entry records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CaseSummary {
     pub reference: String,
     pub jurisdiction: String,
     pub offence: String,
     pub legal_basis: String,
+    /// The id of the agency that opened it.
     pub agency: String,
+    /// When the log recorded the opening (RFC 3339, UTC).
     pub opened_at: String,
     /// The title, if its commitment was opened and checks out.
     pub title: Option<String>,

@@ -13,17 +13,23 @@ use crate::model::{
     CustodyEventType, EvidenceKind, HandlingCode, IntegrityResult, Jurisdiction, Purpose, Role,
 };
 
+/// The entry format version: every entry's `v`.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// Who made an entry: the user, their agency and their role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
+    /// The user's id (`system` when the node acts on its own).
     pub user: String,
+    /// The id of the user's agency.
     pub agency: String,
     pub role: Role,
 }
 
+/// An agency registered on the node (`agency.registered`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgencyRecord {
+    /// The agency id (`tg.police.dcpj`); its prefix names the state.
     pub id: String,
     pub state: Jurisdiction,
     pub name: String,
@@ -40,19 +46,28 @@ pub struct UserRecord {
     pub agency: String,
 }
 
+/// A case opened (`case.opened`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseRecord {
     pub id: String,
+    /// The case reference, unique on the node.
     pub reference: String,
+    /// The state whose law applies.
     pub jurisdiction: Jurisdiction,
+    /// The offence (Budapest Convention article or national category).
     pub offence: String,
+    /// The requisition or warrant the case rests on.
     pub legal_basis: String,
+    /// The id of the agency that opened it.
     pub agency: String,
+    /// The id of the user who opened it.
     pub officer: String,
+    /// The commitment to the case's title, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<Commitment>,
 }
 
+/// An item's digests, lowercase hex: SHA-256 always, the others when given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hashes {
     pub sha256: String,
@@ -64,6 +79,7 @@ pub struct Hashes {
     pub md5: Option<String>,
 }
 
+/// How an item was acquired: the tool, its version and its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acquisition {
     pub tool: String,
@@ -73,55 +89,80 @@ pub struct Acquisition {
     pub settings: Option<String>,
 }
 
+/// An evidence item registered in a case (`evidence.registered`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceRecord {
     pub id: String,
+    /// The case's id.
     pub case: String,
+    /// The exhibit number, unique in the case.
     pub exhibit_number: String,
+    /// The number of the seal on the item, unique in the case.
     pub seal_number: String,
     pub kind: EvidenceKind,
     pub hashes: Hashes,
+    /// Size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
+    /// When it was collected, RFC 3339 with the zone where it happened.
     pub collected_at: String,
+    /// The id of the user who collected it: its first holder.
     pub collector: String,
+    /// The commitment to its description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Commitment>,
+    /// The commitment to where it was collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Commitment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acquisition: Option<Acquisition>,
+    /// The id of the item this one was copied or imaged from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
 }
 
+/// A custody event on an item (`custody.<type>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustodyRecord {
+    /// The event's id.
     pub id: String,
+    /// The item's id.
     pub item: String,
+    /// The id of the item's case.
     pub case: String,
+    /// The custody event type.
     #[serde(rename = "type")]
     pub event_type: CustodyEventType,
     /// When it happened, with the zone where it happened.
     pub at: String,
+    /// The commitment to where it happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<Commitment>,
+    /// The commitment to why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Commitment>,
+    /// The tool used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
+    /// The order or warrant that authorized it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<String>,
+    /// The receiving user's id (`transferred`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_user: Option<String>,
+    /// Whether the seal arrived intact (`received`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal_intact: Option<bool>,
+    /// The SHA-256 found (`integrity_checked`), lowercase hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Whether it matches the item's registered SHA-256 (`integrity_checked`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<IntegrityResult>,
+    /// The id of the earlier event of the same item it corrects (`corrected`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amends: Option<String>,
+    /// The id of an item this event made (a copy or an image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_item: Option<String>,
 }
@@ -129,7 +170,9 @@ pub struct CustodyRecord {
 /// A vault record erased (DESIGN §4): its value, salt and key are gone; the commitment stays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErasureRecord {
+    /// The id of the vault record erased.
     pub record: String,
+    /// The legal reason for the erasure.
     pub legal_reason: String,
 }
 
@@ -139,16 +182,21 @@ pub struct ErasureRecord {
 pub struct DisclosureRecord {
     pub id: String,
     pub case: String,
+    /// The receiving agency's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency: Option<String>,
+    /// The receiving state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Jurisdiction>,
+    /// The handling codes the recipient must follow.
     pub handling: Vec<HandlingCode>,
+    /// What the recipient may use the case for.
     pub purposes: Vec<Purpose>,
     /// Budapest Convention Art. 28(2)(a): kept confidential by the receiver.
     pub confidential: bool,
     /// For H1: the sending state consents to use in court.
     pub consent_for_court: bool,
+    /// When the share lapses (RFC 3339).
     pub expires: String,
     /// The legal basis the sender states (required by the policies across a border).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,8 +209,10 @@ pub struct DisclosureRecord {
 /// A share withdrawn by its sender: from this entry on it reaches no one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevocationRecord {
+    /// The share's id (the `id` of its `case.shared` record).
     pub share: String,
     pub case: String,
+    /// Why the sender withdrew it.
     pub reason: String,
 }
 
@@ -172,9 +222,11 @@ pub struct RevocationRecord {
 pub struct PersonRecord {
     pub id: String,
     pub case: String,
+    /// The commitment to the person's data (a JCS object: role, name, …).
     pub data: Commitment,
 }
 
+/// What the policies answered to an access request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessDecision {
@@ -186,10 +238,13 @@ pub enum AccessDecision {
 /// personal data is recorded, and so is every denied request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessRecord {
+    /// The policy action asked for (`person.read`).
     pub action: String,
+    /// What it was asked on (`case:<id>`, `case:<id>/persons`, …).
     pub resource: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<String>,
+    /// The purpose the user stated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<Purpose>,
     pub decision: AccessDecision,
@@ -197,6 +252,7 @@ pub struct AccessRecord {
     pub policies: Vec<String>,
 }
 
+/// What an entry records: one event, named by the entry's `kind`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     AgencyRegistered(AgencyRecord),
@@ -212,6 +268,7 @@ pub enum Event {
 }
 
 impl Event {
+    /// The entry's `kind` (`case.opened`, `custody.transferred`, …).
     pub fn kind(&self) -> String {
         match self {
             Event::AgencyRegistered(_) => "agency.registered".into(),
@@ -274,9 +331,13 @@ fn serde_decision(d: AccessDecision) -> &'static str {
 /// A complete entry: what the sequencer assigns (`seq`, `prev`, `time`, `origin`) plus the event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// 0-based position in the log.
     pub seq: u64,
+    /// The leaf hash of entry `seq - 1` (zeros for entry 0).
     pub prev: Hash,
+    /// When the node recorded it: RFC 3339, UTC, to the microsecond.
     pub time: String,
+    /// The log's name (`tg.police.dcpj/scelle`).
     pub origin: String,
     pub actor: Actor,
     pub event: Event,
@@ -293,6 +354,7 @@ pub struct AppliedEntry<'a> {
 }
 
 impl Entry {
+    /// The entry, borrowed, as the projections apply it.
     pub fn applied(&self) -> AppliedEntry<'_> {
         AppliedEntry {
             seq: self.seq,
@@ -303,6 +365,7 @@ impl Entry {
     }
 }
 
+/// Why bytes are not an entry, or an entry cannot be encoded.
 #[derive(Debug, thiserror::Error)]
 pub enum EntryError {
     #[error("entry is not canonical JSON (RFC 8785)")]
@@ -343,6 +406,7 @@ fn canonical_text<T: Serialize + ?Sized>(value: &T) -> Result<String, EntryError
 const PLACED_MEMBERS: [&str; 3] = ["prev", "seq", "time"];
 
 impl PreparedEntry {
+    /// The members of the entry for `event` by `actor` on the log `origin`, canonicalized now.
     pub fn new(origin: &str, actor: &Actor, event: &Event) -> Result<Self, EntryError> {
         // Each member straight from its Rust value to canonical text; `Entry::to_canonical_bytes`
         // goes through `serde_json::Value` and the tests hold the two to the same bytes.
@@ -429,6 +493,7 @@ impl Entry {
         Ok(jcs::canonicalize(&Value::Object(map))?)
     }
 
+    /// The RFC 9162 leaf hash of an entry's bytes.
     pub fn leaf_hash(bytes: &[u8]) -> Hash {
         leaf_hash(bytes)
     }

@@ -136,14 +136,16 @@ impl Message {
         }
     }
 
-    /// French, then English, on two lines: what the CLI prints.
+    /// French, then English, on two lines: what the CLI prints (once when they are the same).
     pub fn two_lines(&self) -> String {
-        format!("{}\n{}", self.fr(), self.en())
+        let (fr, en) = (self.fr(), self.en());
+        if fr == en { fr } else { format!("{fr}\n{en}") }
     }
 
-    /// French / English on one line.
+    /// French / English on one line (once when they are the same).
     pub fn one_line(&self) -> String {
-        format!("{} / {}", self.fr(), self.en())
+        let (fr, en) = (self.fr(), self.en());
+        if fr == en { fr } else { format!("{fr} / {en}") }
     }
 }
 

@@ -8,8 +8,9 @@
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 
+/// A SHA-256 hash: of a leaf, an interior node or a root.
 pub type Hash = [u8; 32];
 
 /// MTH of the empty tree: SHA-256 of the empty string.
@@ -18,6 +19,7 @@ pub const EMPTY_ROOT: Hash = [
     0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
+/// RFC 9162 leaf hash: SHA-256(0x00 || entry).
 pub fn leaf_hash(entry: &[u8]) -> Hash {
     let mut h = Sha256::new();
     h.update([0u8]);
@@ -25,6 +27,7 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     h.finalize().into()
 }
 
+/// RFC 9162 interior node hash: SHA-256(0x01 || left || right).
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     let mut h = Sha256::new();
     h.update([1u8]);
@@ -41,11 +44,13 @@ pub struct NodeId {
 }
 
 impl NodeId {
+    /// The subtree at `level` whose leaves start at `index << level`.
     pub const fn new(level: u8, index: u64) -> Self {
         Self { level, index }
     }
 }
 
+/// Why a proof could not be made, or does not verify.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProofError {
     #[error("leaf index {index} is not below tree size {size}")]
@@ -62,6 +67,7 @@ pub enum ProofError {
 
 /// Where proof generation reads complete subtree hashes from.
 pub trait NodeSource {
+    /// The hash of the complete subtree `id`.
     fn node(&self, id: NodeId) -> Result<Hash, ProofError>;
 }
 
@@ -71,43 +77,11 @@ impl<S: BuildHasher> NodeSource for HashMap<NodeId, Hash, S> {
     }
 }
 
-/// Node hashes by position, in a map hashed with [`NodeIdHasher`]: the sequencer's view of a
-/// batch, from which every writer's receipt takes its inclusion proof.
-pub type NodeMap = HashMap<NodeId, Hash, BuildHasherDefault<NodeIdHasher>>;
-
-/// A multiply-and-rotate hash of a [`NodeId`]'s two words. The positions are the tree's own, never
-/// chosen by a client, so a keyed hash's resistance to chosen collisions buys nothing here, and
-/// SipHash cost a receipt's proof more than its lookups did.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NodeIdHasher(u64);
-
-impl NodeIdHasher {
-    const FACTOR: u64 = 0x517c_c1b7_2722_0a95;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::FACTOR);
-    }
-}
-
-impl Hasher for NodeIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.add(u64::from(byte));
-        }
-    }
-
-    fn write_u8(&mut self, word: u8) {
-        self.add(u64::from(word));
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.add(word);
-    }
-}
+/// Node hashes by position, in a map hashed with rustc's Fx hash: the sequencer's view of a
+/// batch, from which every writer's receipt takes its inclusion proof. The positions are the
+/// tree's own, never chosen by a client, so a keyed hash's resistance to chosen collisions buys
+/// nothing here, and SipHash cost a receipt's proof more than its lookups did.
+pub type NodeMap = HashMap<NodeId, Hash, rustc_hash::FxBuildHasher>;
 
 /// Records which nodes a computation asks for, answering with zeros.
 #[derive(Default)]
@@ -151,6 +125,7 @@ pub fn subtree_hash(src: &impl NodeSource, start: u64, end: u64) -> Result<Hash,
     ))
 }
 
+/// MTH of the first `size` leaves: the root hash of the tree of that size.
 pub fn root(src: &impl NodeSource, size: u64) -> Result<Hash, ProofError> {
     if size == 0 {
         return Ok(EMPTY_ROOT);
@@ -251,12 +226,14 @@ pub fn needed_nodes_for_inclusion(index: u64, size: u64) -> Result<Vec<NodeId>, 
     Ok(recorder.into_ids())
 }
 
+/// The complete subtrees a consistency proof reads (for one batched fetch).
 pub fn needed_nodes_for_consistency(from: u64, to: u64) -> Result<Vec<NodeId>, ProofError> {
     let recorder = NodeRecorder::default();
     consistency_proof(&recorder, from, to)?;
     Ok(recorder.into_ids())
 }
 
+/// The complete subtrees the root of a tree of `size` reads.
 pub fn needed_nodes_for_root(size: u64) -> Vec<NodeId> {
     let recorder = NodeRecorder::default();
     let _ = root(&recorder, size);
@@ -399,10 +376,12 @@ impl CompactRange {
         Ok(Self { size, peaks })
     }
 
+    /// Leaves appended so far.
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// The peaks, left to right, with their hashes.
     pub fn peaks(&self) -> &[(NodeId, Hash)] {
         &self.peaks
     }
@@ -426,6 +405,7 @@ impl CompactRange {
         }
     }
 
+    /// The root hash (MTH) of the tree, folded from its peaks.
     pub fn root(&self) -> Hash {
         let mut iter = self.peaks.iter().rev();
         let Some((_, last)) = iter.next() else {
@@ -489,6 +469,7 @@ mod tests {
     /// a tree's positions: no more than a few of a 1,000-leaf tree's nodes share a bucket.
     #[test]
     fn node_map_gives_the_same_proofs_and_spreads_positions() {
+        use std::hash::BuildHasher as _;
         let leaves: Vec<Vec<u8>> = (0..1000u32).map(|i| i.to_be_bytes().to_vec()).collect();
         let (range, nodes) = build(&leaves);
         let fast: NodeMap = nodes.iter().map(|(id, h)| (*id, *h)).collect();
@@ -501,7 +482,7 @@ mod tests {
             }
         }
         assert_eq!(root(&fast, 1000).unwrap(), range.root());
-        let hasher = BuildHasherDefault::<NodeIdHasher>::default();
+        let hasher = rustc_hash::FxBuildHasher;
         let buckets = (nodes.len() * 2).next_power_of_two() as u64;
         let mut load = HashMap::new();
         for id in nodes.keys() {

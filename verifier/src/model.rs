@@ -41,10 +41,14 @@ macro_rules! string_enum {
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The value's text, as entries and the API write it.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
+            /// The value written `s`; anything else is refused for the field, naming the values
+            /// allowed.
             pub fn parse(s: &str) -> Result<Self, FieldError> {
                 match s { $($text => Ok($name::$variant),)+ _ => Err(FieldError::new($field, t!("field-one-of", values = concat!($($text, " "),+).trim_end()))) }
             }
@@ -106,6 +110,7 @@ string_enum!(
 });
 
 impl DataCategory {
+    /// The vault's data category for a person's data, by their role in the case.
     pub fn of_person(role: PersonRole) -> Self {
         match role {
             PersonRole::Suspect => DataCategory::Suspect,
@@ -166,18 +171,22 @@ fn parse_hex_digest(field: &'static str, s: &str, len: usize) -> Result<String, 
     Ok(s.to_ascii_lowercase())
 }
 
+/// A SHA-256 digest: 64 hex digits, returned lowercase.
 pub fn parse_sha256(field: &'static str, s: &str) -> Result<String, FieldError> {
     parse_hex_digest(field, s, 64)
 }
 
+/// A SHA-512 digest: 128 hex digits, returned lowercase.
 pub fn parse_sha512(s: &str) -> Result<String, FieldError> {
     parse_hex_digest("sha512", s, 128)
 }
 
+/// A SHA-1 digest: 40 hex digits, returned lowercase.
 pub fn parse_sha1(s: &str) -> Result<String, FieldError> {
     parse_hex_digest("sha1", s, 40)
 }
 
+/// An MD5 digest: 32 hex digits, returned lowercase.
 pub fn parse_md5(s: &str) -> Result<String, FieldError> {
     parse_hex_digest("md5", s, 32)
 }

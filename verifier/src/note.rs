@@ -15,6 +15,7 @@ use crate::merkle::Hash;
 const ALG_ED25519: u8 = 0x01;
 const MAX_SIGNATURES: usize = 100;
 
+/// Why a key, a note or a checkpoint was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NoteError {
     #[error("malformed key string")]
@@ -74,6 +75,7 @@ impl std::fmt::Debug for NoteSigner {
 }
 
 impl NoteSigner {
+    /// A fresh Ed25519 key named `name` (a log's origin).
     pub fn generate(name: &str) -> Result<Self, NoteError> {
         if !valid_name(name) {
             return Err(NoteError::MalformedKey);
@@ -115,6 +117,7 @@ impl NoteSigner {
         Ok(signer)
     }
 
+    /// The key in C2SP form, `PRIVATE+KEY+<name>+<hex id>+<base64>`: a secret.
     pub fn private_key_string(&self) -> Result<String, NoteError> {
         let mut seed = vec![ALG_ED25519];
         seed.extend(self.key.raw_private_key()?);
@@ -126,20 +129,24 @@ impl NoteSigner {
         ))
     }
 
+    /// The public verifier key in C2SP form, `<name>+<hex id>+<base64>`, to publish.
     pub fn verifier_key_string(&self) -> String {
         let mut key = vec![ALG_ED25519];
         key.extend_from_slice(&self.public);
         format!("{}+{}+{}", self.name, hex::encode(self.id), B64.encode(key))
     }
 
+    /// A verifier of this key's signatures.
     pub fn verifier(&self) -> Result<NoteVerifier, NoteError> {
         NoteVerifier::from_verifier_key(&self.verifier_key_string())
     }
 
+    /// The key's name (the log's origin, for a node's checkpoints).
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The C2SP key id: the first 4 bytes of SHA-256 over name, algorithm and public key.
     pub fn key_id(&self) -> [u8; 4] {
         self.id
     }
@@ -239,6 +246,7 @@ impl std::fmt::Debug for NoteVerifier {
 }
 
 impl NoteVerifier {
+    /// Parses a C2SP verifier key, `<name>+<hex id>+<base64(0x01 || public key)>`.
     pub fn from_verifier_key(s: &str) -> Result<Self, NoteError> {
         let s = s.trim();
         let (name, id, key) = split_key(s)?;
@@ -261,14 +269,17 @@ impl NoteVerifier {
         })
     }
 
+    /// The key's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The key id, 8 lowercase hex digits.
     pub fn key_id_hex(&self) -> String {
         hex::encode(self.id)
     }
 
+    /// The verifier key string, as given (trimmed).
     pub fn key_string(&self) -> &str {
         &self.key_string
     }
@@ -295,16 +306,23 @@ impl NoteVerifier {
     }
 }
 
+/// One signature line of a note, not yet verified.
 #[derive(Debug, PartialEq, Eq)]
 pub struct NoteSignature {
+    /// The signer's key name.
     pub name: String,
+    /// The signer's key id.
     pub key_id: [u8; 4],
+    /// The Ed25519 signature.
     pub signature: Vec<u8>,
 }
 
+/// A signed note split into its text and its signature lines.
 #[derive(Debug)]
 pub struct ParsedNote<'a> {
+    /// The signed text, ending in a newline.
     pub text: &'a str,
+    /// Its signatures, in order.
     pub signatures: Vec<NoteSignature>,
 }
 
@@ -356,12 +374,16 @@ pub fn parse_note(note: &str) -> Result<ParsedNote<'_>, NoteError> {
 /// A C2SP tlog-checkpoint body: origin, tree size, root hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
+    /// The log's origin.
     pub origin: String,
+    /// Entries the tree covers.
     pub size: u64,
+    /// The RFC 9162 root hash.
     pub root: Hash,
 }
 
 impl Checkpoint {
+    /// The checkpoint's note text: origin, size and base64 root, one per line.
     pub fn body(&self) -> String {
         format!(
             "{}\n{}\n{}\n",
@@ -371,6 +393,7 @@ impl Checkpoint {
         )
     }
 
+    /// Parses a checkpoint's note text, strictly (a size without leading zeros, a 32-byte root).
     pub fn parse_body(text: &str) -> Result<Self, NoteError> {
         let mut lines = text.split('\n');
         let origin = lines
@@ -400,6 +423,7 @@ impl Checkpoint {
         })
     }
 
+    /// The checkpoint signed as a C2SP note by `signer`.
     pub fn sign(&self, signer: &NoteSigner) -> Result<String, NoteError> {
         signer.sign_note(&self.body())
     }
