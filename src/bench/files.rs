@@ -4,7 +4,6 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::authz::AuthUser;
 use crate::node::Node;
 use crate::storage::DatabaseUrl;
 use crate::usecases::admin::{self, InitOptions};
@@ -12,7 +11,6 @@ use crate::usecases::cases::{self, NewCase};
 use crate::usecases::custody::{self};
 use crate::usecases::dossiers;
 use crate::usecases::evidence::{self, NewEvidence};
-use scelle_verifier::model::{Jurisdiction, Role};
 
 use super::args::*;
 use super::setup::*;
@@ -80,22 +78,7 @@ pub(super) fn dossier_figures(
     })
     .map_err(err)?;
     let (ledger, handle) = Node::open(&dir, db, 16).map_err(err)?;
-    let (row, _) = admin::add_user(
-        &ledger,
-        "bench",
-        Role::Investigator,
-        "tg.police.bench",
-        None,
-    )
-    .map_err(err)?;
-    let user = AuthUser {
-        id: row.id,
-        name: row.name,
-        role: Role::Investigator,
-        agency: row.agency_id,
-        state: Jurisdiction::Togo,
-        agency_is_lab: false,
-    };
+    let user = bench_investigator(&ledger, "bench")?;
     let reference = format!("TG-DOSSIER-{}", std::process::id());
     let (case, _) = cases::open(
         &ledger,

@@ -131,7 +131,7 @@ pub(super) fn proofs_and_audit(
     );
     let size = range.size();
     let root = range.root();
-    // A serving node holds the tree's upper levels in memory from start-up (service::node_cache).
+    // A serving node holds the tree's upper levels in memory from start-up (ledger::proof_cache).
     let started = Instant::now();
     let cache = ProofCache::new(proof_cache::CAPACITY);
     cache.warm(&mut c, size).map_err(err)?;

@@ -96,22 +96,7 @@ pub(super) fn setup(
     let mut writers = Vec::new();
     let mut case_id = String::new();
     for w in 0..args.writers {
-        let (row, _) = admin::add_user(
-            &ledger,
-            &format!("bench {w}"),
-            Role::Investigator,
-            "tg.police.bench",
-            None,
-        )
-        .map_err(err)?;
-        let user = AuthUser {
-            id: row.id,
-            name: row.name,
-            role: Role::Investigator,
-            agency: row.agency_id,
-            state: Jurisdiction::Togo,
-            agency_is_lab: false,
-        };
+        let user = bench_investigator(&ledger, &format!("bench {w}"))?;
         if case_id.is_empty() {
             let reference = format!("TG-BENCH-{}", std::process::id());
             let (case, _) = cases::open(
@@ -381,4 +366,18 @@ pub(super) fn count_checkpoints(ledger: &Node) -> Result<u64, String> {
         .get_result(&mut *c)
         .map_err(err)?;
     Ok(n as u64)
+}
+
+/// An investigator of the bench's agency (`tg.police.bench`), as the use cases see them.
+pub(super) fn bench_investigator(node: &Node, name: &str) -> Result<AuthUser, String> {
+    let (row, _) =
+        admin::add_user(node, name, Role::Investigator, "tg.police.bench", None).map_err(err)?;
+    Ok(AuthUser {
+        id: row.id,
+        name: row.name,
+        role: Role::Investigator,
+        agency: row.agency_id,
+        state: Jurisdiction::Togo,
+        agency_is_lab: false,
+    })
 }

@@ -121,7 +121,7 @@ pub fn token(place: &NodePlace, command: &TokenCommand) -> Result<(), CliError> 
 /// `scelle agency add`.
 pub fn agency(place: &NodePlace, command: &AgencyCommand) -> Result<(), CliError> {
     let AgencyCommand::Add { id, name, lab } = command;
-    let receipt = place.with_node(|node| admin::add_agency(node, id, None, name, *lab))?;
+    let (_, receipt) = place.with_node(|node| admin::add_agency(node, id, None, name, *lab))?;
     println!(
         "{}",
         t!("cli-out-agency-added", seq = receipt.seq).one_line()

@@ -115,17 +115,7 @@ pub fn dossier(place: &NodePlace, command: &DossierCommand) -> Result<(), CliErr
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             std::fs::write(output, court_report::render(&report, *lang))
                 .map_err(|e| CliError::Other(format!("{}: {e}", output.display())))?;
-            let outcome = if report.ok {
-                t!("verify-outcome-verified")
-            } else {
-                t!("verify-outcome-failed")
-            };
-            eprintln!(
-                "{}",
-                t!("verify-report-written", path = output.display())
-                    .nested("outcome", outcome)
-                    .one_line()
-            );
+            eprintln!("{}", offline::report_written(output, report.ok).one_line());
             if report.ok {
                 Ok(())
             } else {

@@ -13,7 +13,7 @@ mod log;
 mod node;
 mod privacy;
 
-use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use std::path::PathBuf;
 
 use scelle_verifier::cli_text;
@@ -78,24 +78,9 @@ pub fn command() -> clap::Command {
     cli_text::localize(Cli::command())
 }
 
-/// Parses the process's arguments. Help and version print and exit 0; a parse error prints
-/// the catalogue's words for it and exits 2.
+/// Parses the process's arguments (see `cli_text::parse`).
 pub fn parse() -> Cli {
-    let mut cmd = command();
-    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
-        Ok(m) => m,
-        Err(e) => match cli_text::parse_error_text(&e, &mut cmd) {
-            Some(text) => {
-                eprint!("{text}");
-                std::process::exit(2);
-            }
-            None => e.exit(),
-        },
-    };
-    match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    }
+    cli_text::parse()
 }
 
 /// Runs one command.

@@ -4,10 +4,8 @@
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
-use scelle_verifier::model::Jurisdiction;
 use scelle_verifier::t;
 
-use crate::error::ServiceError;
 use crate::policy::cedar::{BUILTIN_SCHEMA, PolicyEngine};
 use crate::policy::retention::RetentionRules;
 use crate::usecases::dpo;
@@ -120,8 +118,7 @@ pub fn retention(place: &NodePlace, command: &RetentionCommand) -> Result<(), Cl
 /// `scelle dpo report`.
 pub fn dpo(place: &NodePlace, command: &DpoCommand) -> Result<(), CliError> {
     let DpoCommand::Report { state, json } = command;
-    let state = Jurisdiction::parse(state).map_err(ServiceError::from)?;
-    let report = place.with_node(|node| dpo::report(node, None, state))?;
+    let report = place.with_node(|node| dpo::report(node, None, Some(state)))?;
     if *json {
         print_json(&report)
     } else {

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use scelle_verifier::model::{Jurisdiction, Purpose};
+use scelle_verifier::model::Purpose;
 
 use crate::error::ServiceError;
 use crate::node::Node;
@@ -217,8 +217,7 @@ pub(super) async fn create_agency(
     caller: Caller,
     body: web::Json<NewAgency>,
 ) -> ApiResult {
-    let id = body.id.to_ascii_lowercase();
-    let receipt =
+    let (id, receipt) =
         blocking(move || admin::create_agency(&node, &caller.0, body.into_inner())).await?;
     Ok(created("agency", json!({"id": id}), receipt))
 }
@@ -248,11 +247,8 @@ pub(super) async fn dpo_report(
     caller: Caller,
     q: web::Query<DpoQuery>,
 ) -> ApiResult {
-    let state = match &q.state {
-        Some(s) => Jurisdiction::parse(s).map_err(|e| ApiError::from(ServiceError::Field(e)))?,
-        None => node.state(),
-    };
-    let report = blocking(move || dpo::report(&node, Some(&caller.0), state)).await?;
+    let q = q.into_inner();
+    let report = blocking(move || dpo::report(&node, Some(&caller.0), q.state.as_deref())).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -371,22 +367,14 @@ pub(super) async fn record_event(
 }
 
 pub(super) async fn checkpoint(node: web::Data<Node>, caller: Caller) -> ApiResult {
-    let note = blocking(move || {
-        log::may_read(&node, &caller.0)?;
-        log::latest_checkpoint(&node)
-    })
-    .await?;
+    let note = blocking(move || log::checkpoint(&node, &caller.0)).await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
         .body(note))
 }
 
 pub(super) async fn entry(node: web::Data<Node>, caller: Caller, seq: web::Path<u64>) -> ApiResult {
-    let body = blocking(move || {
-        log::may_read(&node, &caller.0)?;
-        log::entry(&node, *seq)
-    })
-    .await?;
+    let body = blocking(move || log::entry(&node, &caller.0, *seq)).await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(body))
@@ -403,11 +391,7 @@ pub(super) async fn inclusion(
     caller: Caller,
     q: web::Query<InclusionQuery>,
 ) -> ApiResult {
-    let proof = blocking(move || {
-        log::may_read(&node, &caller.0)?;
-        log::inclusion_proof(&node, q.seq, q.size)
-    })
-    .await?;
+    let proof = blocking(move || log::inclusion_proof(&node, &caller.0, q.seq, q.size)).await?;
     Ok(HttpResponse::Ok().json(proof))
 }
 
@@ -422,11 +406,7 @@ pub(super) async fn consistency(
     caller: Caller,
     q: web::Query<ConsistencyQuery>,
 ) -> ApiResult {
-    let proof = blocking(move || {
-        log::may_read(&node, &caller.0)?;
-        log::consistency_proof(&node, q.from, q.to)
-    })
-    .await?;
+    let proof = blocking(move || log::consistency_proof(&node, &caller.0, q.from, q.to)).await?;
     Ok(HttpResponse::Ok().json(proof))
 }
 

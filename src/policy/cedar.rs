@@ -1,10 +1,13 @@
-//! The one authorization point: every API action asks Cedar here, and nowhere else.
+//! The Cedar policy engine: loads and validates the policies, and answers one decision over facts
+//! it is given. The authorization point that gathers those facts and records the outcome is
+//! `authz`; nothing else asks this engine (but the bench, which measures it).
 //!
 //! The policies and their schema live in `policies/` (the built-in set is compiled in; `scelle
 //! serve --policies DIR` loads another). Loading validates every policy against the schema in
-//! strict mode and insists that each has an `@id` and that each `forbid` states its reason in
-//! French and English, so a denial can always tell the user which rule refused and why. The
-//! entities are built per request from the node's own records, never from the request body.
+//! strict mode and insists that each has an `@id` and that each `forbid` has its reason in French
+//! and English (the catalogue's `policy-<id>`, or the policy's own `@reason_fr`/`@reason_en`), so
+//! a denial can always tell the user which rule refused and why. The entities are built per
+//! request from the node's own records, never from the request body.
 
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName,

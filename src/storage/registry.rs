@@ -510,7 +510,7 @@ pub fn events_of_item(
     })?)
 }
 
-/// A sealed vault record (see `service::vault`): nothing in it is readable without the keys.
+/// A sealed vault record (see `node::vault`): nothing in it is readable without the keys.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = vault_sealed)]
 #[diesel(treat_none_as_default_value = false)]

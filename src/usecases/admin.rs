@@ -137,14 +137,14 @@ fn bootstrap(
 }
 
 /// Adds a police service or (`is_lab`) a forensic lab; the state comes from the id's prefix
-/// unless given.
+/// unless given. Answers the agency's id as recorded (lowercase) and the receipt.
 pub fn add_agency(
     node: &Node,
     id: &str,
     state: Option<Jurisdiction>,
     name: &str,
     is_lab: bool,
-) -> Result<Receipt, ServiceError> {
+) -> Result<(String, Receipt), ServiceError> {
     let id = model::parse_label("agency", &id.to_ascii_lowercase(), 100)?;
     let state = match state {
         Some(s) => s,
@@ -162,10 +162,10 @@ pub fn add_agency(
         created_at: node.clock().now_rfc3339()?,
         is_lab,
     };
-    Ok(node.sequencer().append(Pending {
+    let receipt = node.sequencer().append(Pending {
         actor: system_actor(&id),
         event: Event::AgencyRegistered(AgencyRecord {
-            id,
+            id: id.clone(),
             state,
             name,
             lab: is_lab,
@@ -174,7 +174,8 @@ pub fn add_agency(
             agency: Some(row),
             ..Default::default()
         },
-    })?)
+    })?;
+    Ok((id, receipt))
 }
 
 /// Adds a user with a first token, which expires after `token_days` days if given; returns
@@ -223,7 +224,7 @@ pub fn create_agency(
     node: &Node,
     user: &AuthUser,
     input: NewAgency,
-) -> Result<Receipt, ServiceError> {
+) -> Result<(String, Receipt), ServiceError> {
     authz::authorize(
         node,
         user,

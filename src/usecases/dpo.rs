@@ -93,13 +93,17 @@ pub struct DpoReport {
 /// Largest number of access records one listing returns.
 const MAX_ACCESS_LISTING: i64 = 10_000;
 
-/// The records of processing of one state. `user` is the officer who asked (API); `None` is
-/// the node's operator (CLI).
+/// The records of processing of one state (the node's own unless named: `BJ`, `TG`…). `user`
+/// is the officer who asked (API); `None` is the node's operator (CLI).
 pub fn report(
     node: &Node,
     user: Option<&AuthUser>,
-    state: Jurisdiction,
+    state: Option<&str>,
 ) -> Result<DpoReport, ServiceError> {
+    let state = match state {
+        Some(s) => Jurisdiction::parse(s)?,
+        None => node.state(),
+    };
     if let Some(user) = user {
         authz::authorize(node, user, Action::DpoReport, Target::Node, &Ask::default())?;
     }

@@ -11,35 +11,6 @@ use scelle_verifier::i18n::{Lang, text_by_key};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
-fn keys_named_in(dir: &Path, out: &mut BTreeSet<String>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            keys_named_in(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs" || e == "html") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            for marker in ["t!(\"", "t(\""] {
-                for (i, _) in text.match_indices(marker) {
-                    // `t!(` and `t(` on their own, not the end of `format!(` or `set(`.
-                    let before = text[..i].chars().next_back();
-                    if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                        continue;
-                    }
-                    let rest = &text[i + marker.len()..];
-                    let key = rest.split('"').next().unwrap();
-                    let is_key = key.contains('-')
-                        && key.chars().all(|c| {
-                            c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c)
-                        });
-                    if is_key {
-                        out.insert(key.to_owned());
-                    }
-                }
-            }
-        }
-    }
-}
-
 fn has_both(key: &str) -> bool {
     Lang::ALL.iter().all(|l| text_by_key(*l, key).is_some())
 }
@@ -48,8 +19,8 @@ fn has_both(key: &str) -> bool {
 fn every_key_the_node_names_is_in_the_catalogue_in_both_languages() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut named = BTreeSet::new();
-    keys_named_in(&root.join("src"), &mut named);
-    keys_named_in(&root.join("templates"), &mut named);
+    scelle_verifier::i18n::keys_named_in(&root.join("src"), &mut named);
+    scelle_verifier::i18n::keys_named_in(&root.join("templates"), &mut named);
     assert!(named.len() > 60, "the scan found only {} keys", named.len());
     let missing: Vec<_> = named.iter().filter(|k| !has_both(k)).collect();
     assert!(missing.is_empty(), "keys with no text: {missing:?}");

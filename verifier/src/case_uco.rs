@@ -20,7 +20,12 @@ use crate::t;
 pub enum CaseUcoError {
     /// An entry of the dossier whose bytes do not decode or parse.
     #[error("entry {seq}: {reason}")]
-    Entry { seq: u64, reason: String },
+    Entry {
+        /// The entry's seq (0-based position in the log).
+        seq: u64,
+        /// Why its bytes do not decode or parse as an entry.
+        reason: String,
+    },
 }
 
 fn context() -> Value {

@@ -177,3 +177,23 @@ pub fn parse_error_text(err: &clap::Error, cmd: &mut clap::Command) -> Option<St
         dynamic("cli-usage-heading")
     ))
 }
+
+/// Parses the process's arguments into `T` with every text from the catalogue. Help and version
+/// print and exit 0; a parse error prints the catalogue's words for it and the usage, and exits 2.
+pub fn parse<T: clap::Parser>() -> T {
+    let mut cmd = localize(T::command());
+    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(m) => m,
+        Err(e) => match parse_error_text(&e, &mut cmd) {
+            Some(text) => {
+                eprint!("{text}");
+                std::process::exit(2);
+            }
+            None => e.exit(),
+        },
+    };
+    match T::from_arg_matches(&matches) {
+        Ok(parsed) => parsed,
+        Err(e) => e.exit(),
+    }
+}

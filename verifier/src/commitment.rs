@@ -26,10 +26,13 @@ pub struct Commitment {
 /// Why a commitment could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum CommitmentError {
+    /// The value has no RFC 8785 canonical form.
     #[error("cannot canonicalize the committed value: {0}")]
     Canonical(#[from] jcs::JcsError),
+    /// An OpenSSL failure.
     #[error("cryptography failure: {0}")]
     Crypto(#[from] openssl::error::ErrorStack),
+    /// The HMAC refused the salt as its key.
     #[error("HMAC key refused: {0}")]
     Key(String),
 }

@@ -42,24 +42,32 @@ impl CustodyStatus {
 pub struct CustodyState {
     /// The current holder; after a return or destruction, the last one.
     pub holder: String,
+    /// Held, in transit, returned or destroyed.
     pub status: CustodyStatus,
 }
 
 /// The custody rule an event breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustodyError {
+    /// The actor is not the item's current holder.
     #[error("only the current holder may record this event")]
     NotHolder,
+    /// The item was destroyed; only a correction may follow.
     #[error("the item was destroyed: nothing may follow")]
     Destroyed,
+    /// The item was returned; only a correction may follow.
     #[error("the item was returned and is out of custody")]
     Returned,
+    /// The item is in transit and the event is not the recipient's receipt.
     #[error("the item is in transit: the recipient must first acknowledge receipt")]
     InTransit,
+    /// A receipt while no transfer is pending.
     #[error("there is no pending transfer to receive")]
     NoPendingTransfer,
+    /// A receipt by someone other than the transfer's recipient.
     #[error("only the recipient named in the pending transfer may receive it")]
     NotRecipient,
+    /// A transfer that names no recipient, or the holder.
     #[error("a transfer needs a recipient other than the holder")]
     BadRecipient,
 }
@@ -94,9 +102,11 @@ impl CustodyError {
 
 /// A proposed event, reduced to what the state machine needs.
 pub struct ProposedEvent<'a> {
+    /// The event's id (a transfer's is kept until its receipt).
     pub event_id: &'a str,
     /// The id of the user recording the event.
     pub actor: &'a str,
+    /// The custody event type.
     pub event_type: CustodyEventType,
     /// The recipient, for a transfer.
     pub to_user: Option<&'a str>,

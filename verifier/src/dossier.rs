@@ -57,7 +57,9 @@ pub struct Dossier {
 /// The case a dossier is about: its id and reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRef {
+    /// The case's id.
     pub id: String,
+    /// The case reference.
     pub reference: String,
 }
 
@@ -97,11 +99,17 @@ pub struct ConsistencyFrom {
 /// The manifest's content, signed by the node as a C2SP signed note.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
+    /// The log's origin.
     pub origin: String,
+    /// The id of the case the dossier covers.
     pub case_id: String,
+    /// The checkpoint's tree size.
     pub tree_size: u64,
+    /// The checkpoint's root hash.
     pub root: Hash,
+    /// How many entries the dossier holds.
     pub entry_count: u64,
+    /// [`Manifest::digest_entries`] over the dossier's entries.
     pub entries_digest: Hash,
 }
 
@@ -161,74 +169,123 @@ fn decode_hash(b64: &str) -> Option<Hash> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Finding {
+    /// `format` is not `scelle-dossier/1`.
     UnsupportedFormat {
+        /// The dossier's `format`, as found.
         format: String,
     },
+    /// The dossier's `verifier_key` is not a verifier key.
     BadVerifierKey {
+        /// Why the key was refused.
         reason: String,
     },
+    /// No trusted key for the origin signed the checkpoint.
     KeyNotTrusted {
+        /// The dossier's own verifier key.
         key: String,
     },
+    /// A trusted key's signature fails, or the note is not a checkpoint for the origin.
     CheckpointInvalid {
+        /// Why the checkpoint was refused.
         reason: String,
     },
+    /// The manifest is not signed by the checkpoint's key, or is not a manifest.
     ManifestInvalid {
+        /// Why the manifest was refused.
         reason: String,
     },
+    /// The manifest disagrees with the dossier.
     ManifestMismatch {
+        /// What differs: `origin`, `case`, `checkpoint` or `entries`.
         what: String,
     },
+    /// An entry's seq is not greater than the one before it.
     EntriesOutOfOrder {
+        /// The entry's seq.
         seq: u64,
     },
+    /// An entry's `entry` is not base64.
     EntryUndecodable {
+        /// The entry's seq.
         seq: u64,
     },
+    /// An entry's `leaf_hash` is not the leaf hash of its bytes.
     LeafHashMismatch {
+        /// The entry's seq.
         seq: u64,
     },
+    /// An entry's inclusion proof does not lead to the checkpoint's root.
     InclusionProofFails {
+        /// The entry's seq.
         seq: u64,
     },
+    /// An entry's bytes are not a canonical entry, or give another seq.
     EntryMalformed {
+        /// The entry's seq.
         seq: u64,
+        /// What is wrong with them.
         reason: String,
     },
+    /// An entry's `origin` is not the dossier's.
     EntryOtherLog {
+        /// The entry's seq.
         seq: u64,
     },
+    /// An entry's `prev` is not the leaf hash of the entry before it.
     PrevLinkBroken {
+        /// The entry's seq.
         seq: u64,
     },
+    /// No `case.opened` entry for the dossier's case.
     CaseMissing,
+    /// An entry that is not the case's opening, or a registration or custody event in it.
     ForeignEntry {
+        /// The entry's seq.
         seq: u64,
     },
+    /// A custody event's item, or a registration's parent, not registered earlier.
     UnknownItem {
+        /// The entry's seq.
         seq: u64,
+        /// The unknown item's id.
         item: String,
     },
+    /// A custody event that breaks the custody state machine.
     CustodyViolation {
+        /// The entry's seq.
         seq: u64,
+        /// The item's id.
         item: String,
+        /// The rule broken, as [`custody_rule_code`] names it.
         rule: String,
     },
+    /// A correction whose `amends` names no earlier event of the same item.
     AmendsUnknownEvent {
+        /// The entry's seq.
         seq: u64,
+        /// The event id it names.
         event: String,
     },
+    /// An opening that does not check out against its commitment.
     OpeningFails {
+        /// The opening's vault record id.
         record: String,
     },
+    /// An opening that names no commitment of the dossier's entries.
     OpeningUnknown {
+        /// The opening's vault record id.
         record: String,
     },
+    /// The earlier checkpoint or the consistency proof from it does not verify.
     ConsistencyFails {
+        /// Why it fails.
         reason: String,
     },
+    /// A file given whose SHA-256 is no registered item's.
     FileNotRegistered {
+        /// The file's name, as given.
         file: String,
+        /// The file's SHA-256, lowercase hex.
         sha256: String,
     },
 }
@@ -236,21 +293,33 @@ pub enum Finding {
 /// What the verifier could establish about one evidence item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemVerdict {
+    /// The item's id.
     pub id: String,
+    /// The exhibit number.
     pub exhibit_number: String,
+    /// The seal number.
     pub seal_number: String,
+    /// The evidence kind (`device`, `forensic_image`, …).
     pub kind: String,
+    /// The registered SHA-256, lowercase hex.
     pub sha256: String,
     /// SHA-512, SHA-1, MD5 as registered for tool compatibility: (algorithm, hex).
     pub other_hashes: Vec<(String, String)>,
+    /// The seq of its `evidence.registered` entry.
     pub registered_seq: u64,
+    /// The id of the item it was copied or imaged from.
     pub parent: Option<String>,
+    /// The vault record of its description.
     pub description_record: Option<String>,
+    /// The vault record of where it was collected.
     pub location_record: Option<String>,
+    /// Its registration, then its custody events, in log order.
     pub events: Vec<TimelineEvent>,
     /// Holder and status after the last event, when the custody story replayed cleanly.
     pub holder: String,
+    /// `in_custody`, `in_transit`, `returned` or `destroyed`.
     pub status: String,
+    /// Whether every custody event replayed without breaking a rule.
     pub custody_unbroken: bool,
     /// Whether an integrity check recorded a hash that differs from the registered one.
     pub integrity_mismatch_recorded: bool,
@@ -317,9 +386,13 @@ pub struct Report {
 /// A case as its `case.opened` entry records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CaseSummary {
+    /// The case reference.
     pub reference: String,
+    /// The state whose law applies (`BJ`, `BF`, `CI`, `NE` or `TG`).
     pub jurisdiction: String,
+    /// The offence.
     pub offence: String,
+    /// The requisition or warrant the case rests on.
     pub legal_basis: String,
     /// The id of the agency that opened it.
     pub agency: String,
@@ -331,7 +404,9 @@ pub struct CaseSummary {
 
 /// A file the caller hashed, by the name it gave.
 pub struct FileDigest {
+    /// The file's name, as the caller gave it.
     pub name: String,
+    /// The file's SHA-256.
     pub sha256: Hash,
 }
 

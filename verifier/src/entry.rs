@@ -23,6 +23,7 @@ pub struct Actor {
     pub user: String,
     /// The id of the user's agency.
     pub agency: String,
+    /// The user's role.
     pub role: Role,
 }
 
@@ -31,7 +32,9 @@ pub struct Actor {
 pub struct AgencyRecord {
     /// The agency id (`tg.police.dcpj`); its prefix names the state.
     pub id: String,
+    /// The member state the agency belongs to.
     pub state: Jurisdiction,
+    /// The agency's name.
     pub name: String,
     /// A forensic lab rather than a police service.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -41,14 +44,18 @@ pub struct AgencyRecord {
 /// A user as the log knows them: no name (personal data stays out of the log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
+    /// The user's id.
     pub id: String,
+    /// The user's role.
     pub role: Role,
+    /// The id of the user's agency.
     pub agency: String,
 }
 
 /// A case opened (`case.opened`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseRecord {
+    /// The case's id.
     pub id: String,
     /// The case reference, unique on the node.
     pub reference: String,
@@ -70,11 +77,15 @@ pub struct CaseRecord {
 /// An item's digests, lowercase hex: SHA-256 always, the others when given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hashes {
+    /// SHA-256, lowercase hex.
     pub sha256: String,
+    /// SHA-512, lowercase hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha512: Option<String>,
+    /// SHA-1, lowercase hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
+    /// MD5, lowercase hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub md5: Option<String>,
 }
@@ -82,9 +93,12 @@ pub struct Hashes {
 /// How an item was acquired: the tool, its version and its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acquisition {
+    /// The tool's name.
     pub tool: String,
+    /// The tool's version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The settings it ran with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<String>,
 }
@@ -92,6 +106,7 @@ pub struct Acquisition {
 /// An evidence item registered in a case (`evidence.registered`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceRecord {
+    /// The item's id.
     pub id: String,
     /// The case's id.
     pub case: String,
@@ -99,7 +114,9 @@ pub struct EvidenceRecord {
     pub exhibit_number: String,
     /// The number of the seal on the item, unique in the case.
     pub seal_number: String,
+    /// What the item is.
     pub kind: EvidenceKind,
+    /// Its digests.
     pub hashes: Hashes,
     /// Size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +131,7 @@ pub struct EvidenceRecord {
     /// The commitment to where it was collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Commitment>,
+    /// How it was acquired, when a tool made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acquisition: Option<Acquisition>,
     /// The id of the item this one was copied or imaged from.
@@ -180,7 +198,9 @@ pub struct ErasureRecord {
 /// Exactly one of `agency` and `state` names the recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisclosureRecord {
+    /// The share's id.
     pub id: String,
+    /// The shared case's id.
     pub case: String,
     /// The receiving agency's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,6 +231,7 @@ pub struct DisclosureRecord {
 pub struct RevocationRecord {
     /// The share's id (the `id` of its `case.shared` record).
     pub share: String,
+    /// The shared case's id.
     pub case: String,
     /// Why the sender withdrew it.
     pub reason: String,
@@ -220,7 +241,9 @@ pub struct RevocationRecord {
 /// the log holds only their commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRecord {
+    /// The person's id.
     pub id: String,
+    /// The case's id.
     pub case: String,
     /// The commitment to the person's data (a JCS object: role, name, …).
     pub data: Commitment,
@@ -230,7 +253,9 @@ pub struct PersonRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessDecision {
+    /// The request was allowed.
     Allowed,
+    /// The request was denied.
     Denied,
 }
 
@@ -242,11 +267,13 @@ pub struct AccessRecord {
     pub action: String,
     /// What it was asked on (`case:<id>`, `case:<id>/persons`, …).
     pub resource: String,
+    /// The case's id, when the request is about a case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<String>,
     /// The purpose the user stated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<Purpose>,
+    /// What the policies answered.
     pub decision: AccessDecision,
     /// The policies that decided (for a denial without any, the default deny).
     pub policies: Vec<String>,
@@ -255,15 +282,25 @@ pub struct AccessRecord {
 /// What an entry records: one event, named by the entry's `kind`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// An agency registered (`agency.registered`).
     AgencyRegistered(AgencyRecord),
+    /// A user registered (`user.registered`).
     UserRegistered(UserRecord),
+    /// A case opened (`case.opened`).
     CaseOpened(CaseRecord),
+    /// An evidence item registered (`evidence.registered`).
     EvidenceRegistered(EvidenceRecord),
+    /// A custody event on an item (`custody.<type>`).
     Custody(CustodyRecord),
+    /// A vault record erased (`vault.erased`).
     VaultErased(ErasureRecord),
+    /// A case shared (`case.shared`).
     CaseShared(DisclosureRecord),
+    /// A share revoked (`case.share_revoked`).
     ShareRevoked(RevocationRecord),
+    /// A person linked to a case (`person.recorded`).
     PersonRecorded(PersonRecord),
+    /// An access request and the answer (`access.allowed` or `access.denied`).
     Access(AccessRecord),
 }
 
@@ -339,7 +376,9 @@ pub struct Entry {
     pub time: String,
     /// The log's name (`tg.police.dcpj/scelle`).
     pub origin: String,
+    /// Who made it.
     pub actor: Actor,
+    /// What it records.
     pub event: Event,
 }
 
@@ -347,9 +386,13 @@ pub struct Entry {
 /// a writer's event without copying it into an owned `Entry`.
 #[derive(Debug, Clone, Copy)]
 pub struct AppliedEntry<'a> {
+    /// 0-based position in the log.
     pub seq: u64,
+    /// When the node recorded it: RFC 3339, UTC, to the microsecond.
     pub time: &'a str,
+    /// Who made it.
     pub actor: &'a Actor,
+    /// What it records.
     pub event: &'a Event,
 }
 
@@ -368,12 +411,16 @@ impl Entry {
 /// Why bytes are not an entry, or an entry cannot be encoded.
 #[derive(Debug, thiserror::Error)]
 pub enum EntryError {
+    /// The bytes are not the RFC 8785 canonical form of their JSON.
     #[error("entry is not canonical JSON (RFC 8785)")]
     NotCanonical,
+    /// The entry could not be serialized or canonicalized.
     #[error("entry cannot be encoded: {0}")]
     Encode(String),
+    /// The bytes are not JSON, or not an entry of this format.
     #[error("entry is malformed: {0}")]
     Malformed(String),
+    /// The entry's `v` is not [`FORMAT_VERSION`].
     #[error("unsupported entry format version {0}")]
     Version(u64),
 }

@@ -231,6 +231,49 @@ impl Catalogue {
     }
 }
 
+/// Every key named in the Rust sources (`t!("…")`) and templates (`t("…")`) under `dir`, for the
+/// tests that check each exists in the catalogue (this crate's and the node's). Unreadable files
+/// are skipped.
+pub fn keys_named_in(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            keys_named_in(&path, out);
+            continue;
+        }
+        let is_source = path.extension().is_some_and(|e| e == "rs" || e == "html");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if !is_source {
+            continue;
+        }
+        for marker in ["t!(\"", "t(\""] {
+            for (i, _) in text.match_indices(marker) {
+                // `t!(` and `t(` on their own, not the end of `format!(` or `set(`.
+                let before = text[..i].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &text[i + marker.len()..];
+                let key = rest.split('"').next().unwrap_or_default();
+                // A key is kebab-case with at least one dash; doc examples (`t!("key")`)
+                // are not keys.
+                let is_key = key.contains('-')
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c));
+                if is_key {
+                    out.insert(key.to_owned());
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,53 +366,12 @@ mod tests {
         assert_eq!(Message::new("no-such-key").fr(), "no-such-key");
     }
 
-    /// Every key named in `dir`'s Rust sources (`t!("…")`) and templates (`t("…")`).
-    pub fn keys_named_in(dir: &std::path::Path, out: &mut BTreeSet<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                keys_named_in(&path, out);
-                continue;
-            }
-            let is_source = path.extension().is_some_and(|e| e == "rs" || e == "html");
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            if !is_source {
-                continue;
-            }
-            for marker in ["t!(\"", "t(\""] {
-                for (i, _) in text.match_indices(marker) {
-                    // `t!(` and `t(` on their own, not the end of `format!(` or `set(`.
-                    let before = text[..i].chars().next_back();
-                    if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                        continue;
-                    }
-                    let rest = &text[i + marker.len()..];
-                    let key = rest.split('"').next().unwrap_or_default();
-                    // A key is kebab-case with at least one dash; doc examples (`t!("key")`)
-                    // are not keys.
-                    let is_key = key.contains('-')
-                        && key.chars().all(|c| {
-                            c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c)
-                        });
-                    if is_key {
-                        out.insert(key.to_owned());
-                    }
-                }
-            }
-        }
-    }
-
     #[test]
     fn every_key_the_verifier_names_is_in_the_catalogue() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut named = BTreeSet::new();
-        keys_named_in(&root.join("src"), &mut named);
-        keys_named_in(&root.join("templates"), &mut named);
+        super::keys_named_in(&root.join("src"), &mut named);
+        super::keys_named_in(&root.join("templates"), &mut named);
         let fr = messages(FRENCH);
         // The scan must find the keys (a broken scan would pass vacuously).
         assert!(named.len() > 80, "{} keys named", named.len());

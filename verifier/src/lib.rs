@@ -14,6 +14,8 @@
 //!   as text or JSON), [`court_report`] (the HTML report for court), [`case_uco`] (CASE/UCO).
 //! - [`i18n`]: the message catalogue every text a person reads comes from, node included.
 
+#![warn(missing_docs)]
+
 pub mod i18n;
 
 pub mod case_uco;

@@ -4,11 +4,10 @@
 //!
 //! Exit codes: 0 verified, 2 unreadable input or bad usage, 3 the dossier does not verify.
 
-use clap::{CommandFactory as _, FromArgMatches as _};
 use std::path::PathBuf;
 
 use scelle_verifier::i18n::Lang;
-use scelle_verifier::{cli_text, court_report, offline, t};
+use scelle_verifier::{cli_text, court_report, offline};
 
 #[derive(clap::Parser, Debug)]
 #[command(name = "scelle-verify", version)]
@@ -27,21 +26,7 @@ struct Args {
 }
 
 fn main() {
-    let mut cmd = cli_text::localize(Args::command());
-    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
-        Ok(m) => m,
-        Err(e) => match cli_text::parse_error_text(&e, &mut cmd) {
-            Some(text) => {
-                eprint!("{text}");
-                std::process::exit(2);
-            }
-            None => e.exit(),
-        },
-    };
-    let args = match Args::from_arg_matches(&matches) {
-        Ok(a) => a,
-        Err(e) => e.exit(),
-    };
+    let args: Args = cli_text::parse();
     std::process::exit(run(&args));
 }
 
@@ -62,17 +47,7 @@ fn run(args: &Args) -> i32 {
             eprintln!("{error}");
             return 2;
         }
-        let outcome = if report.ok {
-            t!("verify-outcome-verified")
-        } else {
-            t!("verify-outcome-failed")
-        };
-        eprintln!(
-            "{}",
-            t!("verify-report-written", path = path.display())
-                .nested("outcome", outcome)
-                .one_line()
-        );
+        eprintln!("{}", offline::report_written(path, report.ok).one_line());
     }
     if args.json {
         match serde_json::to_string_pretty(&offline::json_report(&report)) {
@@ -91,6 +66,7 @@ fn run(args: &Args) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory as _;
 
     #[test]
     fn every_command_and_argument_has_its_text_in_both_languages() {

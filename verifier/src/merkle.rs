@@ -39,7 +39,9 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 /// A complete subtree: the `2^level` leaves starting at `index << level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId {
+    /// Height of the subtree: it has `2^level` leaves.
     pub level: u8,
+    /// Position among the subtrees of that height, from the left, 0-based.
     pub index: u64,
 }
 
@@ -53,14 +55,29 @@ impl NodeId {
 /// Why a proof could not be made, or does not verify.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProofError {
+    /// A leaf index at or past the tree size.
     #[error("leaf index {index} is not below tree size {size}")]
-    IndexOutOfRange { index: u64, size: u64 },
+    IndexOutOfRange {
+        /// The 0-based leaf index asked for.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// Consistency asked between sizes that are not 0 < from <= to.
     #[error("consistency needs 0 < from <= to, got from {from}, to {to}")]
-    BadSizes { from: u64, to: u64 },
+    BadSizes {
+        /// The earlier tree size.
+        from: u64,
+        /// The later tree size.
+        to: u64,
+    },
+    /// A subtree hash the node source does not have.
     #[error("tree node {0:?} is missing from storage")]
     MissingNode(NodeId),
+    /// The proof does not lead to the expected root.
     #[error("proof does not verify")]
     Mismatch,
+    /// The proof has more or fewer hashes than the sizes call for.
     #[error("proof has the wrong number of hashes")]
     WrongLength,
 }

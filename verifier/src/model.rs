@@ -38,7 +38,7 @@ macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+        pub enum $name { $(#[doc = concat!("Written `", $text, "`.")] #[serde(rename = $text)] $variant),+ }
 
         impl $name {
             /// Every value, in declaration order.
@@ -65,7 +65,9 @@ string_enum!(
     Jurisdiction, "jurisdiction", { Benin => "BJ", BurkinaFaso => "BF", CoteDIvoire => "CI", Niger => "NE", Togo => "TG" }
 );
 
-string_enum!(Role, "role", {
+string_enum!(
+    /// What a user does on the node; the access policies decide by it.
+    Role, "role", {
     Investigator => "investigator",
     Prosecutor => "prosecutor",
     LabAnalyst => "lab_analyst",
@@ -121,7 +123,9 @@ impl DataCategory {
     }
 }
 
-string_enum!(EvidenceKind, "kind", {
+string_enum!(
+    /// What an evidence item is.
+    EvidenceKind, "kind", {
     Device => "device",
     StorageMedium => "storage_medium",
     ForensicImage => "forensic_image",
@@ -150,7 +154,10 @@ string_enum!(
     Corrected => "corrected",
 });
 
-string_enum!(IntegrityResult, "result", { Match => "match", Mismatch => "mismatch" });
+string_enum!(
+    /// Whether an integrity check found the item's registered SHA-256.
+    IntegrityResult, "result", { Match => "match", Mismatch => "mismatch" }
+);
 
 impl Jurisdiction {
     /// The state an agency id such as `tg.police.dcpj` belongs to.

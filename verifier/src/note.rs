@@ -18,22 +18,36 @@ const MAX_SIGNATURES: usize = 100;
 /// Why a key, a note or a checkpoint was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NoteError {
+    /// A key string not in C2SP signed-note form.
     #[error("malformed key string")]
     MalformedKey,
+    /// A key of another algorithm than Ed25519.
     #[error("unsupported signature algorithm")]
     UnsupportedAlgorithm,
+    /// A key string whose key id does not match its name and public key.
     #[error("key id does not match the key")]
     KeyIdMismatch,
+    /// A note that breaks the signed-note layout; says how.
     #[error("malformed note: {0}")]
     Malformed(&'static str),
+    /// No signature line with the key's name and id; holds the verifier key.
     #[error("no signature by {0} on the note")]
     NotSignedBy(String),
+    /// A signature line of the key that does not verify; holds the verifier key.
     #[error("invalid signature by {0}")]
     BadSignature(String),
+    /// A note text that is not a tlog checkpoint; names the bad line.
     #[error("malformed checkpoint: {0}")]
     MalformedCheckpoint(&'static str),
+    /// A checkpoint of another log than the one expected.
     #[error("checkpoint origin {found:?} is not the expected {expected:?}")]
-    WrongOrigin { expected: String, found: String },
+    WrongOrigin {
+        /// The origin expected.
+        expected: String,
+        /// The origin the checkpoint names.
+        found: String,
+    },
+    /// An OpenSSL failure.
     #[error("cryptography failure: {0}")]
     Crypto(String),
 }

@@ -20,11 +20,26 @@ use crate::t;
 #[error("{}", self.message().two_lines())]
 pub enum OfflineError {
     /// A file could not be read.
-    Read { path: String, reason: String },
+    Read {
+        /// The file's path.
+        path: String,
+        /// Why it could not be read; empty when it was not hashed.
+        reason: String,
+    },
     /// The file is not a dossier.
-    NotADossier { path: String, reason: String },
+    NotADossier {
+        /// The file's path.
+        path: String,
+        /// Why it does not parse as a dossier.
+        reason: String,
+    },
     /// A trusted key given is not a verifier key.
-    BadTrustedKey { key: String, reason: String },
+    BadTrustedKey {
+        /// The key string, as given or as read from its file.
+        key: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 impl OfflineError {
@@ -259,4 +274,14 @@ pub fn text_report(report: &Report) -> String {
         }
     }
     out
+}
+
+/// "Report written: <path> (verified | FAILED)".
+pub fn report_written(path: &Path, verified: bool) -> Message {
+    let outcome = if verified {
+        t!("verify-outcome-verified")
+    } else {
+        t!("verify-outcome-failed")
+    };
+    t!("verify-report-written", path = path.display()).nested("outcome", outcome)
 }

@@ -8,10 +8,13 @@ use std::fmt::Write as _;
 /// A value that has no canonical form.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum JcsError {
+    /// A number that is not a finite IEEE 754 double.
     #[error("JSON numbers must be finite (RFC 8785 §3.2.2.3)")]
     NonFiniteNumber,
+    /// A value serde cannot write as JSON (e.g. a map key that is not a string).
     #[error("value cannot be represented as JSON: {0}")]
     NotJson(String),
+    /// Input that does not parse as JSON.
     #[error("input is not valid JSON: {0}")]
     Parse(String),
 }
