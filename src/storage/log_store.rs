@@ -359,10 +359,35 @@ pub fn entry_outside(conn: &mut DbConnection, size: u64) -> Result<Option<i64>, 
         .optional()?)
 }
 
-/// How many interior nodes are stored.
-pub fn count_nodes(conn: &mut DbConnection) -> Result<u64, StorageError> {
-    let n: i64 = tree_nodes::table.count().get_result(conn)?;
+/// How many interior nodes are stored that the first `size` leaves complete (their key's
+/// completing leaf is below `size`).
+pub fn count_nodes_completed_before(
+    conn: &mut DbConnection,
+    size: u64,
+) -> Result<u64, StorageError> {
+    let n: i64 = tree_nodes::table
+        .filter(tree_nodes::node_key.lt(node_key_bound(size)))
+        .count()
+        .get_result(conn)?;
     Ok(n as u64)
+}
+
+/// The completing leaf of every interior node stored whose completing leaf is `size` or beyond
+/// (the nodes of entries appended since, and any the log does not account for).
+pub fn node_leaves_from(conn: &mut DbConnection, size: u64) -> Result<Vec<u64>, StorageError> {
+    let keys: Vec<i64> = tree_nodes::table
+        .select(tree_nodes::node_key)
+        .filter(tree_nodes::node_key.ge(node_key_bound(size)))
+        .load(conn)?;
+    Ok(keys.into_iter().map(|k| (k >> LEVEL_BITS) as u64).collect())
+}
+
+/// The smallest key of a node completed by leaf `size` (saturated for sizes no key can hold).
+fn node_key_bound(size: u64) -> i64 {
+    i64::try_from(size)
+        .ok()
+        .and_then(|s| s.checked_mul(1 << LEVEL_BITS))
+        .unwrap_or(i64::MAX)
 }
 
 /// A node setting by name.

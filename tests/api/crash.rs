@@ -12,14 +12,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
 use crate::helpers::{BACKENDS, Backend, TestDb};
 
-/// `--database-url URL` for a PostgreSQL test database, nothing for SQLite (the data folder's).
-fn db_args(db: &TestDb) -> Vec<String> {
-    match &db.url {
-        scelle::storage::DatabaseUrl::Postgres(url) => vec!["--database-url".into(), url.clone()],
-        _ => vec![],
-    }
-}
-
 fn start(dir: &std::path::Path, db: &TestDb, port: u16) -> Child {
     let child = Command::new(BIN)
         .args([
@@ -29,7 +21,7 @@ fn start(dir: &std::path::Path, db: &TestDb, port: u16) -> Child {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
-        .args(db_args(db))
+        .args(db.cli_args())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -72,7 +64,7 @@ fn add_user(dir: &std::path::Path, db: &TestDb, name: &str) -> String {
             "--agency",
             "tg.police.dcpj",
         ])
-        .args(db_args(db))
+        .args(db.cli_args())
         .output()
         .unwrap();
     assert!(
@@ -91,7 +83,7 @@ fn add_user(dir: &std::path::Path, db: &TestDb, name: &str) -> String {
 fn audit(dir: &std::path::Path, db: &TestDb) {
     let audit = Command::new(BIN)
         .args(["audit", "--data-dir", dir.to_str().unwrap()])
-        .args(db_args(db))
+        .args(db.cli_args())
         .output()
         .unwrap();
     assert!(

@@ -69,6 +69,17 @@ impl TestDb {
         }
     }
 
+    /// The arguments that point the `scelle` binary at this database (none for SQLite: the data
+    /// folder holds it).
+    pub fn cli_args(&self) -> Vec<String> {
+        match &self.url {
+            scelle::storage::DatabaseUrl::Postgres(url) => {
+                vec!["--database-url".into(), url.clone()]
+            }
+            _ => vec![],
+        }
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }

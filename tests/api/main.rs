@@ -7,6 +7,7 @@
 )]
 
 mod append_lock;
+mod audit;
 mod bad_input;
 mod batch_rows;
 mod catalogue;

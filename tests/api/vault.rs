@@ -15,18 +15,11 @@ const TITLE: &str = "Escroquerie en ligne";
 const PERSON: &str = "Komlan Mensah-Adjovi";
 const PHONE: &str = "+228 90 12 34 56";
 
-fn db_args(app: &TestApp) -> Vec<String> {
-    match &app.db.url {
-        scelle::storage::DatabaseUrl::Postgres(url) => vec!["--database-url".into(), url.clone()],
-        _ => vec![],
-    }
-}
-
 fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .arg("--data-dir")
         .arg(app.db.data_dir())
-        .args(db_args(app))
+        .args(app.db.cli_args())
         .args(args)
         .output()
         .unwrap()

@@ -416,7 +416,11 @@ cli-out-token-issued = Token issued ({ $days ->
 cli-out-token-revoked = Token revoked: { $id }
 cli-out-agency-added = Agency added (seq { $seq })
 cli-out-audit-passed = Audit passed: { $entries } entries, { $nodes } nodes, { $checkpoints } checkpoints, { $megabytes } MB in { $seconds } s
-cli-audit-failed = AUDIT FAILED: { $detail }
+cli-audit-failed = AUDIT FAILED: { $findings ->
+        [0] the log does not hold
+        [one] { $findings } entry at fault
+       *[other] { $findings } entries at fault
+    }
 cli-rebuild-failed = Rebuild failed: { $detail }
 cli-out-rebuilt = Registry rebuilt from { $entries } entries
 cli-out-dossier-written = Dossier written: { $path } ({ $entries } entries)

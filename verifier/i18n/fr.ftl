@@ -416,7 +416,11 @@ cli-out-token-issued = Jeton délivré ({ $days ->
 cli-out-token-revoked = Jeton révoqué : { $id }
 cli-out-agency-added = Service ajouté (seq { $seq })
 cli-out-audit-passed = Audit réussi : { $entries } entrées, { $nodes } nœuds, { $checkpoints } points de contrôle, { $megabytes } Mo en { $seconds } s
-cli-audit-failed = AUDIT ÉCHOUÉ : { $detail }
+cli-audit-failed = AUDIT ÉCHOUÉ : { $findings ->
+        [0] le journal ne tient pas
+        [one] { $findings } entrée en cause
+       *[other] { $findings } entrées en cause
+    }
 cli-rebuild-failed = Reconstruction échouée : { $detail }
 cli-out-rebuilt = Registre reconstruit depuis { $entries } entrées
 cli-out-dossier-written = Dossier écrit : { $path } ({ $entries } entrées)

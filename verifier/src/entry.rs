@@ -631,12 +631,14 @@ fn from_value<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, EntryError> {
 
 /// Whether canonical entry bytes say `seq` and link to `prev`, without parsing the JSON.
 ///
-/// RFC 8785 sorts an object's keys, so the top-level `prev`, `seq` and `time` members are
-/// adjacent: `,"prev":"<hex>","seq":<n>,"time":"`. Only `user` (an object without a `prev`
-/// key) and `v` may follow them, and inside JSON strings a quote is always escaped, so the last
-/// `,"prev":"` in the bytes is the top-level one. The audit checks the chain this way (a JSON
-/// parse costs more than hashing the entry); `Entry::parse`, used by `rebuild` and the dossier
-/// verifier, checks the whole entry.
+/// RFC 8785 sorts an object's keys. Of the top-level members, only the event member
+/// `revocation` (`case.share_revoked`) sorts between `prev` and `seq`, and only `user` and `v`
+/// after `time`; no event record has a `prev` key, and inside JSON strings a quote is always
+/// escaped, so the last `,"prev":"` in the bytes is the top-level one. It is followed by the
+/// hash, then `"seq":<n>,"time":"` — with the `revocation` object in between for that one kind,
+/// which is skipped whole. The audit checks the chain this way (a JSON parse costs more than
+/// hashing the entry); `Entry::parse`, used by `rebuild` and the dossier verifier, checks the
+/// whole entry. The tests check it on every event kind, with and without its optional members.
 pub fn chain_link_matches(body: &[u8], seq: u64, prev: &[u8; 32]) -> bool {
     const PREV_KEY: &[u8] = b",\"prev\":\"";
     // The key is near the end (only `seq` and `time` sort after it). A vectorized backward
@@ -663,13 +665,19 @@ pub fn chain_link_matches(body: &[u8], seq: u64, prev: &[u8; 32]) -> bool {
             break;
         }
     }
-    let pieces: [&[u8]; 4] = [
-        &prev_hex,
-        b"\",\"seq\":",
-        &seq_digits[start..],
-        b",\"time\":\"",
-    ];
-    let mut rest = &body[at + PREV_KEY.len()..];
+    let Some(rest) = body[at + PREV_KEY.len()..].strip_prefix(&prev_hex[..]) else {
+        return false;
+    };
+    let Some(mut rest) = rest.strip_prefix(b"\"") else {
+        return false;
+    };
+    if let Some(object) = rest.strip_prefix(b",\"revocation\":") {
+        match skip_object(object) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    let pieces: [&[u8]; 3] = [b",\"seq\":", &seq_digits[start..], b",\"time\":\""];
     for piece in pieces {
         match rest.strip_prefix(piece) {
             Some(after) => rest = after,
@@ -677,6 +685,40 @@ pub fn chain_link_matches(body: &[u8], seq: u64, prev: &[u8; 32]) -> bool {
         }
     }
     true
+}
+
+/// The bytes after the JSON object at the start of `bytes` (strings and nesting respected), or
+/// `None` if there is no whole object there.
+fn skip_object(bytes: &[u8]) -> Option<&[u8]> {
+    if bytes.first() != Some(&b'{') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return bytes.get(i + 1..);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -765,16 +807,76 @@ mod tests {
         }
     }
 
-    /// Every kind of event, with every optional member set and with none, prepared on the
-    /// writer's side (records written straight to canonical text) gives the bytes of the
-    /// whole entry canonicalized through `serde_json::Value`.
-    #[test]
-    fn every_event_kind_prepares_to_the_bytes_of_its_value() {
+    /// One event of every kind, each record with all its optional members and with none, and
+    /// every custody event type. A new kind fails to compile `kind_number` until it is listed
+    /// there, and then `every_kind_is_sampled` until it is sampled here.
+    fn every_kind_of_event() -> Vec<Event> {
         let commitment = |record: &str| Commitment {
             record: record.into(),
             hmac: "ab".repeat(32),
         };
         let mut events = vec![
+            Event::UserRegistered(UserRecord {
+                id: "u9".into(),
+                role: Role::Prosecutor,
+                agency: "bj.police.ocrc".into(),
+            }),
+            Event::ShareRevoked(RevocationRecord {
+                share: "s1".into(),
+                case: "c1".into(),
+                reason: "fin de l'entraide {\"a\":[1]} \\ }".into(),
+            }),
+            Event::CaseOpened(CaseRecord {
+                id: "c2".into(),
+                reference: "TG/2026/002".into(),
+                jurisdiction: Jurisdiction::ALL[4],
+                offence: "o".into(),
+                legal_basis: "l".into(),
+                agency: "tg.police".into(),
+                officer: "u1".into(),
+                title: None,
+            }),
+            Event::EvidenceRegistered(EvidenceRecord {
+                id: "i2".into(),
+                case: "c2".into(),
+                exhibit_number: "P-2".into(),
+                seal_number: "S-2".into(),
+                kind: EvidenceKind::ALL[1],
+                hashes: Hashes {
+                    sha256: "4".repeat(64),
+                    sha512: None,
+                    sha1: None,
+                    md5: None,
+                },
+                size_bytes: None,
+                collected_at: "2026-11-23T09:00:00+00:00".into(),
+                collector: "u1".into(),
+                description: None,
+                location: None,
+                acquisition: None,
+                parent: None,
+            }),
+            Event::CaseShared(DisclosureRecord {
+                id: "s2".into(),
+                case: "c2".into(),
+                agency: None,
+                state: Some(Jurisdiction::ALL[3]),
+                handling: vec![],
+                purposes: vec![Purpose::ALL[0]],
+                confidential: false,
+                consent_for_court: true,
+                expires: "2027-01-01T00:00:00Z".into(),
+                legal_basis: None,
+                conditions: None,
+            }),
+            Event::Access(AccessRecord {
+                action: "case.read".into(),
+                resource: "log".into(),
+                case: None,
+                purpose: None,
+                decision: AccessDecision::Allowed,
+                policies: vec![],
+            }),
             Event::AgencyRegistered(AgencyRecord {
                 id: "bj.police".into(),
                 state: Jurisdiction::ALL[0],
@@ -873,7 +975,37 @@ mod tests {
                 derived_item: some("i2"),
             }));
         }
-        for event in events {
+        events
+    }
+
+    /// A number per event kind; the match has no wildcard, so a new kind must be added here.
+    fn kind_number(event: &Event) -> usize {
+        match event {
+            Event::AgencyRegistered(_) => 0,
+            Event::UserRegistered(_) => 1,
+            Event::CaseOpened(_) => 2,
+            Event::EvidenceRegistered(_) => 3,
+            Event::Custody(_) => 4,
+            Event::VaultErased(_) => 5,
+            Event::CaseShared(_) => 6,
+            Event::ShareRevoked(_) => 7,
+            Event::PersonRecorded(_) => 8,
+            Event::Access(_) => 9,
+        }
+    }
+
+    #[test]
+    fn every_kind_is_sampled() {
+        let sampled: std::collections::BTreeSet<usize> =
+            every_kind_of_event().iter().map(kind_number).collect();
+        assert_eq!(sampled, (0..10).collect());
+    }
+
+    /// What the sequencer writes from the writer's prepared members equals, byte for byte, the
+    /// whole entry canonicalized through `serde_json::Value`.
+    #[test]
+    fn every_event_kind_prepares_to_the_bytes_of_its_value() {
+        for event in every_kind_of_event() {
             let entry = Entry { event, ..sample() };
             let prepared = PreparedEntry::new(&entry.origin, &entry.actor, &entry.event).unwrap();
             assert_eq!(
@@ -884,6 +1016,35 @@ mod tests {
                 entry.event
             );
         }
+    }
+
+    /// The audit's chain check holds for every kind (the `revocation` member sorts between
+    /// `prev` and `seq`), and fails for another seq or prev.
+    #[test]
+    fn every_event_kind_links_to_its_prev_and_seq() {
+        for event in every_kind_of_event() {
+            for (seq, prev) in [
+                (0, [0u8; 32]),
+                (41, [0x7f; 32]),
+                ((1 << 53) - 1, [0xff; 32]),
+            ] {
+                let entry = Entry {
+                    event: event.clone(),
+                    seq,
+                    prev,
+                    ..sample()
+                };
+                let bytes = entry.to_canonical_bytes().unwrap();
+                assert!(chain_link_matches(&bytes, seq, &prev), "{:?}", entry.event);
+                assert!(!chain_link_matches(&bytes, seq.wrapping_add(1), &prev));
+                let mut other = prev;
+                other[31] ^= 1;
+                assert!(!chain_link_matches(&bytes, seq, &other));
+            }
+        }
+        assert_eq!(skip_object(b"{\"a\":\"}\\\"{\"}x"), Some(&b"x"[..]));
+        assert_eq!(skip_object(b"{\"a\":{"), None);
+        assert_eq!(skip_object(b"[1]"), None);
     }
 
     #[test]
