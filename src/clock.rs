@@ -44,6 +44,17 @@ impl Clock {
     }
 }
 
+/// How far ahead of the node's clock a time an officer records may be (their device's clock may
+/// run fast): beyond it, the time is refused as in the future.
+pub const CLOCK_SKEW_SECONDS: i64 = 5 * 60;
+
+impl Clock {
+    /// Whether an RFC 3339 time lies beyond now and the allowed skew.
+    pub fn is_future(&self, time: &str) -> bool {
+        unix_of(time).is_some_and(|t| t > self.unix_now() + CLOCK_SKEW_SECONDS)
+    }
+}
+
 /// Unix seconds of an RFC 3339 time, if it is one.
 pub fn unix_of(time: &str) -> Option<i64> {
     OffsetDateTime::parse(time, &Rfc3339)

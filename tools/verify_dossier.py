@@ -174,7 +174,7 @@ def verify(d, keys, files):
         body = entry.get(kind.split(".")[0], {})
         if kind == "case.opened" and body.get("id") == case_id:
             case_found = True
-            note(body.get("title"))
+            note(body.get("title")), note(body.get("jurisdiction_basis"))
         elif kind == "evidence.registered" and body.get("case") == case_id:
             note(body.get("description")), note(body.get("location"))
             if body.get("parent") and body["parent"] not in items:

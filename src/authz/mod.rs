@@ -115,6 +115,7 @@ fn share_for(
     let rows = protection::shares_reaching(
         &mut *node.connection()?,
         case_id,
+        &facts.agency,
         &user.agency,
         user.state.as_str(),
     )?;

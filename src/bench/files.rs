@@ -89,6 +89,7 @@ pub(super) fn dossier_figures(
             jurisdiction: "TG".into(),
             offence: "Budapest art. 8".into(),
             legal_basis: "R-2026-1".into(),
+            jurisdiction_basis: None,
         },
     )
     .map_err(err)?;

@@ -108,6 +108,7 @@ pub(super) fn setup(
                     jurisdiction: "TG".into(),
                     offence: "bench".into(),
                     legal_basis: "bench".into(),
+                    jurisdiction_basis: None,
                 },
             )
             .map_err(err)?;

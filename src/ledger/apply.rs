@@ -315,7 +315,11 @@ fn evidence_registered(
             .items
             .get(parent)
             .ok_or(LedgerError::NotFound(Missing::ParentEvidence))?;
-        // A copy or image is made by whoever holds the original.
+        // A copy or image is of an item of the same case...
+        if parent.case_id != ev.case {
+            return Err(LedgerError::NotFound(Missing::ParentEvidence));
+        }
+        // ... made by whoever holds the original.
         if parent.holder_id != actor.user || parent.custody_status != "in_custody" {
             return Err(LedgerError::Custody(CustodyError::NotHolder));
         }
@@ -378,6 +382,14 @@ fn custody_event(
     // Checked against the cached row in place, then changed in place: no copy of the row per
     // event.
     projection.cache_item(conn, &ev.item)?;
+    // The item an event made (a copy, an image) exists and is of the same case.
+    if let Some(derived) = &ev.derived_item {
+        projection.cache_item(conn, derived)?;
+        match projection.items.get(derived) {
+            Some(made) if made.case_id == ev.case => {}
+            _ => return Err(LedgerError::NotFound(Missing::DerivedEvidence)),
+        }
+    }
     let item = projection
         .items
         .get(&ev.item)

@@ -17,6 +17,8 @@ pub enum Missing {
     Case,
     Evidence,
     ParentEvidence,
+    /// The item a copy or an acquisition names as made, in the event's case.
+    DerivedEvidence,
     User,
     Agency,
     Entry,
@@ -34,6 +36,7 @@ impl Missing {
             Missing::Case => t!("not-found-case"),
             Missing::Evidence => t!("not-found-evidence"),
             Missing::ParentEvidence => t!("not-found-parent-evidence"),
+            Missing::DerivedEvidence => t!("not-found-derived-evidence"),
             Missing::User => t!("not-found-user"),
             Missing::Agency => t!("not-found-agency"),
             Missing::Entry => t!("not-found-entry"),

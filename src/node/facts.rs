@@ -27,6 +27,8 @@ pub struct ItemFacts {
     pub case_id: String,
     /// The SHA-256 it was registered with (an integrity check compares with it).
     pub sha256: String,
+    /// When it was collected (RFC 3339 with its zone): no custody event comes before.
+    pub collected_at: String,
 }
 
 /// Entries kept at most per map; beyond it the map starts again empty.
@@ -63,6 +65,7 @@ impl Facts {
         let facts = ItemFacts {
             case_id: row.case_id,
             sha256: row.sha256,
+            collected_at: row.collected_at,
         };
         remember(&self.items, id, &facts);
         Ok(facts)

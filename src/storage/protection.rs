@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{access_records, case_shares, cases, persons, vault_sealed};
+use super::schema::{access_records, case_shares, cases, persons, users, vault_sealed};
 use super::{DbConnection, StorageError};
 
 /// A case share (`case.shared`) as projected from the log: its recipient and the conditions that
@@ -106,16 +106,23 @@ pub fn revoke_share(conn: &mut DbConnection, id: &str, at: &str) -> Result<bool,
         > 0)
 }
 
-/// The shares of a case in force (not revoked) that reach `agency` or its `state`, newest first.
+/// The shares still in force (not revoked) that reach `agency` or its `state` for a case, newest
+/// first — only those made by someone of `owner`, the agency that owns the case: a share a
+/// recipient made (before the policies forbade it) grants nothing.
 pub fn shares_reaching(
     conn: &mut DbConnection,
     case_id: &str,
+    owner: &str,
     agency: &str,
     state: &str,
 ) -> Result<Vec<ShareRow>, StorageError> {
+    let owners_people = users::table
+        .filter(users::agency_id.eq(owner))
+        .select(users::id);
     Ok(case_shares::table
         .filter(case_shares::case_id.eq(case_id))
         .filter(case_shares::revoked_at.is_null())
+        .filter(case_shares::shared_by.eq_any(owners_people))
         .filter(
             case_shares::recipient_agency
                 .eq(agency)

@@ -210,5 +210,6 @@ diesel::joinable!(case_shares -> cases (case_id));
 diesel::joinable!(persons -> cases (case_id));
 diesel::allow_tables_to_appear_in_same_query!(vault_sealed, cases);
 diesel::allow_tables_to_appear_in_same_query!(case_shares, cases);
+diesel::allow_tables_to_appear_in_same_query!(case_shares, users);
 diesel::allow_tables_to_appear_in_same_query!(persons, cases);
 diesel::allow_tables_to_appear_in_same_query!(access_records, cases);

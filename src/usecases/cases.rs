@@ -32,6 +32,11 @@ pub struct NewCase {
     pub offence: String,
     /// The requisition or warrant the case rests on.
     pub legal_basis: String,
+    /// The legal basis on which the case is under another state's law than the agency's (a
+    /// transfer of proceedings, a joint investigation team...): the policies require it then.
+    /// Sealed in the vault like the title; the log holds its commitment.
+    #[serde(default)]
+    pub jurisdiction_basis: Option<String>,
 }
 
 /// An item of a case, in a listing.
@@ -101,16 +106,32 @@ pub fn open(
     let jurisdiction = Jurisdiction::parse(&input.jurisdiction)?;
     let offence = model::parse_text("offence", &input.offence, 200)?;
     let legal_basis = model::parse_text("legal_basis", &input.legal_basis, 200)?;
+    let jurisdiction_basis = input
+        .jurisdiction_basis
+        .as_deref()
+        .map(|b| model::parse_text("jurisdiction_basis", b, 500))
+        .transpose()?;
     authz::authorize(
         node,
         user,
         Action::CaseOpen,
         Target::OwnAgency,
-        &Ask::default(),
+        &Ask {
+            destination_state: Some(jurisdiction),
+            legal_basis: jurisdiction_basis.clone(),
+            ..Ask::default()
+        },
     )?;
     let mut vault = Sealing::default();
     let id = new_id();
     let title = seal_text(node, input.title.as_deref(), "title", &id, &mut vault)?;
+    let jurisdiction_basis = seal_text(
+        node,
+        jurisdiction_basis.as_deref(),
+        "jurisdiction_basis",
+        &id,
+        &mut vault,
+    )?;
     let record = CaseRecord {
         id,
         reference,
@@ -120,6 +141,7 @@ pub fn open(
         agency: user.agency.clone(),
         officer: user.id.clone(),
         title,
+        jurisdiction_basis,
     };
     let id = record.id.clone();
     let receipt = node.sequencer().append(Pending {

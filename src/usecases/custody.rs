@@ -9,13 +9,17 @@ use scelle_verifier::model::{self, CustodyEventType, FieldError, IntegrityResult
 use scelle_verifier::t;
 
 use crate::authz::{self, Ask, AuthUser, Target};
+use crate::clock::unix_of;
 use crate::error::ServiceError;
+use crate::ledger::error::Missing;
 use crate::ledger::sequencer::{Pending, Receipt, SideWrites, Submitted};
 use crate::node::Node;
 use crate::node::ids::new_id;
 use crate::policy::cedar::Action;
+use crate::storage::identity;
 
 use super::sealing::{Sealing, seal_text};
+use super::tokens;
 
 /// A custody event as the officer sends it (`type` and the members that event type takes).
 #[derive(Debug, Deserialize, Default)]
@@ -222,6 +226,13 @@ fn check_members(event_type: CustodyEventType, input: &NewCustodyEvent) -> Resul
         event_type == T::IntegrityChecked,
     )?;
     require(input.amends.is_some(), "amends", event_type == T::Corrected)?;
+    // Only an event that makes an item from another names the item it made.
+    if input.derived_item.is_some() && !matches!(event_type, T::Copied | T::Acquired) {
+        return Err(FieldError::new(
+            "derived_item",
+            t!("field-not-allowed-for-event"),
+        ));
+    }
     let needs_reason = matches!(
         event_type,
         T::Examined | T::Returned | T::Destroyed | T::Corrected | T::SharedExternally
@@ -242,6 +253,42 @@ fn optional_text(
 
 fn optional_label(field: &'static str, value: Option<&str>) -> Result<Option<String>, FieldError> {
     value.map(|v| model::parse_label(field, v, 64)).transpose()
+}
+
+/// An event is not in the future (beyond the clock's skew) nor before its item was collected.
+fn check_time(node: &Node, at: &str, collected_at: &str) -> Result<(), ServiceError> {
+    if node.clock().is_future(at) {
+        return Err(FieldError::new("at", t!("field-in-the-future")).into());
+    }
+    if let (Some(at), Some(collected)) = (unix_of(at), unix_of(collected_at))
+        && at < collected
+    {
+        return Err(FieldError::new("at", t!("field-before-collection")).into());
+    }
+    Ok(())
+}
+
+/// A transfer goes only to a user who may then record custody on the item (the policies say
+/// who): otherwise the item would wait for ever for a receipt no one can make.
+fn check_recipient(node: &Node, to_user: &str, item_id: &str) -> Result<(), ServiceError> {
+    let to_user = model::parse_label("to_user", to_user, 64)?;
+    let Some((user, agency)) = identity::user_with_agency(&mut *node.connection()?, &to_user)?
+    else {
+        return Err(ServiceError::NotFound(Missing::User));
+    };
+    let recipient = tokens::auth_user(user, agency)?;
+    let verdict = authz::verdict(
+        node,
+        &recipient,
+        Action::CustodyRecord,
+        Target::Evidence(item_id),
+        &Ask::default(),
+    )?;
+    if verdict.allowed {
+        Ok(())
+    } else {
+        Err(FieldError::new("to_user", t!("field-cannot-receive")).into())
+    }
 }
 
 /// A custody event checked, sealed and ready for the sequencer, with what its view needs.
@@ -277,6 +324,10 @@ fn prepare(
         Some(at) => model::parse_zoned_time("at", at)?,
         None => node.clock().now_rfc3339()?,
     };
+    check_time(node, &at, &item.collected_at)?;
+    if let Some(to) = input.to_user.as_deref() {
+        check_recipient(node, to, item_id)?;
+    }
     let mut vault = Sealing::default();
     let case = item.case_id.as_str();
     let record = CustodyRecord {

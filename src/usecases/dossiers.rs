@@ -196,7 +196,7 @@ pub fn export(node: &Node, case_id: &str, opts: &ExportOptions) -> Result<Dossie
 /// The commitments an event holds (personal data and free text).
 fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
     let list: Vec<&Option<Commitment>> = match event {
-        Event::CaseOpened(c) => vec![&c.title],
+        Event::CaseOpened(c) => vec![&c.title, &c.jurisdiction_basis],
         Event::EvidenceRegistered(e) => vec![&e.description, &e.location],
         Event::Custody(c) => vec![&c.place, &c.reason],
         // A dossier carries the case's custody entries; shares, persons and access records

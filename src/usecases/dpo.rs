@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use scelle_verifier::entry::{Actor, ErasureRecord, Event};
+use scelle_verifier::entry::{Actor, ErasureRecord, Event, Reason};
 use scelle_verifier::i18n::{Lang, Message};
 use scelle_verifier::model::{self, DataCategory, Jurisdiction, Role};
 use scelle_verifier::t;
@@ -25,6 +25,8 @@ use crate::policy::cedar::Action;
 use crate::policy::retention::RetentionRule;
 use crate::storage::protection::{self, AccessRow};
 use crate::storage::{self, registry};
+
+use super::sealing::{Sealing, seal_reason};
 
 /// The authority and the law of each state (ECOWAS Supplementary Act A/SA.1/01/10 and national
 /// law), as named in the records of processing.
@@ -257,10 +259,11 @@ pub fn run_retention(
                         actor: actor.clone(),
                         event: Event::VaultErased(ErasureRecord {
                             record: fact.id.clone(),
-                            legal_reason: format!(
+                            // Written by the node from its rule, naming no one: in clear.
+                            legal_reason: Reason::Clear(format!(
                                 "Durée de conservation échue ({} jours) / retention period over ({} days): {} / {}",
                                 rule.days, rule.days, rule.legal_basis_fr, rule.legal_basis_en
-                            ),
+                            )),
                         }),
                         side: SideWrites {
                             erase: Some(fact.id.clone()),
@@ -292,7 +295,7 @@ pub fn erase(
     user: &AuthUser,
     record: &str,
     legal_reason: &str,
-) -> Result<(ErasureRecord, Receipt), ServiceError> {
+) -> Result<(ErasureView, Receipt), ServiceError> {
     let legal_reason = model::parse_text("legal_reason", legal_reason, 500)?;
     authz::authorize(
         node,
@@ -301,17 +304,28 @@ pub fn erase(
         Target::Node,
         &Ask::default(),
     )?;
-    if registry::sealed_row(&mut *node.connection()?, record)?.is_none() {
+    let Some(erased) = registry::sealed_row(&mut *node.connection()?, record)? else {
         return Err(ServiceError::NotFound(Missing::VaultRecord));
-    }
+    };
+    // The reason may name the person whose data goes: it is sealed like any free text, under
+    // the erased record's case.
+    let mut sealing = Sealing::default();
+    let committed = seal_reason(
+        node,
+        &legal_reason,
+        "legal_reason",
+        erased.case_id.as_deref(),
+        &mut sealing,
+    )?;
     let erasure = ErasureRecord {
         record: record.to_owned(),
-        legal_reason,
+        legal_reason: committed,
     };
     let receipt = node.sequencer().append(Pending {
         actor: user.actor(),
         event: Event::VaultErased(erasure.clone()),
         side: SideWrites {
+            vault: sealing.rows,
             erase: Some(record.to_owned()),
             ..Default::default()
         },
@@ -320,7 +334,24 @@ pub fn erase(
     // database (where `secure_delete` zeroed the row) and empty it now, not at some later
     // checkpoint. PostgreSQL has no such file to clean from here.
     storage::truncate_wal(&mut *node.connection()?)?;
-    Ok((erasure, receipt))
+    let view = ErasureView {
+        record: erasure.record,
+        legal_reason,
+        legal_reason_commitment: erasure.legal_reason,
+    };
+    Ok((view, receipt))
+}
+
+/// An erasure as the officer who asked sees it: the reason in clear, and the commitment the log
+/// holds instead of it.
+#[derive(Debug, Serialize)]
+pub struct ErasureView {
+    /// The vault record erased.
+    pub record: String,
+    /// Why, as stated.
+    pub legal_reason: String,
+    /// What the log holds for the reason.
+    pub legal_reason_commitment: Reason,
 }
 
 /// Access records, newest first, for auditors and data-protection officers.

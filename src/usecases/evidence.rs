@@ -173,6 +173,9 @@ pub fn register(
         return Err(FieldError::new("size_bytes", t!("field-too-large")).into());
     }
     let collected_at = model::parse_zoned_time("collected_at", &input.collected_at)?;
+    if node.clock().is_future(&collected_at) {
+        return Err(FieldError::new("collected_at", t!("field-in-the-future")).into());
+    }
     let acquisition = acquisition_of(&input)?;
     let case_id = model::parse_label("case_id", case_id, 64)?;
     authz::authorize(
@@ -182,6 +185,7 @@ pub fn register(
         Target::Case(&case_id),
         &Ask::default(),
     )?;
+    refuse_look_alikes(node, &case_id, &exhibit_number, &seal_number)?;
     let mut vault = Sealing::default();
     let description = seal_text(
         node,
@@ -226,6 +230,37 @@ pub fn register(
         },
     })?;
     Ok((view_of(node, &id, true)?, receipt))
+}
+
+/// Refuses an exhibit or seal number that reads as one already used in the case (`Р-1` in
+/// Cyrillic beside `P-1`): a person would take the two for one. The same text twice is the
+/// sequencer's conflict to answer.
+fn refuse_look_alikes(
+    node: &Node,
+    case_id: &str,
+    exhibit_number: &str,
+    seal_number: &str,
+) -> Result<(), ServiceError> {
+    let (exhibit, seal) = (
+        model::label_skeleton(exhibit_number),
+        model::label_skeleton(seal_number),
+    );
+    for row in registry::evidence_of_case(&mut *node.connection()?, case_id)? {
+        for (field, new, new_skeleton, old) in [
+            (
+                "exhibit_number",
+                exhibit_number,
+                &exhibit,
+                &row.exhibit_number,
+            ),
+            ("seal_number", seal_number, &seal, &row.seal_number),
+        ] {
+            if old != new && model::label_skeleton(old) == *new_skeleton {
+                return Err(FieldError::new(field, t!("field-confusable", other = old)).into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An evidence item with its derivations and custody timeline, as `user` may see it.

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use scelle_verifier::commitment::{self, Commitment, SALT_LEN};
+use scelle_verifier::entry::Reason;
 use scelle_verifier::model::{self, DataCategory};
 
 use crate::error::ServiceError;
@@ -38,12 +39,24 @@ pub fn new_salt() -> [u8; SALT_LEN] {
     random_bytes()
 }
 
-/// Commits a free-text value: the vault keeps it sealed, the entry gets the commitment.
+/// Commits a free-text value of a case: the vault keeps it sealed, the entry gets the commitment.
 pub fn seal_text(
     node: &Node,
     value: Option<&str>,
     field: &'static str,
     case_id: &str,
+    sealing: &mut Sealing,
+) -> Result<Option<Commitment>, ServiceError> {
+    seal_text_of(node, value, field, Some(case_id), sealing)
+}
+
+/// [`seal_text`] for a value that may belong to no case (an erasure's reason, when the record
+/// erased had none).
+pub fn seal_text_of(
+    node: &Node,
+    value: Option<&str>,
+    field: &'static str,
+    case_id: Option<&str>,
     sealing: &mut Sealing,
 ) -> Result<Option<Commitment>, ServiceError> {
     let Some(value) = value else { return Ok(None) };
@@ -57,7 +70,7 @@ pub fn seal_text(
         &salt,
         &value,
         node.clock().now_rfc3339()?,
-        Some(case_id.to_owned()),
+        case_id.map(str::to_owned),
         DataCategory::CaseText,
     )?);
     sealing.clear.push((record.clone(), value));
@@ -65,6 +78,22 @@ pub fn seal_text(
         record,
         hmac: hex::encode(hmac),
     }))
+}
+
+/// A reason a person states, committed: the entry gets the commitment, the vault the text.
+pub fn seal_reason(
+    node: &Node,
+    reason: &str,
+    field: &'static str,
+    case_id: Option<&str>,
+    sealing: &mut Sealing,
+) -> Result<Reason, ServiceError> {
+    match seal_text_of(node, Some(reason), field, case_id, sealing)? {
+        Some(commitment) => Ok(Reason::Committed(commitment)),
+        None => Err(ServiceError::Internal(
+            "a stated reason was not sealed".into(),
+        )),
+    }
 }
 
 /// The clear text of a vault record; `None` when not revealed, there is none or it was erased.

@@ -2,9 +2,9 @@
 //! (handling codes, purposes, expiry, legal basis) and that the policies enforce at the
 //! receiver; and withdrawing a share.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use scelle_verifier::entry::{DisclosureRecord, Event, RevocationRecord};
+use scelle_verifier::entry::{DisclosureRecord, Event, Reason, RevocationRecord};
 use scelle_verifier::model::{self, FieldError, HandlingCode, Jurisdiction, Purpose};
 use scelle_verifier::t;
 
@@ -18,7 +18,7 @@ use crate::node::ids::new_id;
 use crate::policy::cedar::Action;
 use crate::storage::{identity, protection};
 
-use super::sealing::{Sealing, seal_text};
+use super::sealing::{Sealing, seal_reason, seal_text};
 
 /// A share to make, as the case's owner sends it.
 #[derive(Debug, Deserialize)]
@@ -69,6 +69,11 @@ fn recipient(
     }
 }
 
+/// Whether a list names something twice (a list of codes is a set: each at most once).
+fn has_repeats<T: PartialEq>(list: &[T]) -> bool {
+    list.iter().enumerate().any(|(i, x)| list[..i].contains(x))
+}
+
 /// Shares a case; the share is a `case.shared` entry.
 pub fn share(
     node: &Node,
@@ -88,6 +93,12 @@ pub fn share(
         .iter()
         .map(|p| Purpose::parse(p))
         .collect::<Result<Vec<_>, _>>()?;
+    if has_repeats(&handling) {
+        return Err(FieldError::new("handling", t!("field-repeated")).into());
+    }
+    if has_repeats(&purposes) {
+        return Err(FieldError::new("purposes", t!("field-repeated")).into());
+    }
     if purposes.is_empty() {
         return Err(FieldError::new("purposes", t!("field-needs-a-purpose")).into());
     }
@@ -147,15 +158,29 @@ pub fn share(
     Ok((record, receipt))
 }
 
+/// A share's withdrawal as its author sees it: the reason in clear, and the commitment the log
+/// holds instead of it.
+#[derive(Debug, Serialize)]
+pub struct RevocationView {
+    /// The share withdrawn.
+    pub share: String,
+    /// Its case.
+    pub case: String,
+    /// Why, as stated.
+    pub reason: String,
+    /// What the log holds for the reason.
+    pub reason_commitment: Reason,
+}
+
 /// Withdraws a share (who may share the case may revoke its shares): a `case.share_revoked`
-/// entry, after which the share reaches no one.
+/// entry, after which the share reaches no one. The reason enters the log as a commitment.
 pub fn revoke(
     node: &Node,
     user: &AuthUser,
     case_id: &str,
     share_id: &str,
     reason: &str,
-) -> Result<(RevocationRecord, Receipt), ServiceError> {
+) -> Result<(RevocationView, Receipt), ServiceError> {
     let case_id = model::parse_label("case_id", case_id, 64)?;
     let share_id = model::parse_label("share_id", share_id, 64)?;
     let reason = model::parse_text("reason", reason, 500)?;
@@ -170,15 +195,26 @@ pub fn revoke(
         Target::Case(&case_id),
         &Ask::default(),
     )?;
+    let mut sealing = Sealing::default();
+    let committed = seal_reason(node, &reason, "reason", Some(&case_id), &mut sealing)?;
     let record = RevocationRecord {
         share: share_id,
         case: case_id,
-        reason,
+        reason: committed,
     };
     let receipt = node.sequencer().append(Pending {
         actor: user.actor(),
         event: Event::ShareRevoked(record.clone()),
-        side: SideWrites::default(),
+        side: SideWrites {
+            vault: sealing.rows,
+            ..Default::default()
+        },
     })?;
-    Ok((record, receipt))
+    let view = RevocationView {
+        share: record.share,
+        case: record.case,
+        reason,
+        reason_commitment: record.reason,
+    };
+    Ok((view, receipt))
 }

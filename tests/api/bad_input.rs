@@ -134,3 +134,85 @@ fn bad_input_is_refused_and_writes_nothing() {
         );
     }
 }
+
+/// Input that would mislead a reader is refused with a bilingual 4xx and writes nothing: a label
+/// in another script that reads as one of the case's, a label mixing scripts or with other
+/// digits, a fullwidth copy of a label (it is the same label once normalized), a text with
+/// bidirectional controls, an item derived on an event that derives nothing or from another case.
+#[test]
+fn input_that_misleads_is_refused() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend);
+        let case = app.open_case("TG-DCPJ-2026-00002");
+        let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        let other = app.open_case("TG-DCPJ-2026-00003");
+        let other_id = other["case"]["id"].as_str().unwrap().to_owned();
+        let item = app.register(&case_id, "S-1", &"ab".repeat(32));
+        let item_id = item["evidence"]["id"].as_str().unwrap().to_owned();
+        let foreign = app.register(&other_id, "S-9", &"cd".repeat(32));
+        let foreign_id = foreign["evidence"]["id"].as_str().unwrap().to_owned();
+        let before = app.log_size();
+        let inv = app.investigator.clone();
+        let register = |exhibit: &str, seal: &str, extra: serde_json::Value| {
+            let mut body = json!({"exhibit_number": exhibit, "seal_number": seal, "kind": "device",
+                                  "sha256": "ef".repeat(32), "collected_at": "2026-11-20T10:15:00+00:00"});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            app.post(&inv, &format!("/api/v1/cases/{case_id}/evidence"), &body)
+        };
+
+        // "Ѕ-1" with a Cyrillic Ѕ reads as the case's seal "S-1".
+        let (s, b) = register("P-11", "\u{0405}-1", json!({}));
+        assert_error(s, &b, 400, "invalid_field");
+        assert!(
+            b["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("reads as"),
+            "{b}"
+        );
+        // A fullwidth "Ｐ-S-1" is "P-S-1" once normalized: the same label, a conflict.
+        let (s, b) = register("\u{ff30}-S-1", "S-3", json!({}));
+        assert_error(s, &b, 409, "duplicate_exhibit");
+        // Arabic-Indic digits, and a Cyrillic letter among Latin ones.
+        let (s, b) = register("P-7", "S-\u{0662}\u{0660}", json!({}));
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(
+            &inv,
+            "/api/v1/cases",
+            &json!({"reference": "\u{0422}G-DCPJ-2026-00004", "jurisdiction": "TG",
+                    "offence": "x", "legal_basis": "y"}),
+        );
+        assert_error(s, &b, 400, "invalid_field");
+        // A right-to-left override in free text.
+        let (s, b) = register(
+            "P-8",
+            "S-8",
+            json!({"description": "t\u{e9}l\u{e9}phone \u{202e}1-P"}),
+        );
+        assert_error(s, &b, 400, "invalid_field");
+        // A parent from another case.
+        let (s, b) = register("P-10", "S-10", json!({"parent_id": foreign_id}));
+        assert_error(s, &b, 404, "not_found");
+        // A derived item on an event that derives nothing, or from another case.
+        let events = format!("/api/v1/evidence/{item_id}/events");
+        let (s, b) = app.post(
+            &inv,
+            &events,
+            &json!({"type": "stored", "derived_item": foreign_id}),
+        );
+        assert_error(s, &b, 400, "invalid_field");
+        let (s, b) = app.post(
+            &inv,
+            &events,
+            &json!({"type": "copied", "derived_item": foreign_id}),
+        );
+        assert_error(s, &b, 404, "not_found");
+        assert_eq!(
+            app.log_size(),
+            before,
+            "{backend:?}: a refused request wrote"
+        );
+    }
+}

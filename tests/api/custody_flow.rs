@@ -80,10 +80,10 @@ fn custody_story_with_verified_receipts() {
         let (s, b) = app.post(
             &app.investigator,
             &events,
-            &json!({"type": "sealed", "at": "2026-11-20T11:00:00+01:00", "place": "DCPJ Lomé"}),
+            &json!({"type": "sealed", "at": "2026-11-20T12:00:00+01:00", "place": "DCPJ Lomé"}),
         );
         assert_eq!(s, 201, "{b}");
-        assert_eq!(b["event"]["at"], "2026-11-20T11:00:00+01:00");
+        assert_eq!(b["event"]["at"], "2026-11-20T12:00:00+01:00");
         let (s, transfer) = app.post(
             &app.investigator,
             &events,
@@ -334,11 +334,12 @@ fn a_correction_may_amend_an_event_of_its_own_batch_only_on_the_same_item() {
             &ledger,
             &user,
             NewCase {
-                reference: "BJ-7".into(),
+                reference: "TG-7".into(),
                 title: None,
-                jurisdiction: "BJ".into(),
+                jurisdiction: "TG".into(),
                 offence: "o".into(),
                 legal_basis: "l".into(),
+                jurisdiction_basis: None,
             },
         )
         .unwrap();

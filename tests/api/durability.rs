@@ -37,9 +37,11 @@ fn investigator_with_items(
         NewCase {
             reference: reference.into(),
             title: None,
-            jurisdiction: reference[..2].into(),
+            // The investigators are of the TG DCPJ: their cases are under Togo's law.
+            jurisdiction: "TG".into(),
             offence: "o".into(),
             legal_basis: "l".into(),
+            jurisdiction_basis: None,
         },
     )
     .unwrap();

@@ -547,3 +547,134 @@ fn sharing_conditions_bind_the_receiver() {
         "{b}"
     );
 }
+
+/// Who shares, who revokes, and what a recipient can never do, as a lawyer would read it:
+///
+/// | who                                   | does                                                  | decision |
+/// |---------------------------------------|-------------------------------------------------------|----------|
+/// | recipient of an H1 share (TG DCPJ)    | re-shares to its own agency: court consent, 2036      | refused  |
+/// | recipient                             | shares onward to a third agency                       | refused  |
+/// | recipient                             | revokes the owner's share to a third agency           | refused  |
+/// | owner (BJ OCRC)                       | revokes that share                                    | allowed  |
+/// | recipient, after the owner revokes    | reads the case                                        | refused  |
+/// | TG investigator                       | opens a case under Benin's law, no basis stated       | refused  |
+/// | TG investigator                       | opens a case under Benin's law, basis stated          | allowed  |
+#[test]
+fn shares_belong_to_the_owner_and_never_widen_for_the_recipient() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn_with(backend, setup);
+        let owner = "bj.police.ocrc";
+        let owner_token = app.extra[&format!("owner {owner}")].clone();
+        let recipient = app.extra["investigator"].clone();
+        let case = make_case(&app, owner, "BJ-OWNED", "BJ");
+        let shares = format!("/api/v1/cases/{}/shares", case.id);
+        let (s, b) = app.post(
+            &owner_token,
+            &shares,
+            &json!({"agency": "tg.police.dcpj", "handling": ["H1"], "purposes": ["investigation"],
+                    "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
+        );
+        assert_eq!(s, 201, "{b}");
+        let owner_share = b["share"]["id"].as_str().unwrap().to_owned();
+        let expect = |what: &str, status: u16, allowed: bool, before: u64| {
+            check(&app, what, allowed, status, before);
+        };
+
+        let before = app.log_size();
+        let (s, b) = app.post(
+            &recipient,
+            &shares,
+            &json!({"agency": "tg.police.dcpj", "handling": ["H1"], "consent_for_court": true,
+                    "purposes": ["investigation", "prosecution", "prevention"],
+                    "expires_at": "2036-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
+        );
+        expect("recipient widens its own share", s, false, before);
+        assert!(
+            b["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("owns the case")
+                && b["error"]["message_fr"]
+                    .as_str()
+                    .unwrap()
+                    .contains("propriétaire"),
+            "{b}"
+        );
+        let before = app.log_size();
+        let (s, _) = app.post(
+            &recipient,
+            &shares,
+            &json!({"agency": "ci.police.plcc", "handling": ["H1"], "purposes": ["investigation"],
+                    "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
+        );
+        expect("recipient shares onward", s, false, before);
+
+        let (s, b) = app.post(
+            &owner_token,
+            &shares,
+            &json!({"agency": "ci.police.plcc", "handling": ["H2"], "purposes": ["investigation"],
+                    "expires_at": "2030-01-01T00:00:00Z",
+                    "legal_basis": "Entraide judiciaire, Budapest art. 27"}),
+        );
+        assert_eq!(s, 201, "{b}");
+        let third = b["share"]["id"].as_str().unwrap().to_owned();
+        let reason = json!({"reason": "Fin de l'entraide"});
+        let before = app.log_size();
+        let (s, _) = app.post(&recipient, &format!("{shares}/{third}/revocation"), &reason);
+        expect("recipient revokes the owner's share", s, false, before);
+        let before = app.log_size();
+        let (s, _) = app.post(
+            &owner_token,
+            &format!("{shares}/{third}/revocation"),
+            &reason,
+        );
+        expect("owner revokes its share", s, true, before);
+
+        let before = app.log_size();
+        let s = attempt(&app, &recipient, "case.read", &case, 40);
+        expect("recipient reads while shared", s, true, before);
+        let (s, b) = app.post(
+            &owner_token,
+            &format!("{shares}/{owner_share}/revocation"),
+            &reason,
+        );
+        assert_eq!(s, 201, "{b}");
+        let before = app.log_size();
+        let s = attempt(&app, &recipient, "case.read", &case, 41);
+        expect("recipient reads after the owner revokes", s, false, before);
+
+        // A case is under its agency's state unless a legal basis says otherwise.
+        let elsewhere = json!({"reference": "TG-IN-BJ", "jurisdiction": "BJ",
+                               "offence": "Budapest art. 8", "legal_basis": "Réquisition"});
+        let before = app.log_size();
+        let (s, b) = app.post(&recipient, "/api/v1/cases", &elsewhere);
+        expect(
+            "TG opens a case under Benin's law, no basis",
+            s,
+            false,
+            before,
+        );
+        assert!(
+            b["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("jurisdiction_basis"),
+            "{b}"
+        );
+        let mut with_basis = elsewhere.clone();
+        with_basis["jurisdiction_basis"] =
+            json!("Dénonciation officielle aux fins de poursuites, Budapest art. 27");
+        let before = app.log_size();
+        let (s, b) = app.post(&recipient, "/api/v1/cases", &with_basis);
+        expect(
+            "TG opens a case under Benin's law, basis stated",
+            s,
+            true,
+            before,
+        );
+        assert_eq!(s, 201, "{b}");
+    }
+}

@@ -61,6 +61,7 @@ pub fn populated(backend: crate::helpers::Backend) -> (TestDb, NoteVerifier) {
             jurisdiction: "TG".into(),
             offence: "o".into(),
             legal_basis: "l".into(),
+            jurisdiction_basis: None,
         },
     )
     .unwrap();

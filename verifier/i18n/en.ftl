@@ -185,6 +185,15 @@ field-at-least-one-day = must be at least 1
 field-not-a-date = must be YYYY-MM-DD
 field-conditions-with-h3 = is required with H3 and only with H3
 field-agency-or-state = give exactly one of agency and state
+field-label-digits = only the digits 0 to 9 are accepted
+field-label-scripts = mixes scripts (Latin, Cyrillic…) that read alike
+field-bidi-controls = must not contain bidirectional control characters (they change the order a text is shown in)
+field-confusable = reads as "{ $other }", already used in this case
+field-before-1970 = cannot be before 1970
+field-in-the-future = is in the future
+field-before-collection = comes before the item was collected
+field-cannot-receive = cannot receive this item (the access rules do not let them record its custody)
+field-repeated = names the same value twice
 
 ## Command line
 
@@ -226,12 +235,15 @@ policy-personal-data-needs-a-purpose = every read of personal data must state it
 policy-lab-sees-no-personal-data = the lab receives no personal data
 policy-admin-and-auditor-read-no-case-content = administrators and auditors have no access to case content
 policy-auditor-reads-no-case-content = administrators and auditors have no access to case content
+policy-share-only-by-owner-agency = only the agency that owns the case may share it or withdraw its shares
+policy-case-in-another-state-needs-legal-basis = a case belongs to your agency's state unless you state the legal basis that places it under another state's jurisdiction (jurisdiction_basis)
 
 ## API and command-line errors
 
 not-found-case = Case not found.
 not-found-evidence = Evidence item not found.
 not-found-parent-evidence = Parent evidence item not found.
+not-found-derived-evidence = The derived item is not in this case.
 not-found-user = User not found.
 not-found-agency = Agency not found.
 not-found-entry = Log entry not found.

@@ -185,6 +185,15 @@ field-at-least-one-day = doit valoir au moins 1
 field-not-a-date = doit être au format AAAA-MM-JJ
 field-conditions-with-h3 = est obligatoire avec H3, et seulement avec H3
 field-agency-or-state = donnez soit un service, soit un État, pas les deux
+field-label-digits = n'accepte que les chiffres 0 à 9
+field-label-scripts = mêle plusieurs écritures (latine, cyrillique…) qui se confondent à la lecture
+field-bidi-controls = ne doit pas contenir de caractères de contrôle de direction (ils changent l'ordre affiché du texte)
+field-confusable = se lit comme « { $other } », déjà employé dans cette affaire
+field-before-1970 = ne peut pas être antérieur à 1970
+field-in-the-future = est dans le futur
+field-before-collection = précède la saisie du scellé
+field-cannot-receive = ne peut pas recevoir ce scellé (les règles d'accès ne lui permettent pas d'en enregistrer la garde)
+field-repeated = nomme deux fois la même valeur
 
 ## Ligne de commande
 
@@ -226,12 +235,15 @@ policy-personal-data-needs-a-purpose = toute lecture de données personnelles do
 policy-lab-sees-no-personal-data = le laboratoire ne reçoit pas de données personnelles
 policy-admin-and-auditor-read-no-case-content = les administrateurs et les auditeurs n'ont pas accès au contenu des affaires
 policy-auditor-reads-no-case-content = les administrateurs et les auditeurs n'ont pas accès au contenu des affaires
+policy-share-only-by-owner-agency = seul le service propriétaire de l'affaire peut la partager ou retirer ses partages
+policy-case-in-another-state-needs-legal-basis = une affaire relève de l'État de votre service, sauf à indiquer la base légale qui la place sous la juridiction d'un autre État (jurisdiction_basis)
 
 ## Erreurs de l'API et de la ligne de commande
 
 not-found-case = Affaire introuvable.
 not-found-evidence = Scellé introuvable.
 not-found-parent-evidence = Scellé parent introuvable.
+not-found-derived-evidence = Le scellé dérivé est introuvable dans cette affaire.
 not-found-user = Utilisateur introuvable.
 not-found-agency = Service introuvable.
 not-found-entry = Entrée du journal introuvable.

@@ -692,6 +692,7 @@ fn replay(
         match &entry.event {
             Event::CaseOpened(case) if case.id == dossier.case.id => {
                 note(&case.title);
+                note(&case.jurisdiction_basis);
                 case_title_record = case.title.as_ref().map(|t| t.record.clone());
                 report.case = Some(CaseSummary {
                     reference: case.reference.clone(),

@@ -72,6 +72,10 @@ pub struct CaseRecord {
     /// The commitment to the case's title, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<Commitment>,
+    /// The commitment to the legal basis on which the case is under another state's law than
+    /// its agency's (a transfer of proceedings, a joint investigation team...), if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction_basis: Option<Commitment>,
 }
 
 /// An item's digests, lowercase hex: SHA-256 always, the others when given.
@@ -190,8 +194,21 @@ pub struct CustodyRecord {
 pub struct ErasureRecord {
     /// The id of the vault record erased.
     pub record: String,
-    /// The legal reason for the erasure.
-    pub legal_reason: String,
+    /// The legal reason for the erasure: committed when a person stated it, in clear when a
+    /// retention run wrote it from its rule (and in entries written before 2026-12-07).
+    pub legal_reason: Reason,
+}
+
+/// A reason an entry gives: the commitment to a text a person wrote (sealed in the vault like
+/// every free text), or a text in clear — one the node wrote from its own rules, or any reason
+/// in entries written before free text left the log (they still verify).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reason {
+    /// The commitment to the text; the text is in the vault.
+    Committed(Commitment),
+    /// The text itself.
+    Clear(String),
 }
 
 /// A case shared with another agency or a whole state, with the conditions that travel with it.
@@ -233,8 +250,8 @@ pub struct RevocationRecord {
     pub share: String,
     /// The shared case's id.
     pub case: String,
-    /// Why the sender withdrew it.
-    pub reason: String,
+    /// Why the sender withdrew it: committed (in clear in entries written before 2026-12-07).
+    pub reason: Reason,
 }
 
 /// A person linked to a case: role, name, birth date and identifiers are sealed in the vault;
@@ -770,7 +787,7 @@ mod tests {
             event: Event::ShareRevoked(RevocationRecord {
                 share: "s1".into(),
                 case: "c1".into(),
-                reason: "fin de l'entraide \u{e9}\"\\ / end of assistance".into(),
+                reason: Reason::Clear("fin de l'entraide \u{e9}\"\\ / end of assistance".into()),
             }),
             ..sample()
         };
@@ -824,7 +841,16 @@ mod tests {
             Event::ShareRevoked(RevocationRecord {
                 share: "s1".into(),
                 case: "c1".into(),
-                reason: "fin de l'entraide {\"a\":[1]} \\ }".into(),
+                reason: Reason::Clear("fin de l'entraide {\"a\":[1]} \\ }".into()),
+            }),
+            Event::ShareRevoked(RevocationRecord {
+                share: "s2".into(),
+                case: "c1".into(),
+                reason: Reason::Committed(commitment("r-revocation")),
+            }),
+            Event::VaultErased(ErasureRecord {
+                record: "r2".into(),
+                legal_reason: Reason::Committed(commitment("r-erasure")),
             }),
             Event::CaseOpened(CaseRecord {
                 id: "c2".into(),
@@ -835,6 +861,7 @@ mod tests {
                 agency: "tg.police".into(),
                 officer: "u1".into(),
                 title: None,
+                jurisdiction_basis: None,
             }),
             Event::EvidenceRegistered(EvidenceRecord {
                 id: "i2".into(),
@@ -898,6 +925,7 @@ mod tests {
                 agency: "bj.police".into(),
                 officer: "u1".into(),
                 title: Some(commitment("r-title")),
+                jurisdiction_basis: Some(commitment("r-jurisdiction")),
             }),
             Event::EvidenceRegistered(EvidenceRecord {
                 id: "i1".into(),
@@ -925,7 +953,7 @@ mod tests {
             }),
             Event::VaultErased(ErasureRecord {
                 record: "r1".into(),
-                legal_reason: "décision de justice".into(),
+                legal_reason: Reason::Clear("décision de justice".into()),
             }),
             Event::CaseShared(DisclosureRecord {
                 id: "s1".into(),

@@ -198,9 +198,16 @@ pub fn parse_md5(s: &str) -> Result<String, FieldError> {
     parse_hex_digest("md5", s, 32)
 }
 
-/// Identifier-like text (references, exhibit and seal numbers, agency ids): printable, no spaces.
+/// Identifier-like text (references, exhibit and seal numbers, agency ids): printable, no spaces,
+/// in Unicode's compatibility form (NFKC: a fullwidth `Ｐ-1` is `P-1`), in one script (a Cyrillic
+/// `Р` among Latin letters reads as a `P` and is refused), with ASCII digits only (Arabic-Indic
+/// digits read as others). A label that looks like another of its case is refused by the use
+/// case ([`label_skeleton`]).
 pub fn parse_label(field: &'static str, s: &str, max: usize) -> Result<String, FieldError> {
-    let s = s.trim();
+    use unicode_normalization::UnicodeNormalization as _;
+    use unicode_security::MixedScript as _;
+    let normalized: String = s.trim().nfkc().collect();
+    let s = normalized.as_str();
     if s.is_empty() {
         return Err(FieldError::new(field, t!("field-empty")));
     }
@@ -213,7 +220,27 @@ pub fn parse_label(field: &'static str, s: &str, max: usize) -> Result<String, F
     {
         return Err(FieldError::new(field, t!("field-label-characters")));
     }
+    if s.chars().any(|c| c.is_numeric() && !c.is_ascii_digit()) {
+        return Err(FieldError::new(field, t!("field-label-digits")));
+    }
+    if !s.is_single_script() {
+        return Err(FieldError::new(field, t!("field-label-scripts")));
+    }
     Ok(s.to_owned())
+}
+
+/// What a label looks like (Unicode TR 39's skeleton, case folded): two labels with the same
+/// skeleton read as the same to a person, whatever their code points.
+pub fn label_skeleton(label: &str) -> String {
+    unicode_security::skeleton(&label.to_lowercase())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Bidirectional controls (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069): they make a text
+/// display in another order than it is stored, so a reader sees what was not written.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Short human text (offence, legal basis, tool names): no control characters.
@@ -228,13 +255,20 @@ pub fn parse_text(field: &'static str, s: &str, max: usize) -> Result<String, Fi
     if s.chars().any(|c| c.is_control() && c != '\n') {
         return Err(FieldError::new(field, t!("field-control-characters")));
     }
+    if s.chars().any(is_bidi_control) {
+        return Err(FieldError::new(field, t!("field-bidi-controls")));
+    }
     Ok(s.to_owned())
 }
 
-/// A point in time with its zone, as the officer recorded it (RFC 3339). The offset is kept.
+/// A point in time with its zone, as the officer recorded it (RFC 3339), not before 1970. The
+/// offset is kept.
 pub fn parse_zoned_time(field: &'static str, s: &str) -> Result<String, FieldError> {
     let t = OffsetDateTime::parse(s, &Rfc3339)
         .map_err(|_| FieldError::new(field, t!("field-not-rfc3339")))?;
+    if t.unix_timestamp() < 0 {
+        return Err(FieldError::new(field, t!("field-before-1970")));
+    }
     t.format(&Rfc3339)
         .map_err(|_| FieldError::new(field, t!("field-unrepresentable")))
 }
@@ -286,5 +320,28 @@ mod tests {
         );
         assert!(parse_zoned_time("at", "2026-03-01 14:05").is_err());
         assert!(parse_zoned_time("at", "2026-03-01T14:05:00").is_err());
+    }
+
+    #[test]
+    fn labels_are_normalized_and_refused_when_they_mislead() {
+        assert_eq!(parse_label("seal", "Ｐ-１", 64).unwrap(), "P-1");
+        assert_eq!(parse_label("seal", "PIÈCE-1", 64).unwrap(), "PIÈCE-1");
+        // A Cyrillic Р among Latin letters, Arabic-Indic digits: refused.
+        assert!(parse_label("reference", "TG-DCPJ-\u{0420}-1", 64).is_err());
+        assert!(parse_label("seal", "S-\u{0662}\u{0660}\u{0662}\u{0666}", 64).is_err());
+        // A label wholly in Cyrillic is one script; it reads as its Latin twin.
+        let cyrillic = parse_label("exhibit", "\u{0420}-1", 64).unwrap();
+        assert_eq!(label_skeleton(&cyrillic), label_skeleton("P-1"));
+        assert_ne!(label_skeleton("P-1"), label_skeleton("P-2"));
+    }
+
+    #[test]
+    fn texts_refuse_bidirectional_controls() {
+        assert!(parse_text("reason", "saisie \u{202E}ecnatsissa", 100).is_err());
+        assert!(parse_text("reason", "\u{2067}x", 100).is_err());
+        assert_eq!(
+            parse_text("reason", "à Lomé, n° 3", 100).unwrap(),
+            "à Lomé, n° 3"
+        );
     }
 }
