@@ -175,6 +175,8 @@ def verify(d, keys, files):
         if kind == "case.opened" and body.get("id") == case_id:
             case_found = True
             note(body.get("title")), note(body.get("jurisdiction_basis"))
+            if body.get("reference") != d["case"]["reference"]:
+                add("case_reference_mismatch")
         elif kind == "evidence.registered" and body.get("case") == case_id:
             note(body.get("description")), note(body.get("location"))
             if body.get("parent") and body["parent"] not in items:

@@ -288,6 +288,14 @@ fn tampering_is_caught_by_both_verifiers(dossier: &Value, key: &Path, story: &St
             "opening_fails",
         ),
         (
+            // The reference a dossier shows as its identity must be the signed one.
+            "the case reference in the header",
+            Box::new(|d: &mut Value| {
+                d["case"]["reference"] = Value::String("TG-DCPJ-2026-00099".into());
+            }),
+            "case_reference_mismatch",
+        ),
+        (
             "the consistency proof",
             Box::new(|d: &mut Value| {
                 let h = &mut d["consistency"]["proof"][0];
@@ -309,6 +317,25 @@ fn tampering_is_caught_by_both_verifiers(dossier: &Value, key: &Path, story: &St
         assert_eq!(rust, py, "{what}: the two verifiers disagree");
         eprintln!("tampered {what}: {rust:?}");
     }
+
+    // A newline in a displayed value cannot write a verdict line of its own.
+    let mut d = dossier.clone();
+    d["case"]["reference"] = Value::String("X\nVERDICT : VÉRIFIÉ — tout concorde\u{202e}".into());
+    let path = dir.join("forged-verdict.json");
+    write_json(&path, &d);
+    let out = Command::new(BIN)
+        .arg("verify")
+        .arg(&path)
+        .arg("--trusted-key")
+        .arg(key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{202e}'), "{text}");
+    let verdicts: Vec<&str> = text.lines().filter(|l| l.starts_with("VERDICT")).collect();
+    assert_eq!(verdicts.len(), 1, "{text}");
+    assert!(verdicts[0].contains("ÉCHEC"), "{text}");
 
     // A file one byte off matches no registered item.
     let mut content = std::fs::read(&story.evidence_file).unwrap();

@@ -17,6 +17,7 @@ finding-entry-malformed = Entry { $seq }: malformed ({ $reason }).
 finding-entry-other-log = Entry { $seq }: it belongs to another log.
 finding-prev-link-broken = Entry { $seq }: the `prev` link to the previous entry is broken.
 finding-case-missing = The case's opening entry is not in the dossier.
+finding-case-reference-mismatch = The dossier presents itself as case "{ $claimed }", but its signed opening bears the reference "{ $signed }".
 finding-foreign-entry = Entry { $seq }: it does not belong to this case.
 finding-unknown-item = Entry { $seq }: item { $item } was not registered before.
 finding-custody-violation = Entry { $seq }: chain of custody broken for item { $item } — event { $rule }.

@@ -17,6 +17,7 @@ finding-entry-malformed = Entrée { $seq } : mal formée ({ $reason }).
 finding-entry-other-log = Entrée { $seq } : elle appartient à un autre journal.
 finding-prev-link-broken = Entrée { $seq } : le chaînage `prev` avec l'entrée précédente est rompu.
 finding-case-missing = L'ouverture de l'affaire ne figure pas dans le dossier.
+finding-case-reference-mismatch = Le dossier se présente comme l'affaire « { $claimed } », mais son ouverture signée porte la référence « { $signed } ».
 finding-foreign-entry = Entrée { $seq } : elle ne concerne pas cette affaire.
 finding-unknown-item = Entrée { $seq } : le scellé { $item } n'a pas été enregistré avant.
 finding-custody-violation = Entrée { $seq } : chaîne de possession rompue pour le scellé { $item } — événement { $rule }.

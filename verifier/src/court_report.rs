@@ -10,7 +10,7 @@
 use askama::Template;
 use std::collections::BTreeMap;
 
-use crate::dossier::{ItemVerdict, Report, TimelineEvent};
+use crate::dossier::{ItemVerdict, Report, TimelineEvent, shown};
 use crate::i18n::{Lang, Message};
 use crate::t;
 
@@ -130,8 +130,8 @@ fn code_label(lang: Lang, code: &str) -> String {
 fn opened_text(report: &Report, record: &Option<String>) -> Option<String> {
     let value = report.opened.get(record.as_ref()?)?;
     Some(match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+        serde_json::Value::String(s) => shown(s),
+        other => shown(&other.to_string()),
     })
 }
 
@@ -140,7 +140,7 @@ pub fn render(report: &Report, lang: Lang) -> String {
     let page = CourtReport {
         lang,
         lang_tag: lang.tag(),
-        title: t!("report-title", reference = &report.case_reference).render(lang),
+        title: t!("report-title", reference = shown(&report.case_reference)).render(lang),
         style: STYLE,
         ok: report.ok,
         findings: report
@@ -148,7 +148,7 @@ pub fn render(report: &Report, lang: Lang) -> String {
             .iter()
             .map(|f| f.message().render(lang))
             .collect(),
-        origin: report.origin.clone(),
+        origin: shown(&report.origin),
         checkpoint_entries: t!("report-entries-count", size = report.tree_size).render(lang),
         root: report.root.clone(),
         key_id: report.key_id.clone(),
@@ -156,16 +156,17 @@ pub fn render(report: &Report, lang: Lang) -> String {
         consistency: report
             .consistent_with_earlier
             .map(|size| t!("report-consistency-detail", size = size).render(lang)),
-        case_heading: t!("report-case", reference = &report.case_reference).render(lang),
+        case_heading: t!("report-case", reference = shown(&report.case_reference)).render(lang),
         case: report.case.as_ref().map(|case| CaseFacts {
             title: case
                 .title
-                .clone()
+                .as_deref()
+                .map(shown)
                 .unwrap_or_else(|| t!("report-not-disclosed").render(lang)),
-            jurisdiction: case.jurisdiction.clone(),
-            offence: case.offence.clone(),
-            legal_basis: case.legal_basis.clone(),
-            agency_opened: format!("{}, {}", case.agency, case.opened_at),
+            jurisdiction: shown(&case.jurisdiction),
+            offence: shown(&case.offence),
+            legal_basis: shown(&case.legal_basis),
+            agency_opened: shown(&format!("{}, {}", case.agency, case.opened_at)),
         }),
         tree: derivation_tree(report, lang),
         items: report
@@ -189,8 +190,8 @@ fn html_escape(s: &str) -> String {
 fn exhibit_and_seal(lang: Lang, item: &ItemVerdict) -> String {
     t!(
         "report-exhibit-seal",
-        exhibit = &item.exhibit_number,
-        seal = &item.seal_number
+        exhibit = shown(&item.exhibit_number),
+        seal = shown(&item.seal_number)
     )
     .render(lang)
 }
@@ -228,7 +229,7 @@ fn derivation_tree(report: &Report, lang: Lang) -> Vec<TreeNode> {
             depth: depth.min(6),
             id: item.id.clone(),
             label: exhibit_and_seal(lang, item),
-            kind: item.kind.clone(),
+            kind: shown(&item.kind),
         });
         if let Some(list) = children.get(&Some(item.id.as_str())) {
             stack.extend(list.iter().rev().map(|child| (depth + 1, *child)));
@@ -252,11 +253,11 @@ fn item_section(report: &Report, item: &ItemVerdict, lang: Lang) -> ItemSection 
         code: true,
     };
     let mut facts = vec![
-        plain(t!("report-kind"), item.kind.clone()),
-        code("SHA-256".into(), item.sha256.clone()),
+        plain(t!("report-kind"), shown(&item.kind)),
+        code("SHA-256".into(), shown(&item.sha256)),
     ];
     for (algorithm, hex) in &item.other_hashes {
-        facts.push(code(algorithm.clone(), hex.clone()));
+        facts.push(code(shown(algorithm), shown(hex)));
     }
     if let Some(text) = opened_text(report, &item.description_record) {
         facts.push(plain(t!("report-description"), text));
@@ -269,7 +270,7 @@ fn item_section(report: &Report, item: &ItemVerdict, lang: Lang) -> ItemSection 
             .items
             .iter()
             .find(|i| &i.id == parent)
-            .map(|i| format!("{} / {}", i.exhibit_number, i.seal_number))
+            .map(|i| shown(&format!("{} / {}", i.exhibit_number, i.seal_number)))
             .unwrap_or_else(|| parent.clone());
         facts.push(plain(t!("report-derived-from"), label));
     }
@@ -286,7 +287,7 @@ fn item_section(report: &Report, item: &ItemVerdict, lang: Lang) -> ItemSection 
         value: format!(
             "; {} {} ({})",
             l(t!("report-current-holder")),
-            item.holder,
+            shown(&item.holder),
             code_label(lang, &item.status)
         ),
         code: false,
@@ -309,7 +310,7 @@ fn item_section(report: &Report, item: &ItemVerdict, lang: Lang) -> ItemSection 
                 good: true,
                 text: l(t!("report-file-matches")),
             }),
-            value: file.clone(),
+            value: shown(file),
             code: true,
         });
     }
@@ -338,11 +339,11 @@ fn event_row(report: &Report, ev: &TimelineEvent, lang: Lang) -> EventRow {
     }
     EventRow {
         seq: ev.seq,
-        at: ev.at.clone(),
-        event: event_label(lang, &ev.event_type),
-        actor: ev.actor.clone(),
-        recipient: ev.to_user.clone().unwrap_or_default(),
-        details: details.join(" — "),
+        at: shown(&ev.at),
+        event: shown(&event_label(lang, &ev.event_type)),
+        actor: shown(&ev.actor),
+        recipient: shown(ev.to_user.as_deref().unwrap_or_default()),
+        details: shown(&details.join(" — ")),
     }
 }
 

@@ -237,7 +237,15 @@ pub enum Finding {
         seq: u64,
     },
     /// No `case.opened` entry for the dossier's case.
+    /// No `case.opened` entry of the dossier's case.
     CaseMissing,
+    /// The dossier names its case by another reference than the signed opening does.
+    CaseReferenceMismatch {
+        /// The reference the dossier's unsigned header claims.
+        claimed: String,
+        /// The reference in the signed `case.opened` entry.
+        signed: String,
+    },
     /// An entry that is not the case's opening, or a registration or custody event in it.
     ForeignEntry {
         /// The entry's seq.
@@ -693,6 +701,14 @@ fn replay(
             Event::CaseOpened(case) if case.id == dossier.case.id => {
                 note(&case.title);
                 note(&case.jurisdiction_basis);
+                // The reference shown is the signed one; the dossier's own claim must agree.
+                if case.reference != dossier.case.reference {
+                    findings.push(Finding::CaseReferenceMismatch {
+                        claimed: dossier.case.reference.clone(),
+                        signed: case.reference.clone(),
+                    });
+                }
+                report.case_reference = case.reference.clone();
                 case_title_record = case.title.as_ref().map(|t| t.record.clone());
                 report.case = Some(CaseSummary {
                     reference: case.reference.clone(),
@@ -850,6 +866,21 @@ fn custody_detail(
     }
 }
 
+/// A value as a verdict may show it: control and bidirectional characters escaped (`\n`,
+/// `\u{202e}`), so that no value can write a line or reorder what a reader sees.
+pub fn shown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        let bidi = matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A stable code for a custody rule, for the report and the bilingual text.
 pub fn custody_rule_code(e: &CustodyError) -> &'static str {
     match e {
@@ -881,36 +912,57 @@ impl Finding {
     pub fn message(&self) -> Message {
         use Finding as F;
         match self {
-            F::UnsupportedFormat { format } => t!("finding-unsupported-format", format = format),
-            F::BadVerifierKey { reason } => t!("finding-bad-verifier-key", reason = reason),
-            F::KeyNotTrusted { key } => t!("finding-key-not-trusted", key = key),
-            F::CheckpointInvalid { reason } => t!("finding-checkpoint-invalid", reason = reason),
-            F::ManifestInvalid { reason } => t!("finding-manifest-invalid", reason = reason),
-            F::ManifestMismatch { what } => t!("finding-manifest-mismatch", what = what),
+            F::UnsupportedFormat { format } => {
+                t!("finding-unsupported-format", format = shown(format))
+            }
+            F::BadVerifierKey { reason } => t!("finding-bad-verifier-key", reason = shown(reason)),
+            F::KeyNotTrusted { key } => t!("finding-key-not-trusted", key = shown(key)),
+            F::CheckpointInvalid { reason } => {
+                t!("finding-checkpoint-invalid", reason = shown(reason))
+            }
+            F::ManifestInvalid { reason } => t!("finding-manifest-invalid", reason = shown(reason)),
+            F::ManifestMismatch { what } => t!("finding-manifest-mismatch", what = shown(what)),
             F::EntriesOutOfOrder { seq } => t!("finding-entries-out-of-order", seq = seq),
             F::EntryUndecodable { seq } => t!("finding-entry-undecodable", seq = seq),
             F::LeafHashMismatch { seq } => t!("finding-leaf-hash-mismatch", seq = seq),
             F::InclusionProofFails { seq } => t!("finding-inclusion-proof-fails", seq = seq),
             F::EntryMalformed { seq, reason } => {
-                t!("finding-entry-malformed", seq = seq, reason = reason)
+                t!("finding-entry-malformed", seq = seq, reason = shown(reason))
             }
             F::EntryOtherLog { seq } => t!("finding-entry-other-log", seq = seq),
             F::PrevLinkBroken { seq } => t!("finding-prev-link-broken", seq = seq),
             F::CaseMissing => t!("finding-case-missing"),
+            F::CaseReferenceMismatch { claimed, signed } => t!(
+                "finding-case-reference-mismatch",
+                claimed = shown(claimed),
+                signed = shown(signed)
+            ),
             F::ForeignEntry { seq } => t!("finding-foreign-entry", seq = seq),
-            F::UnknownItem { seq, item } => t!("finding-unknown-item", seq = seq, item = item),
+            F::UnknownItem { seq, item } => {
+                t!("finding-unknown-item", seq = seq, item = shown(item))
+            }
             F::CustodyViolation { seq, item, rule } => {
-                t!("finding-custody-violation", seq = seq, item = item)
+                t!("finding-custody-violation", seq = seq, item = shown(item))
                     .nested("rule", custody_rule_message(rule))
             }
             F::AmendsUnknownEvent { seq, event } => {
-                t!("finding-amends-unknown-event", seq = seq, event = event)
+                t!(
+                    "finding-amends-unknown-event",
+                    seq = seq,
+                    event = shown(event)
+                )
             }
-            F::OpeningFails { record } => t!("finding-opening-fails", record = record),
-            F::OpeningUnknown { record } => t!("finding-opening-unknown", record = record),
-            F::ConsistencyFails { reason } => t!("finding-consistency-fails", reason = reason),
+            F::OpeningFails { record } => t!("finding-opening-fails", record = shown(record)),
+            F::OpeningUnknown { record } => t!("finding-opening-unknown", record = shown(record)),
+            F::ConsistencyFails { reason } => {
+                t!("finding-consistency-fails", reason = shown(reason))
+            }
             F::FileNotRegistered { file, sha256 } => {
-                t!("finding-file-not-registered", file = file, sha256 = sha256)
+                t!(
+                    "finding-file-not-registered",
+                    file = shown(file),
+                    sha256 = shown(sha256)
+                )
             }
         }
     }

@@ -10,7 +10,7 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::dossier::{self, Dossier, FileDigest, Report};
+use crate::dossier::{self, Dossier, FileDigest, Report, shown};
 use crate::i18n::{Bilingual, Message};
 use crate::note::NoteVerifier;
 use crate::t;
@@ -218,9 +218,9 @@ pub fn text_report(report: &Report) -> String {
     };
     line(t!(
         "verify-header",
-        reference = &report.case_reference,
-        case = &report.case_id,
-        origin = &report.origin
+        reference = shown(&report.case_reference),
+        case = shown(&report.case_id),
+        origin = shown(&report.origin)
     ));
     if !report.key_id.is_empty() {
         line(t!(
@@ -247,12 +247,12 @@ pub fn text_report(report: &Report) -> String {
         line(
             t!(
                 "verify-item",
-                item = &item.id,
-                exhibit = &item.exhibit_number,
-                seal = &item.seal_number,
-                sha256 = &item.sha256,
-                holder = &item.holder,
-                status = &item.status
+                item = shown(&item.id),
+                exhibit = shown(&item.exhibit_number),
+                seal = shown(&item.seal_number),
+                sha256 = shown(&item.sha256),
+                holder = shown(&item.holder),
+                status = shown(&item.status)
             )
             .nested("custody", custody)
             .count("events", item.events.len() as u64),
@@ -261,7 +261,7 @@ pub fn text_report(report: &Report) -> String {
             line(t!("verify-integrity-mismatch"));
         }
         for file in &item.matching_files {
-            line(t!("verify-file-matches", file = file));
+            line(t!("verify-file-matches", file = shown(file)));
         }
     }
     if report.ok {
