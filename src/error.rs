@@ -54,6 +54,9 @@ pub enum ServiceError {
     Unavailable,
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A registry row disagrees with the log; the node refuses to decide on it.
+    #[error("registry row {table} {key} disagrees with the log")]
+    Disagrees { table: &'static str, key: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -74,6 +77,7 @@ impl From<LedgerError> for ServiceError {
             LedgerError::BadProofRequest(r) => ServiceError::BadProofRequest(r),
             LedgerError::Storage(s) => ServiceError::Storage(s),
             LedgerError::Unavailable => ServiceError::Unavailable,
+            LedgerError::Disagrees { table, key } => ServiceError::Disagrees { table, key },
             LedgerError::Internal(i) => ServiceError::Internal(i),
         }
     }

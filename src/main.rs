@@ -1,5 +1,11 @@
 //! The `scelle` binary: parse, run, map the result to an exit code.
 
+/// The allocator: mimalloc frees across threads without the locking and consolidation of the
+/// system allocator's arenas (the audit's readers allocate what its main thread frees), see
+/// docs/PERFORMANCE.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(

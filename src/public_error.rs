@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use scelle_verifier::dossier::shown;
 use scelle_verifier::i18n::Message;
 use scelle_verifier::t;
 
@@ -106,6 +107,11 @@ impl From<&ServiceError> for PublicError {
             ServiceError::Unavailable => {
                 PublicError::new(503, "unavailable", t!("error-unavailable"))
             }
+            ServiceError::Disagrees { table, key } => PublicError::new(
+                500,
+                "registry_disagrees_with_log",
+                t!("error-registry-disagrees", table = table, key = shown(key)),
+            ),
             ServiceError::Storage(_) | ServiceError::Internal(_) => {
                 PublicError::new(500, "internal", t!("error-internal"))
             }

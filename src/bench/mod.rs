@@ -22,16 +22,17 @@ use files::{dossier_figures, hashing};
 use proofs::proofs_and_audit;
 use setup::{drop_phase_schema, err, phase_db};
 
-/// Runs the phases `args` asks for and prints their figures.
-pub fn run(args: &BenchArgs) -> Result<(), String> {
+/// Runs the phases `args` asks for and prints their figures, on PostgreSQL when given its
+/// `database_url` (`--database-url` or `SCELLE_DATABASE_URL`), else on SQLite files of its own.
+pub fn run(args: &BenchArgs, database_url: Option<&str>) -> Result<(), String> {
     let work = match &args.work_dir {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("scelle-bench-{}", std::process::id())),
     };
     std::fs::create_dir_all(&work).map_err(err)?;
-    let db_url = match std::env::var("SCELLE_DATABASE_URL") {
-        Ok(url) => DatabaseUrl::parse(&url).map_err(err)?,
-        Err(_) => DatabaseUrl::sqlite_in(&work.join("node")),
+    let db_url = match database_url {
+        Some(url) => DatabaseUrl::parse(url).map_err(err)?,
+        None => DatabaseUrl::sqlite_in(&work.join("node")),
     };
     println!(
         "scelle bench — backend {}, work folder {}",

@@ -7,18 +7,106 @@ use std::time::Instant;
 
 use crate::ledger::proof_cache::{self, ProofCache};
 use crate::ledger::proofs;
+use crate::storage::identity::{self, AgencyRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
 use crate::storage::{self, DatabaseUrl};
-use scelle_verifier::entry::{Actor, CustodyRecord, Entry, Event};
+use scelle_verifier::entry::{
+    Actor, AgencyRecord, CaseRecord, CustodyRecord, Entry, Event, EvidenceRecord, Hashes,
+    UserRecord,
+};
 use scelle_verifier::merkle::{self, CompactRange, NodeId};
-use scelle_verifier::model::{CustodyEventType, Role};
+use scelle_verifier::model::{CustodyEventType, EvidenceKind, Jurisdiction, Role};
 use scelle_verifier::note::Checkpoint;
 
 use super::args::*;
 use super::setup::*;
 
-/// Builds a log of `args.entries` realistic custody entries straight into storage (proofs and
-/// audit read storage; how the entries got there does not change what they cost).
+const BENCH_AGENCY: &str = "tg.police.bench";
+const BENCH_ANALYST: &str = "8e3f7c1a-55b2-4d6e-9f10-2b7c3d4e5f60";
+const BENCH_CASE: &str = "c0ffee00-0000-4000-8000-000000000000";
+/// Entries before the first item: the agency, the analyst, the case.
+const PREAMBLE: u64 = 3;
+/// Entries per item: its registration, then examinations.
+const ENTRIES_PER_ITEM: u64 = 20;
+
+/// The event of the bench log's entry `seq`.
+fn bench_event(seq: u64) -> Event {
+    match seq {
+        0 => Event::AgencyRegistered(AgencyRecord {
+            id: BENCH_AGENCY.into(),
+            state: Jurisdiction::Togo,
+            name: "Banc d'essai".into(),
+            lab: false,
+        }),
+        1 => Event::UserRegistered(UserRecord {
+            id: BENCH_ANALYST.into(),
+            role: Role::LabAnalyst,
+            agency: BENCH_AGENCY.into(),
+        }),
+        2 => Event::CaseOpened(CaseRecord {
+            id: BENCH_CASE.into(),
+            reference: "TG-BENCH-2026-00001".into(),
+            jurisdiction: Jurisdiction::Togo,
+            offence: "budapest-art-7".into(),
+            legal_basis: "REQ-2026-118".into(),
+            agency: BENCH_AGENCY.into(),
+            officer: BENCH_ANALYST.into(),
+            title: None,
+            jurisdiction_basis: None,
+        }),
+        _ => {
+            let n = seq - PREAMBLE;
+            let item = format!("{:08x}-1111-4000-8000-000000000000", n / ENTRIES_PER_ITEM);
+            if n.is_multiple_of(ENTRIES_PER_ITEM) {
+                return Event::EvidenceRegistered(EvidenceRecord {
+                    id: item,
+                    case: BENCH_CASE.into(),
+                    exhibit_number: format!("P-{}", n / ENTRIES_PER_ITEM),
+                    seal_number: format!("S-{}", n / ENTRIES_PER_ITEM),
+                    kind: EvidenceKind::ForensicImage,
+                    hashes: Hashes {
+                        sha256: hex::encode(merkle::leaf_hash(&seq.to_be_bytes())),
+                        sha512: None,
+                        sha1: None,
+                        md5: None,
+                    },
+                    size_bytes: Some(64 << 30),
+                    collected_at: "2026-11-23T09:00:00+00:00".into(),
+                    collector: BENCH_ANALYST.into(),
+                    description: None,
+                    location: None,
+                    acquisition: None,
+                    parent: None,
+                });
+            }
+            Event::Custody(CustodyRecord {
+                id: format!("{seq:08x}-0000-4000-8000-000000000000"),
+                item,
+                case: BENCH_CASE.into(),
+                event_type: CustodyEventType::Examined,
+                at: "2026-11-23T09:59:00+00:00".into(),
+                place: None,
+                reason: Some(scelle_verifier::commitment::Commitment {
+                    record: format!("{seq:08x}-2222-4000-8000-000000000000"),
+                    hmac: hex::encode(merkle::leaf_hash(&seq.to_le_bytes())),
+                }),
+                tool: Some("X-Ways Forensics 21.0".into()),
+                authorization: Some("REQ-2026-118".into()),
+                to_user: None,
+                seal_intact: None,
+                sha256: None,
+                result: None,
+                amends: None,
+                derived_item: None,
+            })
+        }
+    }
+}
+
+/// Builds a log of `args.entries` realistic entries straight into storage (proofs and audit read
+/// storage; how the entries got there does not change what they cost): an agency, a user and a
+/// case, then items of 20 entries each, a registration and 19 examinations. The registry is then
+/// rebuilt from the log (untimed), so the audit finds every table the log's exact projection.
 pub(super) fn proofs_and_audit(
     args: &BenchArgs,
     work: &std::path::Path,
@@ -51,30 +139,11 @@ pub(super) fn proofs_and_audit(
                 time: "2026-11-23T10:00:00.000000Z".into(),
                 origin: "bench.scelle/big".into(),
                 actor: Actor {
-                    user: "8e3f7c1a-55b2-4d6e-9f10-2b7c3d4e5f60".into(),
-                    agency: "tg.police.bench".into(),
+                    user: BENCH_ANALYST.into(),
+                    agency: BENCH_AGENCY.into(),
                     role: Role::LabAnalyst,
                 },
-                event: Event::Custody(CustodyRecord {
-                    id: format!("{seq:08x}-0000-4000-8000-000000000000"),
-                    item: format!("{:08x}-1111-4000-8000-000000000000", seq / 20),
-                    case: "c0ffee00-0000-4000-8000-000000000000".into(),
-                    event_type: CustodyEventType::Examined,
-                    at: "2026-11-23T09:59:00+00:00".into(),
-                    place: None,
-                    reason: Some(scelle_verifier::commitment::Commitment {
-                        record: format!("{seq:08x}-2222-4000-8000-000000000000"),
-                        hmac: hex::encode(merkle::leaf_hash(&seq.to_le_bytes())),
-                    }),
-                    tool: Some("X-Ways Forensics 21.0".into()),
-                    authorization: Some("REQ-2026-118".into()),
-                    to_user: None,
-                    seal_intact: None,
-                    sha256: None,
-                    result: None,
-                    amends: None,
-                    derived_item: None,
-                }),
+                event: bench_event(seq),
             };
             let body = entry.to_canonical_bytes().map_err(err)?;
             let leaf = merkle::leaf_hash(&body);
@@ -115,6 +184,40 @@ pub(super) fn proofs_and_audit(
         })
         .map_err(err)?;
     }
+    // The node-local rows the sequencer writes beside identity entries, then the registry from
+    // the log, as `scelle rebuild` makes it.
+    let built = started.elapsed().as_secs_f64();
+    identity::insert_agency(
+        &mut c,
+        &AgencyRow {
+            id: BENCH_AGENCY.into(),
+            state: "TG".into(),
+            name: "Banc d'essai".into(),
+            created_at: "2026-11-23T10:00:00Z".into(),
+            is_lab: false,
+        },
+    )
+    .map_err(err)?;
+    identity::insert_user(
+        &mut c,
+        &UserRow {
+            id: BENCH_ANALYST.into(),
+            name: "Analyste".into(),
+            role: Role::LabAnalyst.as_str().into(),
+            agency_id: BENCH_AGENCY.into(),
+            created_at: "2026-11-23T10:00:00Z".into(),
+            login: None,
+            password_hash: None,
+        },
+    )
+    .map_err(err)?;
+    let rebuilding = Instant::now();
+    crate::ledger::rebuild::rebuild(&pool).map_err(err)?;
+    println!(
+        "built a log of {} entries in {built:.1} s, its registry in {:.1} s",
+        args.entries,
+        rebuilding.elapsed().as_secs_f64()
+    );
     // Let the gigabytes just written reach the disk before timing reads, as on a node that has
     // been running: otherwise reads queue behind the kernel's write-back of the build.
     if let storage::DbConnection::Sqlite(_) = &*c {
@@ -124,11 +227,6 @@ pub(super) fn proofs_and_audit(
             .and_then(|f| f.sync_all())
             .map_err(err)?;
     }
-    println!(
-        "built a log of {} entries in {:.1} s",
-        args.entries,
-        started.elapsed().as_secs_f64()
-    );
     let size = range.size();
     let root = range.root();
     // A serving node holds the tree's upper levels in memory from start-up (ledger::proof_cache).
@@ -212,8 +310,12 @@ pub(super) fn proofs_and_audit(
     drop(pool);
     if let DatabaseUrl::Postgres(_) = url {
         let mut c = url.connect().map_err(err)?;
-        c.batch_execute("TRUNCATE log_entries, tree_nodes, checkpoints")
-            .map_err(err)?;
+        c.batch_execute(
+            "TRUNCATE log_entries, tree_nodes, checkpoints, access_records, persons, \
+             case_shares, custody_events, custody_states, evidence_items, cases, api_tokens, \
+             users, agencies",
+        )
+        .map_err(err)?;
     }
     Ok(())
 }

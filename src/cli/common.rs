@@ -56,7 +56,7 @@ pub enum CliError {
     #[error("{}", .0.two_lines())]
     Said(Message),
     /// `scelle audit` found the stored log inconsistent with itself.
-    #[error("{}\n{}", t!("cli-audit-failed").count("findings", .0.bad_seqs().len() as u64).one_line(), .0)]
+    #[error("{}\n{}", t!("cli-audit-failed").count("findings", .0.finding_count()).count("entries", .0.bad_seqs().len() as u64).one_line(), .0)]
     Tampered(AuditError),
     /// Bad usage or unreadable input.
     #[error("{0}")]

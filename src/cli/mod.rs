@@ -107,6 +107,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Verify(args) => dossier::verify(args),
         Command::Checkpoint(command) => log::checkpoint(command),
         #[cfg(feature = "bench")]
-        Command::Bench(args) => crate::bench::run(args).map_err(CliError::Other),
+        Command::Bench(args) => {
+            crate::bench::run(args, place.database_url.as_deref()).map_err(CliError::Other)
+        }
     }
 }

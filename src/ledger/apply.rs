@@ -1,26 +1,21 @@
-//! Applies log entries to the projections, after checking each against the current state.
+//! Applies log entries to the registry, after checking each against the current state: the
+//! one place that says what each entry kind writes and which entries the registry's rules refuse.
 //!
-//! The sequencer applies a batch inside the append transaction (so custody rules are checked
-//! against the state that includes every earlier entry of the same batch), and `rebuild` replays
-//! the whole log the same way. All checks run before any change, so a rejected entry leaves
-//! nothing behind.
-//!
-//! Custody events are the hot path, so `Projection` keeps the evidence rows it has touched in
-//! memory and defers the writes: one UPDATE per item and one multi-row INSERT of events and
-//! vault rows per batch (`flush`), instead of a read and two writes per entry. Rarer events
-//! (cases, items) flush first and write at once, so every query sees everything before them.
+//! The registry is a [`Registry`]: the database (`projection::DbRegistry`) for the sequencer,
+//! which applies a batch inside the append transaction (so custody rules are checked against the
+//! state that includes every earlier entry of the same batch), and for `rebuild`, which replays
+//! the whole log the same way; memory for the audit (`registry_audit`), which replays the log
+//! there and compares the result with the stored tables. All checks run before any change, so a
+//! rejected entry leaves nothing behind. Nothing here reads or writes the database.
 
-use crate::storage::log_store::{self, BatchRows, CheckpointRow, NewEntry, NewNode};
-use crate::storage::protection::{self, AccessRow, PersonRow, ShareRow};
-use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
-use crate::storage::{DbConnection, identity};
+use crate::storage::protection::{AccessRow, PersonRow, ShareRow};
+use crate::storage::registry::{CaseRow, CustodyEventRow, EvidenceRow};
 use scelle_verifier::custody::{CustodyError, CustodyState, CustodyStatus, ProposedEvent};
 use scelle_verifier::entry::{
-    AccessDecision, AccessRecord, AppliedEntry, CaseRecord, CustodyRecord, DisclosureRecord, Event,
-    EvidenceRecord, PersonRecord, RevocationRecord,
+    AccessDecision, AccessRecord, AgencyRecord, AppliedEntry, CaseRecord, CustodyFacts,
+    DisclosureRecord, Event, EvidenceRecord, PersonRecord, RevocationRecord, UserRecord,
 };
 use scelle_verifier::model::{CustodyEventType, IntegrityResult};
-use std::collections::{HashMap, HashSet};
 
 use super::error::{Conflict, Denied, LedgerError, Missing};
 
@@ -44,7 +39,7 @@ pub fn custody_state_of(row: &EvidenceRow) -> CustodyState {
 /// Writes `state` into the item's row, touching only what changed: most events (examinations,
 /// integrity checks) leave holder and status as they were, and copying them again was a fifth
 /// of `apply`'s time in the sequencer.
-fn write_state(row: &mut EvidenceRow, state: &CustodyState) {
+pub(super) fn write_state(row: &mut EvidenceRow, state: &CustodyState) {
     fn set(field: &mut String, value: &str) {
         if field != value {
             value.clone_into(field);
@@ -67,242 +62,281 @@ fn write_state(row: &mut EvidenceRow, state: &CustodyState) {
     set_pending(&mut row.pending_event, transfer_event);
 }
 
-/// Items kept in memory between batches at most; beyond it the cache starts again empty.
-const MAX_CACHED_ITEMS: usize = 200_000;
-
-/// The projections as the entries applied so far leave them, with writes deferred to `flush`.
-///
-/// The cached rows are valid only while no other process appends: the sequencer keeps a
-/// `Projection` across batches only when the log head is the one it left.
-#[derive(Default)]
-pub struct Projection {
-    items: HashMap<String, EvidenceRow>,
-    dirty: HashSet<String>,
-    events: Vec<CustodyEventRow>,
-}
-
-impl Projection {
-    /// Makes sure `items` holds the evidence row `id` as of the last applied entry, if it exists.
-    fn cache_item(&mut self, conn: &mut DbConnection, id: &str) -> Result<(), LedgerError> {
-        if !self.items.contains_key(id)
-            && let Some(row) = registry::evidence_by_id(conn, id)?
-        {
-            self.items.insert(id.to_owned(), row);
-        }
+/// The registry as [`apply`] reads and changes it. Every read answers the state after every
+/// entry applied before, in the same batch or not.
+pub trait Registry {
+    /// Called before any entry that is not a custody event (the database writes what it deferred).
+    fn before_other_event(&mut self) -> Result<(), LedgerError>;
+    /// Whether the case exists.
+    fn case_exists(&mut self, id: &str) -> Result<bool, LedgerError>;
+    /// Whether a case already has this reference.
+    fn reference_taken(&mut self, reference: &str) -> Result<bool, LedgerError>;
+    /// Adds a case.
+    fn insert_case(&mut self, row: CaseRow) -> Result<(), LedgerError>;
+    /// Whether the case already has an item with this seal number, and one with this exhibit
+    /// number.
+    fn seal_or_exhibit_taken(
+        &mut self,
+        case: &str,
+        seal: &str,
+        exhibit: &str,
+    ) -> Result<(bool, bool), LedgerError>;
+    /// Adds an item, in custody of its registrant.
+    fn insert_item(&mut self, row: EvidenceRow) -> Result<(), LedgerError>;
+    /// The item `id` with its custody state, to read or change in place (a change is recorded by
+    /// the [`push_event`](Registry::push_event) that follows it).
+    fn item(&mut self, id: &str) -> Result<Option<&mut EvidenceRow>, LedgerError>;
+    /// Whether the user exists.
+    fn user_exists(&mut self, id: &str) -> Result<bool, LedgerError>;
+    /// Whether `event` is one of the custody events already recorded for `item`.
+    fn item_has_event(&mut self, item: &str, event: &str) -> Result<bool, LedgerError>;
+    /// Records a custody event of an item changed in place.
+    fn push_event(&mut self, row: &EventRow<'_>) -> Result<(), LedgerError>;
+    /// The share `id`.
+    fn share(&mut self, id: &str) -> Result<Option<ShareRow>, LedgerError>;
+    /// Adds a share.
+    fn insert_share(&mut self, row: ShareRow) -> Result<(), LedgerError>;
+    /// Marks a share revoked at `at`; `false` if it already was.
+    fn revoke_share(&mut self, id: &str, at: &str) -> Result<bool, LedgerError>;
+    /// Adds a person.
+    fn insert_person(&mut self, row: PersonRow) -> Result<(), LedgerError>;
+    /// Adds an access record.
+    fn insert_access(&mut self, row: AccessRow) -> Result<(), LedgerError>;
+    /// An agency registered. Its row is node-local, written beside the entry by the sequencer.
+    fn agency_registered(&mut self, _agency: &AgencyRecord) -> Result<(), LedgerError> {
         Ok(())
     }
-
-    /// Writes everything deferred with the batch's log rows and vault records (on PostgreSQL,
-    /// all in one statement), in the caller's transaction or, given the head they `follow`, in a
-    /// statement of their own. Returns `false`, having written nothing, where the log no longer
-    /// ends at `follows` (see `log_store::write_batch`).
-    pub fn flush_with_log(
-        &mut self,
-        conn: &mut DbConnection,
-        vault: &[&SealedRow],
-        entries: &[NewEntry],
-        nodes: &[NewNode],
-        checkpoint: Option<&CheckpointRow>,
-        follows: Option<(i64, &[u8])>,
-    ) -> Result<bool, LedgerError> {
-        let items: Vec<&EvidenceRow> = self
-            .dirty
-            .iter()
-            .filter_map(|id| self.items.get(id))
-            .collect();
-        let written = log_store::write_batch(
-            conn,
-            &BatchRows {
-                items: &items,
-                events: &self.events,
-                vault,
-                entries,
-                nodes,
-                checkpoint,
-                follows,
-            },
-        )?;
-        if !written {
-            return Ok(false);
-        }
-        self.dirty.clear();
-        self.events.clear();
-        if self.items.len() > MAX_CACHED_ITEMS {
-            self.items.clear();
-        }
-        Ok(true)
+    /// A user registered. Their row is node-local, written beside the entry by the sequencer.
+    fn user_registered(&mut self, _user: &UserRecord) -> Result<(), LedgerError> {
+        Ok(())
     }
-
-    /// Writes everything deferred, in the caller's transaction.
-    pub fn flush(&mut self, conn: &mut DbConnection) -> Result<(), LedgerError> {
-        self.flush_with_log(conn, &[], &[], &[], None, None)
-            .map(|_| ())
+    /// A vault record erased. The sealed row is deleted with the entry (a side write of the live
+    /// path); a replay into the database finds it already gone, as it should.
+    fn vault_erased(&mut self, _record: &str) -> Result<(), LedgerError> {
+        Ok(())
     }
 }
 
-/// Checks `entry` against the projections and records its effect in `projection` (custody
-/// events) or in the database (everything else, after flushing what is deferred).
+/// Checks `entry` against the registry and records its effect there.
 ///
 /// Who may write is decided by the policies before an entry is submitted (`authz`); here only
 /// the registry's own rules are checked, so that a replay of the log rebuilds what was decided
 /// then, whatever the policies say now.
-pub fn apply(
-    conn: &mut DbConnection,
-    projection: &mut Projection,
-    entry: &AppliedEntry<'_>,
-) -> Result<(), LedgerError> {
+pub fn apply(registry: &mut impl Registry, entry: &AppliedEntry<'_>) -> Result<(), LedgerError> {
     if !matches!(entry.event, Event::Custody(_)) {
-        projection.flush(conn)?;
+        registry.before_other_event()?;
     }
     match &entry.event {
         // Identity events only record that the agency or user exists; the rows are node-local.
-        Event::AgencyRegistered(_) | Event::UserRegistered(_) => Ok(()),
-        // The sealed row is deleted with the entry (a side write of the live path); a replay
-        // finds it already gone, as it should.
-        Event::VaultErased(_) => Ok(()),
-        Event::CaseShared(share) => case_shared(conn, entry, share),
-        Event::ShareRevoked(revocation) => share_revoked(conn, entry, revocation),
-        Event::PersonRecorded(person) => person_recorded(conn, entry, person),
-        Event::Access(access) => access_recorded(conn, entry, access),
-        Event::CaseOpened(case) => case_opened(conn, entry, case),
-        Event::EvidenceRegistered(item) => evidence_registered(conn, projection, entry, item),
-        Event::Custody(event) => custody_event(conn, projection, entry, event),
+        Event::AgencyRegistered(agency) => registry.agency_registered(agency),
+        Event::UserRegistered(user) => registry.user_registered(user),
+        Event::VaultErased(erasure) => registry.vault_erased(&erasure.record),
+        Event::CaseShared(share) => case_shared(registry, entry, share),
+        Event::ShareRevoked(revocation) => share_revoked(registry, entry, revocation),
+        Event::PersonRecorded(person) => person_recorded(registry, entry, person),
+        Event::Access(access) => access_recorded(registry, entry, access),
+        Event::CaseOpened(case) => case_opened(registry, entry, case),
+        Event::EvidenceRegistered(item) => evidence_registered(registry, entry, item),
+        Event::Custody(event) => custody_event(
+            registry,
+            entry.seq,
+            entry.time,
+            &entry.actor.user,
+            &event.facts(),
+        ),
+    }
+}
+
+/// A custody event's registry row, borrowed from the event it records: built once per event on
+/// the append path, and compared with the stored row, without a copy, on the audit's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRow<'a> {
+    pub seq: i64,
+    pub id: &'a str,
+    pub item_id: &'a str,
+    pub event_type: &'static str,
+    pub actor_id: &'a str,
+    pub occurred_at: &'a str,
+    pub recorded_at: &'a str,
+    /// The same item's previous custody event (none for its first).
+    pub item_prev_seq: Option<i64>,
+}
+
+impl<'a> EventRow<'a> {
+    /// The row of the event `facts`, entry `seq` recorded at `time` by `actor`, after the item's
+    /// event `item_prev_seq`.
+    pub fn of(
+        seq: u64,
+        time: &'a str,
+        actor: &'a str,
+        facts: &CustodyFacts<'a>,
+        item_prev_seq: Option<i64>,
+    ) -> Self {
+        EventRow {
+            seq: seq as i64,
+            id: facts.id,
+            item_id: facts.item,
+            event_type: facts.event_type.as_str(),
+            actor_id: actor,
+            occurred_at: facts.at,
+            recorded_at: time,
+            item_prev_seq,
+        }
+    }
+
+    /// The row to insert.
+    pub fn to_owned_row(&self) -> CustodyEventRow {
+        CustodyEventRow {
+            seq: self.seq,
+            id: self.id.to_owned(),
+            item_id: self.item_id.to_owned(),
+            event_type: self.event_type.to_owned(),
+            actor_id: self.actor_id.to_owned(),
+            occurred_at: self.occurred_at.to_owned(),
+            recorded_at: self.recorded_at.to_owned(),
+            item_prev_seq: self.item_prev_seq,
+        }
+    }
+
+    /// The columns in which `stored` differs from this row, the item's previous event aside (it
+    /// depends on the events before): `(column, this row's value, the stored value)`.
+    pub fn differences_but_chain(
+        &self,
+        stored: &CustodyEventRow,
+    ) -> Vec<(&'static str, &'a str, String)> {
+        let mut out = Vec::new();
+        for (column, want, have) in [
+            ("id", self.id, &stored.id),
+            ("item_id", self.item_id, &stored.item_id),
+            ("event_type", self.event_type, &stored.event_type),
+            ("actor_id", self.actor_id, &stored.actor_id),
+            ("occurred_at", self.occurred_at, &stored.occurred_at),
+            ("recorded_at", self.recorded_at, &stored.recorded_at),
+        ] {
+            if want != have {
+                out.push((column, want, have.clone()));
+            }
+        }
+        out
     }
 }
 
 fn case_shared(
-    conn: &mut DbConnection,
+    registry: &mut impl Registry,
     entry: &AppliedEntry<'_>,
     share: &DisclosureRecord,
 ) -> Result<(), LedgerError> {
-    if registry::case_by_id(conn, &share.case)?.is_none() {
+    if !registry.case_exists(&share.case)? {
         return Err(LedgerError::NotFound(Missing::Case));
     }
     let join = |codes: Vec<&str>| codes.join(",");
-    protection::insert_share(
-        conn,
-        &ShareRow {
-            id: share.id.clone(),
-            case_id: share.case.clone(),
-            seq: entry.seq as i64,
-            shared_by: entry.actor.user.clone(),
-            recipient_agency: share.agency.clone(),
-            recipient_state: share.state.map(|s| s.as_str().to_owned()),
-            handling: join(share.handling.iter().map(|h| h.as_str()).collect()),
-            purposes: join(share.purposes.iter().map(|p| p.as_str()).collect()),
-            confidential: share.confidential,
-            consent_for_court: share.consent_for_court,
-            expires_at: share.expires.clone(),
-            conditions_record: share.conditions.as_ref().map(|c| c.record.clone()),
-            shared_at: entry.time.to_owned(),
-            revoked_at: None,
-        },
-    )?;
-    Ok(())
+    registry.insert_share(ShareRow {
+        id: share.id.clone(),
+        case_id: share.case.clone(),
+        seq: entry.seq as i64,
+        shared_by: entry.actor.user.clone(),
+        recipient_agency: share.agency.clone(),
+        recipient_state: share.state.map(|s| s.as_str().to_owned()),
+        handling: join(share.handling.iter().map(|h| h.as_str()).collect()),
+        purposes: join(share.purposes.iter().map(|p| p.as_str()).collect()),
+        confidential: share.confidential,
+        consent_for_court: share.consent_for_court,
+        expires_at: share.expires.clone(),
+        conditions_record: share.conditions.as_ref().map(|c| c.record.clone()),
+        shared_at: entry.time.to_owned(),
+        revoked_at: None,
+    })
 }
 
 fn share_revoked(
-    conn: &mut DbConnection,
+    registry: &mut impl Registry,
     entry: &AppliedEntry<'_>,
     revocation: &RevocationRecord,
 ) -> Result<(), LedgerError> {
-    match protection::share(conn, &revocation.share)? {
+    match registry.share(&revocation.share)? {
         Some(row) if row.case_id == revocation.case => {}
         _ => return Err(LedgerError::NotFound(Missing::Share)),
     }
-    if !protection::revoke_share(conn, &revocation.share, entry.time)? {
+    if !registry.revoke_share(&revocation.share, entry.time)? {
         return Err(LedgerError::Conflict(Conflict::ShareRevoked));
     }
     Ok(())
 }
 
 fn person_recorded(
-    conn: &mut DbConnection,
+    registry: &mut impl Registry,
     entry: &AppliedEntry<'_>,
     person: &PersonRecord,
 ) -> Result<(), LedgerError> {
-    if registry::case_by_id(conn, &person.case)?.is_none() {
+    if !registry.case_exists(&person.case)? {
         return Err(LedgerError::NotFound(Missing::Case));
     }
-    protection::insert_person(
-        conn,
-        &PersonRow {
-            id: person.id.clone(),
-            case_id: person.case.clone(),
-            data_record: person.data.record.clone(),
-            seq: entry.seq as i64,
-            recorded_at: entry.time.to_owned(),
-        },
-    )?;
-    Ok(())
+    registry.insert_person(PersonRow {
+        id: person.id.clone(),
+        case_id: person.case.clone(),
+        data_record: person.data.record.clone(),
+        seq: entry.seq as i64,
+        recorded_at: entry.time.to_owned(),
+    })
 }
 
 fn access_recorded(
-    conn: &mut DbConnection,
+    registry: &mut impl Registry,
     entry: &AppliedEntry<'_>,
     access: &AccessRecord,
 ) -> Result<(), LedgerError> {
     let actor = &entry.actor;
-    protection::insert_access(
-        conn,
-        &AccessRow {
-            seq: entry.seq as i64,
-            actor_id: actor.user.clone(),
-            agency_id: actor.agency.clone(),
-            role: actor.role.as_str().to_owned(),
-            action: access.action.clone(),
-            resource: access.resource.clone(),
-            case_id: access.case.clone(),
-            purpose: access.purpose.map(|p| p.as_str().to_owned()),
-            decision: match access.decision {
-                AccessDecision::Allowed => "allowed".into(),
-                AccessDecision::Denied => "denied".into(),
-            },
-            policies: access.policies.join(","),
-            at: entry.time.to_owned(),
+    registry.insert_access(AccessRow {
+        seq: entry.seq as i64,
+        actor_id: actor.user.clone(),
+        agency_id: actor.agency.clone(),
+        role: actor.role.as_str().to_owned(),
+        action: access.action.clone(),
+        resource: access.resource.clone(),
+        case_id: access.case.clone(),
+        purpose: access.purpose.map(|p| p.as_str().to_owned()),
+        decision: match access.decision {
+            AccessDecision::Allowed => "allowed".into(),
+            AccessDecision::Denied => "denied".into(),
         },
-    )?;
-    Ok(())
+        policies: access.policies.join(","),
+        at: entry.time.to_owned(),
+    })
 }
 
 fn case_opened(
-    conn: &mut DbConnection,
+    registry: &mut impl Registry,
     entry: &AppliedEntry<'_>,
     case: &CaseRecord,
 ) -> Result<(), LedgerError> {
-    if registry::case_by_reference(conn, &case.reference)?.is_some() {
+    if registry.reference_taken(&case.reference)? {
         return Err(LedgerError::Conflict(Conflict::CaseReference));
     }
-    registry::insert_case(
-        conn,
-        &CaseRow {
-            id: case.id.clone(),
-            reference: case.reference.clone(),
-            jurisdiction: case.jurisdiction.as_str().to_owned(),
-            offence: case.offence.clone(),
-            legal_basis: case.legal_basis.clone(),
-            agency_id: case.agency.clone(),
-            officer_id: case.officer.clone(),
-            title_record: case.title.as_ref().map(|c| c.record.clone()),
-            opened_at: entry.time.to_owned(),
-            opened_seq: entry.seq as i64,
-        },
-    )?;
-    Ok(())
+    registry.insert_case(CaseRow {
+        id: case.id.clone(),
+        reference: case.reference.clone(),
+        jurisdiction: case.jurisdiction.as_str().to_owned(),
+        offence: case.offence.clone(),
+        legal_basis: case.legal_basis.clone(),
+        agency_id: case.agency.clone(),
+        officer_id: case.officer.clone(),
+        title_record: case.title.as_ref().map(|c| c.record.clone()),
+        opened_at: entry.time.to_owned(),
+        opened_seq: entry.seq as i64,
+    })
 }
 
 fn evidence_registered(
-    conn: &mut DbConnection,
-    projection: &mut Projection,
+    registry: &mut impl Registry,
     entry: &AppliedEntry<'_>,
     ev: &EvidenceRecord,
 ) -> Result<(), LedgerError> {
     let actor = &entry.actor;
-    if registry::case_by_id(conn, &ev.case)?.is_none() {
+    if !registry.case_exists(&ev.case)? {
         return Err(LedgerError::NotFound(Missing::Case));
     }
     let (seal_taken, exhibit_taken) =
-        registry::seal_or_exhibit_taken(conn, &ev.case, &ev.seal_number, &ev.exhibit_number)?;
+        registry.seal_or_exhibit_taken(&ev.case, &ev.seal_number, &ev.exhibit_number)?;
     if seal_taken {
         return Err(LedgerError::Conflict(Conflict::SealNumber));
     }
@@ -310,10 +344,8 @@ fn evidence_registered(
         return Err(LedgerError::Conflict(Conflict::ExhibitNumber));
     }
     if let Some(parent) = &ev.parent {
-        projection.cache_item(conn, parent)?;
-        let parent = projection
-            .items
-            .get(parent)
+        let parent = registry
+            .item(parent)?
             .ok_or(LedgerError::NotFound(Missing::ParentEvidence))?;
         // A copy or image is of an item of the same case...
         if parent.case_id != ev.case {
@@ -324,120 +356,113 @@ fn evidence_registered(
             return Err(LedgerError::Custody(CustodyError::NotHolder));
         }
     }
-    registry::insert_evidence(
-        conn,
-        &EvidenceRow {
-            id: ev.id.clone(),
-            case_id: ev.case.clone(),
-            exhibit_number: ev.exhibit_number.clone(),
-            seal_number: ev.seal_number.clone(),
-            kind: ev.kind.as_str().to_owned(),
-            sha256: ev.hashes.sha256.clone(),
-            sha512: ev.hashes.sha512.clone(),
-            sha1: ev.hashes.sha1.clone(),
-            md5: ev.hashes.md5.clone(),
-            size_bytes: ev.size_bytes.map(|s| s as i64),
-            collected_at: ev.collected_at.clone(),
-            collector_id: ev.collector.clone(),
-            description_record: ev.description.as_ref().map(|c| c.record.clone()),
-            location_record: ev.location.as_ref().map(|c| c.record.clone()),
-            acquisition_tool: ev.acquisition.as_ref().map(|a| a.tool.clone()),
-            acquisition_version: ev.acquisition.as_ref().and_then(|a| a.version.clone()),
-            acquisition_settings: ev.acquisition.as_ref().and_then(|a| a.settings.clone()),
-            parent_id: ev.parent.clone(),
-            holder_id: actor.user.clone(),
-            custody_status: "in_custody".into(),
-            pending_to: None,
-            pending_event: None,
-            integrity: "registered".into(),
-            registered_seq: entry.seq as i64,
-            last_event_seq: None,
+    registry.insert_item(registered_item(entry.seq, &actor.user, ev))
+}
+
+/// The registry row of an item as its registration (entry `seq`, by `actor`) leaves it: in
+/// custody of its registrant, nothing checked yet.
+pub fn registered_item(seq: u64, actor: &str, ev: &EvidenceRecord) -> EvidenceRow {
+    EvidenceRow {
+        id: ev.id.clone(),
+        case_id: ev.case.clone(),
+        exhibit_number: ev.exhibit_number.clone(),
+        seal_number: ev.seal_number.clone(),
+        kind: ev.kind.as_str().to_owned(),
+        sha256: ev.hashes.sha256.clone(),
+        sha512: ev.hashes.sha512.clone(),
+        sha1: ev.hashes.sha1.clone(),
+        md5: ev.hashes.md5.clone(),
+        size_bytes: ev.size_bytes.map(|s| s as i64),
+        collected_at: ev.collected_at.clone(),
+        collector_id: ev.collector.clone(),
+        description_record: ev.description.as_ref().map(|c| c.record.clone()),
+        location_record: ev.location.as_ref().map(|c| c.record.clone()),
+        acquisition_tool: ev.acquisition.as_ref().map(|a| a.tool.clone()),
+        acquisition_version: ev.acquisition.as_ref().and_then(|a| a.version.clone()),
+        acquisition_settings: ev.acquisition.as_ref().and_then(|a| a.settings.clone()),
+        parent_id: ev.parent.clone(),
+        holder_id: actor.to_owned(),
+        custody_status: "in_custody".into(),
+        pending_to: None,
+        pending_event: None,
+        integrity: "registered".into(),
+        registered_seq: seq as i64,
+        last_event_seq: None,
+    }
+}
+
+/// An item's integrity after an event, if the event changes it: an integrity check says
+/// `verified` or `mismatch`, and a mismatch stays for good.
+pub fn integrity_after(current: &str, ev: &CustodyFacts<'_>) -> Option<&'static str> {
+    if ev.event_type != CustodyEventType::IntegrityChecked {
+        return None;
+    }
+    Some(
+        if ev.result == Some(IntegrityResult::Mismatch) || current == "mismatch" {
+            "mismatch"
+        } else {
+            "verified"
         },
-    )?;
-    Ok(())
+    )
 }
 
-/// Whether a correction names an event of the same item: one of this batch's (not yet written,
-/// searched only for a correction, which is rare) or one already on the item's chain.
-fn amends_same_item(
-    conn: &mut DbConnection,
-    projection: &Projection,
-    item: &str,
-    amended: &str,
-) -> Result<bool, LedgerError> {
-    Ok(match projection.events.iter().find(|e| e.id == amended) {
-        Some(event) => event.item_id == item,
-        None => registry::item_has_event(conn, item, amended)?,
-    })
-}
-
-fn custody_event(
-    conn: &mut DbConnection,
-    projection: &mut Projection,
-    entry: &AppliedEntry<'_>,
-    ev: &CustodyRecord,
+/// Applies the custody event `ev` of entry `seq`, recorded at `time` by `actor`.
+pub fn custody_event(
+    registry: &mut impl Registry,
+    seq: u64,
+    time: &str,
+    actor: &str,
+    ev: &CustodyFacts<'_>,
 ) -> Result<(), LedgerError> {
-    let actor = &entry.actor;
-    let seq = entry.seq as i64;
-    // Checked against the cached row in place, then changed in place: no copy of the row per
-    // event.
-    projection.cache_item(conn, &ev.item)?;
     // The item an event made (a copy, an image) exists and is of the same case.
-    if let Some(derived) = &ev.derived_item {
-        projection.cache_item(conn, derived)?;
-        match projection.items.get(derived) {
+    if let Some(derived) = ev.derived_item {
+        match registry.item(derived)? {
             Some(made) if made.case_id == ev.case => {}
             _ => return Err(LedgerError::NotFound(Missing::DerivedEvidence)),
         }
     }
-    let item = projection
-        .items
-        .get(&ev.item)
-        .ok_or(LedgerError::NotFound(Missing::Evidence))?;
-    if item.case_id != ev.case {
-        return Err(LedgerError::NotFound(Missing::Evidence));
+    match registry.item(ev.item)? {
+        Some(item) if item.case_id == ev.case => {}
+        _ => return Err(LedgerError::NotFound(Missing::Evidence)),
     }
-    if let Some(to) = &ev.to_user
-        && identity::user(conn, to)?.is_none()
+    if let Some(to) = ev.to_user
+        && !registry.user_exists(to)?
     {
         return Err(LedgerError::NotFound(Missing::User));
     }
-    if let Some(amended) = &ev.amends
-        && !amends_same_item(conn, projection, &ev.item, amended)?
+    if let Some(amended) = ev.amends
+        && !registry.item_has_event(ev.item, amended)?
     {
         return Err(LedgerError::Forbidden(Denied::AmendsOtherItem));
     }
-    let after = custody_state_of(item).apply(&ProposedEvent {
-        event_id: &ev.id,
-        actor: &actor.user,
-        event_type: ev.event_type,
-        to_user: ev.to_user.as_deref(),
-    })?;
-    let item = projection
-        .items
-        .get_mut(&ev.item)
+    // Checked against the cached row in place, then changed in place: no copy of the row per
+    // event.
+    let item = registry
+        .item(ev.item)?
         .ok_or(LedgerError::NotFound(Missing::Evidence))?;
+    // An integrity check's result is what its hash says against the registered one.
+    if let Some(found) = ev.sha256
+        && ev.result
+            != Some(if found == item.sha256 {
+                IntegrityResult::Match
+            } else {
+                IntegrityResult::Mismatch
+            })
+    {
+        return Err(LedgerError::Forbidden(Denied::IntegrityResultWrong));
+    }
+    let after = custody_state_of(item).apply(&ProposedEvent {
+        event_id: ev.id,
+        actor,
+        event_type: ev.event_type,
+        to_user: ev.to_user,
+    })?;
     write_state(item, &after);
-    let item_prev_seq = item.last_event_seq.replace(seq);
-    if ev.event_type == CustodyEventType::IntegrityChecked {
-        item.integrity = match ev.result {
-            Some(IntegrityResult::Mismatch) => "mismatch".into(),
-            _ if item.integrity == "mismatch" => "mismatch".into(),
-            _ => "verified".into(),
-        };
+    let item_prev_seq = item.last_event_seq.replace(seq as i64);
+    if let Some(integrity) = integrity_after(&item.integrity, ev)
+        && item.integrity != integrity
+    {
+        integrity.clone_into(&mut item.integrity);
     }
-    if !projection.dirty.contains(&ev.item) {
-        projection.dirty.insert(ev.item.clone());
-    }
-    projection.events.push(CustodyEventRow {
-        seq,
-        id: ev.id.clone(),
-        item_id: ev.item.clone(),
-        event_type: ev.event_type.as_str().to_owned(),
-        actor_id: actor.user.clone(),
-        occurred_at: ev.at.clone(),
-        recorded_at: entry.time.to_owned(),
-        item_prev_seq,
-    });
-    Ok(())
+    registry.push_event(&EventRow::of(seq, time, actor, ev, item_prev_seq))
 }

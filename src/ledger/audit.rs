@@ -8,6 +8,9 @@
 //! in order and builds the tree. Every problem found is reported with the `seq` it concerns, not
 //! only the first: past a missing entry the tree cannot be recomputed, but each later entry's
 //! own hash and link are still checked.
+//!
+//! The readers also parse each entry, and this thread replays it into the registry as the log
+//! says it must be (`registry_audit`), comparing every stored registry row with it.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -16,10 +19,13 @@ use std::time::Instant;
 use crate::storage::log_store::{self, CheckpointRow};
 use crate::storage::{DbConnection, Pool, ScanConn};
 use scelle_verifier::entry::chain_link_matches;
+use scelle_verifier::i18n::Message;
 use scelle_verifier::merkle::{self, CompactRange, Hash, NodeId};
 use scelle_verifier::note::{Checkpoint, NoteVerifier};
+use scelle_verifier::t;
 
 use super::error::LedgerError;
+use super::registry_audit::{ReadEntries, RegistryAudit};
 
 /// Rows a reader reads and checks at a time.
 const CHUNK: u64 = 1 << 14;
@@ -48,15 +54,15 @@ pub struct AuditReport {
 pub struct AuditFinding {
     /// The entry it concerns, or the size of the log it concerns; none for the log as a whole.
     pub seq: Option<u64>,
-    /// What is wrong, in the audit's technical terms.
-    pub reason: String,
+    /// What is wrong, in the audit's technical terms, from the message catalogue.
+    pub problem: Message,
 }
 
 impl std::fmt::Display for AuditFinding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.seq {
-            Some(seq) => write!(f, "seq {seq}: {}", self.reason),
-            None => f.write_str(&self.reason),
+            Some(seq) => write!(f, "seq {seq} : {}", self.problem.one_line()),
+            None => f.write_str(&self.problem.one_line()),
         }
     }
 }
@@ -98,6 +104,14 @@ impl AuditError {
         }
     }
 
+    /// How many findings there are, kept or only counted.
+    pub fn finding_count(&self) -> u64 {
+        match self {
+            AuditError::Tampered { findings, more } => findings.len() as u64 + more,
+            AuditError::Ledger(_) => 0,
+        }
+    }
+
     /// Every `seq` the findings concern, in order, each once.
     pub fn bad_seqs(&self) -> Vec<u64> {
         match self {
@@ -120,12 +134,9 @@ struct Findings {
 }
 
 impl Findings {
-    fn add(&mut self, seq: Option<u64>, reason: impl Into<String>) {
+    fn add(&mut self, seq: Option<u64>, problem: Message) {
         if self.kept.len() < MAX_FINDINGS {
-            self.kept.push(AuditFinding {
-                seq,
-                reason: reason.into(),
-            });
+            self.kept.push(AuditFinding { seq, problem });
         } else {
             self.more += 1;
         }
@@ -154,9 +165,12 @@ struct CheckedChunk {
     /// Whether the chunk's last row is missing (the gap may go on in the next chunk).
     ends_missing: bool,
     /// The problems of the chunk's rows, in order.
-    problems: Vec<(u64, String)>,
+    problems: Vec<(u64, Message)>,
     /// The stored interior nodes the chunk's leaves complete, per level.
     nodes: BTreeMap<u8, StoredLevel>,
+    /// The chunk's entries and the registry rows stored for them, read for the registry's
+    /// replay.
+    read: ReadEntries,
 }
 
 type Chunk = Result<CheckedChunk, LedgerError>;
@@ -185,6 +199,7 @@ fn read_chunk(conn: &mut DbConnection, from: u64, to: u64) -> Chunk {
     let mut chunk = CheckedChunk {
         from,
         leaves: Vec::with_capacity((to - from) as usize),
+        read: ReadEntries::with_room_for((to - from) as usize),
         ..CheckedChunk::default()
     };
     let mut expected = from;
@@ -194,27 +209,24 @@ fn read_chunk(conn: &mut DbConnection, from: u64, to: u64) -> Chunk {
         let leaf = merkle::leaf_hash(body);
         if seq != expected {
             chunk.starts_missing |= expected == from;
-            chunk.problems.push((
-                expected,
-                format!("entry missing (next stored entry is seq {seq})"),
-            ));
+            chunk
+                .problems
+                .push((expected, t!("audit-entry-missing", next = seq)));
             chunk.gap = true;
             previous = None;
         }
         if stored_leaf != leaf {
-            chunk.problems.push((
-                seq,
-                "stored leaf hash does not match the entry bytes".to_owned(),
-            ));
+            chunk.problems.push((seq, t!("audit-leaf-hash-changed")));
         }
         if let Some(prev) = previous
             && !chain_link_matches(body, seq, &prev)
         {
-            chunk.problems.push((seq, CHAIN_BROKEN.to_owned()));
+            chunk.problems.push((seq, t!("audit-chain-broken")));
         }
         if seq == from {
             chunk.first_body = body.to_vec();
         }
+        chunk.read.push(seq, body);
         chunk.entry_bytes += body.len() as u64;
         if !chunk.gap {
             chunk.leaves.push(leaf);
@@ -227,19 +239,16 @@ fn read_chunk(conn: &mut DbConnection, from: u64, to: u64) -> Chunk {
         // The rows up to the chunk's end are gone (none follows in this chunk).
         chunk.starts_missing |= expected == from;
         chunk.ends_missing = true;
-        chunk.problems.push((
-            expected,
-            format!("entry missing (the signed log holds at least {to} entries)"),
-        ));
+        chunk
+            .problems
+            .push((expected, t!("audit-entries-missing-to", size = to)));
         chunk.gap = true;
     }
     let end = from + chunk.leaves.len() as u64;
     chunk.nodes = nodes_completed_by(conn, from, end)?;
+    chunk.read.check_stored(conn, from, to)?;
     Ok(chunk)
 }
-
-const CHAIN_BROKEN: &str =
-    "entry bytes do not say this seq with `prev` linking to the previous entry";
 
 /// Two readers take alternate chunks: reading and hashing the rows is most of the audit's work.
 const READERS: usize = 2;
@@ -294,6 +303,8 @@ struct Rebuilt {
     checkpoints: CheckpointWalk,
     /// Whether the last chunk ended in missing rows (one gap over several chunks is one finding).
     in_gap: bool,
+    /// The registry replayed from the entries so far, and compared with the stored rows.
+    registry: RegistryAudit,
 }
 
 /// `audit`, reading `rows_per_chunk` rows at a time (at least one). Tests use small chunks so
@@ -318,10 +329,7 @@ pub fn audit_in_chunks(
     if head > end {
         findings.add(
             Some(end),
-            format!(
-                "entries stored beyond the newest signed checkpoint (size {end}), up to seq {}",
-                head - 1
-            ),
+            t!("audit-unsigned-tail", size = end, last = head - 1),
         );
     }
     let mut readers = Vec::new();
@@ -340,6 +348,7 @@ pub fn audit_in_chunks(
         nodes_checked: 0,
         checkpoints: CheckpointWalk::default(),
         in_gap: false,
+        registry: RegistryAudit::default(),
     };
     let result = (|| -> Result<(), AuditError> {
         for i in 0..chunk_count {
@@ -356,6 +365,13 @@ pub fn audit_in_chunks(
     }
     result?;
     check_what_lies_beyond(&mut conn, end, &mut tree, &mut findings)?;
+    let mut differences = Vec::new();
+    tree.registry
+        .finish(&mut conn, &mut differences)
+        .map_err(LedgerError::from)?;
+    for (seq, difference) in differences {
+        findings.add(seq, difference);
+    }
     if !findings.kept.is_empty() {
         return Err(AuditError::Tampered {
             findings: findings.kept,
@@ -384,12 +400,17 @@ fn take_chunk(
         && let Some(prev) = tree.prev
         && !chain_link_matches(&chunk.first_body, chunk.from, &prev)
     {
-        findings.add(Some(chunk.from), CHAIN_BROKEN);
+        findings.add(Some(chunk.from), t!("audit-chain-broken"));
     }
     // A gap that began in an earlier chunk was reported there.
     let skip_first = chunk.starts_missing && tree.in_gap;
     for (seq, reason) in chunk.problems.into_iter().skip(usize::from(skip_first)) {
         findings.add(Some(seq), reason);
+    }
+    let mut differences = Vec::new();
+    tree.registry.replay(chunk.read, &mut differences);
+    for (seq, difference) in differences {
+        findings.add(seq, difference);
     }
     tree.in_gap = chunk.ends_missing;
     tree.prev = (!chunk.gap).then(|| chunk.leaves.last().copied()).flatten();
@@ -421,14 +442,10 @@ fn check_what_lies_beyond(
 ) -> Result<(), AuditError> {
     match log_store::entry_outside(conn, end).map_err(LedgerError::from)? {
         // Rows appended since the audit started begin at its end; anything else is a gap.
-        Some(seq) if seq >= 0 && seq as u64 != end => findings.add(
-            Some(end),
-            format!("entry missing (next stored entry is seq {seq})"),
-        ),
-        Some(seq) if seq < 0 => findings.add(
-            None,
-            format!("an entry row at seq {seq}, outside the contiguous log of {end}"),
-        ),
+        Some(seq) if seq >= 0 && seq as u64 != end => {
+            findings.add(Some(end), t!("audit-entry-missing", next = seq))
+        }
+        Some(seq) if seq < 0 => findings.add(None, t!("audit-row-outside", seq = seq, size = end)),
         _ => {}
     }
     let beyond = log_store::checkpoints_after(conn, end as i64, 1).map_err(LedgerError::from)?;
@@ -441,10 +458,7 @@ fn check_what_lies_beyond(
         {
             findings.add(
                 Some(end),
-                format!(
-                    "log truncated: a signed checkpoint covers {} entries but only {end} remain",
-                    cp.tree_size
-                ),
+                t!("audit-log-truncated", signed = cp.tree_size, remain = end),
             );
         }
     }
@@ -454,9 +468,11 @@ fn check_what_lies_beyond(
         if stored != tree.nodes_checked {
             findings.add(
                 None,
-                format!(
-                    "{stored} interior nodes stored within the first {end} entries, but they have {}: nodes were inserted or left behind",
-                    tree.nodes_checked
+                t!(
+                    "audit-node-count",
+                    stored = stored,
+                    size = end,
+                    expected = tree.nodes_checked
                 ),
             );
         }
@@ -467,10 +483,7 @@ fn check_what_lies_beyond(
         let (now, _) = log_store::head(conn).map_err(LedgerError::from)?;
         let orphans = leaves.iter().filter(|leaf| **leaf >= now).count();
         if orphans > 0 {
-            findings.add(
-                None,
-                format!("{orphans} interior nodes stored beyond the log's last entry"),
-            );
+            findings.add(None, t!("audit-orphan-nodes", count = orphans));
         }
     }
     Ok(())
@@ -524,25 +537,24 @@ impl CheckpointWalk {
             let cp = match Checkpoint::open(&row.note, verifier, verifier.name()) {
                 Ok(cp) => cp,
                 Err(e) => {
-                    findings.add(at, format!("checkpoint for size {}: {e}", row.tree_size));
+                    findings.add(
+                        at,
+                        t!(
+                            "audit-checkpoint-unreadable",
+                            size = row.tree_size,
+                            detail = e
+                        ),
+                    );
                     continue;
                 }
             };
             if cp.size as i64 != row.tree_size || row.root_hash.as_slice() != cp.root {
                 findings.add(
                     at,
-                    format!(
-                        "checkpoint row for size {} does not match its signed note",
-                        row.tree_size
-                    ),
+                    t!("audit-checkpoint-row-mismatch", size = row.tree_size),
                 );
             } else if row.tree_size == size && cp.root != range.root() {
-                findings.add(
-                    at,
-                    format!(
-                        "signed checkpoint for size {size} does not match the log's recomputed root"
-                    ),
-                );
+                findings.add(at, t!("audit-checkpoint-root-mismatch", size = size));
             }
         }
     }
@@ -567,14 +579,12 @@ fn check_nodes(
             match stored.next_if(|(k, _)| *k == key) {
                 Some((_, h)) if h.as_slice() != hash => findings.add(
                     leaf_of_node,
-                    format!("stored interior node (level {level}, index {index}) was changed"),
+                    t!("audit-node-changed", level = level, index = index),
                 ),
                 Some(_) => {}
                 None => findings.add(
                     leaf_of_node,
-                    format!(
-                        "interior node (level {level}, index {index}) is missing or out of place"
-                    ),
+                    t!("audit-node-missing", level = level, index = index),
                 ),
             }
             count += 1;

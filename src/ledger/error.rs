@@ -88,6 +88,8 @@ impl Conflict {
 pub enum Denied {
     /// A correction names an event of another item.
     AmendsOtherItem,
+    /// An integrity check's result is not what its hash says against the registered one.
+    IntegrityResultWrong,
 }
 
 impl Denied {
@@ -95,6 +97,7 @@ impl Denied {
     pub fn message(self) -> Message {
         match self {
             Denied::AmendsOtherItem => t!("denied-amends-other-item"),
+            Denied::IntegrityResultWrong => t!("denied-integrity-result-wrong"),
         }
     }
 }
@@ -118,6 +121,9 @@ pub enum LedgerError {
     /// The sequencer has stopped (shut down, or its thread is gone).
     #[error("ledger unavailable")]
     Unavailable,
+    /// A registry row disagrees with the log: the node decides nothing on it (`vouch`).
+    #[error("registry row {table} {key} disagrees with the log")]
+    Disagrees { table: &'static str, key: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -129,6 +135,20 @@ impl From<diesel::result::Error> for LedgerError {
 }
 
 impl LedgerError {
+    /// What a person reads: the catalogue's words for a rejection, the detail otherwise.
+    pub fn message(&self) -> Message {
+        match self {
+            LedgerError::NotFound(missing) => missing.message(),
+            LedgerError::Conflict(conflict) => conflict.message(),
+            LedgerError::Forbidden(denied) => denied.message(),
+            LedgerError::Custody(custody) => custody.message(),
+            LedgerError::Disagrees { table, key } => {
+                t!("error-registry-disagrees", table = table, key = key)
+            }
+            other => t!("ledger-failed", detail = other),
+        }
+    }
+
     /// Errors that say the request itself is wrong (the batch it rode in can go on without it).
     pub fn is_rejection(&self) -> bool {
         !matches!(

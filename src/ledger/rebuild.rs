@@ -7,8 +7,9 @@
 use crate::storage::{Pool, get_conn, log_store, registry, with_append_lock};
 use scelle_verifier::entry::Entry;
 
-use super::apply::{Projection, apply};
+use super::apply::apply;
 use super::error::LedgerError;
+use super::projection::Projection;
 
 /// Why a rebuild stopped.
 #[derive(Debug, thiserror::Error)]
@@ -52,9 +53,11 @@ pub fn rebuild(pool: &Pool) -> Result<u64, RebuildError> {
                         reason: format!("entry says seq {}", entry.seq),
                     });
                 }
-                apply(c, &mut projection, &entry.applied()).map_err(|e| RebuildError::AtEntry {
-                    seq,
-                    reason: e.to_string(),
+                apply(&mut projection.on(c), &entry.applied()).map_err(|e| {
+                    RebuildError::AtEntry {
+                        seq,
+                        reason: e.to_string(),
+                    }
                 })?;
                 from = seq + 1;
             }

@@ -37,8 +37,9 @@ use scelle_verifier::note::{Checkpoint, NoteSigner, SigningSession};
 
 use crate::clock::Clock;
 
-use super::apply::{Projection, apply};
+use super::apply::apply;
 use super::error::LedgerError;
+use super::projection::Projection;
 
 /// Requests committed in one batch at most.
 pub const MAX_BATCH: usize = 4096;
@@ -65,7 +66,7 @@ pub struct Pending {
 
 impl Pending {
     /// Whether applying it writes nothing before the batch's final write: a custody event (its
-    /// rows are deferred to the batch's end, see `apply::Projection`) with no side write but
+    /// rows are deferred to the batch's end, see `projection::Projection`) with no side write but
     /// vault rows (written with them).
     fn writes_at_end(&self) -> bool {
         let SideWrites {
@@ -741,7 +742,7 @@ fn build_and_write(
             actor: &pending.actor,
             event: &pending.event,
         };
-        match apply(c, &mut projection, &entry) {
+        match apply(&mut projection.on(c), &entry) {
             Ok(()) => {}
             Err(e) if e.is_rejection() => {
                 accepted.push(Err(e));

@@ -1,6 +1,7 @@
 //! What never changes about a case or an item once recorded (its owner, its state, its case,
 //! its registered SHA-256), kept in memory so that authorizing a request or recording a custody
-//! event needs no database read before it reaches the sequencer.
+//! event needs no database read before it reaches the sequencer. Read from the registry once,
+//! and vouched for against the log then (`ledger::vouch`).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -9,6 +10,7 @@ use scelle_verifier::model::Jurisdiction;
 
 use crate::error::ServiceError;
 use crate::ledger::error::Missing;
+use crate::ledger::vouch;
 use crate::storage::{self, Pool, StorageError, registry};
 
 /// What never changes about a case once opened: who owns it and in which state.
@@ -60,8 +62,10 @@ impl Facts {
         if let Some(facts) = recall(&self.items, id) {
             return Ok(facts);
         }
-        let row = registry::evidence_by_id(&mut *storage::get_conn(pool)?, id)?
+        let mut conn = storage::get_conn(pool)?;
+        let row = registry::evidence_by_id(&mut conn, id)?
             .ok_or(ServiceError::NotFound(Missing::Evidence))?;
+        vouch::item_facts(&mut conn, &row)?;
         let facts = ItemFacts {
             case_id: row.case_id,
             sha256: row.sha256,
@@ -76,8 +80,10 @@ impl Facts {
         if let Some(facts) = recall(&self.cases, id) {
             return Ok(facts);
         }
-        let row = registry::case_by_id(&mut *storage::get_conn(pool)?, id)?
-            .ok_or(ServiceError::NotFound(Missing::Case))?;
+        let mut conn = storage::get_conn(pool)?;
+        let row =
+            registry::case_by_id(&mut conn, id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
+        vouch::case(&mut conn, &row)?;
         let facts = CaseFacts {
             state: Jurisdiction::parse(&row.jurisdiction)
                 .map_err(|_| StorageError::Corrupt(format!("case {id} has a bad state")))?,

@@ -170,6 +170,7 @@ macro_rules! append_lock_key {
 
 pub mod identity;
 pub mod log_store;
+pub mod projection_rows;
 pub mod protection;
 pub mod registry;
 pub mod schema;
@@ -845,6 +846,36 @@ where
                 let _ = inner.batch_execute("ROLLBACK");
                 return Err(e.into());
             }
+            finish_transaction(conn, f)
+        }
+    }
+}
+
+/// Runs `f` in a read-only transaction that sees one snapshot of the database throughout,
+/// whatever commits meanwhile (the audit compares the tables with the log as of one moment).
+///
+/// SQLite: a deferred `BEGIN`; the snapshot is taken at the first read and kept (WAL mode).
+/// PostgreSQL: `REPEATABLE READ`, whose snapshot is taken at the first statement.
+pub fn with_read_snapshot<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::AnsiTransactionManager;
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN DEFERRED")?;
+            finish_transaction(conn, f)
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )?;
             finish_transaction(conn, f)
         }
     }

@@ -11,7 +11,7 @@ use super::schema::{
 use super::{DbConnection, StorageError};
 
 /// A case as opened in the log (`case.opened`).
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: String,
@@ -128,7 +128,7 @@ pub fn evidence_with_state() -> diesel::dsl::InnerJoin<evidence_items::table, cu
 }
 
 /// A custody event's projection row: what an item's timeline walks and filters on.
-#[derive(Insertable, Queryable, QueryableByName, Selectable, Debug, Clone)]
+#[derive(Insertable, Queryable, QueryableByName, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = custody_events)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct CustodyEventRow {
@@ -607,25 +607,6 @@ pub fn delete_legacy_vault_rows(
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// The log positions of every custody event of a case's items.
-pub fn event_seqs_of_case(
-    conn: &mut DbConnection,
-    case_id: &str,
-) -> Result<Vec<i64>, StorageError> {
-    use diesel::sql_types::Text;
-    #[derive(QueryableByName)]
-    struct Seq {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        seq: i64,
-    }
-    let rows: Vec<Seq> = on_backend!(conn, c => {
-        let sql = chain_sql(
-            "item_id IN (SELECT id FROM evidence_items WHERE case_id = {param})", placeholder(c), "SELECT seq FROM chain");
-        diesel::sql_query(sql).bind::<Text, _>(case_id).load::<Seq>(c)
-    })?;
-    Ok(rows.into_iter().map(|r| r.seq).collect())
 }
 
 /// Empties the projections (not the vault, which the log cannot regenerate).

@@ -24,6 +24,7 @@ use crate::error::ServiceError;
 use crate::ledger::checkpoints;
 use crate::ledger::error::Missing;
 use crate::ledger::proofs::{consistency_proof_hashes, proof_error};
+use crate::ledger::vouch;
 use crate::node::Node;
 use crate::policy::cedar::Action;
 use crate::storage::{StorageError, log_store, registry};
@@ -77,17 +78,14 @@ pub fn export(node: &Node, case_id: &str, opts: &ExportOptions) -> Result<Dossie
     let size = checkpoint_row.tree_size as u64;
     let root: Hash = log_store::to_hash(&checkpoint_row.root_hash)?;
 
+    // Nothing is signed on a row the log does not vouch for: the case against its opening,
+    // each item and its events against their entries.
+    vouch::case(&mut c, &case)?;
     let mut seqs: Vec<u64> = vec![case.opened_seq as u64];
-    seqs.extend(
-        registry::evidence_of_case(&mut c, &case.id)?
-            .iter()
-            .map(|e| e.registered_seq as u64),
-    );
-    seqs.extend(
-        registry::event_seqs_of_case(&mut c, &case.id)?
-            .into_iter()
-            .map(|s| s as u64),
-    );
+    for item in registry::evidence_of_case(&mut c, &case.id)? {
+        seqs.push(item.registered_seq as u64);
+        seqs.extend(vouch::item(&mut c, &item)?);
+    }
     // Only what the checkpoint covers (an append may have landed since it was read).
     seqs.retain(|s| *s < size);
     seqs.sort_unstable();

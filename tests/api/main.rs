@@ -27,3 +27,4 @@ mod tamper;
 mod tls;
 mod tokens;
 mod vault;
+mod vouch;

@@ -259,6 +259,7 @@ conflict-exhibit-number = This exhibit number is already used in this case.
 conflict-agency = This agency already exists.
 conflict-share-revoked = This share is already revoked.
 denied-amends-other-item = a correction must amend an event of the same item
+denied-integrity-result-wrong = an integrity check's result must be what its hash says against the registered SHA-256
 error-forbidden = Action not allowed: { $reason }.
 error-unauthenticated = Authentication required: the token is missing, invalid, expired or revoked.
 error-token-expired = This token has expired: ask the administrator for a new one.
@@ -430,10 +431,36 @@ cli-out-token-revoked = Token revoked: { $id }
 cli-out-agency-added = Agency added (seq { $seq })
 cli-out-audit-passed = Audit passed: { $entries } entries, { $nodes } nodes, { $checkpoints } checkpoints, { $megabytes } MB in { $seconds } s
 cli-audit-failed = AUDIT FAILED: { $findings ->
-        [0] the log does not hold
-        [one] { $findings } entry at fault
-       *[other] { $findings } entries at fault
+        [one] one finding
+       *[other] { $findings } findings
+    }, { $entries ->
+        [0] no entry at fault
+        [one] one entry at fault
+       *[other] { $entries } entries at fault
     }
 cli-rebuild-failed = Rebuild failed: { $detail }
 cli-out-rebuilt = Registry rebuilt from { $entries } entries
 cli-out-dossier-written = Dossier written: { $path } ({ $entries } entries)
+audit-entry-missing = entry missing (next stored entry is seq { $next })
+audit-entries-missing-to = entry missing (the signed log holds at least { $size } entries)
+audit-leaf-hash-changed = stored leaf hash does not match the entry bytes
+audit-chain-broken = entry bytes do not say this seq with `prev` linking to the previous entry
+audit-unsigned-tail = entries stored beyond the newest signed checkpoint (size { $size }), up to seq { $last }
+audit-row-outside = an entry row at seq { $seq }, outside the contiguous log of { $size }
+audit-log-truncated = log truncated: a signed checkpoint covers { $signed } entries but only { $remain } remain
+audit-node-count = { $stored } interior nodes stored within the first { $size } entries, which have { $expected }: nodes were inserted or left behind
+audit-orphan-nodes = { $count } interior nodes stored beyond the log's last entry
+audit-checkpoint-unreadable = checkpoint for size { $size } unreadable: { $detail }
+audit-checkpoint-row-mismatch = checkpoint row for size { $size } does not match its signed note
+audit-checkpoint-root-mismatch = signed checkpoint for size { $size } does not match the log's recomputed root
+audit-node-changed = stored interior node (level { $level }, index { $index }) was changed
+audit-node-missing = interior node (level { $level }, index { $index }) is missing or out of place
+audit-entry-unreadable = the entry cannot be read: { $detail }
+audit-entry-refused = the registry's rules refuse this entry: { $reason }
+audit-registry-not-compared = the registry tables were not compared with the log: an entry is missing from here on
+audit-row-differs = table { $table }, row { $key }: { $column } is { $stored }, the log says { $expected }
+audit-row-missing = table { $table }: row { $key } is missing, the log says it exists
+audit-row-unaccounted = table { $table }: row { $key } has no entry in the log that makes it
+audit-erased-record-present = vault record { $record } is still stored although the log says it was erased
+ledger-failed = the ledger failed: { $detail }
+error-registry-disagrees = The registry disagrees with the log for { $table } { $key }: the node decides nothing on it. Run scelle audit.

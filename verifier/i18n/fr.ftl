@@ -259,6 +259,7 @@ conflict-exhibit-number = Ce numéro de pièce est déjà utilisé dans cette af
 conflict-agency = Ce service existe déjà.
 conflict-share-revoked = Ce partage est déjà révoqué.
 denied-amends-other-item = la correction doit viser un événement du même scellé
+denied-integrity-result-wrong = le résultat d'un contrôle d'intégrité doit être celui que dit son empreinte face au SHA-256 enregistré
 error-forbidden = Action non autorisée : { $reason }.
 error-unauthenticated = Authentification requise : jeton absent, invalide, expiré ou révoqué.
 error-token-expired = Ce jeton a expiré : demandez-en un nouveau à l'administrateur.
@@ -430,10 +431,36 @@ cli-out-token-revoked = Jeton révoqué : { $id }
 cli-out-agency-added = Service ajouté (seq { $seq })
 cli-out-audit-passed = Audit réussi : { $entries } entrées, { $nodes } nœuds, { $checkpoints } points de contrôle, { $megabytes } Mo en { $seconds } s
 cli-audit-failed = AUDIT ÉCHOUÉ : { $findings ->
-        [0] le journal ne tient pas
-        [one] { $findings } entrée en cause
-       *[other] { $findings } entrées en cause
+        [one] un constat
+       *[other] { $findings } constats
+    }, { $entries ->
+        [0] aucune entrée en cause
+        [one] une entrée en cause
+       *[other] { $entries } entrées en cause
     }
 cli-rebuild-failed = Reconstruction échouée : { $detail }
 cli-out-rebuilt = Registre reconstruit depuis { $entries } entrées
 cli-out-dossier-written = Dossier écrit : { $path } ({ $entries } entrées)
+audit-entry-missing = entrée manquante (l'entrée conservée suivante est la seq { $next })
+audit-entries-missing-to = entrée manquante (le journal signé en compte au moins { $size })
+audit-leaf-hash-changed = l'empreinte de feuille conservée ne correspond pas aux octets de l'entrée
+audit-chain-broken = les octets de l'entrée ne portent pas cette seq avec un `prev` lié à l'entrée précédente
+audit-unsigned-tail = entrées conservées au-delà du dernier point de contrôle signé (taille { $size }), jusqu'à la seq { $last }
+audit-row-outside = une ligne d'entrée à la seq { $seq }, hors du journal contigu de { $size } entrées
+audit-log-truncated = journal tronqué : un point de contrôle signé couvre { $signed } entrées mais il n'en reste que { $remain }
+audit-node-count = { $stored } nœuds internes conservés pour les { $size } premières entrées, qui en ont { $expected } : des nœuds ont été insérés ou laissés
+audit-orphan-nodes = { $count } nœuds internes conservés au-delà de la dernière entrée du journal
+audit-checkpoint-unreadable = point de contrôle de taille { $size } illisible : { $detail }
+audit-checkpoint-row-mismatch = la ligne du point de contrôle de taille { $size } ne correspond pas à sa note signée
+audit-checkpoint-root-mismatch = le point de contrôle signé de taille { $size } ne correspond pas à la racine recalculée du journal
+audit-node-changed = le nœud interne conservé (niveau { $level }, index { $index }) a été modifié
+audit-node-missing = le nœud interne (niveau { $level }, index { $index }) est manquant ou mal placé
+audit-entry-unreadable = l'entrée est illisible : { $detail }
+audit-entry-refused = les règles du registre refusent cette entrée : { $reason }
+audit-registry-not-compared = les tables du registre n'ont pas été comparées au journal : une entrée manque à partir d'ici
+audit-row-differs = table { $table }, ligne { $key } : { $column } vaut { $stored }, le journal dit { $expected }
+audit-row-missing = table { $table } : la ligne { $key } manque, le journal dit qu'elle existe
+audit-row-unaccounted = table { $table } : aucune entrée du journal ne crée la ligne { $key }
+audit-erased-record-present = l'enregistrement { $record } du coffre est encore conservé alors que le journal dit qu'il a été effacé
+ledger-failed = le registre a échoué : { $detail }
+error-registry-disagrees = Le registre ne correspond pas au journal pour { $table } { $key } : le nœud ne décide rien sur cette base. Lancez scelle audit.
