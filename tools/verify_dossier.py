@@ -2,7 +2,8 @@
 """Independent verifier for Scellé dossiers (docs/FORMAT.md), written from the format alone.
 
 Uses only the Python standard library and the `cryptography` package (Ed25519).
-Usage: verify_dossier.py DOSSIER --trusted-key KEY [--trusted-key KEY...] [--file PATH...] [--json]
+Usage: verify_dossier.py DOSSIER --trusted-key KEY [--trusted-key KEY...] [--file PATH...]
+       [--known-checkpoint FILE] [--json]
 Exit status: 0 everything holds, 3 findings, 2 unreadable input.
 """
 import argparse, base64, hashlib, hmac, json, os, sys
@@ -101,23 +102,33 @@ def next_custody(state, kind, actor, to_user):
         return (holder, kind, None), None
     return state, None
 
-def verify(d, keys, files):
+CASE_MEMBER = {"case.opened": ("case", "id"), "evidence.registered": ("evidence", "case"),
+               "dossier.issued": ("dossier", "case")}
+
+def case_of(entry):
+    """The case whose custody record the entry belongs to (docs/FORMAT.md, "The case's record")."""
+    kind = entry.get("kind", "")
+    member, field = ("custody", "case") if kind.startswith("custody.") else CASE_MEMBER.get(kind, (None, None))
+    return (entry.get(member) or {}).get(field) if member else None
+
+def verify(d, keys, files, known=None):
+    """The findings, and the dossier's "as of" (its own dossier.issued entry) when it has one."""
     findings = []
     add = lambda code, **kw: findings.append(dict(code=code, **kw))
     if d.get("format") != "scelle-dossier/1":
         add("unsupported_format")
-        return findings
+        return findings, None
     origin, case_id = d["origin"], d["case"]["id"]
     opened = [(k,) + open_note(d["checkpoint"], k) for k in keys if k[0] == origin]
     good = [(k, text) for k, text, _ in opened if text is not None]
     if not good:
         invalid = any(why == "invalid" for _, _, why in opened)
         add("checkpoint_invalid" if invalid else "key_not_trusted")
-        return findings
+        return findings, None
     key, cp = good[0][0], good[0][1].split("\n")
     if cp[0] != origin or len(cp) < 4:
         add("checkpoint_invalid")
-        return findings
+        return findings, None
     size, root = int(cp[1]), b64d(cp[2])
     entries, leaves, last = [], [], None
     for e in d["entries"]:
@@ -165,6 +176,22 @@ def verify(d, keys, files):
     for seq, _, entry in entries:
         if entry and seq - 1 in by_seq and entry["prev"] != by_seq[seq - 1].hex():
             add("prev_link_broken", seq=seq)
+    # The case's custody record: from format 2 on each entry of it but the opening links to the
+    # one before (case_prev); the last is the dossier's own dossier.issued.
+    newest, linked, last_entry, as_of = None, False, None, None
+    for seq, leaf, entry in entries:
+        if entry is None or case_of(entry) != case_id:
+            continue
+        if entry.get("v") == 2 and entry["kind"] != "case.opened":
+            linked = True
+            want = None if newest is None else {"leaf": newest[1].hex(), "seq": newest[0]}
+            if entry.get("case_prev") != want:
+                add("case_chain_broken", seq=seq)
+        newest, last_entry = (seq, leaf), (seq, entry)
+    if last_entry and last_entry[1]["kind"] == "dossier.issued":
+        as_of = {"seq": last_entry[0], "time": last_entry[1]["time"], "tree_size": size}
+    elif linked:
+        add("dossier_not_issued")
     items, event_items, commitments, case_found = {}, {}, {}, False
     note = lambda c: c and commitments.__setitem__(c["record"], c["hmac"])
     for seq, _, entry in entries:
@@ -173,11 +200,17 @@ def verify(d, keys, files):
         kind, actor = entry["kind"], entry["actor"]["user"]
         body = entry.get(kind.split(".")[0], {})
         if kind == "case.opened" and body.get("id") == case_id:
+            if case_found:
+                add("case_opened_twice", seq=seq)
+                continue
             case_found = True
             note(body.get("title")), note(body.get("jurisdiction_basis"))
             if body.get("reference") != d["case"]["reference"]:
                 add("case_reference_mismatch")
         elif kind == "evidence.registered" and body.get("case") == case_id:
+            if body["id"] in items:
+                add("item_registered_twice", seq=seq)
+                continue
             note(body.get("description")), note(body.get("location"))
             if body.get("parent") and body["parent"] not in items:
                 add("unknown_item", seq=seq)
@@ -191,12 +224,16 @@ def verify(d, keys, files):
             if body.get("amends") and event_items.get(body["amends"]) != body["item"]:
                 add("amends_unknown_event", seq=seq)
             event_items[body["id"]] = body["item"]
+            if "sha256" in body and body.get("result") != ("match" if body["sha256"] == item[2] else "mismatch"):
+                add("integrity_result_wrong", seq=seq)
             if item[1]:
                 state, broken = next_custody(item[0], body["type"], actor, body.get("to_user"))
                 if broken:
                     item[1] = False
                     add("custody_violation", seq=seq, rule=broken)
                 item[0] = state
+        elif kind == "dossier.issued" and body.get("case") == case_id:
+            pass
         else:
             add("foreign_entry", seq=seq)
     if not case_found:
@@ -208,6 +245,7 @@ def verify(d, keys, files):
         mac = hmac.new(unhex(o["salt"]), jcs(o["value"]), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(mac, commitments[o["record"]]):
             add("opening_fails", record=o["record"])
+    proved_from = None
     if d.get("consistency"):
         old = open_note(d["consistency"]["checkpoint"], key)[0]
         old = old.split("\n") if old else None
@@ -216,32 +254,50 @@ def verify(d, keys, files):
             int(old[1]), size, b64d(old[2]), root, proof
         ):
             add("consistency_fails")
+        else:
+            proved_from = (int(old[1]), b64d(old[2]))
+    if known is not None:
+        text = open_note(known, key)[0]
+        held = text.split("\n") if text else None
+        if not held or held[0] != origin or len(held) < 4:
+            add("known_checkpoint_invalid")
+        elif int(held[1]) > size:
+            add("older_than_known_checkpoint")
+        elif int(held[1]) == size:
+            if b64d(held[2]) != root:
+                add("known_checkpoint_invalid")
+        elif proved_from != (int(held[1]), b64d(held[2])):
+            add("known_checkpoint_not_proven")
     registered = {item[2] for item in items.values()}
     for path in files:
         with open(path, "rb") as f:
             digest = hashlib.file_digest(f, "sha256")
         if digest.hexdigest() not in registered:
             add("file_not_registered", file=path)
-    return findings
+    return findings, as_of
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("dossier")
     p.add_argument("--trusted-key", action="append", default=[])
     p.add_argument("--file", action="append", default=[])
+    p.add_argument("--known-checkpoint")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     try:
         with open(args.dossier, "rb") as f:
             dossier = json.load(f)
         keys = [parse_key(open(k).read() if os.path.isfile(k) else k) for k in args.trusted_key]
-        findings = verify(dossier, keys, args.file)
+        known = open(args.known_checkpoint).read() if args.known_checkpoint else None
+        findings, as_of = verify(dossier, keys, args.file, known)
     except (OSError, ValueError, KeyError, TypeError) as e:
         print(f"illisible / unreadable: {e}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"ok": not findings, "findings": findings}, indent=2))
+        print(json.dumps({"ok": not findings, "as_of": as_of, "findings": findings}, indent=2))
     else:
+        if as_of:
+            print(f"ÉTAT AU / AS OF {as_of['time']} (seq {as_of['seq']}, {as_of['tree_size']} entries)")
         for f in findings:
             print("FINDING", json.dumps(f))
         print("VERIFIED / VÉRIFIÉ" if not findings else "FAILED / ÉCHEC")

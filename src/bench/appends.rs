@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
-use crate::storage::registry::EvidenceRow;
+use crate::storage::registry::{CaseHeadRow, EvidenceRow};
 use crate::storage::{self, DatabaseUrl};
 use crate::usecases::custody::{self};
 use crate::usecases::log;
@@ -294,9 +294,29 @@ pub(super) fn all_rows_ceiling(
             [vault.len() * from / entries.len().max(1)..vault.len() * to / entries.len().max(1)]
             .iter()
             .collect();
+        // The newest entry of each case the chunk added to, as the sequencer writes it.
+        let mut heads: Vec<CaseHeadRow> = Vec::new();
+        for event in chunk_events {
+            let (Some(item), Some(entry)) = (
+                items.get(&event.item_id),
+                entries.get((event.seq - seqs.start as i64) as usize),
+            ) else {
+                continue;
+            };
+            let head = CaseHeadRow {
+                case_id: item.case_id.clone(),
+                seq: event.seq,
+                leaf: entry.leaf_hash.clone(),
+            };
+            match heads.iter_mut().find(|h| h.case_id == head.case_id) {
+                Some(newest) => *newest = head,
+                None => heads.push(head),
+            }
+        }
         let rows = log_store::BatchRows {
             items: &touched,
             events: chunk_events,
+            heads: &heads,
             vault: &vault_share,
             entries: &entries[from..to],
             nodes: &chunk_nodes,

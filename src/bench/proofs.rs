@@ -11,8 +11,8 @@ use crate::storage::identity::{self, AgencyRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
 use crate::storage::{self, DatabaseUrl};
 use scelle_verifier::entry::{
-    Actor, AgencyRecord, CaseRecord, CustodyRecord, Entry, Event, EvidenceRecord, Hashes,
-    UserRecord,
+    Actor, AgencyRecord, CaseLink, CaseRecord, CustodyRecord, Entry, Event, EvidenceRecord,
+    FORMAT_VERSION, Hashes, UserRecord,
 };
 use scelle_verifier::merkle::{self, CompactRange, NodeId};
 use scelle_verifier::model::{CustodyEventType, EvidenceKind, Jurisdiction, Role};
@@ -134,8 +134,15 @@ pub(super) fn proofs_and_audit(
         let mut nodes = Vec::new();
         for _ in 0..n {
             let entry = Entry {
+                version: FORMAT_VERSION,
                 seq,
                 prev,
+                // Every entry from the case's opening on is the case's: each links to the one
+                // before it.
+                case_prev: (seq > PREAMBLE - 1).then_some(CaseLink {
+                    seq: seq.saturating_sub(1),
+                    leaf: prev,
+                }),
                 time: "2026-11-23T10:00:00.000000Z".into(),
                 origin: "bench.scelle/big".into(),
                 actor: Actor {

@@ -58,6 +58,8 @@ pub struct VerifyArgs {
     #[arg(long = "file")]
     files: Vec<PathBuf>,
     #[arg(long)]
+    known_checkpoint: Option<PathBuf>,
+    #[arg(long)]
     json: bool,
 }
 
@@ -111,7 +113,7 @@ pub fn dossier(place: &NodePlace, command: &DossierCommand) -> Result<(), CliErr
             trusted_keys,
             files,
         } => {
-            let report = offline::verify_files(dossier, trusted_keys, files)
+            let report = offline::verify_files(dossier, trusted_keys, files, None)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             std::fs::write(output, court_report::render(&report, *lang))
                 .map_err(|e| CliError::Other(format!("{}: {e}", output.display())))?;
@@ -140,8 +142,13 @@ fn write_output(output: Option<&PathBuf>, bytes: &[u8]) -> Result<(), CliError> 
 
 /// `scelle verify`: exit 0 only if everything holds, 3 if the dossier does not verify.
 pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
-    let report = offline::verify_files(&args.dossier, &args.trusted_keys, &args.files)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let report = offline::verify_files(
+        &args.dossier,
+        &args.trusted_keys,
+        &args.files,
+        args.known_checkpoint.as_deref(),
+    )
+    .map_err(|e| CliError::Usage(e.to_string()))?;
     if args.json {
         print_json(&offline::json_report(&report))?;
     } else {

@@ -12,9 +12,10 @@ use crate::storage::protection::{AccessRow, PersonRow, ShareRow};
 use crate::storage::registry::{CaseRow, CustodyEventRow, EvidenceRow};
 use scelle_verifier::custody::{CustodyError, CustodyState, CustodyStatus, ProposedEvent};
 use scelle_verifier::entry::{
-    AccessDecision, AccessRecord, AgencyRecord, AppliedEntry, CaseRecord, CustodyFacts,
+    AccessDecision, AccessRecord, AgencyRecord, AppliedEntry, CaseLink, CaseRecord, CustodyFacts,
     DisclosureRecord, Event, EvidenceRecord, PersonRecord, RevocationRecord, UserRecord,
 };
+use scelle_verifier::merkle::Hash;
 use scelle_verifier::model::{CustodyEventType, IntegrityResult};
 
 use super::error::{Conflict, Denied, LedgerError, Missing};
@@ -115,6 +116,40 @@ pub trait Registry {
     fn vault_erased(&mut self, _record: &str) -> Result<(), LedgerError> {
         Ok(())
     }
+    /// The newest entry of the case's custody record.
+    fn case_head(&mut self, case: &str) -> Result<Option<CaseLink>, LedgerError>;
+    /// Records the newest entry of the case's custody record.
+    fn set_case_head(&mut self, case: &str, link: CaseLink) -> Result<(), LedgerError>;
+}
+
+/// The link an entry of `event`, placed now, carries to its case's previous entry: none for an
+/// entry outside a case's custody record, or that opens the case (DESIGN §8). Read before the
+/// entry is applied, which it leaves unchanged when it refuses (a case with no entry yet is a
+/// case that does not exist).
+pub fn case_link_for(
+    registry: &mut impl Registry,
+    event: &Event,
+) -> Result<Option<CaseLink>, LedgerError> {
+    match event.case_chain() {
+        Some(case) if event.links_to_case() => registry
+            .case_head(case)?
+            .map(Some)
+            .ok_or(LedgerError::NotFound(Missing::Case)),
+        _ => Ok(None),
+    }
+}
+
+/// Once entry `seq` of `event` is placed with leaf hash `leaf`, it is its case's newest entry.
+pub fn record_case_entry(
+    registry: &mut impl Registry,
+    event: &Event,
+    seq: u64,
+    leaf: Hash,
+) -> Result<(), LedgerError> {
+    match event.case_chain() {
+        Some(case) => registry.set_case_head(case, CaseLink { seq, leaf }),
+        None => Ok(()),
+    }
 }
 
 /// Checks `entry` against the registry and records its effect there.
@@ -137,6 +172,13 @@ pub fn apply(registry: &mut impl Registry, entry: &AppliedEntry<'_>) -> Result<(
         Event::Access(access) => access_recorded(registry, entry, access),
         Event::CaseOpened(case) => case_opened(registry, entry, case),
         Event::EvidenceRegistered(item) => evidence_registered(registry, entry, item),
+        Event::DossierIssued(dossier) => {
+            if registry.case_exists(&dossier.case)? {
+                Ok(())
+            } else {
+                Err(LedgerError::NotFound(Missing::Case))
+            }
+        }
         Event::Custody(event) => custody_event(
             registry,
             entry.seq,

@@ -226,7 +226,7 @@ fn read_chunk(conn: &mut DbConnection, from: u64, to: u64) -> Chunk {
         if seq == from {
             chunk.first_body = body.to_vec();
         }
-        chunk.read.push(seq, body);
+        chunk.read.push(seq, leaf, body);
         chunk.entry_bytes += body.len() as u64;
         if !chunk.gap {
             chunk.leaves.push(leaf);

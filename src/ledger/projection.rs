@@ -12,8 +12,11 @@ use std::collections::{HashMap, HashSet};
 
 use crate::storage::log_store::{self, BatchRows, CheckpointRow, NewEntry, NewNode};
 use crate::storage::protection::{self, AccessRow, PersonRow, ShareRow};
-use crate::storage::registry::{self, CaseRow, CustodyEventRow, EvidenceRow, SealedRow};
+use crate::storage::registry::{
+    self, CaseHeadRow, CaseRow, CustodyEventRow, EvidenceRow, SealedRow,
+};
 use crate::storage::{DbConnection, identity};
+use scelle_verifier::entry::CaseLink;
 
 use super::apply::{EventRow, Registry};
 use super::error::LedgerError;
@@ -31,6 +34,9 @@ pub struct Projection {
     items: HashMap<String, EvidenceRow>,
     dirty: HashSet<String>,
     events: Vec<CustodyEventRow>,
+    /// The newest entry of each case's custody record read or written, and those to write.
+    heads: HashMap<String, CaseLink>,
+    dirty_heads: HashSet<String>,
 }
 
 impl Projection {
@@ -60,11 +66,23 @@ impl Projection {
             .iter()
             .filter_map(|id| self.items.get(id))
             .collect();
+        let heads: Vec<CaseHeadRow> = self
+            .dirty_heads
+            .iter()
+            .filter_map(|case| {
+                self.heads.get(case).map(|link| CaseHeadRow {
+                    case_id: case.clone(),
+                    seq: link.seq as i64,
+                    leaf: link.leaf.to_vec(),
+                })
+            })
+            .collect();
         let written = log_store::write_batch(
             conn,
             &BatchRows {
                 items: &items,
                 events: &self.events,
+                heads: &heads,
                 vault,
                 entries,
                 nodes,
@@ -77,8 +95,12 @@ impl Projection {
         }
         self.dirty.clear();
         self.events.clear();
+        self.dirty_heads.clear();
         if self.items.len() > MAX_CACHED_ITEMS {
             self.items.clear();
+        }
+        if self.heads.len() > MAX_CACHED_ITEMS {
+            self.heads.clear();
         }
         Ok(true)
     }
@@ -190,5 +212,27 @@ impl Registry for DbRegistry<'_> {
 
     fn insert_access(&mut self, row: AccessRow) -> Result<(), LedgerError> {
         Ok(protection::insert_access(self.conn, &row)?)
+    }
+
+    /// From the cache, or read and vouched for against the log before it enters the cache.
+    fn case_head(&mut self, case: &str) -> Result<Option<CaseLink>, LedgerError> {
+        if let Some(link) = self.projection.heads.get(case) {
+            return Ok(Some(*link));
+        }
+        let Some(row) = registry::case_head(self.conn, case)? else {
+            return Ok(None);
+        };
+        let link = vouch::case_head(self.conn, &row)?;
+        self.projection.heads.insert(case.to_owned(), link);
+        Ok(Some(link))
+    }
+
+    fn set_case_head(&mut self, case: &str, link: CaseLink) -> Result<(), LedgerError> {
+        let projection = &mut *self.projection;
+        projection.heads.insert(case.to_owned(), link);
+        if !projection.dirty_heads.contains(case) {
+            projection.dirty_heads.insert(case.to_owned());
+        }
+        Ok(())
     }
 }

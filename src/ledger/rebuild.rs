@@ -6,8 +6,9 @@
 
 use crate::storage::{Pool, get_conn, log_store, registry, with_append_lock};
 use scelle_verifier::entry::Entry;
+use scelle_verifier::merkle;
 
-use super::apply::apply;
+use super::apply::{apply, record_case_entry};
 use super::error::LedgerError;
 use super::projection::Projection;
 
@@ -53,12 +54,19 @@ pub fn rebuild(pool: &Pool) -> Result<u64, RebuildError> {
                         reason: format!("entry says seq {}", entry.seq),
                     });
                 }
-                apply(&mut projection.on(c), &entry.applied()).map_err(|e| {
-                    RebuildError::AtEntry {
+                apply(&mut projection.on(c), &entry.applied())
+                    .and_then(|()| {
+                        record_case_entry(
+                            &mut projection.on(c),
+                            &entry.event,
+                            seq,
+                            merkle::leaf_hash(body),
+                        )
+                    })
+                    .map_err(|e| RebuildError::AtEntry {
                         seq,
                         reason: e.to_string(),
-                    }
-                })?;
+                    })?;
                 from = seq + 1;
             }
             projection.flush(c)?;

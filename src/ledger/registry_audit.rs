@@ -17,9 +17,10 @@ use std::hash::BuildHasher;
 
 use scelle_verifier::dossier::shown;
 use scelle_verifier::entry::{
-    AgencyRecord, CustodyFacts, Entry, EntryError, EntryView, UserRecord,
+    AgencyRecord, CaseLink, CustodyFacts, Entry, EntryError, EntryView, FORMAT_VERSION, UserRecord,
 };
 use scelle_verifier::i18n::Message;
+use scelle_verifier::merkle::{self, Hash};
 use scelle_verifier::model::{CustodyEventType, IntegrityResult};
 use scelle_verifier::t;
 
@@ -28,7 +29,7 @@ use crate::storage::projection_rows::{
     self, AgencyFactsRow, CustodyStateRow, ItemFactsRow, UserFactsRow,
 };
 use crate::storage::protection::{AccessRow, PersonRow, ShareRow};
-use crate::storage::registry::{CaseRow, CustodyEventRow, EvidenceRow};
+use crate::storage::registry::{CaseHeadRow, CaseRow, CustodyEventRow, EvidenceRow};
 use crate::storage::{DbConnection, StorageError, with_read_snapshot};
 
 use super::apply::{EventRow, Registry, apply, custody_event};
@@ -54,6 +55,8 @@ pub struct MemoryRegistry {
     erased: Vec<String>,
     /// The previous event of the item of the custody event applied last, until it is compared.
     last_chain_link: Option<Option<i64>>,
+    /// The newest entry of each case's custody record.
+    heads: HashMap<String, CaseLink>,
     /// The access records of the entries applied since they were last taken.
     new_access: Vec<AccessRow>,
 }
@@ -205,6 +208,15 @@ impl Registry for MemoryRegistry {
         self.erased.push(record.to_owned());
         Ok(())
     }
+
+    fn case_head(&mut self, case: &str) -> Result<Option<CaseLink>, LedgerError> {
+        Ok(self.heads.get(case).copied())
+    }
+
+    fn set_case_head(&mut self, case: &str, link: CaseLink) -> Result<(), LedgerError> {
+        self.heads.insert(case.to_owned(), link);
+        Ok(())
+    }
 }
 
 /// One stored value, as compared and shown.
@@ -254,6 +266,12 @@ impl ToCell for i64 {
 impl ToCell for Option<i64> {
     fn cell(&self) -> Cell {
         self.map_or(Cell::Null, Cell::Number)
+    }
+}
+
+impl ToCell for Vec<u8> {
+    fn cell(&self) -> Cell {
+        Cell::Text(hex::encode(self))
     }
 }
 
@@ -387,6 +405,7 @@ row_image!(
     ]
 );
 row_image!(AgencyFactsRow, "agencies", id, [state, name, is_lab]);
+row_image!(CaseHeadRow, "case_heads", case_id, [seq, leaf]);
 row_image!(UserFactsRow, "users", id, [role, agency_id]);
 
 /// A refusal of the registry's rules, as a finding.
@@ -503,6 +522,9 @@ struct Span {
 #[derive(Debug)]
 struct CustodyAt {
     seq: u64,
+    version: u64,
+    leaf: Hash,
+    case_prev: Option<CaseLink>,
     time: Span,
     actor: Span,
     id: Span,
@@ -523,7 +545,8 @@ struct CustodyAt {
 #[derive(Debug)]
 enum ReadEntry {
     Custody(CustodyAt),
-    Other(u64, Box<Result<Entry, EntryError>>),
+    /// Its seq, its leaf hash, the entry.
+    Other(u64, Hash, Box<Result<Entry, EntryError>>),
 }
 
 /// A stretch of the log read for the registry's replay, by an audit reader: custody entries
@@ -565,12 +588,15 @@ impl ReadEntries {
             .unwrap_or_default()
     }
 
-    /// Reads entry `seq` from its bytes.
-    pub fn push(&mut self, seq: u64, body: &[u8]) {
+    /// Reads entry `seq`, of leaf hash `leaf`, from its bytes.
+    pub fn push(&mut self, seq: u64, leaf: Hash, body: &[u8]) {
         let custody = EntryView::parse(body).ok().and_then(|view| {
             let facts = view.custody_facts()?;
             Some(CustodyAt {
                 seq: view.seq,
+                version: view.v,
+                leaf,
+                case_prev: view.case_prev,
                 time: self.span(&view.time),
                 actor: self.span(&view.actor.user),
                 id: self.span(facts.id),
@@ -588,7 +614,7 @@ impl ReadEntries {
         });
         self.entries.push(match custody {
             Some(custody) if custody.seq == seq => ReadEntry::Custody(custody),
-            _ => ReadEntry::Other(seq, Box::new(Entry::parse_content(body))),
+            _ => ReadEntry::Other(seq, leaf, Box::new(Entry::parse_content(body))),
         });
     }
 
@@ -688,7 +714,7 @@ impl RegistryAudit {
         for entry in &read.entries {
             let seq = match entry {
                 ReadEntry::Custody(custody) => custody.seq,
-                ReadEntry::Other(seq, _) => *seq,
+                ReadEntry::Other(seq, _, _) => *seq,
             };
             if seq != self.replayed {
                 self.stopped_at = Some(self.replayed);
@@ -697,8 +723,14 @@ impl RegistryAudit {
             self.replayed += 1;
             match entry {
                 ReadEntry::Custody(custody) => self.replay_custody(&read, custody, out),
-                ReadEntry::Other(_, parsed) => match parsed.as_ref() {
+                ReadEntry::Other(_, leaf, parsed) => match parsed.as_ref() {
                     Ok(entry) if entry.seq == seq => {
+                        if let Some(case) = entry.event.case_chain() {
+                            let linked = (entry.version >= FORMAT_VERSION
+                                && entry.event.links_to_case())
+                            .then_some(entry.case_prev);
+                            self.follow_case(seq, case, linked, *leaf, out);
+                        }
                         if let Err(e) = apply(&mut self.registry, &entry.applied()) {
                             out.push((Some(seq), refused(&e)));
                         }
@@ -718,6 +750,37 @@ impl RegistryAudit {
         compare_per_entry(|r: &AccessRow| r.seq, access, read.stored_access, out);
     }
 
+    /// Holds entry `seq` of `case`'s custody record to the case's chain: from format 2 on
+    /// (`linked` is then the link it carries, if any) it links to the case's newest entry so far
+    /// (DESIGN §8); then it is the newest.
+    fn follow_case(
+        &mut self,
+        seq: u64,
+        case: &str,
+        linked: Option<Option<CaseLink>>,
+        leaf: Hash,
+        out: &mut Vec<Difference>,
+    ) {
+        let newest = self.registry.heads.get(case).copied();
+        if let Some(link) = linked
+            && link != newest
+        {
+            let seq_of = |l: Option<CaseLink>| l.map_or("—".to_owned(), |l| l.seq.to_string());
+            out.push((
+                Some(seq),
+                t!(
+                    "audit-case-chain-broken",
+                    case = shown(case),
+                    links = seq_of(link),
+                    newest = seq_of(newest)
+                ),
+            ));
+        }
+        self.registry
+            .heads
+            .insert(case.to_owned(), CaseLink { seq, leaf });
+    }
+
     /// Applies a custody entry and compares its row's link to the item's previous event.
     fn replay_custody(
         &mut self,
@@ -727,6 +790,8 @@ impl RegistryAudit {
     ) {
         let (time, actor, facts) = read.facts(custody);
         let seq = custody.seq;
+        let linked = (custody.version >= FORMAT_VERSION).then_some(custody.case_prev);
+        self.follow_case(seq, facts.case, linked, custody.leaf, out);
         let applied = custody_event(&mut self.registry, seq, time, actor, &facts);
         let link = self.registry.last_chain_link.take();
         match (applied, link, custody.stored_link) {
@@ -782,7 +847,7 @@ impl RegistryAudit {
                 let to = head.min(at + projection_rows::PAGE as u64);
                 let mut read = ReadEntries::default();
                 for (seq, _, body) in log_store::entries_range(conn, at, to)? {
-                    read.push(seq as u64, &body);
+                    read.push(seq as u64, merkle::leaf_hash(&body), &body);
                 }
                 read.check_stored(conn, at, to)?;
                 self.replay(read, out);
@@ -838,6 +903,21 @@ impl RegistryAudit {
         compare_table(conn, states, projection_rows::custody_states_after, out)?;
         compare_table(conn, registry.shares, projection_rows::shares_after, out)?;
         compare_table(conn, registry.persons, projection_rows::persons_after, out)?;
+        let heads = registry
+            .heads
+            .iter()
+            .map(|(case, link)| {
+                (
+                    case.clone(),
+                    CaseHeadRow {
+                        case_id: case.clone(),
+                        seq: link.seq as i64,
+                        leaf: link.leaf.to_vec(),
+                    },
+                )
+            })
+            .collect();
+        compare_table(conn, heads, projection_rows::case_heads_after, out)?;
         for record in projection_rows::sealed_among(conn, &registry.erased)? {
             out.push((
                 None,

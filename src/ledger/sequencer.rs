@@ -37,7 +37,7 @@ use scelle_verifier::note::{Checkpoint, NoteSigner, SigningSession};
 
 use crate::clock::Clock;
 
-use super::apply::apply;
+use super::apply::{apply, case_link_for, record_case_entry};
 use super::error::LedgerError;
 use super::projection::Projection;
 
@@ -742,20 +742,25 @@ fn build_and_write(
             actor: &pending.actor,
             event: &pending.event,
         };
-        match apply(&mut projection.on(c), &entry) {
-            Ok(()) => {}
+        let applied = case_link_for(&mut projection.on(c), &pending.event).and_then(|link| {
+            apply(&mut projection.on(c), &entry)?;
+            Ok(link)
+        });
+        let case_prev = match applied {
+            Ok(link) => link,
             Err(e) if e.is_rejection() => {
                 accepted.push(Err(e));
                 continue;
             }
             Err(e) => return Err(e),
-        }
+        };
         vault.extend(&pending.side.vault);
         write_side(c, &pending.side)?;
         let body = prepared
-            .bytes(entry.seq, &prev, entry.time)
+            .bytes(entry.seq, &prev, entry.time, case_prev.as_ref())
             .map_err(|e| LedgerError::Internal(e.to_string()))?;
         let leaf = merkle::leaf_hash(&body);
+        record_case_entry(&mut projection.on(c), &pending.event, entry.seq, leaf)?;
         nodes.insert(NodeId::new(0, entry.seq), leaf);
         range.append(leaf, |id, hash| {
             nodes.insert(id, hash);

@@ -6,7 +6,7 @@
 use diesel::prelude::*;
 use std::collections::HashMap;
 
-use super::registry::{self, CustodyEventRow, EvidenceRow, SealedRow};
+use super::registry::{self, CaseHeadRow, CustodyEventRow, EvidenceRow, SealedRow};
 use super::schema::{checkpoints, log_entries, node_settings, tree_nodes};
 use super::{DbConnection, StorageError};
 use scelle_verifier::merkle::{Hash, NodeId};
@@ -413,6 +413,8 @@ pub fn set_setting(conn: &mut DbConnection, name: &str, value: &str) -> Result<(
 pub struct BatchRows<'a> {
     pub items: &'a [&'a EvidenceRow],
     pub events: &'a [CustodyEventRow],
+    /// The newest entry of each case the batch added to.
+    pub heads: &'a [CaseHeadRow],
     /// The vault rows of the batch's requests, written from the requests themselves.
     pub vault: &'a [&'a SealedRow],
     pub entries: &'a [NewEntry],
@@ -429,6 +431,7 @@ impl BatchRows<'_> {
     fn is_empty(&self) -> bool {
         self.items.is_empty()
             && self.events.is_empty()
+            && self.heads.is_empty()
             && self.vault.is_empty()
             && self.entries.is_empty()
             && self.nodes.is_empty()
@@ -479,6 +482,7 @@ fn write_batch_sqlite(
 ) -> Result<(), StorageError> {
     registry::update_custody_states(c, rows.items)?;
     insert_rows!(@sqlite c, rows.events);
+    registry::replace_case_heads(c, rows.heads)?;
     insert_rows!(@sqlite c, rows.vault);
     insert_rows!(@sqlite c, rows.entries);
     insert_rows!(@sqlite c, rows.nodes);
@@ -519,7 +523,11 @@ const PG_BATCH_SQL: &str = concat!(
    SELECT * FROM unnest($25::bigint[], $26::bytea[]) WHERE (SELECT follows FROM head)), \
  checkpoint AS (INSERT INTO checkpoints (tree_size, root_hash, note, created_at) \
    SELECT * FROM unnest($27::bigint[], $28::bytea[], $29::text[], $30::text[]) \
-   WHERE (SELECT follows FROM head)) \
+   WHERE (SELECT follows FROM head)), \
+ heads AS (INSERT INTO case_heads (case_id, seq, leaf) \
+   SELECT * FROM unnest($33::text[], $34::bigint[], $35::bytea[]) \
+   WHERE (SELECT follows FROM head) \
+   ON CONFLICT (case_id) DO UPDATE SET seq = EXCLUDED.seq, leaf = EXCLUDED.leaf) \
  SELECT 1 FROM head WHERE follows"
 );
 
@@ -558,6 +566,9 @@ struct PgBatch<'a> {
     checkpoint_at: Vec<&'a str>,
     follows_size: Option<i64>,
     follows_leaf: Option<&'a [u8]>,
+    head_case: Vec<&'a str>,
+    head_seq: Vec<i64>,
+    head_leaf: Vec<&'a [u8]>,
 }
 
 #[cfg(feature = "postgres")]
@@ -604,6 +615,9 @@ impl<'a> PgBatch<'a> {
             checkpoint_at: column(checkpoint, |r| r.created_at.as_str()),
             follows_size: rows.follows.map(|(size, _)| size),
             follows_leaf: rows.follows.map(|(_, leaf)| leaf),
+            head_case: column(rows.heads, |r| r.case_id.as_str()),
+            head_seq: column(rows.heads, |r| r.seq),
+            head_leaf: column(rows.heads, |r| r.leaf.as_slice()),
         }
     }
 }
@@ -661,6 +675,9 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for PgBatch<'_> {
                 30 => out.push_bind_param::<Array<Text>, _>(&self.checkpoint_at)?,
                 31 => out.push_bind_param::<Nullable<BigInt>, _>(&self.follows_size)?,
                 32 => out.push_bind_param::<Nullable<Binary>, _>(&self.follows_leaf)?,
+                33 => out.push_bind_param::<Array<Text>, _>(&self.head_case)?,
+                34 => out.push_bind_param::<Array<BigInt>, _>(&self.head_seq)?,
+                35 => out.push_bind_param::<Array<Binary>, _>(&self.head_leaf)?,
                 _ => {
                     return Err(diesel::result::Error::QueryBuilderError(
                         "placeholder out of range".into(),

@@ -6,10 +6,10 @@ use diesel::prelude::*;
 
 use super::identity::AgencyRow;
 use super::protection::{AccessRow, PersonRow, ShareRow};
-use super::registry::{CaseRow, CustodyEventRow, EvidenceRow};
+use super::registry::{CaseHeadRow, CaseRow, CustodyEventRow, EvidenceRow};
 use super::schema::{
-    access_records, agencies, case_shares, cases, custody_events, custody_states, evidence_items,
-    persons, users, vault_sealed,
+    access_records, agencies, case_heads, case_shares, cases, custody_events, custody_states,
+    evidence_items, persons, users, vault_sealed,
 };
 use super::{DbConnection, StorageError};
 
@@ -130,6 +130,19 @@ pub fn cases_after(conn: &mut DbConnection, after: &str) -> Result<Vec<CaseRow>,
         .order(cases::id.asc())
         .limit(PAGE)
         .select(CaseRow::as_select())
+        .load(conn)?)
+}
+
+/// The newest entries of the cases after the id `after`, in id order.
+pub fn case_heads_after(
+    conn: &mut DbConnection,
+    after: &str,
+) -> Result<Vec<CaseHeadRow>, StorageError> {
+    Ok(case_heads::table
+        .filter(case_heads::case_id.gt(after))
+        .order(case_heads::case_id.asc())
+        .limit(PAGE)
+        .select(CaseHeadRow::as_select())
         .load(conn)?)
 }
 

@@ -5,8 +5,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    access_records, case_shares, cases, custody_events, custody_states, evidence_items, persons,
-    vault_records, vault_sealed,
+    access_records, case_heads, case_shares, cases, custody_events, custody_states, evidence_items,
+    persons, vault_records, vault_sealed,
 };
 use super::{DbConnection, StorageError};
 
@@ -31,6 +31,17 @@ pub struct CaseRow {
     pub opened_at: String,
     /// The log entry that opened the case.
     pub opened_seq: i64,
+}
+
+/// The newest entry of a case's custody record: the case's next entry links to it.
+#[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = case_heads)]
+pub struct CaseHeadRow {
+    pub case_id: String,
+    /// The entry's seq.
+    pub seq: i64,
+    /// Its leaf hash.
+    pub leaf: Vec<u8>,
 }
 
 /// An evidence item as the service sees it: the facts registered with it (`evidence_items`,
@@ -510,6 +521,29 @@ pub fn events_of_item(
     })?)
 }
 
+/// Every custody event of a case's items, in log order, each with its log entry: each item's
+/// chain walked from its state, all in one statement.
+pub fn events_of_case(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> Result<Vec<CustodyEventWithEntry>, StorageError> {
+    use diesel::sql_types::Text;
+    const SELECT: &str = "SELECT e.seq AS seq, e.id, e.item_id, e.event_type, e.actor_id, \
+        e.occurred_at, e.recorded_at, e.item_prev_seq, l.body \
+        FROM custody_events e JOIN log_entries l ON l.seq = e.seq \
+        WHERE e.seq IN (SELECT seq FROM chain)";
+    Ok(on_backend!(conn, c => {
+        let sql = chain_sql(
+            "item_id IN (SELECT id FROM evidence_items WHERE case_id = {param})",
+            placeholder(c),
+            SELECT,
+        );
+        diesel::sql_query(sql)
+            .bind::<Text, _>(case_id)
+            .load::<CustodyEventWithEntry>(c)
+    })?)
+}
+
 /// A sealed vault record (see `node::vault`): nothing in it is readable without the keys.
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = vault_sealed)]
@@ -609,8 +643,36 @@ pub fn delete_legacy_vault_rows(
     Ok(())
 }
 
+/// The newest entry of a case's custody record, as stored.
+pub fn case_head(
+    conn: &mut DbConnection,
+    case_id: &str,
+) -> Result<Option<CaseHeadRow>, StorageError> {
+    Ok(case_heads::table
+        .filter(case_heads::case_id.eq(case_id))
+        .select(CaseHeadRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Writes the newest entry of each case in `rows`, replacing what was there (SQLite; PostgreSQL
+/// writes them in its batch statement, `log_store::write_batch`).
+#[cfg(feature = "sqlite")]
+pub fn replace_case_heads(
+    conn: &mut diesel::sqlite::SqliteConnection,
+    rows: &[CaseHeadRow],
+) -> Result<(), StorageError> {
+    for chunk in rows.chunks(256) {
+        diesel::replace_into(case_heads::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Empties the projections (not the vault, which the log cannot regenerate).
 pub fn clear_projections(conn: &mut DbConnection) -> Result<(), StorageError> {
+    diesel::delete(case_heads::table).execute(conn)?;
     diesel::delete(access_records::table).execute(conn)?;
     diesel::delete(persons::table).execute(conn)?;
     diesel::delete(case_shares::table).execute(conn)?;

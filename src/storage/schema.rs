@@ -193,6 +193,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_heads (case_id) {
+        case_id -> Text,
+        seq -> BigInt,
+        leaf -> Binary,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(evidence_items -> cases (case_id));

@@ -108,7 +108,8 @@ pub fn init(opts: &InitOptions) -> Result<InitReport, ServiceError> {
     })
 }
 
-fn system_actor(agency: &str) -> Actor {
+/// The node acting on its own for `agency` (a bootstrap, an operator's command).
+pub(crate) fn system_actor(agency: &str) -> Actor {
     Actor {
         user: SYSTEM_USER.into(),
         agency: agency.into(),

@@ -8,13 +8,13 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use scelle_verifier::commitment::Commitment;
 use scelle_verifier::dossier::{
     CaseRef, ConsistencyFrom, DOSSIER_FORMAT, Dossier, DossierEntry, Manifest, Opening,
 };
-use scelle_verifier::entry::{Entry, Event};
+use scelle_verifier::entry::{Actor, DossierRecord, Entry, Event};
 use scelle_verifier::merkle::{self, Hash};
 use scelle_verifier::model::{self, Purpose};
 use scelle_verifier::note::Checkpoint;
@@ -24,10 +24,12 @@ use crate::error::ServiceError;
 use crate::ledger::checkpoints;
 use crate::ledger::error::Missing;
 use crate::ledger::proofs::{consistency_proof_hashes, proof_error};
+use crate::ledger::sequencer::{Pending, SideWrites};
 use crate::ledger::vouch;
 use crate::node::Node;
 use crate::policy::cedar::Action;
-use crate::storage::{StorageError, log_store, registry};
+use crate::storage::{DbConnection, StorageError, log_store, registry};
+use crate::usecases::admin::system_actor;
 
 /// What a dossier holds beyond the case's entries.
 #[derive(Debug, Clone, Default)]
@@ -65,42 +67,63 @@ pub fn export_for(
             format!("case:{case_id}/dossier"),
         )?;
     }
-    export(node, &case_id, opts)
+    issue(node, &user.actor(), &case_id, opts, purpose)
 }
 
-/// The dossier of the case with this id, with no policy check (the node's operator, CLI).
+/// The dossier of the case with this id, with no policy check (the node's operator, CLI): issued
+/// in the name of the node for the case's agency.
 pub fn export(node: &Node, case_id: &str, opts: &ExportOptions) -> Result<Dossier, ServiceError> {
+    let agency = node.case_facts(case_id)?.agency;
+    issue(node, &system_actor(&agency), case_id, opts, None)
+}
+
+/// Issues the dossier: the export is first recorded in the log (`dossier.issued`, the case's
+/// newest entry), then the dossier is the case's custody record walked back from that entry along
+/// its links (DESIGN §8), with every entry's inclusion proof to a checkpoint that covers it. The
+/// registry's tables only say where to read: an entry the chain names that they do not is read
+/// too, and what they list off the chain is left out.
+fn issue(
+    node: &Node,
+    actor: &Actor,
+    case_id: &str,
+    opts: &ExportOptions,
+    purpose: Option<Purpose>,
+) -> Result<Dossier, ServiceError> {
     let mut c = node.connection()?;
     let case =
         registry::case_by_id(&mut c, case_id)?.ok_or(ServiceError::NotFound(Missing::Case))?;
-    let checkpoint_row = checkpoints::publishable(&mut c, node.sequencer())?
-        .ok_or(ServiceError::NotFound(Missing::Entry))?;
-    let size = checkpoint_row.tree_size as u64;
-    let root: Hash = log_store::to_hash(&checkpoint_row.root_hash)?;
-
     // Nothing is signed on a row the log does not vouch for: the case against its opening,
     // each item and its events against their entries.
     vouch::case(&mut c, &case)?;
-    let mut seqs: Vec<u64> = vec![case.opened_seq as u64];
-    for item in registry::evidence_of_case(&mut c, &case.id)? {
-        seqs.push(item.registered_seq as u64);
-        seqs.extend(vouch::item(&mut c, &item)?);
+    let items = registry::evidence_of_case(&mut c, &case.id)?;
+    let mut read = vouch::items_of_case(&mut c, &case.id, &items)?;
+    drop(c);
+    let issued = node.sequencer().append(Pending {
+        actor: actor.clone(),
+        event: Event::DossierIssued(DossierRecord {
+            case: case.id.clone(),
+            purpose,
+            personal_data: opts.personal_data,
+        }),
+        side: SideWrites::default(),
+    })?;
+    let mut c = node.connection()?;
+    let checkpoint_row = checkpoints::publishable(&mut c, node.sequencer())?
+        .ok_or(ServiceError::NotFound(Missing::Entry))?;
+    let size = checkpoint_row.tree_size as u64;
+    if size <= issued.seq {
+        return Err(ServiceError::Internal(
+            "no durable checkpoint covers the dossier's own entry".into(),
+        ));
     }
-    // Only what the checkpoint covers (an append may have landed since it was read).
-    seqs.retain(|s| *s < size);
-    seqs.sort_unstable();
-    seqs.dedup();
-
-    let rows = log_store::entries_by_seqs(&mut c, &seqs)?;
-    if rows.len() != seqs.len() {
-        return Err(StorageError::Corrupt(format!(
-            "case {} lists {} entries but {} are stored",
-            case.id,
-            seqs.len(),
-            rows.len()
-        ))
-        .into());
+    let root: Hash = log_store::to_hash(&checkpoint_row.root_hash)?;
+    for seq in [case.opened_seq as u64, issued.seq] {
+        if let Some(body) = log_store::entry_body(&mut c, seq)? {
+            read.insert(seq, (merkle::leaf_hash(&body), body));
+        }
     }
+    let rows = case_record(&mut c, &case.id, issued.seq, read)?;
+    let seqs: Vec<u64> = rows.iter().map(|(seq, _, _)| *seq).collect();
     let mut needed: HashSet<merkle::NodeId> = HashSet::new();
     for seq in &seqs {
         needed.extend(
@@ -114,8 +137,6 @@ pub fn export(node: &Node, case_id: &str, opts: &ExportOptions) -> Result<Dossie
     let mut leaves = Vec::with_capacity(rows.len());
     let mut records: Vec<String> = Vec::new();
     for (seq, leaf, body) in rows {
-        let seq = seq as u64;
-        let leaf = log_store::to_hash(&leaf)?;
         nodes.insert(merkle::NodeId::new(0, seq), leaf);
         if opts.personal_data {
             let entry = Entry::parse(&body)
@@ -191,6 +212,64 @@ pub fn export(node: &Node, case_id: &str, opts: &ExportOptions) -> Result<Dossie
     })
 }
 
+/// The case's custody record up to its entry `last`: from `last` back along each entry's link to
+/// the case's previous one (`case_prev`), taking the entries already `read` (by seq: leaf hash,
+/// bytes) and reading any other the links name one by one; below the first entry with no link
+/// (one written before the links, format 1), the entries read of the case. In log order, each as
+/// (seq, leaf hash, bytes).
+fn case_record(
+    c: &mut DbConnection,
+    case_id: &str,
+    last: u64,
+    mut read: HashMap<u64, (Hash, Vec<u8>)>,
+) -> Result<Vec<(u64, Hash, Vec<u8>)>, ServiceError> {
+    let corrupt = |seq: u64, what: &str| {
+        ServiceError::from(StorageError::Corrupt(format!(
+            "case {case_id}, entry {seq}: {what}"
+        )))
+    };
+    let mut record = Vec::new();
+    let mut at = Some((last, None::<Hash>));
+    let mut unlinked_from = None;
+    while let Some((seq, expected_leaf)) = at.take() {
+        let (leaf, body) = match read.remove(&seq) {
+            Some(found) => found,
+            None => {
+                let body = log_store::entry_body(c, seq)?.ok_or_else(|| corrupt(seq, "missing"))?;
+                (merkle::leaf_hash(&body), body)
+            }
+        };
+        if expected_leaf.is_some_and(|expected| expected != leaf) {
+            return Err(corrupt(
+                seq,
+                "its leaf hash is not the one the next entry links to",
+            ));
+        }
+        let entry = Entry::parse_content(&body).map_err(|e| corrupt(seq, &e.to_string()))?;
+        if entry.event.case_chain() != Some(case_id) {
+            return Err(corrupt(seq, "not of the case's custody record"));
+        }
+        record.push((seq, leaf, body));
+        match entry.case_prev {
+            Some(link) => at = Some((link.seq, Some(link.leaf))),
+            None if matches!(entry.event, Event::CaseOpened(_)) => {}
+            None => unlinked_from = Some(seq),
+        }
+    }
+    // Entries of format 1 carry no link: below the first of them, what the vouched tables list.
+    if let Some(first_linked) = unlinked_from {
+        let mut older: Vec<u64> = read.keys().copied().filter(|s| *s < first_linked).collect();
+        older.sort_unstable();
+        for seq in older {
+            if let Some((leaf, body)) = read.remove(&seq) {
+                record.push((seq, leaf, body));
+            }
+        }
+    }
+    record.sort_unstable_by_key(|(seq, _, _)| *seq);
+    Ok(record)
+}
+
 /// The commitments an event holds (personal data and free text).
 fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
     let list: Vec<&Option<Commitment>> = match event {
@@ -205,7 +284,8 @@ fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
         | Event::CaseShared(_)
         | Event::ShareRevoked(_)
         | Event::PersonRecorded(_)
-        | Event::Access(_) => vec![],
+        | Event::Access(_)
+        | Event::DossierIssued(_) => vec![],
     };
     list.into_iter().flatten()
 }

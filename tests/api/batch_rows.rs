@@ -245,6 +245,7 @@ fn a_batch_on_a_remembered_head_is_written_only_while_the_log_ends_there() {
         log_store::BatchRows {
             items: &[],
             events: &[],
+            heads: &[],
             vault: &[],
             entries,
             nodes: &[],
@@ -289,4 +290,44 @@ fn a_batch_on_a_remembered_head_is_written_only_while_the_log_ends_there() {
     let conflict = log_store::write_batch(&mut c, &batch(&taken, None)).unwrap_err();
     assert!(conflict.is_unique_violation(), "{conflict}");
     assert_eq!(stored(&mut c), 5);
+}
+
+/// A batch writes the newest entry of each case it added to, replacing the one before, on both
+/// backends.
+#[test]
+fn a_batch_writes_and_replaces_the_newest_entry_of_each_case() {
+    use scelle::storage::registry::CaseHeadRow;
+    for backend in crate::helpers::BACKENDS {
+        let db = TestDb::new(backend);
+        let mut c = migrated(&db);
+        let head = |case: &str, seq: i64| CaseHeadRow {
+            case_id: case.into(),
+            seq,
+            leaf: vec![seq as u8; 32],
+        };
+        for heads in [
+            vec![head("case-a", 3), head("case-b", 4)],
+            vec![head("case-a", 9)],
+        ] {
+            let rows = log_store::BatchRows {
+                items: &[],
+                events: &[],
+                heads: &heads,
+                vault: &[],
+                entries: &[],
+                nodes: &[],
+                checkpoint: None,
+                follows: None,
+            };
+            assert!(log_store::write_batch(&mut c, &rows).unwrap());
+        }
+        for (case, seq) in [("case-a", 9), ("case-b", 4)] {
+            assert_eq!(
+                registry::case_head(&mut c, case).unwrap(),
+                Some(head(case, seq)),
+                "{backend:?}"
+            );
+        }
+        assert_eq!(registry::case_head(&mut c, "case-c").unwrap(), None);
+    }
 }

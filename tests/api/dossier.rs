@@ -1,6 +1,8 @@
 //! Dossiers end to end: export over HTTP and from the CLI on both backends, then `scelle verify`
 //! and the independent `tools/verify_dossier.py` on the valid dossier and on every kind of
-//! tampering; the two verifiers must reach the same verdict with the same findings.
+//! tampering — a lying node's included, which signs a manifest over a dossier it cut — and
+//! against a checkpoint the recipient already holds; the two verifiers must reach the same
+//! verdict with the same findings.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -85,6 +87,16 @@ fn verify_both(
     key: &Path,
     files: &[&Path],
 ) -> ((i32, BTreeSet<String>), (i32, BTreeSet<String>)) {
+    verify_both_knowing(dossier, key, files, None)
+}
+
+/// [`verify_both`], given the checkpoint the recipient holds.
+fn verify_both_knowing(
+    dossier: &Path,
+    key: &Path,
+    files: &[&Path],
+    known: Option<&Path>,
+) -> ((i32, BTreeSet<String>), (i32, BTreeSet<String>)) {
     let mut rust = Command::new(BIN);
     rust.arg("verify").arg(dossier).arg("--json");
     let mut py = Command::new("python3");
@@ -93,6 +105,9 @@ fn verify_both(
         cmd.arg("--trusted-key").arg(key);
         for f in files {
             cmd.arg("--file").arg(f);
+        }
+        if let Some(known) = known {
+            cmd.arg("--known-checkpoint").arg(known);
         }
     }
     let run = |cmd: &mut Command| {
@@ -153,8 +168,13 @@ fn dossiers_export_and_verify_offline_on_both_backends() {
             ),
         );
         assert_eq!(s, 200, "{dossier}");
-        // Case, two items, five custody events.
-        assert_eq!(dossier["entries"].as_array().unwrap().len(), 8);
+        // Case, two items, five custody events, and its own issue last.
+        assert_eq!(dossier["entries"].as_array().unwrap().len(), 9);
+        assert_eq!(
+            entry_of_kind(&dossier, "dossier.issued"),
+            8,
+            "the dossier's own issue is its last entry"
+        );
         assert!(dossier["consistency"]["proof"].is_array());
         let http_path = dir.path().join("dossier-http.json");
         write_json(&http_path, &dossier);
@@ -185,6 +205,53 @@ fn dossiers_export_and_verify_offline_on_both_backends() {
         assert_eq!(report["openings_checked"], 6, "{report}");
         assert_eq!(report["case"]["title"], "Escroquerie en ligne");
         assert!(report["consistent_with_earlier"].as_u64().unwrap() > 0);
+        // As of its own issue, proven whole.
+        assert_eq!(report["completeness"]["proven"], "whole", "{report}");
+        assert!(report["as_of"]["time"].as_str().unwrap().starts_with("20"));
+        let text = Command::new(BIN)
+            .arg("verify")
+            .arg(&http_path)
+            .arg("--trusted-key")
+            .arg(&key)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(text.stdout).unwrap();
+        for part in [
+            "ÉTAT AU",
+            "AS OF",
+            "Complétude : prouvée",
+            "Completeness: proven",
+        ] {
+            assert!(text.contains(part), "{part} not in {text}");
+        }
+
+        // Against a checkpoint the recipient already holds: the one the dossier extends passes;
+        // a newer one says the dossier is old news; without a proof from it, nothing is proven.
+        let early = dir.path().join("early.checkpoint");
+        std::fs::write(&early, &story.early_checkpoint).unwrap();
+        let ((rc, rust), (pc, py)) =
+            verify_both_knowing(&http_path, &key, &[], Some(early.as_path()));
+        assert_eq!((rc, pc), (0, 0), "rust {rust:?} python {py:?}");
+        let (s, b) = app.post(
+            &app.analyst,
+            &format!(
+                "/api/v1/evidence/{}/events",
+                report["items"][0]["id"].as_str().unwrap()
+            ),
+            &json!({"type": "destroyed", "reason": "ordonnance de destruction"}),
+        );
+        assert_eq!(s, 201, "{b}");
+        let (_, newer) = app.get_text(&app.prosecutor, "/log/checkpoint");
+        let newer_path = dir.path().join("newer.checkpoint");
+        std::fs::write(&newer_path, &newer).unwrap();
+        let ((rc, rust), (pc, py)) =
+            verify_both_knowing(&http_path, &key, &[], Some(newer_path.as_path()));
+        assert_eq!((rc, pc), (3, 3));
+        assert_eq!(
+            rust,
+            BTreeSet::from(["older_than_known_checkpoint".to_owned()])
+        );
+        assert_eq!(rust, py);
 
         // Without personal data: no openings, still verifies.
         let (s, bare) = app.get(
@@ -196,6 +263,26 @@ fn dossiers_export_and_verify_offline_on_both_backends() {
         );
         assert_eq!(s, 200);
         assert_eq!(bare["openings"].as_array().unwrap().len(), 0);
+        let bare_path = dir.path().join("dossier-bare.json");
+        write_json(&bare_path, &bare);
+        let ((rc, rust), (pc, py)) =
+            verify_both_knowing(&bare_path, &key, &[], Some(early.as_path()));
+        assert_eq!((rc, pc), (3, 3));
+        assert_eq!(
+            rust,
+            BTreeSet::from(["known_checkpoint_not_proven".to_owned()])
+        );
+        assert_eq!(rust, py);
+        // The destruction is in the new dossier, and so is the first dossier's issue: a case's
+        // record holds its exports. Its own issue comes last.
+        let destroyed = entry_of_kind(&bare, "custody.destroyed");
+        let count = bare["entries"].as_array().unwrap().len();
+        assert!(entry_of_kind(&bare, "dossier.issued") < destroyed && destroyed < count - 1);
+        let last = B64
+            .decode(bare["entries"][count - 1]["entry"].as_str().unwrap())
+            .unwrap();
+        let last: Value = serde_json::from_slice(&last).unwrap();
+        assert_eq!(last["kind"], "dossier.issued");
 
         // From the CLI, against the same database while the server runs.
         let cli_path = dir.path().join("dossier-cli.json");
@@ -220,16 +307,65 @@ fn dossiers_export_and_verify_offline_on_both_backends() {
         assert_eq!((rc, pc), (0, 0));
 
         if backend == Backend::Sqlite {
-            tampering_is_caught_by_both_verifiers(&dossier, &key, &story, dir.path());
+            let signer = scelle::node::files::load_signer(&app.db.data_dir()).unwrap();
+            tampering_is_caught_by_both_verifiers(&dossier, &key, &story, dir.path(), &signer);
         }
     }
 }
 
-fn tampering_is_caught_by_both_verifiers(dossier: &Value, key: &Path, story: &Story, dir: &Path) {
+/// The manifest a lying node signs over the dossier as it now stands (its node key in hand).
+fn resign_manifest(d: &mut Value, signer: &scelle_verifier::note::NoteSigner) {
+    use scelle_verifier::dossier::Manifest;
+    let verifier = signer.verifier().unwrap();
+    let mut manifest =
+        Manifest::parse_body(verifier.open(d["manifest"].as_str().unwrap()).unwrap()).unwrap();
+    let entries: Vec<(u64, [u8; 32])> = d["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let bytes = B64.decode(e["entry"].as_str().unwrap()).unwrap();
+            (
+                e["seq"].as_u64().unwrap(),
+                scelle_verifier::merkle::leaf_hash(&bytes),
+            )
+        })
+        .collect();
+    manifest.entry_count = entries.len() as u64;
+    manifest.entries_digest = Manifest::digest_entries(entries.iter().map(|(s, l)| (*s, l)));
+    d["manifest"] = Value::String(signer.sign_note(&manifest.body()).unwrap());
+}
+
+fn tampering_is_caught_by_both_verifiers(
+    dossier: &Value,
+    key: &Path,
+    story: &Story,
+    dir: &Path,
+    signer: &scelle_verifier::note::NoteSigner,
+) {
     let transfer = entry_of_kind(dossier, "custody.transferred");
     let examined = entry_of_kind(dossier, "custody.examined");
-    type Tamper = Box<dyn Fn(&mut Value)>;
-    let cases: Vec<(&str, Tamper, &str)> = vec![
+    let issued = entry_of_kind(dossier, "dossier.issued");
+    type Tamper<'a> = Box<dyn Fn(&mut Value) + 'a>;
+    let cases: Vec<(&str, Tamper<'_>, &str)> = vec![
+        (
+            // A node that leaves an entry out and signs the manifest over what is left.
+            "an entry in the middle left out, the manifest signed over the rest",
+            Box::new(move |d: &mut Value| {
+                d["entries"].as_array_mut().unwrap().remove(transfer);
+                resign_manifest(d, signer);
+            }),
+            "case_chain_broken",
+        ),
+        (
+            // One that cuts the end (the entries after a given time) the same way.
+            "the end cut off, the manifest signed over the rest",
+            Box::new(move |d: &mut Value| {
+                d["entries"].as_array_mut().unwrap().truncate(issued - 1);
+                resign_manifest(d, signer);
+            }),
+            "dossier_not_issued",
+        ),
         (
             "one byte of an entry",
             Box::new(move |d: &mut Value| {

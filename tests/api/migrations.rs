@@ -209,6 +209,16 @@ fn event_rows(db: &TestDb) -> Vec<String> {
         .collect()
 }
 
+/// Every case's newest entry of its custody record: (case, seq, leaf hash).
+fn case_heads(db: &TestDb) -> Vec<(String, i64, Vec<u8>)> {
+    use scelle::storage::schema::case_heads::dsl::*;
+    case_heads
+        .select((case_id, seq, leaf))
+        .order(case_id)
+        .load(&mut db.raw())
+        .unwrap()
+}
+
 #[derive(QueryableByName, Debug)]
 struct RestoredDetails {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -243,8 +253,9 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
     }
 }
 
-/// Migrations 4 (the custody chain), 5 (the low levels' node keys), 11 (every level's node keys
-/// by completing leaf; on SQLite a row-id table), 6 (lean custody rows), 7
+/// Migrations 13 (each case's newest entry, worked out again on the way up), 4 (the custody
+/// chain), 5 (the low levels' node keys), 11 (every level's node keys by completing leaf; on
+/// SQLite a row-id table), 6 (lean custody rows), 7
 /// (checkpoints keyed by tree size, no vault case index), 8 (SQLite only: entries keyed by
 /// `seq`), 9 (custody events without a foreign key to their item; on SQLite the table made
 /// again), 10 (SQLite only: the sealed vault rows in a row-id table) and 12 (custody states in a
@@ -282,6 +293,21 @@ fn data_migrations_round_trip_on_a_populated_node() {
         );
         let mut c = db.raw();
         let events = event_rows(&db);
+
+        // Migration 13: the newest entry of each case's custody record. Its down drops the
+        // table; its up works the heads out again from the projections, the same as the
+        // sequencer wrote them.
+        let heads = case_heads(&db);
+        assert!(
+            !heads.is_empty(),
+            "{backend:?}: the populated node has cases"
+        );
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert!(
+            definitions(&db, backend, "'case_heads'").is_empty(),
+            "{backend:?}: down of migration 13 drops the heads' table"
+        );
+        assert_eq!(log_rows(&db), log, "{backend:?}: down of migration 13");
 
         // Migration 12: custody states in a table of their own. Its down puts each state back
         // into its item's row (on SQLite, the table as migrations 1 and 4 made it, column for
@@ -465,6 +491,11 @@ fn data_migrations_round_trip_on_a_populated_node() {
         );
         assert!(!custody_events_have_a_foreign_key(&db, backend));
         assert_eq!(vault_rows(&db), vault, "{backend:?}: sealed rows after up");
+        assert_eq!(
+            case_heads(&db),
+            heads,
+            "{backend:?}: the cases' newest entries after up"
+        );
         crate::tamper::audit_of(&db, &verifier).unwrap();
     }
 }

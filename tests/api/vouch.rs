@@ -1,6 +1,8 @@
 //! The node decides nothing on a registry row the log does not vouch for: rows edited while it
 //! was stopped are refused, naming the row, for custody decisions and for dossiers, and only the
-//! edited item is refused; on both backends.
+//! edited item is refused; a case's newest entry rewound so that it still vouches leaves a fork
+//! in the log that the audit names; an integrity result must follow from its hash; on both
+//! backends.
 
 use diesel::connection::SimpleConnection as _;
 use scelle::error::ServiceError;
@@ -189,5 +191,71 @@ fn an_integrity_result_must_follow_from_the_hashes() {
             .append(check(&"ab".repeat(32), IntegrityResult::Match))
             .unwrap();
         node.shutdown(handle);
+    }
+}
+
+/// A case's newest entry rewound behind the node's back while it was stopped: the entry the node
+/// writes next for the case links to the older one (it still is an entry of the case), so the
+/// log itself now holds a fork of the case's record, signed by the node — and the audit names it
+/// at that entry (DESIGN §8: a node that lied has signed its own proof of it).
+#[test]
+fn a_rewound_case_head_leaves_a_fork_the_audit_names() {
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let key = init(&db);
+        let (node, handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
+        let user = add_investigator(&node, "Kossi");
+        let (case, _) = cases::open(
+            &node,
+            &user,
+            NewCase {
+                reference: "TG-V-4".into(),
+                title: None,
+                jurisdiction: "TG".into(),
+                offence: "o".into(),
+                legal_basis: "l".into(),
+                jurisdiction_basis: None,
+            },
+        )
+        .unwrap();
+        let (item, registered) =
+            evidence::register(&node, &user, &case.id, file_evidence(0, &"ab".repeat(32))).unwrap();
+        custody::record(&node, &user, &item.id, event("sealed")).unwrap();
+        custody::record(&node, &user, &item.id, event("stored")).unwrap();
+        node.shutdown(handle);
+        let verifier = scelle_verifier::note::NoteVerifier::from_verifier_key(&key).unwrap();
+        let pool = scelle::storage::open_pool(&db.url, 3).unwrap();
+        scelle::ledger::audit::audit(&pool, &verifier).unwrap();
+
+        let mut c = db.raw();
+        let leaf = hex::encode(
+            scelle::storage::log_store::entry_body(&mut c, registered.seq)
+                .unwrap()
+                .map(|body| scelle_verifier::merkle::leaf_hash(&body))
+                .unwrap(),
+        );
+        let literal = match backend {
+            crate::helpers::Backend::Sqlite => format!("X'{leaf}'"),
+            crate::helpers::Backend::Postgres => format!("'\\x{leaf}'::bytea"),
+        };
+        c.batch_execute(&format!(
+            "UPDATE case_heads SET seq = {}, leaf = {literal} WHERE case_id = '{}'",
+            registered.seq, case.id
+        ))
+        .unwrap();
+
+        let (node, handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
+        let (_, forked) = custody::record(&node, &user, &item.id, event("stored")).unwrap();
+        node.shutdown(handle);
+        let err = scelle::ledger::audit::audit(&pool, &verifier).expect_err("a forked record");
+        assert!(
+            err.bad_seqs().contains(&forked.seq),
+            "{backend:?}: {forked:?} not named in {err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("bifurque") && text.contains("forks") && text.contains(&case.id),
+            "{backend:?}: {text}"
+        );
     }
 }

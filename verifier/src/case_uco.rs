@@ -137,7 +137,8 @@ impl<'a> Graph<'a> {
             | Event::CaseShared(_)
             | Event::ShareRevoked(_)
             | Event::PersonRecorded(_)
-            | Event::Access(_) => {}
+            | Event::Access(_)
+            | Event::DossierIssued(_) => {}
         }
     }
 

@@ -24,6 +24,8 @@ struct CourtReport {
     style: &'static str,
     ok: bool,
     findings: Vec<String>,
+    /// As of when the dossier speaks, then what its links prove left out.
+    as_of: Vec<String>,
     origin: String,
     checkpoint_entries: String,
     root: String,
@@ -147,6 +149,10 @@ pub fn render(report: &Report, lang: Lang) -> String {
             .findings
             .iter()
             .map(|f| f.message().render(lang))
+            .collect(),
+        as_of: crate::offline::as_of_lines(report)
+            .iter()
+            .map(|m| m.render(lang))
             .collect(),
         origin: shown(&report.origin),
         checkpoint_entries: t!("report-entries-count", size = report.tree_size).render(lang),
@@ -347,7 +353,7 @@ fn event_row(report: &Report, ev: &TimelineEvent, lang: Lang) -> EventRow {
     }
 }
 
-const STYLE: &str = "@page{size:A4;margin:18mm 15mm}body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:10pt;color:#111;max-width:180mm;margin:0 auto}h1{font-size:16pt;margin:0}h2{font-size:12pt;border-bottom:1px solid #999;margin-top:14pt}.sub{color:#555;margin-top:2pt}.verdict{border:2px solid;padding:6pt 10pt;margin-top:10pt}.verdict.ok{border-color:#1a7f37}.verdict.fail{border-color:#b42318}.big{font-size:13pt;font-weight:bold}.okt{color:#1a7f37;font-weight:bold}.failt{color:#b42318;font-weight:bold}table{border-collapse:collapse;width:100%;margin:4pt 0}th,td{text-align:left;vertical-align:top;padding:2pt 4pt;border:1px solid #ccc}.kv th{width:35%;background:#f4f4f4}.timeline th{background:#f4f4f4}code{font-size:8pt;word-break:break-all}.item{page-break-inside:avoid}.howto li{margin:3pt 0}ul.tree{list-style:none;padding-left:0}.tree .depth-1{margin-left:1.5em}.tree .depth-2{margin-left:3em}.tree .depth-3{margin-left:4.5em}.tree .depth-4{margin-left:6em}.tree .depth-5{margin-left:7.5em}.tree .depth-6{margin-left:9em}@media print{a{color:inherit;text-decoration:none}}";
+const STYLE: &str = "@page{size:A4;margin:18mm 15mm}body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:10pt;color:#111;max-width:180mm;margin:0 auto}h1{font-size:16pt;margin:0}h2{font-size:12pt;border-bottom:1px solid #999;margin-top:14pt}.sub{color:#555;margin-top:2pt}.verdict{border:2px solid;padding:6pt 10pt;margin-top:10pt}.verdict.ok{border-color:#1a7f37}.verdict.fail{border-color:#b42318}.big{font-size:13pt;font-weight:bold}.as-of{font-weight:bold;margin:3pt 0}.okt{color:#1a7f37;font-weight:bold}.failt{color:#b42318;font-weight:bold}table{border-collapse:collapse;width:100%;margin:4pt 0}th,td{text-align:left;vertical-align:top;padding:2pt 4pt;border:1px solid #ccc}.kv th{width:35%;background:#f4f4f4}.timeline th{background:#f4f4f4}code{font-size:8pt;word-break:break-all}.item{page-break-inside:avoid}.howto li{margin:3pt 0}ul.tree{list-style:none;padding-left:0}.tree .depth-1{margin-left:1.5em}.tree .depth-2{margin-left:3em}.tree .depth-3{margin-left:4.5em}.tree .depth-4{margin-left:6em}.tree .depth-5{margin-left:7.5em}.tree .depth-6{margin-left:9em}@media print{a{color:inherit;text-decoration:none}}";
 
 #[cfg(test)]
 mod tests {
@@ -367,6 +373,12 @@ mod tests {
             openings_checked: 0,
             opened: BTreeMap::new(),
             consistent_with_earlier: Some(5),
+            as_of: Some(crate::dossier::AsOf {
+                seq: 6,
+                time: "2026-12-07T12:00:00.000000Z".into(),
+                tree_size: 7,
+            }),
+            completeness: crate::dossier::Completeness::Whole,
             case: None,
             items: Vec::new(),
             findings: vec![Finding::LeafHashMismatch { seq: 4 }],

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::commitment::{self, Commitment};
 use crate::custody::{CustodyError, CustodyState, ProposedEvent};
-use crate::entry::{Entry, Event};
+use crate::entry::{CaseLink, Entry, Event, FORMAT_VERSION};
 use crate::i18n::Message;
 use crate::merkle::{self, Hash};
 use crate::model::{CustodyEventType, IntegrityResult};
@@ -289,6 +289,53 @@ pub enum Finding {
         /// Why it fails.
         reason: String,
     },
+    /// A format-2 entry of the case's custody record that does not link to the entry before it
+    /// in the dossier: an entry of the case was left out before it (DESIGN §8).
+    CaseChainBroken {
+        /// The entry's seq.
+        seq: u64,
+    },
+    /// The dossier's last entry is not the `dossier.issued` entry of its case: its end may have
+    /// been cut off.
+    DossierNotIssued,
+    /// A second `case.opened` of the case.
+    CaseOpenedTwice {
+        /// The entry's seq.
+        seq: u64,
+    },
+    /// A second `evidence.registered` of the same item.
+    ItemRegisteredTwice {
+        /// The entry's seq.
+        seq: u64,
+        /// The item's id.
+        item: String,
+    },
+    /// An integrity check whose result is not what its hash says against the registered one.
+    IntegrityResultWrong {
+        /// The entry's seq.
+        seq: u64,
+        /// The item's id.
+        item: String,
+    },
+    /// The checkpoint the recipient holds (`--known-checkpoint`) is not one of this log's, or
+    /// has another root at the dossier's size: the log forked.
+    KnownCheckpointInvalid {
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The recipient holds a newer checkpoint than the dossier's: later events of the case may
+    /// exist that the dossier does not show.
+    OlderThanKnownCheckpoint {
+        /// The size of the checkpoint the recipient holds.
+        known: u64,
+        /// The size of the dossier's checkpoint.
+        dossier: u64,
+    },
+    /// The dossier carries no consistency proof from the checkpoint the recipient holds.
+    KnownCheckpointNotProven {
+        /// The size of the checkpoint the recipient holds.
+        known: u64,
+    },
     /// A file given whose SHA-256 is no registered item's.
     FileNotRegistered {
         /// The file's name, as given.
@@ -383,12 +430,44 @@ pub struct Report {
     pub opened: BTreeMap<String, Value>,
     /// The size of the earlier checkpoint the dossier proved it extends.
     pub consistent_with_earlier: Option<u64>,
+    /// As of when the dossier speaks: its own `dossier.issued` entry, the case's newest when it
+    /// was issued. Events after it are not in the dossier.
+    pub as_of: Option<AsOf>,
+    /// What the links between the case's entries prove about what is left out.
+    pub completeness: Completeness,
     /// The case, as its `case.opened` entry records it.
     pub case: Option<CaseSummary>,
     /// What could be established about each item, in the order they were registered.
     pub items: Vec<ItemVerdict>,
     /// Every problem found.
     pub findings: Vec<Finding>,
+}
+
+/// The moment a dossier speaks of: its `dossier.issued` entry and the checkpoint it is proved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AsOf {
+    /// The seq of the `dossier.issued` entry.
+    pub seq: u64,
+    /// When the log recorded it (RFC 3339, UTC): signed, through the entry's inclusion proof.
+    pub time: String,
+    /// The size of the checkpoint the dossier is proved to.
+    pub tree_size: u64,
+}
+
+/// What a dossier's links prove about entries of the case left out (DESIGN §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "proven", rename_all = "snake_case")]
+pub enum Completeness {
+    /// Every entry of the case's custody record after its opening links to the one before it,
+    /// up to the dossier's own issue: none was left out.
+    Whole,
+    /// From entry `seq` on (entries before it were written in format 1, with no links).
+    From {
+        /// The first entry of the part proven whole.
+        seq: u64,
+    },
+    /// Nothing: entries of format 1 only, or links that break (see the findings).
+    Nothing,
 }
 
 /// A case as its `case.opened` entry records it.
@@ -422,6 +501,17 @@ pub struct FileDigest {
 /// file digests. Everything is checked and every finding reported; `Report::ok` is true only
 /// when there are none.
 pub fn verify(dossier: &Dossier, trusted: &[NoteVerifier], files: &[FileDigest]) -> Report {
+    verify_against(dossier, trusted, files, None)
+}
+
+/// [`verify`], and, given the signed checkpoint the recipient already holds (`known`), that the
+/// dossier is proved consistent with it and no older than it.
+pub fn verify_against(
+    dossier: &Dossier,
+    trusted: &[NoteVerifier],
+    files: &[FileDigest],
+    known: Option<&str>,
+) -> Report {
     let mut findings = Vec::new();
     let mut report = Report {
         ok: false,
@@ -435,6 +525,8 @@ pub fn verify(dossier: &Dossier, trusted: &[NoteVerifier], files: &[FileDigest])
         openings_checked: 0,
         opened: BTreeMap::new(),
         consistent_with_earlier: None,
+        as_of: None,
+        completeness: Completeness::Nothing,
         case: None,
         items: Vec::new(),
         findings: Vec::new(),
@@ -473,19 +565,36 @@ pub fn verify(dossier: &Dossier, trusted: &[NoteVerifier], files: &[FileDigest])
         }
     }
 
-    // 5. The custody story and the commitments.
+    // 5. The case's custody record: each entry links to the one before, to its own issue.
+    check_case_record(dossier, &decoded, &checkpoint, &mut report, &mut findings);
+
+    // 6. The custody story and the commitments.
     let commitments = replay(dossier, &decoded, &mut report, &mut findings);
     check_openings(dossier, &commitments, &mut report, &mut findings);
 
-    // 6. Consistency with a checkpoint the recipient already held.
+    // 7. Consistency with a checkpoint the recipient already held.
+    let mut proved_from = None;
     if let Some(from) = &dossier.consistency {
         match check_consistency(from, &verifier, dossier, &checkpoint) {
-            Ok(size) => report.consistent_with_earlier = Some(size),
+            Ok(old) => {
+                report.consistent_with_earlier = Some(old.size);
+                proved_from = Some(old);
+            }
             Err(reason) => findings.push(Finding::ConsistencyFails { reason }),
         }
     }
+    if let Some(known) = known {
+        check_known(
+            known,
+            &verifier,
+            dossier,
+            &checkpoint,
+            proved_from.as_ref(),
+            &mut findings,
+        );
+    }
 
-    // 7. Files: each must be a registered item.
+    // 8. Files: each must be a registered item.
     for file in files {
         let hex = hex::encode(file.sha256);
         let mut matched = false;
@@ -699,6 +808,10 @@ fn replay(
         let seq = d.seq;
         match &entry.event {
             Event::CaseOpened(case) if case.id == dossier.case.id => {
+                if report.case.is_some() {
+                    findings.push(Finding::CaseOpenedTwice { seq });
+                    continue;
+                }
                 note(&case.title);
                 note(&case.jurisdiction_basis);
                 // The reference shown is the signed one; the dossier's own claim must agree.
@@ -721,6 +834,13 @@ fn replay(
                 });
             }
             Event::EvidenceRegistered(ev) if ev.case == dossier.case.id => {
+                if items.contains_key(&ev.id) {
+                    findings.push(Finding::ItemRegisteredTwice {
+                        seq,
+                        item: ev.id.clone(),
+                    });
+                    continue;
+                }
                 note(&ev.description);
                 note(&ev.location);
                 if let Some(parent) = &ev.parent
@@ -810,6 +930,20 @@ fn replay(
                 if ev.result == Some(IntegrityResult::Mismatch) {
                     verdict.integrity_mismatch_recorded = true;
                 }
+                // The result an integrity check records is what its hash says.
+                if let Some(found) = &ev.sha256
+                    && ev.result
+                        != Some(if *found == verdict.sha256 {
+                            IntegrityResult::Match
+                        } else {
+                            IntegrityResult::Mismatch
+                        })
+                {
+                    findings.push(Finding::IntegrityResultWrong {
+                        seq,
+                        item: ev.item.clone(),
+                    });
+                }
                 if !verdict.custody_unbroken {
                     continue;
                 }
@@ -835,6 +969,8 @@ fn replay(
                     }
                 }
             }
+            // Its place and the links are checked with the case's record.
+            Event::DossierIssued(issued) if issued.case == dossier.case.id => {}
             _ => findings.push(Finding::ForeignEntry { seq }),
         }
     }
@@ -957,6 +1093,34 @@ impl Finding {
             F::ConsistencyFails { reason } => {
                 t!("finding-consistency-fails", reason = shown(reason))
             }
+            F::CaseChainBroken { seq } => t!("finding-case-chain-broken", seq = seq),
+            F::DossierNotIssued => t!("finding-dossier-not-issued"),
+            F::CaseOpenedTwice { seq } => t!("finding-case-opened-twice", seq = seq),
+            F::ItemRegisteredTwice { seq, item } => {
+                t!(
+                    "finding-item-registered-twice",
+                    seq = seq,
+                    item = shown(item)
+                )
+            }
+            F::IntegrityResultWrong { seq, item } => {
+                t!(
+                    "finding-integrity-result-wrong",
+                    seq = seq,
+                    item = shown(item)
+                )
+            }
+            F::KnownCheckpointInvalid { reason } => {
+                t!("finding-known-checkpoint-invalid", reason = shown(reason))
+            }
+            F::OlderThanKnownCheckpoint { known, dossier } => t!(
+                "finding-older-than-known-checkpoint",
+                known = known,
+                dossier = dossier
+            ),
+            F::KnownCheckpointNotProven { known } => {
+                t!("finding-known-checkpoint-not-proven", known = known)
+            }
             F::FileNotRegistered { file, sha256 } => {
                 t!(
                     "finding-file-not-registered",
@@ -1011,7 +1175,7 @@ fn check_consistency(
     verifier: &NoteVerifier,
     dossier: &Dossier,
     checkpoint: &Checkpoint,
-) -> Result<u64, String> {
+) -> Result<Checkpoint, String> {
     let old =
         Checkpoint::open(&from.checkpoint, verifier, &dossier.origin).map_err(|e| e.to_string())?;
     let proof: Vec<Hash> = from
@@ -1027,5 +1191,104 @@ fn check_consistency(
         &proof,
     )
     .map_err(|e| e.to_string())?;
-    Ok(old.size)
+    Ok(old)
+}
+
+/// The checkpoint the recipient holds: one of this log's, no newer than the dossier's, and the
+/// same as the dossier's or proved to be extended by it.
+fn check_known(
+    known: &str,
+    verifier: &NoteVerifier,
+    dossier: &Dossier,
+    checkpoint: &Checkpoint,
+    proved_from: Option<&Checkpoint>,
+    findings: &mut Vec<Finding>,
+) {
+    let known = match Checkpoint::open(known, verifier, &dossier.origin) {
+        Ok(known) => known,
+        Err(e) => {
+            findings.push(Finding::KnownCheckpointInvalid {
+                reason: e.to_string(),
+            });
+            return;
+        }
+    };
+    if known.size > checkpoint.size {
+        findings.push(Finding::OlderThanKnownCheckpoint {
+            known: known.size,
+            dossier: checkpoint.size,
+        });
+    } else if known.size == checkpoint.size {
+        if known.root != checkpoint.root {
+            findings.push(Finding::KnownCheckpointInvalid {
+                reason: format!("another root at size {}: the log forked", known.size),
+            });
+        }
+    } else if !proved_from.is_some_and(|old| old.size == known.size && old.root == known.root) {
+        findings.push(Finding::KnownCheckpointNotProven { known: known.size });
+    }
+}
+
+/// The case's custody record as the dossier holds it (DESIGN §8): from format 2 on, each of the
+/// case's entries but its opening links to the case's entry before it, which must be the
+/// dossier's entry before it — so one left out in the middle breaks a link — and the last is the
+/// dossier's own `dossier.issued`, which the node recorded before exporting — so the end cannot
+/// be cut unseen.
+fn check_case_record(
+    dossier: &Dossier,
+    decoded: &[Decoded],
+    checkpoint: &Checkpoint,
+    report: &mut Report,
+    findings: &mut Vec<Finding>,
+) {
+    let case = dossier.case.id.as_str();
+    let mut newest: Option<CaseLink> = None;
+    let mut proven_from: Option<u64> = None;
+    let mut unlinked = false;
+    let mut broken = false;
+    let mut any_linked = false;
+    let mut last: Option<(&Decoded, &Entry)> = None;
+    for d in decoded {
+        let Some(entry) = &d.entry else { continue };
+        if entry.event.case_chain() != Some(case) {
+            continue;
+        }
+        if entry.version >= FORMAT_VERSION && entry.event.links_to_case() {
+            any_linked = true;
+            if entry.case_prev != newest {
+                findings.push(Finding::CaseChainBroken { seq: d.seq });
+                broken = true;
+            }
+            if proven_from.is_none() {
+                proven_from = entry.case_prev.map(|link| link.seq);
+            }
+        } else if !matches!(entry.event, Event::CaseOpened(_)) {
+            unlinked = true;
+        }
+        newest = Some(CaseLink {
+            seq: d.seq,
+            leaf: d.leaf,
+        });
+        last = Some((d, entry));
+    }
+    match last {
+        Some((d, entry)) if matches!(&entry.event, Event::DossierIssued(r) if r.case == case) => {
+            report.as_of = Some(AsOf {
+                seq: d.seq,
+                time: entry.time.clone(),
+                tree_size: checkpoint.size,
+            });
+        }
+        _ if any_linked => {
+            findings.push(Finding::DossierNotIssued);
+            broken = true;
+        }
+        _ => {}
+    }
+    report.completeness = match (any_linked && !broken, unlinked, proven_from) {
+        (false, _, _) => Completeness::Nothing,
+        (true, false, _) => Completeness::Whole,
+        (true, true, Some(seq)) => Completeness::From { seq },
+        (true, true, None) => Completeness::Nothing,
+    };
 }

@@ -14,8 +14,61 @@ use crate::model::{
     CustodyEventType, EvidenceKind, HandlingCode, IntegrityResult, Jurisdiction, Purpose, Role,
 };
 
-/// The entry format version: every entry's `v`.
-pub const FORMAT_VERSION: u64 = 1;
+/// The entry format version every new entry is written in: its `v`. Format 2 added the link of
+/// each entry of a case's custody record to the case's previous one (`case_prev`, DESIGN §8) and
+/// `dossier.issued`.
+pub const FORMAT_VERSION: u64 = 2;
+
+/// The format of the entries written before the per-case chain; they still verify.
+pub const FIRST_FORMAT_VERSION: u64 = 1;
+
+/// A link to the previous entry of a case's custody record (DESIGN §8): its `seq` and leaf hash.
+/// Written `{"leaf": lowercase hex, "seq": n}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CaseLink {
+    /// The previous entry's position in the log.
+    pub seq: u64,
+    /// Its RFC 9162 leaf hash.
+    pub leaf: Hash,
+}
+
+/// [`CaseLink`] as written.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseLinkWire {
+    leaf: String,
+    seq: u64,
+}
+
+impl Serialize for CaseLink {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CaseLinkWire {
+            leaf: hex::encode(self.leaf),
+            seq: self.seq,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CaseLink {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wire = CaseLinkWire::deserialize(deserializer)?;
+        let leaf = lowercase_hash(&wire.leaf)
+            .ok_or_else(|| serde::de::Error::custom("`leaf` must be 64 lowercase hex digits"))?;
+        Ok(CaseLink {
+            seq: wire.seq,
+            leaf,
+        })
+    }
+}
+
+/// A hash written as 64 lowercase hex digits.
+pub fn lowercase_hash(text: &str) -> Option<Hash> {
+    if text.len() != 64 || text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    hex::decode(text).ok()?.try_into().ok()
+}
 
 /// Who made an entry: the user, their agency and their role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,8 +294,13 @@ pub struct CustodyFacts<'a> {
 /// parses the other kinds whole ([`Entry::parse_content`]).
 #[derive(Debug, Deserialize)]
 pub struct EntryView<'a> {
+    /// Its format.
+    pub v: u64,
     /// 0-based position in the log.
     pub seq: u64,
+    /// The case's previous entry, for an entry of a case's custody record (format 2 on).
+    #[serde(default)]
+    pub case_prev: Option<CaseLink>,
     /// When the node recorded it.
     #[serde(borrow)]
     pub time: Cow<'a, str>,
@@ -325,6 +383,22 @@ pub struct CustodyView<'a> {
     /// The id of an item this event made.
     #[serde(borrow, default)]
     pub derived_item: Option<Cow<'a, str>>,
+}
+
+/// A dossier of a case issued (`dossier.issued`, DESIGN §8): the case's custody record up to and
+/// including this entry went out, for `purpose`. The export is itself an entry so that what the
+/// node said was the whole record can be checked against the log later, by its audit and by peers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DossierRecord {
+    /// The case's id.
+    pub case: String,
+    /// What the dossier is for, as the person who asked for it stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
+    /// Whether the dossier carries openings of personal data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub personal_data: bool,
 }
 
 /// A vault record erased (DESIGN §4): its value, salt and key are gone; the commitment stays.
@@ -457,6 +531,8 @@ pub enum Event {
     PersonRecorded(PersonRecord),
     /// An access request and the answer (`access.allowed` or `access.denied`).
     Access(AccessRecord),
+    /// A dossier of a case issued (`dossier.issued`).
+    DossierIssued(DossierRecord),
 }
 
 impl Event {
@@ -473,7 +549,33 @@ impl Event {
             Event::ShareRevoked(_) => "case.share_revoked".into(),
             Event::PersonRecorded(_) => "person.recorded".into(),
             Event::Access(r) => format!("access.{}", serde_decision(r.decision)),
+            Event::DossierIssued(_) => "dossier.issued".into(),
         }
+    }
+
+    /// The case whose custody record (its chain of entries, DESIGN §8) the entry belongs to: a
+    /// case's opening, its items' registrations and custody events, and its dossiers. Shares,
+    /// persons and access records are about a case but are not its custody record.
+    pub fn case_chain(&self) -> Option<&str> {
+        match self {
+            Event::CaseOpened(r) => Some(&r.id),
+            Event::EvidenceRegistered(r) => Some(&r.case),
+            Event::Custody(r) => Some(&r.case),
+            Event::DossierIssued(r) => Some(&r.case),
+            Event::AgencyRegistered(_)
+            | Event::UserRegistered(_)
+            | Event::VaultErased(_)
+            | Event::CaseShared(_)
+            | Event::ShareRevoked(_)
+            | Event::PersonRecorded(_)
+            | Event::Access(_) => None,
+        }
+    }
+
+    /// Whether the entry links to its case's previous entry (`case_prev`, from format 2 on):
+    /// every entry of a case's custody record but its opening.
+    pub fn links_to_case(&self) -> bool {
+        self.case_chain().is_some() && !matches!(self, Event::CaseOpened(_))
     }
 
     /// The entry member the event's record goes in, and the record's canonical text (written
@@ -491,6 +593,7 @@ impl Event {
             Event::ShareRevoked(r) => ("revocation", jcs::push_serialized(&mut out, r)),
             Event::PersonRecorded(r) => ("person", jcs::push_serialized(&mut out, r)),
             Event::Access(r) => ("access", jcs::push_serialized(&mut out, r)),
+            Event::DossierIssued(r) => ("dossier", jcs::push_serialized(&mut out, r)),
         };
         written?;
         Ok((field, out))
@@ -509,6 +612,7 @@ impl Event {
             Event::ShareRevoked(r) => ("revocation", serde_json::to_value(r)?),
             Event::PersonRecorded(r) => ("person", serde_json::to_value(r)?),
             Event::Access(r) => ("access", serde_json::to_value(r)?),
+            Event::DossierIssued(r) => ("dossier", serde_json::to_value(r)?),
         })
     }
 }
@@ -520,13 +624,19 @@ fn serde_decision(d: AccessDecision) -> &'static str {
     }
 }
 
-/// A complete entry: what the sequencer assigns (`seq`, `prev`, `time`, `origin`) plus the event.
+/// A complete entry: what the sequencer assigns (`seq`, `prev`, `case_prev`, `time`, `origin`)
+/// plus the event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// Its format: [`FORMAT_VERSION`] for every new entry, [`FIRST_FORMAT_VERSION`] for older ones.
+    pub version: u64,
     /// 0-based position in the log.
     pub seq: u64,
     /// The leaf hash of entry `seq - 1` (zeros for entry 0).
     pub prev: Hash,
+    /// The case's previous entry, for an entry of a case's custody record but its opening
+    /// (format 2 on).
+    pub case_prev: Option<CaseLink>,
     /// When the node recorded it: RFC 3339, UTC, to the microsecond.
     pub time: String,
     /// The log's name (`tg.police.dcpj/scelle`).
@@ -575,7 +685,7 @@ pub enum EntryError {
     /// The bytes are not JSON, or not an entry of this format.
     #[error("entry is malformed: {0}")]
     Malformed(String),
-    /// The entry's `v` is not [`FORMAT_VERSION`].
+    /// The entry's `v` is neither [`FIRST_FORMAT_VERSION`] nor [`FORMAT_VERSION`].
     #[error("unsupported entry format version {0}")]
     Version(u64),
 }
@@ -604,8 +714,9 @@ fn canonical_text<T: Serialize + ?Sized>(value: &T) -> Result<String, EntryError
     Ok(out)
 }
 
-/// The members the sequencer assigns, in key order.
-const PLACED_MEMBERS: [&str; 3] = ["prev", "seq", "time"];
+/// The members the sequencer assigns, in key order (`case_prev` only on the entries that link to
+/// their case's previous one).
+const PLACED_MEMBERS: [&str; 4] = ["case_prev", "prev", "seq", "time"];
 
 impl PreparedEntry {
     /// The members of the entry for `event` by `actor` on the log `origin`, canonicalized now.
@@ -629,11 +740,27 @@ impl PreparedEntry {
         Ok(Self { members })
     }
 
-    /// The canonical bytes of the entry placed at `seq`, after `prev`, at `time`.
-    pub fn bytes(&self, seq: u64, prev: &Hash, time: &str) -> Result<Vec<u8>, EntryError> {
+    /// The canonical bytes of the entry placed at `seq`, after `prev`, at `time`, and after
+    /// `case_prev` in its case's custody record when it links to it.
+    pub fn bytes(
+        &self,
+        seq: u64,
+        prev: &Hash,
+        time: &str,
+        case_prev: Option<&CaseLink>,
+    ) -> Result<Vec<u8>, EntryError> {
         // Written straight into the text, in their canonical forms, rather than through
         // `serde_json::Value`s: the sequencer does this for every entry.
         let push_placed = |out: &mut String, key: &str| match key {
+            "case_prev" => {
+                if let Some(link) = case_prev {
+                    out.push_str("{\"leaf\":");
+                    jcs::push_hex_string(out, &link.leaf);
+                    out.push_str(",\"seq\":");
+                    jcs::push_u64(out, link.seq);
+                    out.push('}');
+                }
+            }
             "prev" => jcs::push_hex_string(out, prev),
             "seq" => jcs::push_u64(out, seq),
             _ => jcs::push_string(out, time),
@@ -645,7 +772,10 @@ impl PreparedEntry {
             .sum();
         let mut out = String::with_capacity(length + 160);
         out.push('{');
-        let mut placed_members = PLACED_MEMBERS.iter().peekable();
+        let mut placed_members = PLACED_MEMBERS
+            .iter()
+            .filter(|key| case_prev.is_some() || **key != "case_prev")
+            .peekable();
         let mut first = true;
         let mut push_key = |out: &mut String, key: &str| {
             if !first {
@@ -677,9 +807,15 @@ impl Entry {
     /// The canonical bytes that are stored, served and hashed.
     pub fn to_canonical_bytes(&self) -> Result<Vec<u8>, EntryError> {
         let mut map = Map::new();
-        map.insert("v".into(), FORMAT_VERSION.into());
+        map.insert("v".into(), self.version.into());
         map.insert("seq".into(), self.seq.into());
         map.insert("prev".into(), hex::encode(self.prev).into());
+        if let Some(link) = &self.case_prev {
+            map.insert(
+                "case_prev".into(),
+                serde_json::to_value(link).map_err(|e| EntryError::Encode(e.to_string()))?,
+            );
+        }
         map.insert("time".into(), self.time.clone().into());
         map.insert("origin".into(), self.origin.clone().into());
         map.insert(
@@ -732,6 +868,7 @@ struct WireEntry {
     v: u64,
     seq: u64,
     prev: String,
+    case_prev: Option<CaseLink>,
     time: String,
     origin: String,
     actor: Actor,
@@ -746,19 +883,18 @@ struct WireEntry {
     revocation: Option<RevocationRecord>,
     person: Option<PersonRecord>,
     access: Option<AccessRecord>,
+    dossier: Option<DossierRecord>,
 }
 
 impl WireEntry {
-    /// The entry, if its version is this format's and its one event member is its kind's.
+    /// The entry, if its version is one of the formats, its one event member is its kind's, and
+    /// it links to its case's previous entry exactly when its format and kind say so.
     fn into_entry(self) -> Result<Entry, EntryError> {
-        if self.v != FORMAT_VERSION {
+        if self.v != FORMAT_VERSION && self.v != FIRST_FORMAT_VERSION {
             return Err(EntryError::Version(self.v));
         }
-        let prev: Hash = hex::decode(&self.prev)
-            .ok()
-            .filter(|_| self.prev.bytes().all(|b| !b.is_ascii_uppercase()))
-            .and_then(|p| p.try_into().ok())
-            .ok_or_else(|| EntryError::Malformed("`prev`".into()))?;
+        let prev =
+            lowercase_hash(&self.prev).ok_or_else(|| EntryError::Malformed("`prev`".into()))?;
         let members = [
             self.agency.is_some(),
             self.user.is_some(),
@@ -770,6 +906,7 @@ impl WireEntry {
             self.revocation.is_some(),
             self.person.is_some(),
             self.access.is_some(),
+            self.dossier.is_some(),
         ];
         if members.iter().filter(|present| **present).count() != 1 {
             return Err(EntryError::Malformed(
@@ -809,11 +946,29 @@ impl WireEntry {
                 }
                 Event::Custody(record)
             }
+            "dossier.issued" if self.v >= FORMAT_VERSION => {
+                Event::DossierIssued(self.dossier.ok_or(missing("dossier"))?)
+            }
             other => return Err(EntryError::Malformed(format!("unknown kind `{other}`"))),
         };
+        // From format 2 on, every entry of a case's custody record but its opening links to the
+        // case's previous entry, and no other entry does.
+        let links = self.v >= FORMAT_VERSION && event.links_to_case();
+        if self.case_prev.is_some() != links {
+            return Err(EntryError::Malformed(
+                if links {
+                    "missing `case_prev`"
+                } else {
+                    "unexpected `case_prev`"
+                }
+                .into(),
+            ));
+        }
         Ok(Entry {
+            version: self.v,
             seq: self.seq,
             prev,
+            case_prev: self.case_prev,
             time: self.time,
             origin: self.origin,
             actor: self.actor,
@@ -922,10 +1077,18 @@ fn skip_object(bytes: &[u8]) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
+    /// The link the samples carry to their case's previous entry.
+    const LINK: CaseLink = CaseLink {
+        seq: 5,
+        leaf: [0xcd; 32],
+    };
+
     fn sample() -> Entry {
         Entry {
+            version: FORMAT_VERSION,
             seq: 7,
             prev: [0xab; 32],
+            case_prev: Some(LINK),
             time: "2026-11-23T10:00:00.123456Z".into(),
             origin: "tg.police.dcpj/scelle".into(),
             actor: Actor {
@@ -956,6 +1119,15 @@ mod tests {
         }
     }
 
+    /// The sample with `event`, linking to its case's previous entry where the event does.
+    fn with_event(event: Event) -> Entry {
+        Entry {
+            case_prev: event.links_to_case().then_some(LINK),
+            event,
+            ..sample()
+        }
+    }
+
     /// The writer-side canonical members plus the sequencer's three equal the whole entry's
     /// canonical form, whether the event's field sorts before `prev` (`custody`), between
     /// `prev` and `seq` (`revocation`) or after `time` (`user`), for any place in the log and
@@ -963,22 +1135,16 @@ mod tests {
     #[test]
     fn prepared_entries_equal_canonical_entries_wherever_they_land() {
         let custody = sample();
-        let revocation = Entry {
-            event: Event::ShareRevoked(RevocationRecord {
-                share: "s1".into(),
-                case: "c1".into(),
-                reason: Reason::Clear("fin de l'entraide \u{e9}\"\\ / end of assistance".into()),
-            }),
-            ..sample()
-        };
-        let user = Entry {
-            event: Event::UserRegistered(UserRecord {
-                id: "u9".into(),
-                role: Role::Prosecutor,
-                agency: "bj.police.ocrc".into(),
-            }),
-            ..sample()
-        };
+        let revocation = with_event(Event::ShareRevoked(RevocationRecord {
+            share: "s1".into(),
+            case: "c1".into(),
+            reason: Reason::Clear("fin de l'entraide \u{e9}\"\\ / end of assistance".into()),
+        }));
+        let user = with_event(Event::UserRegistered(UserRecord {
+            id: "u9".into(),
+            role: Role::Prosecutor,
+            agency: "bj.police.ocrc".into(),
+        }));
         let places: [(u64, Hash, &str); 5] = [
             (0, [0; 32], "2026-11-24T08:00:00Z"),
             (1, [0xff; 32], "2026-11-24T08:00:00.000001Z"),
@@ -997,7 +1163,12 @@ mod tests {
                 };
                 let expected = entry.to_canonical_bytes().unwrap();
                 assert_eq!(
-                    String::from_utf8(prepared.bytes(seq, &prev, time).unwrap()).unwrap(),
+                    String::from_utf8(
+                        prepared
+                            .bytes(seq, &prev, time, entry.case_prev.as_ref())
+                            .unwrap()
+                    )
+                    .unwrap(),
                     String::from_utf8(expected).unwrap()
                 );
             }
@@ -1183,6 +1354,13 @@ mod tests {
                 derived_item: some("i2"),
             }));
         }
+        for (purpose, personal_data) in [(None, false), (Some(Purpose::Prosecution), true)] {
+            events.push(Event::DossierIssued(DossierRecord {
+                case: "c1".into(),
+                purpose,
+                personal_data,
+            }));
+        }
         events
     }
 
@@ -1199,6 +1377,7 @@ mod tests {
             Event::ShareRevoked(_) => 7,
             Event::PersonRecorded(_) => 8,
             Event::Access(_) => 9,
+            Event::DossierIssued(_) => 10,
         }
     }
 
@@ -1206,7 +1385,7 @@ mod tests {
     fn every_kind_is_sampled() {
         let sampled: std::collections::BTreeSet<usize> =
             every_kind_of_event().iter().map(kind_number).collect();
-        assert_eq!(sampled, (0..10).collect());
+        assert_eq!(sampled, (0..11).collect());
     }
 
     /// What the sequencer writes from the writer's prepared members equals, byte for byte, the
@@ -1214,11 +1393,20 @@ mod tests {
     #[test]
     fn every_event_kind_prepares_to_the_bytes_of_its_value() {
         for event in every_kind_of_event() {
-            let entry = Entry { event, ..sample() };
+            let entry = with_event(event);
             let prepared = PreparedEntry::new(&entry.origin, &entry.actor, &entry.event).unwrap();
             assert_eq!(
-                String::from_utf8(prepared.bytes(entry.seq, &entry.prev, &entry.time).unwrap())
-                    .unwrap(),
+                String::from_utf8(
+                    prepared
+                        .bytes(
+                            entry.seq,
+                            &entry.prev,
+                            &entry.time,
+                            entry.case_prev.as_ref()
+                        )
+                        .unwrap()
+                )
+                .unwrap(),
                 String::from_utf8(entry.to_canonical_bytes().unwrap()).unwrap(),
                 "{:?}",
                 entry.event
@@ -1237,10 +1425,9 @@ mod tests {
                 ((1 << 53) - 1, [0xff; 32]),
             ] {
                 let entry = Entry {
-                    event: event.clone(),
                     seq,
                     prev,
-                    ..sample()
+                    ..with_event(event.clone())
                 };
                 let bytes = entry.to_canonical_bytes().unwrap();
                 assert!(chain_link_matches(&bytes, seq, &prev), "{:?}", entry.event);
@@ -1285,14 +1472,11 @@ mod tests {
         );
         assert!(!chain_link_matches(fake.as_bytes(), 7, &[0xab; 32]));
         // A user entry: `user` sorts after `time`, and the check still finds the chain.
-        let user = Entry {
-            event: Event::UserRegistered(UserRecord {
-                id: "u9".into(),
-                role: Role::Prosecutor,
-                agency: "tg.justice".into(),
-            }),
-            ..sample()
-        };
+        let user = with_event(Event::UserRegistered(UserRecord {
+            id: "u9".into(),
+            role: Role::Prosecutor,
+            agency: "tg.justice".into(),
+        }));
         let bytes = user.to_canonical_bytes().unwrap();
         assert!(chain_link_matches(&bytes, 7, &[0xab; 32]));
         assert!(!chain_link_matches(&bytes, 7, &[0xaa; 32]));
@@ -1305,7 +1489,7 @@ mod tests {
     #[test]
     fn every_event_kind_parses_the_same_without_the_canonical_check() {
         for event in every_kind_of_event() {
-            let entry = Entry { event, ..sample() };
+            let entry = with_event(event);
             let bytes = entry.to_canonical_bytes().unwrap();
             assert_eq!(Entry::parse_content(&bytes).unwrap(), entry);
             assert_eq!(Entry::parse(&bytes).unwrap(), entry);
@@ -1332,7 +1516,7 @@ mod tests {
     fn the_view_reads_the_facts_the_whole_parse_reads() {
         let mut custody_kinds = 0;
         for event in every_kind_of_event() {
-            let entry = Entry { event, ..sample() };
+            let entry = with_event(event);
             let bytes = entry.to_canonical_bytes().unwrap();
             let view = EntryView::parse(&bytes).unwrap();
             assert_eq!(
@@ -1364,6 +1548,60 @@ mod tests {
         );
     }
 
+    /// Format 2 entries of a case's custody record link to the case's previous entry, and no
+    /// other does; format 1 entries never link, and know no `dossier.issued`; no other format.
+    #[test]
+    fn the_case_link_is_there_exactly_where_the_format_and_kind_say() {
+        let parsed = |entry: &Entry| {
+            let bytes = entry.to_canonical_bytes().unwrap();
+            (Entry::parse(&bytes), Entry::parse_content(&bytes))
+        };
+        let refused = |entry: &Entry| {
+            let (strict, content) = parsed(entry);
+            strict.is_err() && content.is_err()
+        };
+        for event in every_kind_of_event() {
+            let entry = with_event(event.clone());
+            let (strict, content) = parsed(&entry);
+            assert_eq!(strict.unwrap(), entry);
+            assert_eq!(content.unwrap(), entry);
+            let flipped = Entry {
+                case_prev: if entry.case_prev.is_some() {
+                    None
+                } else {
+                    Some(LINK)
+                },
+                ..entry.clone()
+            };
+            assert!(refused(&flipped), "{flipped:?}");
+            let old = Entry {
+                version: FIRST_FORMAT_VERSION,
+                case_prev: None,
+                ..entry.clone()
+            };
+            if matches!(event, Event::DossierIssued(_)) {
+                assert!(refused(&old), "{old:?}");
+            } else {
+                assert_eq!(parsed(&old).0.unwrap(), old);
+                let old_linked = Entry {
+                    case_prev: Some(LINK),
+                    ..old
+                };
+                assert!(refused(&old_linked), "{old_linked:?}");
+            }
+        }
+        let future = Entry {
+            version: 3,
+            ..sample()
+        };
+        assert!(matches!(parsed(&future).0, Err(EntryError::Version(3))));
+        let text = String::from_utf8(sample().to_canonical_bytes().unwrap()).unwrap();
+        let upper_leaf = text.replace(&"cd".repeat(32), &"CD".repeat(32));
+        assert!(Entry::parse(upper_leaf.as_bytes()).is_err());
+        let view = EntryView::parse(text.as_bytes()).unwrap();
+        assert_eq!((view.v, view.case_prev), (FORMAT_VERSION, Some(LINK)));
+    }
+
     #[test]
     fn parse_rejects_non_canonical_and_mismatched_entries() {
         let bytes = sample().to_canonical_bytes().unwrap();
@@ -1379,10 +1617,10 @@ mod tests {
             Entry::parse(wrong_kind.as_bytes()),
             Err(EntryError::Malformed(_))
         ));
-        let wrong_version = text.replace("\"v\":1", "\"v\":2");
+        let wrong_version = text.replace("\"v\":2", "\"v\":9");
         assert!(matches!(
             Entry::parse(wrong_version.as_bytes()),
-            Err(EntryError::Version(2))
+            Err(EntryError::Version(9))
         ));
     }
 }

@@ -18,6 +18,8 @@ struct Args {
     #[arg(long = "file")]
     files: Vec<PathBuf>,
     #[arg(long)]
+    known_checkpoint: Option<PathBuf>,
+    #[arg(long)]
     json: bool,
     #[arg(long)]
     report: Option<PathBuf>,
@@ -31,7 +33,12 @@ fn main() {
 }
 
 fn run(args: &Args) -> i32 {
-    let report = match offline::verify_files(&args.dossier, &args.trusted_keys, &args.files) {
+    let report = match offline::verify_files(
+        &args.dossier,
+        &args.trusted_keys,
+        &args.files,
+        args.known_checkpoint.as_deref(),
+    ) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{e}");

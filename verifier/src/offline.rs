@@ -10,7 +10,7 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::dossier::{self, Dossier, FileDigest, Report, shown};
+use crate::dossier::{self, Completeness, Dossier, FileDigest, Report, shown};
 use crate::i18n::{Bilingual, Message};
 use crate::note::NoteVerifier;
 use crate::t;
@@ -176,19 +176,54 @@ fn hash_one(
     })
 }
 
-/// Verifies a dossier file with trusted keys and evidence files: the report.
+/// Verifies a dossier file with trusted keys and evidence files, and against the signed
+/// checkpoint the recipient already holds (a file), if given: the report.
 pub fn verify_files(
     dossier_path: &Path,
     trusted: &[String],
     files: &[PathBuf],
+    known_checkpoint: Option<&Path>,
 ) -> Result<Report, OfflineError> {
     let dossier = read_dossier(dossier_path)?;
     let keys = trusted
         .iter()
         .map(|k| trusted_key(k))
         .collect::<Result<Vec<_>, _>>()?;
+    let known = known_checkpoint
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|e| OfflineError::Read {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()?;
     let digests = hash_files(files, std::io::stderr().is_terminal())?;
-    Ok(dossier::verify(&dossier, &keys, &digests))
+    Ok(dossier::verify_against(
+        &dossier,
+        &keys,
+        &digests,
+        known.as_deref(),
+    ))
+}
+
+/// The line that says as of when the dossier speaks, and the one that says what its links
+/// prove left out: what a reader must see first.
+pub fn as_of_lines(report: &Report) -> Vec<Message> {
+    let as_of = match &report.as_of {
+        Some(as_of) => t!(
+            "verify-as-of",
+            time = shown(&as_of.time),
+            seq = as_of.seq,
+            size = as_of.tree_size
+        ),
+        None => t!("verify-as-of-unknown", size = report.tree_size),
+    };
+    let completeness = match report.completeness {
+        Completeness::Whole => t!("verify-complete"),
+        Completeness::From { seq } => t!("verify-complete-from", seq = seq),
+        Completeness::Nothing => t!("verify-complete-unproven"),
+    };
+    vec![as_of, completeness]
 }
 
 /// The JSON report: the verifier's findings with their texts in both languages.
@@ -222,6 +257,11 @@ pub fn text_report(report: &Report) -> String {
         case = shown(&report.case_id),
         origin = shown(&report.origin)
     ));
+    if !report.key_id.is_empty() {
+        for message in as_of_lines(report) {
+            line(message);
+        }
+    }
     if !report.key_id.is_empty() {
         line(t!(
             "verify-checkpoint",
