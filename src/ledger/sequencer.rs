@@ -48,11 +48,32 @@ pub const MAX_BATCH: usize = 4096;
 #[derive(Debug, Default, Clone)]
 pub struct SideWrites {
     pub vault: Vec<SealedRow>,
+    /// Kept alive until the batch that writes `vault` has committed (see [`HeldUntilCommitted`]).
+    pub held: HeldUntilCommitted,
     /// A vault record to delete with the entry that records its erasure.
     pub erase: Option<String>,
     pub agency: Option<AgencyRow>,
     pub user: Option<UserRow>,
     pub token: Option<TokenRow>,
+}
+
+/// A guard a writer hands over with its rows, dropped only once the batch that wrote them has
+/// committed (the writer's job is dropped after its answer): the vault's hold on the epoch key
+/// its rows are wrapped under, which an erasure's key rotation waits for (`node::vault`).
+#[derive(Clone, Default)]
+pub struct HeldUntilCommitted(Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
+
+impl HeldUntilCommitted {
+    /// Holds `guard` until the rows are committed.
+    pub fn new(guard: impl std::any::Any + Send + Sync) -> Self {
+        Self(Some(std::sync::Arc::new(guard)))
+    }
+}
+
+impl std::fmt::Debug for HeldUntilCommitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "held" } else { "none" })
+    }
 }
 
 /// An event waiting to be appended, with who does it and the node-local rows it brings.
@@ -71,6 +92,7 @@ impl Pending {
     fn writes_at_end(&self) -> bool {
         let SideWrites {
             vault: _,
+            held: _,
             erase,
             agency,
             user,

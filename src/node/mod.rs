@@ -31,7 +31,7 @@ use crate::storage::{
 
 use facts::{CaseFacts, Facts, ItemFacts};
 use throttle::LoginThrottle;
-use vault::{VAULT_KEY_FILE, VaultKey};
+use vault::{EPOCH_KEYS_FILE, VAULT_KEY_FILE, Vault};
 
 /// The setting that names the node's own agency.
 pub const NODE_AGENCY_SETTING: &str = "node_agency";
@@ -42,7 +42,7 @@ pub struct Node {
     sequencer: Sequencer,
     signer: Arc<NoteSigner>,
     verifier_key: String,
-    vault: VaultKey,
+    vault: Vault,
     policies: Arc<PolicyEngine>,
     retention: Arc<RetentionRules>,
     clock: Clock,
@@ -118,8 +118,8 @@ impl Node {
         &self.sequencer
     }
 
-    /// The personal-data vault's key.
-    pub fn vault(&self) -> &VaultKey {
+    /// The personal-data vault's keys.
+    pub fn vault(&self) -> &Vault {
         &self.vault
     }
 
@@ -204,17 +204,27 @@ fn check_origin(c: &mut DbConnection, origin: &str) -> Result<(), ServiceError> 
     }
 }
 
-/// The vault key of the folder. A missing key is created only while the vault is empty: a new
-/// key would silently make every sealed record unreadable.
-fn open_vault(data_dir: &Path, c: &mut DbConnection) -> Result<VaultKey, ServiceError> {
+/// The vault keys of the folder. A missing key file is created only while no record needs it:
+/// a new key would silently make sealed records unreadable. A rotation a crash interrupted is
+/// finished here, before the node serves.
+fn open_vault(data_dir: &Path, c: &mut DbConnection) -> Result<Vault, ServiceError> {
+    let missing = |file: &str| {
+        ServiceError::Internal(format!(
+            "the vault key {} is missing but the database holds records sealed under it; restore the key file",
+            data_dir.join(file).display()
+        ))
+    };
     if !data_dir.join(VAULT_KEY_FILE).exists() && registry::any_sealed(c)? {
-        return Err(ServiceError::Internal(format!(
-            "the vault key {} is missing but the database holds sealed records; restore the key file",
-            data_dir.join(VAULT_KEY_FILE).display()
-        )));
+        return Err(missing(VAULT_KEY_FILE));
     }
-    let vault = VaultKey::load_or_create(data_dir)?;
+    if !data_dir.join(EPOCH_KEYS_FILE).exists() && vault::any_epoch_wrapped(c)? {
+        return Err(missing(EPOCH_KEYS_FILE));
+    }
+    let vault = Vault::load_or_create(data_dir)?;
     seal_legacy_vault(c, &vault)?;
+    if vault.rotation_unfinished()? {
+        vault.rotate(c)?;
+    }
     Ok(vault)
 }
 
@@ -238,16 +248,17 @@ fn node_agency(c: &mut DbConnection) -> Result<(String, Jurisdiction), ServiceEr
 }
 
 /// Seals clear-text rows a node wrote before the vault was encrypted, then deletes them.
-fn seal_legacy_vault(c: &mut DbConnection, vault: &VaultKey) -> Result<(), ServiceError> {
+fn seal_legacy_vault(c: &mut DbConnection, vault: &Vault) -> Result<(), ServiceError> {
     loop {
         let rows = registry::legacy_vault_rows(c, 1_000)?;
         if rows.is_empty() {
             return Ok(());
         }
+        let hold = vault.hold()?;
         let sealed = rows
             .iter()
             .map(|r| {
-                vault.seal(
+                hold.seal(
                     &r.id,
                     &r.salt,
                     &r.value,

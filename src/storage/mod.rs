@@ -289,11 +289,11 @@ impl DatabaseUrl {
                 // WAL lets readers run beside the sequencer; FULL makes every commit durable (fsync).
                 // Statement journals stay in memory (they only serve a statement's own rollback).
                 // Reads copy pages (`pread`); only a whole-file scan maps the file (`ScanConn`).
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 15000; \
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                      PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; \
                      PRAGMA mmap_size = 0; PRAGMA secure_delete = ON;",
-                )
+                ))
                 .map_err(|e| StorageError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -696,16 +696,43 @@ pub fn commit_without_fsync(conn: &mut DbConnection) -> Result<(), StorageError>
     }
 }
 
+/// How long a SQLite connection waits for a lock before it answers busy.
+#[cfg(feature = "sqlite")]
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
+
 /// Folds SQLite's write-ahead log into the database and empties it (after an erasure, so no
-/// old copy of an erased page stays in the log file). Nothing to do on PostgreSQL.
-pub fn truncate_wal(conn: &mut DbConnection) -> Result<(), StorageError> {
+/// old copy of an erased page stays in the log file), trying a few times while a reader holds
+/// it: whether it is empty. `None` on PostgreSQL, which has no such file to clean from here.
+pub fn empty_wal(conn: &mut DbConnection) -> Result<Option<bool>, StorageError> {
     match conn {
         #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => c
-            .batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            .map_err(StorageError::Query),
+        DbConnection::Sqlite(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct WalCheckpoint {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                busy: i32,
+            }
+            // A reader's snapshot makes the checkpoint wait in the busy handler: short waits,
+            // a few times, then the connection's usual timeout again.
+            c.batch_execute("PRAGMA busy_timeout = 100")?;
+            let mut emptied = false;
+            for attempt in 0..5u32 {
+                let done: Result<Vec<WalCheckpoint>, _> =
+                    diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").load(c);
+                if done
+                    .as_ref()
+                    .is_ok_and(|r| r.first().is_some_and(|r| r.busy == 0))
+                {
+                    emptied = true;
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
+            }
+            c.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))?;
+            Ok(Some(emptied))
+        }
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(_) => Ok(()),
+        DbConnection::Pg(_) => Ok(None),
     }
 }
 

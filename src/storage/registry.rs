@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     access_records, case_heads, case_shares, cases, custody_events, custody_states, evidence_items,
-    persons, vault_records, vault_sealed,
+    persons, vault_epoch_floor, vault_records, vault_sealed,
 };
 use super::{DbConnection, StorageError};
 
@@ -588,6 +588,60 @@ pub fn sealed_row(conn: &mut DbConnection, id: &str) -> Result<Option<SealedRow>
         .select(SealedRow::as_select())
         .get_result(conn)
         .optional()?)
+}
+
+/// The wrapped data keys of the vault after `after` in id order, `limit` at a time (a
+/// rotation re-wraps them all).
+pub fn wrapped_keys_after(
+    conn: &mut DbConnection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+    Ok(vault_sealed::table
+        .filter(vault_sealed::id.gt(after))
+        .order(vault_sealed::id.asc())
+        .limit(limit)
+        .select((vault_sealed::id, vault_sealed::wrapped_key))
+        .load(conn)?)
+}
+
+/// Refuses, from now on, new vault rows wrapped under an epoch before `epoch` (a trigger checks
+/// every insert against this floor; it only rises).
+pub fn raise_vault_epoch_floor(conn: &mut DbConnection, epoch: u32) -> Result<(), StorageError> {
+    let floor = epoch.to_be_bytes().to_vec();
+    diesel::update(
+        vault_epoch_floor::table
+            .filter(vault_epoch_floor::id.eq(1))
+            .filter(vault_epoch_floor::floor.lt(&floor)),
+    )
+    .set(vault_epoch_floor::floor.eq(&floor))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces wrapped keys `(id, old, new)` in one transaction, each only if it is still `old`
+/// (an erasure may have deleted the row meanwhile); the number replaced.
+pub fn replace_wrapped_keys(
+    conn: &mut DbConnection,
+    changes: &[(String, Vec<u8>, Vec<u8>)],
+) -> Result<u64, StorageError> {
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    conn.transaction::<_, StorageError, _>(|c| {
+        let mut replaced = 0u64;
+        for (id, old, new) in changes {
+            let n = diesel::update(
+                vault_sealed::table
+                    .filter(vault_sealed::id.eq(id))
+                    .filter(vault_sealed::wrapped_key.eq(old)),
+            )
+            .set(vault_sealed::wrapped_key.eq(new))
+            .execute(c)?;
+            replaced += n as u64;
+        }
+        Ok(replaced)
+    })
 }
 
 /// Sealed rows by id (missing ids are simply absent: erased or never there).

@@ -74,6 +74,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    vault_epoch_floor (id) {
+        id -> Integer,
+        floor -> Binary,
+    }
+}
+
+diesel::table! {
     vault_sealed (id) {
         id -> Text,
         sealed -> Binary,

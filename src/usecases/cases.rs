@@ -8,7 +8,7 @@ use scelle_verifier::model::{self, Jurisdiction, Purpose};
 use crate::authz::{self, Ask, AuthUser, Target};
 use crate::error::ServiceError;
 use crate::ledger::error::Missing;
-use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
+use crate::ledger::sequencer::{Pending, Receipt};
 use crate::node::Node;
 use crate::node::ids::new_id;
 use crate::policy::cedar::Action;
@@ -147,10 +147,7 @@ pub fn open(
     let receipt = node.sequencer().append(Pending {
         actor: user.actor(),
         event: Event::CaseOpened(record),
-        side: SideWrites {
-            vault: vault.rows,
-            ..Default::default()
-        },
+        side: vault.side_writes(),
     })?;
     Ok((view_of(node, &id, true)?, receipt))
 }

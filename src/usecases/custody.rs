@@ -12,7 +12,7 @@ use crate::authz::{self, Ask, AuthUser, Target};
 use crate::clock::unix_of;
 use crate::error::ServiceError;
 use crate::ledger::error::Missing;
-use crate::ledger::sequencer::{Pending, Receipt, SideWrites, Submitted};
+use crate::ledger::sequencer::{Pending, Receipt, Submitted};
 use crate::node::Node;
 use crate::node::ids::new_id;
 use crate::policy::cedar::Action;
@@ -235,7 +235,12 @@ fn check_members(event_type: CustodyEventType, input: &NewCustodyEvent) -> Resul
     }
     let needs_reason = matches!(
         event_type,
-        T::Examined | T::Returned | T::Destroyed | T::Corrected | T::SharedExternally
+        T::Examined
+            | T::Returned
+            | T::Destroyed
+            | T::Corrected
+            | T::SharedExternally
+            | T::TransferCancelled
     );
     if needs_reason && input.reason.is_none() {
         return Err(FieldError::new("reason", t!("field-required-for-event")));
@@ -354,10 +359,7 @@ fn prepare(
     let pending = Pending {
         actor: user.actor(),
         event: Event::Custody(record.clone()),
-        side: SideWrites {
-            vault: vault.rows,
-            ..Default::default()
-        },
+        side: vault.side_writes(),
     };
     let draft = EventDraft {
         record,

@@ -21,6 +21,7 @@ use crate::error::ServiceError;
 use crate::ledger::error::Missing;
 use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
 use crate::node::Node;
+use crate::node::vault::Rotation;
 use crate::policy::cedar::Action;
 use crate::policy::retention::RetentionRule;
 use crate::storage::protection::{self, AccessRow};
@@ -200,6 +201,10 @@ pub struct RetentionReport {
     pub examined: usize,
     /// The records erased (or, dry, that would be).
     pub erased: Vec<ErasedByRetention>,
+    /// The vault's key rotation after the erasures (see [`rotate_after_erasure`]); `None` on a
+    /// dry run, when nothing was erased, or when the rotation failed (then logged, and retried
+    /// at the next erasure or start).
+    pub disk: Option<Rotation>,
 }
 
 /// Erases every vault record past its retention period. `user` is the data-protection officer
@@ -231,6 +236,7 @@ pub fn run_retention(
         dry_run,
         examined: 0,
         erased: Vec::new(),
+        disk: None,
     };
     for state in Jurisdiction::ALL {
         let facts = protection::vault_facts_of_state(&mut *node.connection()?, state.as_str())?;
@@ -283,7 +289,7 @@ pub fn run_retention(
         }
     }
     if !dry_run && !report.erased.is_empty() {
-        storage::truncate_wal(&mut *node.connection()?)?;
+        report.disk = rotate_after_erasure(node);
     }
     Ok(report)
 }
@@ -325,19 +331,18 @@ pub fn erase(
         actor: user.actor(),
         event: Event::VaultErased(erasure.clone()),
         side: SideWrites {
-            vault: sealing.rows,
             erase: Some(record.to_owned()),
-            ..Default::default()
+            ..sealing.side_writes()
         },
     })?;
-    // Old copies of the deleted pages may sit in SQLite's write-ahead log: fold it into the
-    // database (where `secure_delete` zeroed the row) and empty it now, not at some later
-    // checkpoint. PostgreSQL has no such file to clean from here.
-    storage::truncate_wal(&mut *node.connection()?)?;
+    // The reason's row is written: its hold on the epoch key ends before the rotation.
+    drop(sealing);
+    let disk = rotate_after_erasure(node);
     let view = ErasureView {
         record: erasure.record,
         legal_reason,
         legal_reason_commitment: erasure.legal_reason,
+        disk,
     };
     Ok((view, receipt))
 }
@@ -352,6 +357,27 @@ pub struct ErasureView {
     pub legal_reason: String,
     /// What the log holds for the reason.
     pub legal_reason_commitment: Reason,
+    /// What the erasure did on disk: the vault's new epoch, records re-wrapped, old keys
+    /// destroyed, SQLite's WAL emptied. `None`: the rotation failed (logged); the record is
+    /// deleted, but old copies of its pages stay wrapped under a live key until the next
+    /// erasure or start rotates.
+    pub disk: Option<Rotation>,
+}
+
+/// Old copies of an erased record's pages outlive the `DELETE` (SQLite's WAL and free pages,
+/// PostgreSQL's dead tuples and WAL segments): rotating the vault's epoch key, which wraps every
+/// data key, leaves them under a key that no longer exists (`node::vault`).
+fn rotate_after_erasure(node: &Node) -> Option<Rotation> {
+    let rotated = node
+        .connection()
+        .and_then(|mut c| node.vault().rotate(&mut c));
+    match rotated {
+        Ok(rotation) => Some(rotation),
+        Err(e) => {
+            tracing::error!(error = %e, "the vault's key rotation after an erasure failed; it is retried at the next erasure or start");
+            None
+        }
+    }
 }
 
 /// Access records, newest first, for auditors and data-protection officers.

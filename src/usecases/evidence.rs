@@ -10,10 +10,10 @@ use scelle_verifier::t;
 use crate::authz::{self, Ask, AuthUser, Target};
 use crate::error::ServiceError;
 use crate::ledger::error::Missing;
-use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
+use crate::ledger::sequencer::{Pending, Receipt};
 use crate::node::Node;
 use crate::node::ids::new_id;
-use crate::node::vault::VaultKey;
+use crate::node::vault::Vault;
 use crate::policy::cedar::Action;
 use crate::storage::registry::{self, CustodyEventWithEntry, EvidenceRow};
 use crate::storage::{DbConnection, StorageError};
@@ -224,10 +224,7 @@ pub fn register(
     let receipt = node.sequencer().append(Pending {
         actor: user.actor(),
         event: Event::EvidenceRegistered(record),
-        side: SideWrites {
-            vault: vault.rows,
-            ..Default::default()
-        },
+        side: vault.side_writes(),
     })?;
     Ok((view_of(node, &id, true)?, receipt))
 }
@@ -320,7 +317,7 @@ fn view_of(node: &Node, id: &str, reveal: bool) -> Result<EvidenceView, ServiceE
 /// A timeline event from its row and its log entry (the entry is the source of truth).
 fn event_view(
     c: &mut DbConnection,
-    vault: &VaultKey,
+    vault: &Vault,
     event: CustodyEventWithEntry,
     reveal: bool,
 ) -> Result<EventView, ServiceError> {
@@ -358,7 +355,7 @@ fn event_view(
 
 fn view(
     c: &mut DbConnection,
-    vault: &VaultKey,
+    vault: &Vault,
     row: EvidenceRow,
     full: bool,
     reveal: bool,

@@ -14,7 +14,7 @@ use scelle_verifier::t;
 use crate::authz::{self, Ask, AuthUser, Target};
 use crate::error::ServiceError;
 use crate::ledger::error::Missing;
-use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
+use crate::ledger::sequencer::{HeldUntilCommitted, Pending, Receipt, SideWrites};
 use crate::node::Node;
 use crate::node::ids::new_id;
 use crate::policy::cedar::Action;
@@ -131,7 +131,9 @@ pub fn add(
         commitment::commit(&salt, &value).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let record = new_id();
     let text = serde_json::to_string(&value).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let sealed = node.vault().seal(
+    // Held until the batch that writes the row commits (an erasure's rotation waits for it).
+    let hold = node.vault().hold()?;
+    let sealed = hold.seal(
         &record,
         &salt,
         &text,
@@ -152,6 +154,7 @@ pub fn add(
         event: Event::PersonRecorded(person.clone()),
         side: SideWrites {
             vault: vec![sealed],
+            held: HeldUntilCommitted::new(hold),
             ..Default::default()
         },
     })?;

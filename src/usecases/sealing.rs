@@ -9,9 +9,10 @@ use scelle_verifier::entry::Reason;
 use scelle_verifier::model::{self, DataCategory};
 
 use crate::error::ServiceError;
+use crate::ledger::sequencer::{HeldUntilCommitted, SideWrites};
 use crate::node::Node;
 use crate::node::ids::{new_id, random_bytes};
-use crate::node::vault::VaultKey;
+use crate::node::vault::{KeyHold, Vault};
 use crate::storage::DbConnection;
 use crate::storage::registry::{self, SealedRow};
 
@@ -21,9 +22,26 @@ pub struct Sealing {
     /// Vault rows the request's entry accounts for.
     pub rows: Vec<SealedRow>,
     clear: Vec<(String, String)>,
+    /// The epoch key the rows are wrapped under, held until the request ends (after its
+    /// append), so that an erasure's rotation waits for them (see `node::vault::KeyHold`).
+    hold: Option<KeyHold>,
 }
 
 impl Sealing {
+    /// The side writes of the request's entry: its vault rows, and the hold on the epoch key
+    /// they are wrapped under until the batch that writes them commits.
+    pub fn side_writes(&mut self) -> SideWrites {
+        SideWrites {
+            vault: std::mem::take(&mut self.rows),
+            held: self
+                .hold
+                .as_ref()
+                .map(|h| HeldUntilCommitted::new(h.clone()))
+                .unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
     /// The clear text behind a commitment sealed in this request.
     pub fn clear_of(&self, c: &Option<Commitment>) -> Option<String> {
         let record = &c.as_ref()?.record;
@@ -65,14 +83,20 @@ pub fn seal_text_of(
     let hmac = commitment::commit(&salt, &Value::String(value.clone()))
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let record = new_id();
-    sealing.rows.push(node.vault().seal(
+    let hold = match sealing.hold.take() {
+        Some(hold) => hold,
+        None => node.vault().hold()?,
+    };
+    let row = hold.seal(
         &record,
         &salt,
         &value,
         node.clock().now_rfc3339()?,
         case_id.map(str::to_owned),
         DataCategory::CaseText,
-    )?);
+    );
+    sealing.hold = Some(hold);
+    sealing.rows.push(row?);
     sealing.clear.push((record.clone(), value));
     Ok(Some(Commitment {
         record,
@@ -99,7 +123,7 @@ pub fn seal_reason(
 /// The clear text of a vault record; `None` when not revealed, there is none or it was erased.
 pub fn vault_text(
     c: &mut DbConnection,
-    vault: &VaultKey,
+    vault: &Vault,
     record: Option<&str>,
     reveal: bool,
 ) -> Result<Option<String>, ServiceError> {

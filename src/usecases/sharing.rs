@@ -12,7 +12,7 @@ use crate::authz::{self, Ask, AuthUser, Target};
 use crate::clock::unix_of;
 use crate::error::ServiceError;
 use crate::ledger::error::Missing;
-use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
+use crate::ledger::sequencer::{Pending, Receipt};
 use crate::node::Node;
 use crate::node::ids::new_id;
 use crate::policy::cedar::Action;
@@ -150,10 +150,7 @@ pub fn share(
     let receipt = node.sequencer().append(Pending {
         actor: user.actor(),
         event: Event::CaseShared(record.clone()),
-        side: SideWrites {
-            vault: sealing.rows,
-            ..Default::default()
-        },
+        side: sealing.side_writes(),
     })?;
     Ok((record, receipt))
 }
@@ -205,10 +202,7 @@ pub fn revoke(
     let receipt = node.sequencer().append(Pending {
         actor: user.actor(),
         event: Event::ShareRevoked(record.clone()),
-        side: SideWrites {
-            vault: sealing.rows,
-            ..Default::default()
-        },
+        side: sealing.side_writes(),
     })?;
     let view = RevocationView {
         share: record.share,

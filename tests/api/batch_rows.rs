@@ -75,7 +75,8 @@ fn every_row_of_every_chunk_size_is_written_column_for_column() {
                 .map(|n| SealedRow {
                     id: format!("sealed-{n:06}"),
                     sealed: vec![(n % 249) as u8; 40 + (n % 7) as usize],
-                    wrapped_key: vec![(n % 241) as u8; 60],
+                    // Wrapped under epoch 1 (`node::vault`): the floor refuses any other form.
+                    wrapped_key: [&1u32.to_be_bytes()[..], &[(n % 241) as u8; 60]].concat(),
                     created_at: format!("2026-12-03T06:{:02}:00Z", n % 60),
                     case_id: (n % 3 != 0).then(|| format!("case-{}", n % 4)),
                     category: "case_text".into(),

@@ -397,3 +397,69 @@ fn a_correction_may_amend_an_event_of_its_own_batch_only_on_the_same_item() {
         ledger.shutdown(handle);
     }
 }
+
+/// Issue #28 item 8: a sender takes back a transfer the recipient has not received — only the
+/// sender, only with a reason, only while it is pending — and the item is again in its
+/// custody; both verifiers replay it from the dossier.
+#[test]
+fn a_sender_takes_back_a_transfer_not_yet_received() {
+    for backend in BACKENDS {
+        let app = TestApp::spawn(backend);
+        let case = app.open_case("TG-DCPJ-2026-00610");
+        let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        app.share_with_lab(&case_id);
+        let item = app.register(&case_id, "S-610", &"ab".repeat(32));
+        let item_id = item["evidence"]["id"].as_str().unwrap().to_owned();
+        let events = format!("/api/v1/evidence/{item_id}/events");
+        let (s, b) = app.post(
+            &app.investigator,
+            &events,
+            &json!({"type": "transferred", "to_user": app.analyst_id}),
+        );
+        assert_eq!(s, 201, "{b}");
+
+        let cancel = json!({"type": "transfer_cancelled", "reason": "mauvais destinataire"});
+        let size = app.log_size();
+        let (s, b) = app.post(&app.analyst, &events, &cancel);
+        assert_error(s, &b, 409, "not_holder");
+        let (s, b) = app.post(
+            &app.investigator,
+            &events,
+            &json!({"type": "transfer_cancelled"}),
+        );
+        assert_error(s, &b, 400, "invalid_field");
+        assert_eq!(app.log_size(), size, "refusals wrote nothing");
+
+        let (s, b) = app.post(&app.investigator, &events, &cancel);
+        assert_eq!(s, 201, "{b}");
+        let (s, b) = app.post(
+            &app.analyst,
+            &events,
+            &json!({"type": "received", "seal_intact": true}),
+        );
+        assert_error(s, &b, 409, "no_pending_transfer");
+        let (s, b) = app.post(&app.investigator, &events, &cancel);
+        assert_error(s, &b, 409, "no_pending_transfer");
+        let (s, b) = app.post(
+            &app.investigator,
+            &events,
+            &json!({"type": "examined", "reason": "contrôle après retour"}),
+        );
+        assert_eq!(s, 201, "the sender holds the item again: {b}");
+        let (s, view) = app.get(&app.investigator, &format!("/api/v1/evidence/{item_id}"));
+        assert_eq!(s, 200, "{view}");
+        assert_eq!(view["custody"]["status"], "in_custody", "{view}");
+
+        let (s, dossier) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/cases/{case_id}/dossier?personal_data=false"),
+        );
+        assert_eq!(s, 200, "{dossier}");
+        let dir = tempfile::tempdir().unwrap();
+        let (path, key) = (dir.path().join("d.json"), dir.path().join("node.pub"));
+        std::fs::write(&path, serde_json::to_vec(&dossier).unwrap()).unwrap();
+        std::fs::write(&key, &app.verifier_key).unwrap();
+        let ((rc, rust), (pc, py)) = crate::dossier::verify_both(&path, &key, &[]);
+        assert_eq!((rc, pc), (0, 0), "{backend:?}: rust {rust:?} python {py:?}");
+    }
+}

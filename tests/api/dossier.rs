@@ -18,14 +18,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 const PY_VERIFIER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/verify_dossier.py");
 
 /// A case with an original, a derived image, and a custody story across two holders.
-struct Story {
-    case_id: String,
-    reference: String,
-    evidence_file: PathBuf,
-    early_checkpoint: String,
+pub(crate) struct Story {
+    pub case_id: String,
+    pub reference: String,
+    pub evidence_file: PathBuf,
+    pub early_checkpoint: String,
 }
 
-fn build_story(app: &TestApp, dir: &Path) -> Story {
+pub(crate) fn build_story(app: &TestApp, dir: &Path) -> Story {
     let reference = "TG-DCPJ-2026-00077";
     let case = app.open_case(reference);
     let case_id = case["case"]["id"].as_str().unwrap().to_owned();
@@ -82,7 +82,7 @@ fn build_story(app: &TestApp, dir: &Path) -> Story {
 }
 
 /// Runs both verifiers; returns (exit code, finding codes) of each.
-fn verify_both(
+pub(crate) fn verify_both(
     dossier: &Path,
     key: &Path,
     files: &[&Path],

@@ -27,4 +27,5 @@ mod tamper;
 mod tls;
 mod tokens;
 mod vault;
+mod verifiers_agree;
 mod vouch;

@@ -253,7 +253,8 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
     }
 }
 
-/// Migrations 13 (each case's newest entry, worked out again on the way up), 4 (the custody
+/// Migrations 14 (the vault's epoch floor), 13 (each case's newest entry, worked out again on
+/// the way up), 4 (the custody
 /// chain), 5 (the low levels' node keys), 11 (every level's node keys by completing leaf; on
 /// SQLite a row-id table), 6 (lean custody rows), 7
 /// (checkpoints keyed by tree size, no vault case index), 8 (SQLite only: entries keyed by
@@ -293,6 +294,16 @@ fn data_migrations_round_trip_on_a_populated_node() {
         );
         let mut c = db.raw();
         let events = event_rows(&db);
+
+        // Migration 14: the vault's epoch floor. Its down drops the table (and, on SQLite, the
+        // trigger that checks every new vault row against it); no stored row moves.
+        assert!(!definitions(&db, backend, "'vault_epoch_floor'").is_empty());
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert!(
+            definitions(&db, backend, "'vault_epoch_floor'").is_empty(),
+            "{backend:?}: down of migration 14 drops the floor"
+        );
+        assert_eq!(vault_rows(&db), vault, "{backend:?}: down of migration 14");
 
         // Migration 13: the newest entry of each case's custody record. Its down drops the
         // table; its up works the heads out again from the projections, the same as the

@@ -4,6 +4,7 @@
 //! value, salt and key for good — the sealed bytes are gone from the files — while the log still
 //! audits clean and the case's dossier still verifies.
 
+use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use std::process::Command;
@@ -312,6 +313,265 @@ fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
             verify.status.success(),
             "{}",
             String::from_utf8_lossy(&verify.stdout)
+        );
+    }
+}
+
+/// A DPO of the test node and their token.
+fn add_dpo(app: &TestApp) -> String {
+    let out = cli(
+        app,
+        &[
+            "user",
+            "add",
+            "--name",
+            "Afi D.",
+            "--role",
+            "dpo",
+            "--agency",
+            "tg.police.dcpj",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
+
+/// The 32-byte keys an intruder holding the node's folder finds in its key files.
+fn keys_in_folder(dir: &std::path::Path) -> Vec<[u8; 32]> {
+    let mut keys = Vec::new();
+    for file in ["vault.key", "vault-epochs.key"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        for word in text.split_whitespace() {
+            if let Ok(Ok(key)) = hex::decode(word).map(<[u8; 32]>::try_from) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
+}
+
+/// Opens a wrapped data key as docs/FORMAT.md ("Vault") describes it, with OpenSSL's one-shot
+/// API: `epoch ‖ nonce ‖ ciphertext ‖ tag` bound to `id ‖ 0x00 ‖ epoch`, or, before epochs,
+/// `nonce ‖ ciphertext ‖ tag` bound to the id.
+fn unwrap_with(key: &[u8; 32], id: &str, wrapped: &[u8]) -> Option<Vec<u8>> {
+    let (aad, body) = if wrapped.len() == 64 {
+        let mut aad = id.as_bytes().to_vec();
+        aad.push(0);
+        aad.extend_from_slice(&wrapped[..4]);
+        (aad, &wrapped[4..])
+    } else {
+        (id.as_bytes().to_vec(), wrapped)
+    };
+    let (nonce, rest) = body.split_at(12);
+    let (ct, tag) = rest.split_at(rest.len() - 16);
+    openssl::symm::decrypt_aead(
+        openssl::symm::Cipher::aes_256_gcm(),
+        key,
+        Some(nonce),
+        &aad,
+        ct,
+        tag,
+    )
+    .ok()
+}
+
+/// Every file an intruder takes: the node's folder and, on PostgreSQL, the test database's
+/// files and the server's WAL segments written since `since` (after a CHECKPOINT, so what the
+/// server holds in memory is on disk too).
+fn files_on_disk(
+    app: &TestApp,
+    backend: Backend,
+    since: std::time::SystemTime,
+) -> Vec<(String, Vec<u8>)> {
+    let mut dirs = vec![(app.db.data_dir(), None)];
+    if backend == Backend::Postgres {
+        #[derive(QueryableByName)]
+        struct Place {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            dir: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            oid: String,
+        }
+        let mut c = app.db.raw();
+        let scelle::storage::DbConnection::Pg(pg) = &mut c else {
+            unreachable!()
+        };
+        diesel::sql_query("CHECKPOINT").execute(pg).unwrap();
+        let place: Place = diesel::sql_query(
+            "SELECT current_setting('data_directory') AS dir, oid::text AS oid \
+             FROM pg_database WHERE datname = current_database()",
+        )
+        .get_result(pg)
+        .unwrap();
+        let root = std::path::PathBuf::from(place.dir);
+        assert!(
+            std::fs::read_dir(root.join("pg_wal")).is_ok(),
+            "this test reads PostgreSQL's data directory {}: run it as root or as postgres",
+            root.display()
+        );
+        dirs.push((root.join("base").join(place.oid), None));
+        dirs.push((root.join("pg_wal"), Some(since)));
+    }
+    let mut files = Vec::new();
+    for (dir, newer_than) in dirs {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if !meta.is_file() || newer_than.is_some_and(|t| meta.modified().unwrap() < t) {
+                continue;
+            }
+            if let Ok(bytes) = std::fs::read(entry.path()) {
+                files.push((entry.path().display().to_string(), bytes));
+            }
+        }
+    }
+    files
+}
+
+fn found_in(files: &[(String, Vec<u8>)], needle: &[u8]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(_, bytes)| memchr::memmem::find(bytes, needle).is_some())
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// DESIGN §4, issue #28 item 5: after an erasure, whoever holds the node's folder (vault keys
+/// included) and the database's files recovers neither the clear text nor a key that opens it —
+/// on SQLite while a reader pins the write-ahead log (so the old pages stay in it), on
+/// PostgreSQL in its heap files and WAL segments, where dead tuples keep old rows.
+#[test]
+fn an_erased_record_cannot_be_recovered_from_the_files_even_with_the_vault_keys() {
+    for backend in BACKENDS {
+        let started = std::time::SystemTime::now();
+        let app = TestApp::spawn(backend);
+        let dpo = add_dpo(&app);
+        let case = app.open_case("TG-DCPJ-2026-00501");
+        let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+        let (s, person) = app.post(
+            &app.investigator,
+            &format!("/api/v1/cases/{case_id}/persons"),
+            &json!({"role": "suspect", "name": PERSON, "phone": PHONE}),
+        );
+        assert_eq!(s, 201, "{person}");
+        let record = person["person"]["commitment"]["record"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // A second person stays: the rotation must keep it readable.
+        let (s, kept) = app.post(
+            &app.investigator,
+            &format!("/api/v1/cases/{case_id}/persons"),
+            &json!({"role": "witness", "name": "Ama K."}),
+        );
+        assert_eq!(s, 201, "{kept}");
+        let kept_id = kept["person"]["id"].as_str().unwrap().to_owned();
+
+        // What the intruder is after: the record's sealed bytes and wrapped key, and the data
+        // key behind it (unwrapped here, before the erasure, with the folder's keys).
+        let folder = app.db.data_dir();
+        let row = scelle::storage::registry::sealed_row(&mut app.db.raw(), &record)
+            .unwrap()
+            .unwrap();
+        let keys_before = keys_in_folder(&folder);
+        let data_key = keys_before
+            .iter()
+            .find_map(|k| unwrap_with(k, &record, &row.wrapped_key))
+            .expect("the folder's keys open the record before its erasure");
+
+        // SQLite: a reader holds a snapshot through the erasure, so the WAL cannot be reset.
+        let reader = (backend == Backend::Sqlite).then(|| {
+            let mut r =
+                diesel::SqliteConnection::establish(folder.join("scelle.db").to_str().unwrap())
+                    .unwrap();
+            r.batch_execute("BEGIN; SELECT count(*) FROM vault_sealed;")
+                .unwrap();
+            r
+        });
+        let (s, erased) = app.post(
+            &dpo,
+            &format!("/api/v1/vault/{record}/erasure"),
+            &json!({"legal_reason": "Décision APDP 2026-31"}),
+        );
+        assert_eq!(s, 201, "{erased}");
+        let disk = &erased["erasure"]["disk"];
+        assert_eq!(disk["key_epoch"], 2, "{erased}");
+        assert!(disk["rewrapped"].as_u64().unwrap() >= 1, "{erased}");
+        // The answer says what it could not do, never silently.
+        match backend {
+            Backend::Sqlite => assert_eq!(disk["wal_emptied"], false, "{erased}"),
+            Backend::Postgres => assert_eq!(disk["wal_emptied"], Value::Null, "{erased}"),
+        }
+
+        let files = files_on_disk(&app, backend, started);
+        assert!(
+            found_in(&files, PERSON.as_bytes()).is_empty(),
+            "{backend:?}: clear text on disk"
+        );
+        assert!(
+            found_in(&files, PHONE.as_bytes()).is_empty(),
+            "{backend:?}: clear text on disk"
+        );
+        assert!(
+            found_in(&files, &data_key).is_empty(),
+            "{backend:?}: the data key on disk"
+        );
+        for old in keys_before.iter().skip(1) {
+            let places = [
+                found_in(&files, old),
+                found_in(&files, hex::encode(old).as_bytes()),
+            ];
+            assert!(
+                places.iter().all(Vec::is_empty),
+                "{backend:?}: an old epoch key survives in {places:?}"
+            );
+        }
+        // Old copies of the wrapped key may remain (on SQLite the pinned WAL keeps them): no
+        // key the intruder holds opens any of them.
+        if backend == Backend::Sqlite {
+            assert!(
+                !found_in(&files, &row.wrapped_key).is_empty(),
+                "the test means something only if the old copy is still on disk"
+            );
+        }
+        for key in keys_in_folder(&folder) {
+            assert!(
+                unwrap_with(&key, &record, &row.wrapped_key).is_none(),
+                "{backend:?}: a key in the folder opens the erased record"
+            );
+        }
+
+        // A row sealed under the destroyed key (by a slow request, or another process on the
+        // same database) is refused, not stored unreadable.
+        let mut late = row.clone();
+        late.id = format!("{record}-late");
+        assert!(
+            scelle::storage::registry::insert_sealed(&mut app.db.raw(), &[late]).is_err(),
+            "{backend:?}: a row under a retired epoch was stored"
+        );
+
+        // Everything else still opens, and the log and the node restart clean.
+        let (s, read) = app.get(
+            &app.prosecutor,
+            &format!("/api/v1/persons/{kept_id}?purpose=prosecution"),
+        );
+        assert_eq!(s, 200, "{read}");
+        assert_eq!(read["opening"]["value"]["name"], "Ama K.");
+        drop(reader);
+        let audit = cli(&app, &["audit"]);
+        assert!(
+            audit.status.success(),
+            "{}",
+            String::from_utf8_lossy(&audit.stderr)
         );
     }
 }

@@ -4,7 +4,6 @@
 ## Dossier verifier findings
 
 finding-unsupported-format = Unsupported dossier format: "{ $format }".
-finding-bad-verifier-key = The dossier's verifier key cannot be read: { $reason }.
 finding-key-not-trusted = The checkpoint is not signed by any trusted key given (--trusted-key). Key in the dossier: { $key } — compare it with the key the node published.
 finding-checkpoint-invalid = Invalid checkpoint: { $reason }.
 finding-manifest-invalid = The dossier's signed manifest is invalid: { $reason }.
@@ -139,6 +138,7 @@ event-examined = Examined
 event-integrity_checked = Integrity checked
 event-shared_externally = Shared externally
 event-preservation_requested = Preservation requested
+event-transfer_cancelled = Transfer cancelled by the sender
 event-returned = Returned
 event-destroyed = Destroyed
 event-corrected = Correction

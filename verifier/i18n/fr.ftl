@@ -4,7 +4,6 @@
 ## Constats du vérificateur de dossiers
 
 finding-unsupported-format = Format de dossier non pris en charge : « { $format } ».
-finding-bad-verifier-key = La clé de vérification du dossier est illisible : { $reason }.
 finding-key-not-trusted = Le point de contrôle n'est signé par aucune clé de confiance fournie (--trusted-key). Clé du dossier : { $key } — comparez-la à la clé publiée par le nœud.
 finding-checkpoint-invalid = Point de contrôle invalide : { $reason }.
 finding-manifest-invalid = Le manifeste signé du dossier est invalide : { $reason }.
@@ -139,6 +138,7 @@ event-examined = Examen
 event-integrity_checked = Contrôle d'intégrité
 event-shared_externally = Communication externe
 event-preservation_requested = Demande de conservation
+event-transfer_cancelled = Transfert annulé par l’expéditeur
 event-returned = Restitution
 event-destroyed = Destruction
 event-corrected = Rectification

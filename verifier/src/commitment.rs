@@ -16,6 +16,7 @@ pub const SALT_LEN: usize = 32;
 
 /// What an entry holds in place of a free-text value: the vault record and the commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Commitment {
     /// The vault record's id: where the value and its salt are kept.
     pub record: String,

@@ -98,6 +98,7 @@ fn event_label(lang: Lang, event_type: &str) -> String {
         "acquired" => t!("event-acquired"),
         "copied" => t!("event-copied"),
         "transferred" => t!("event-transferred"),
+        "transfer_cancelled" => t!("event-transfer_cancelled"),
         "received" => t!("event-received"),
         "stored" => t!("event-stored"),
         "examined" => t!("event-examined"),

@@ -145,8 +145,21 @@ impl CustodyState {
                     Err(CustodyError::NotRecipient)
                 }
             }
+            // The sender takes back a transfer not yet received: the item stays in its custody.
+            (CustodyStatus::InTransit { .. }, T::TransferCancelled) => {
+                if ev.actor == self.holder {
+                    Ok(CustodyState {
+                        holder: self.holder.clone(),
+                        status: CustodyStatus::InCustody,
+                    })
+                } else {
+                    Err(CustodyError::NotHolder)
+                }
+            }
             (CustodyStatus::InTransit { .. }, _) => Err(CustodyError::InTransit),
-            (CustodyStatus::InCustody, T::Received) => Err(CustodyError::NoPendingTransfer),
+            (CustodyStatus::InCustody, T::Received | T::TransferCancelled) => {
+                Err(CustodyError::NoPendingTransfer)
+            }
             (CustodyStatus::InCustody, _) if ev.actor != self.holder => {
                 Err(CustodyError::NotHolder)
             }
@@ -250,6 +263,26 @@ mod tests {
         assert_eq!(
             r.apply(&ev("alice", T::Examined, None)),
             Err(CustodyError::Returned)
+        );
+    }
+
+    #[test]
+    fn the_sender_alone_cancels_a_pending_transfer() {
+        let s = CustodyState::registered("alice");
+        assert_eq!(
+            s.apply(&ev("alice", T::TransferCancelled, None)),
+            Err(CustodyError::NoPendingTransfer)
+        );
+        let t = s.apply(&ev("alice", T::Transferred, Some("bob"))).unwrap();
+        assert_eq!(
+            t.apply(&ev("bob", T::TransferCancelled, None)),
+            Err(CustodyError::NotHolder)
+        );
+        let back = t.apply(&ev("alice", T::TransferCancelled, None)).unwrap();
+        assert_eq!(back, s, "the item is in the sender's custody again");
+        assert_eq!(
+            back.apply(&ev("bob", T::Received, None)),
+            Err(CustodyError::NoPendingTransfer)
         );
     }
 }

@@ -30,13 +30,14 @@ const MANIFEST_HEADER: &str = "scelle-dossier/1 manifest";
 
 /// A case's dossier, as exported and verified (docs/FORMAT.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dossier {
     /// `scelle-dossier/1`.
     pub format: String,
     /// The log's origin.
     pub origin: String,
-    /// The node's verifier key (C2SP signed-note form). Informative: trust comes from the keys
-    /// the verifier is given, which must include this one.
+    /// The node's verifier key (C2SP signed-note form). Informative, and not read: trust comes
+    /// from the keys the verifier is given; this is only shown when none of them fits.
     pub verifier_key: String,
     /// Signed checkpoint note that every inclusion proof leads to.
     pub checkpoint: String,
@@ -56,6 +57,7 @@ pub struct Dossier {
 
 /// The case a dossier is about: its id and reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CaseRef {
     /// The case's id.
     pub id: String,
@@ -65,6 +67,7 @@ pub struct CaseRef {
 
 /// One log entry of a dossier, with its inclusion proof.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DossierEntry {
     /// The entry's position in the log.
     pub seq: u64,
@@ -78,6 +81,7 @@ pub struct DossierEntry {
 
 /// An opened commitment: the vault record's value and salt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Opening {
     /// The vault record's id.
     pub record: String,
@@ -89,6 +93,7 @@ pub struct Opening {
 
 /// Proof that the dossier's checkpoint extends one the recipient already held.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConsistencyFrom {
     /// The signed checkpoint note the recipient held.
     pub checkpoint: String,
@@ -153,9 +158,9 @@ impl Manifest {
         Some(Self {
             origin,
             case_id,
-            tree_size: size.parse().ok()?,
+            tree_size: crate::note::parse_decimal(size)?,
             root: decode_hash(root)?,
-            entry_count: count.parse().ok()?,
+            entry_count: crate::note::parse_decimal(count)?,
             entries_digest: decode_hash(digest)?,
         })
     }
@@ -173,11 +178,6 @@ pub enum Finding {
     UnsupportedFormat {
         /// The dossier's `format`, as found.
         format: String,
-    },
-    /// The dossier's `verifier_key` is not a verifier key.
-    BadVerifierKey {
-        /// Why the key was refused.
-        reason: String,
     },
     /// No trusted key for the origin signed the checkpoint.
     KeyNotTrusted {
@@ -620,22 +620,13 @@ fn open_checkpoint(
     trusted: &[NoteVerifier],
     findings: &mut Vec<Finding>,
 ) -> Option<(NoteVerifier, Checkpoint)> {
-    let own = match NoteVerifier::from_verifier_key(&dossier.verifier_key) {
-        Ok(v) => v,
-        Err(e) => {
-            findings.push(Finding::BadVerifierKey {
-                reason: e.to_string(),
-            });
-            return None;
-        }
-    };
     let candidates: Vec<&NoteVerifier> = trusted
         .iter()
         .filter(|k| k.name() == dossier.origin)
         .collect();
     if candidates.is_empty() {
         findings.push(Finding::KeyNotTrusted {
-            key: own.key_string().to_owned(),
+            key: dossier.verifier_key.clone(),
         });
         return None;
     }
@@ -649,7 +640,7 @@ fn open_checkpoint(
     }
     if last_error.is_empty() {
         findings.push(Finding::KeyNotTrusted {
-            key: own.key_string().to_owned(),
+            key: dossier.verifier_key.clone(),
         });
     } else {
         findings.push(Finding::CheckpointInvalid { reason: last_error });
@@ -1051,7 +1042,6 @@ impl Finding {
             F::UnsupportedFormat { format } => {
                 t!("finding-unsupported-format", format = shown(format))
             }
-            F::BadVerifierKey { reason } => t!("finding-bad-verifier-key", reason = shown(reason)),
             F::KeyNotTrusted { key } => t!("finding-key-not-trusted", key = shown(key)),
             F::CheckpointInvalid { reason } => {
                 t!("finding-checkpoint-invalid", reason = shown(reason))
@@ -1151,7 +1141,8 @@ fn check_openings(
             });
             continue;
         };
-        let salt = hex::decode(&opening.salt).unwrap_or_default();
+        // Lowercase hex, as everywhere in the format (docs/FORMAT.md §4).
+        let salt = crate::entry::lowercase_hex(&opening.salt).unwrap_or_default();
         if commitment::verify_opening(hmac, &salt, &opening.value) {
             report.openings_checked += 1;
             report

@@ -62,6 +62,18 @@ impl<'de> Deserialize<'de> for CaseLink {
     }
 }
 
+/// Bytes written as lowercase hex (the format's only hex); `None` for anything else.
+pub fn lowercase_hex(text: &str) -> Option<Vec<u8>> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        hex::decode(text).ok()
+    } else {
+        None
+    }
+}
+
 /// A hash written as 64 lowercase hex digits.
 pub fn lowercase_hash(text: &str) -> Option<Hash> {
     if text.len() != 64 || text.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -72,6 +84,7 @@ pub fn lowercase_hash(text: &str) -> Option<Hash> {
 
 /// Who made an entry: the user, their agency and their role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Actor {
     /// The user's id (`system` when the node acts on its own).
     pub user: String,
@@ -83,6 +96,7 @@ pub struct Actor {
 
 /// An agency registered on the node (`agency.registered`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgencyRecord {
     /// The agency id (`tg.police.dcpj`); its prefix names the state.
     pub id: String,
@@ -97,6 +111,7 @@ pub struct AgencyRecord {
 
 /// A user as the log knows them: no name (personal data stays out of the log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserRecord {
     /// The user's id.
     pub id: String,
@@ -108,6 +123,7 @@ pub struct UserRecord {
 
 /// A case opened (`case.opened`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CaseRecord {
     /// The case's id.
     pub id: String,
@@ -134,6 +150,7 @@ pub struct CaseRecord {
 
 /// An item's digests, lowercase hex: SHA-256 always, the others when given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Hashes {
     /// SHA-256, lowercase hex.
     pub sha256: String,
@@ -150,6 +167,7 @@ pub struct Hashes {
 
 /// How an item was acquired: the tool, its version and its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Acquisition {
     /// The tool's name.
     pub tool: String,
@@ -163,6 +181,7 @@ pub struct Acquisition {
 
 /// An evidence item registered in a case (`evidence.registered`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EvidenceRecord {
     /// The item's id.
     pub id: String,
@@ -199,6 +218,7 @@ pub struct EvidenceRecord {
 
 /// A custody event on an item (`custody.<type>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CustodyRecord {
     /// The event's id.
     pub id: String,
@@ -403,6 +423,7 @@ pub struct DossierRecord {
 
 /// A vault record erased (DESIGN §4): its value, salt and key are gone; the commitment stays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ErasureRecord {
     /// The id of the vault record erased.
     pub record: String,
@@ -426,6 +447,7 @@ pub enum Reason {
 /// A case shared with another agency or a whole state, with the conditions that travel with it.
 /// Exactly one of `agency` and `state` names the recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DisclosureRecord {
     /// The share's id.
     pub id: String,
@@ -457,6 +479,7 @@ pub struct DisclosureRecord {
 
 /// A share withdrawn by its sender: from this entry on it reaches no one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RevocationRecord {
     /// The share's id (the `id` of its `case.shared` record).
     pub share: String,
@@ -469,6 +492,7 @@ pub struct RevocationRecord {
 /// A person linked to a case: role, name, birth date and identifiers are sealed in the vault;
 /// the log holds only their commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PersonRecord {
     /// The person's id.
     pub id: String,
@@ -491,6 +515,7 @@ pub enum AccessDecision {
 /// Who asked to see what, why, and what the policies answered (DESIGN §4: every read of
 /// personal data is recorded, and so is every denied request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccessRecord {
     /// The policy action asked for (`person.read`).
     pub action: String,

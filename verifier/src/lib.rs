@@ -10,7 +10,8 @@
 //!   [`note`] (C2SP signed notes and checkpoints), [`entry`] (log entries), [`commitment`]
 //!   (commitments to personal data), [`model`] (the custody vocabulary).
 //! - Rules: [`custody`] (the chain-of-custody state machine).
-//! - Dossiers: [`dossier`] (format and verification), [`offline`] (reading files, the verdict
+//! - Dossiers: [`dossier`] (format and verification), [`strict_json`] (the JSON a dossier may
+//!   be written in), [`offline`] (reading files, the verdict
 //!   as text or JSON), [`court_report`] (the HTML report for court), [`case_uco`] (CASE/UCO).
 //! - [`i18n`]: the message catalogue every text a person reads comes from, node included.
 
@@ -31,3 +32,4 @@ pub mod merkle;
 pub mod model;
 pub mod note;
 pub mod offline;
+pub mod strict_json;

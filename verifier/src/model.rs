@@ -143,6 +143,7 @@ string_enum!(
     Acquired => "acquired",
     Copied => "copied",
     Transferred => "transferred",
+    TransferCancelled => "transfer_cancelled",
     Received => "received",
     Stored => "stored",
     Examined => "examined",

@@ -385,6 +385,17 @@ pub fn parse_note(note: &str) -> Result<ParsedNote<'_>, NoteError> {
     Ok(ParsedNote { text, signatures })
 }
 
+/// An unsigned decimal as C2SP writes numbers: ASCII digits, no sign, no leading zero, 64 bits.
+pub fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty()
+        || (text.len() > 1 && text.starts_with('0'))
+        || !text.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    text.parse().ok()
+}
+
 /// A C2SP tlog-checkpoint body: origin, tree size, root hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -414,16 +425,10 @@ impl Checkpoint {
             .next()
             .filter(|o| !o.is_empty())
             .ok_or(NoteError::MalformedCheckpoint("origin"))?;
-        let size = lines.next().ok_or(NoteError::MalformedCheckpoint("size"))?;
-        if size.is_empty()
-            || (size.len() > 1 && size.starts_with('0'))
-            || !size.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(NoteError::MalformedCheckpoint("size"));
-        }
-        let size: u64 = size
-            .parse()
-            .map_err(|_| NoteError::MalformedCheckpoint("size"))?;
+        let size = lines
+            .next()
+            .and_then(parse_decimal)
+            .ok_or(NoteError::MalformedCheckpoint("size"))?;
         let root = lines.next().ok_or(NoteError::MalformedCheckpoint("root"))?;
         let root: Hash = B64
             .decode(root)

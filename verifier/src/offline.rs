@@ -68,10 +68,12 @@ pub fn read_dossier(path: &Path) -> Result<Dossier, OfflineError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| OfflineError::NotADossier {
+    let not_a_dossier = |reason: String| OfflineError::NotADossier {
         path: path.display().to_string(),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    crate::strict_json::check(&bytes).map_err(not_a_dossier)?;
+    serde_json::from_slice(&bytes).map_err(|e| not_a_dossier(e.to_string()))
 }
 
 /// A trusted key given as a verifier-key string, or as the path of a file holding one.

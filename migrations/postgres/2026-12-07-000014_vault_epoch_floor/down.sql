@@ -1,0 +1,3 @@
+DROP TRIGGER vault_sealed_epoch_floor ON vault_sealed;
+DROP FUNCTION vault_sealed_epoch_floor();
+DROP TABLE vault_epoch_floor;

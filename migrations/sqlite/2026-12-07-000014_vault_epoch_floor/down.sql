@@ -1,0 +1,2 @@
+DROP TRIGGER vault_sealed_epoch_floor;
+DROP TABLE vault_epoch_floor;
