@@ -8,13 +8,20 @@ CREATE TABLE vault_epoch_floor (
     floor BYTEA NOT NULL
 );
 INSERT INTO vault_epoch_floor (id, floor) VALUES (1, '\x00000000');
+-- Once per statement over the rows it inserted, not once per row: the append path writes a
+-- batch's vault rows in one statement, and a row-level PL/pgSQL trigger cost it a sixth of its
+-- throughput (docs/PERFORMANCE.md, "Vault sealing").
 CREATE FUNCTION vault_sealed_epoch_floor() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF length(NEW.wrapped_key) <> 64
-       OR substring(NEW.wrapped_key FROM 1 FOR 4) < (SELECT floor FROM vault_epoch_floor WHERE id = 1) THEN
+    IF EXISTS (
+        SELECT 1 FROM inserted
+        WHERE length(wrapped_key) <> 64
+           OR substring(wrapped_key FROM 1 FOR 4) < (SELECT floor FROM vault_epoch_floor WHERE id = 1)
+    ) THEN
         RAISE EXCEPTION 'vault row wrapped under a retired epoch key';
     END IF;
-    RETURN NEW;
+    RETURN NULL;
 END $$;
-CREATE TRIGGER vault_sealed_epoch_floor BEFORE INSERT ON vault_sealed
-    FOR EACH ROW EXECUTE FUNCTION vault_sealed_epoch_floor();
+CREATE TRIGGER vault_sealed_epoch_floor AFTER INSERT ON vault_sealed
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION vault_sealed_epoch_floor();
