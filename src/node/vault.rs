@@ -347,11 +347,6 @@ impl Vault {
         })
     }
 
-    /// The current epoch.
-    pub fn current_epoch(&self) -> Result<u32, ServiceError> {
-        Ok(self.ring.read().map_err(lock_error)?.current.epoch)
-    }
-
     /// Whether older epoch keys still exist (a rotation was interrupted).
     pub fn rotation_unfinished(&self) -> Result<bool, ServiceError> {
         Ok(!self.ring.read().map_err(lock_error)?.older.is_empty())

@@ -67,17 +67,7 @@ fn add_user(dir: &std::path::Path, db: &TestDb, name: &str) -> String {
         .args(db.cli_args())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
+    crate::helpers::last_line_of(out)
 }
 
 fn audit(dir: &std::path::Path, db: &TestDb) {

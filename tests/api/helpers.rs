@@ -404,3 +404,18 @@ pub fn file_evidence(n: usize, sha256: &str) -> scelle::usecases::evidence::NewE
         parent_id: None,
     }
 }
+
+/// The last line a successful CLI command printed (a new user's token, for one).
+pub fn last_line_of(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}

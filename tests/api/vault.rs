@@ -88,30 +88,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn personal_data_is_sealed_at_rest_and_erasure_keeps_the_log_verifiable() {
     for backend in BACKENDS {
         let app = TestApp::spawn(backend);
-        let out = cli(
-            &app,
-            &[
-                "user",
-                "add",
-                "--name",
-                "Afi D.",
-                "--role",
-                "dpo",
-                "--agency",
-                "tg.police.dcpj",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dpo = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap()
-            .to_owned();
+        let dpo = add_dpo(&app);
 
         let case = app.open_case("TG-DCPJ-2026-00500");
         let case_id = case["case"]["id"].as_str().unwrap().to_owned();
@@ -332,17 +309,7 @@ fn add_dpo(app: &TestApp) -> String {
             "tg.police.dcpj",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
+    crate::helpers::last_line_of(out)
 }
 
 /// The 32-byte keys an intruder holding the node's folder finds in its key files.
@@ -573,5 +540,45 @@ fn an_erased_record_cannot_be_recovered_from_the_files_even_with_the_vault_keys(
             "{}",
             String::from_utf8_lossy(&audit.stderr)
         );
+    }
+}
+
+/// A rotation a crash cut short (the new epoch key written, the old one not yet destroyed) is
+/// finished when the node next opens: one epoch key left, a newer one, and every record opens.
+#[test]
+fn a_rotation_cut_short_is_finished_at_the_next_start() {
+    for backend in BACKENDS {
+        let (db, _) = crate::tamper::populated(backend);
+        let file = db.data_dir().join("vault-epochs.key");
+        let before = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(before.lines().count(), 1, "{before}");
+        let epoch: u32 = before.split(' ').next().unwrap().parse().unwrap();
+        // As the first step of a rotation leaves it: the old key and the next one.
+        std::fs::write(
+            &file,
+            format!("{before}{} {}\n", epoch + 1, "cd".repeat(32)),
+        )
+        .unwrap();
+        let (node, _handle) = scelle::node::Node::open(&db.data_dir(), &db.url, 2).unwrap();
+        let after = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(after.lines().count(), 1, "{backend:?}: {after}");
+        assert!(
+            after.starts_with(&format!("{} ", epoch + 2)),
+            "{backend:?}: {after}"
+        );
+        let mut c = db.raw();
+        let ids: Vec<String> = {
+            use scelle::storage::schema::vault_sealed::dsl::*;
+            vault_sealed.select(id).load(&mut c).unwrap()
+        };
+        assert!(!ids.is_empty());
+        for row in scelle::storage::registry::sealed_rows(&mut c, &ids).unwrap() {
+            assert_eq!(
+                row.wrapped_key[..4],
+                (epoch + 2).to_be_bytes(),
+                "{backend:?}"
+            );
+            node.vault().open(&row).unwrap();
+        }
     }
 }

@@ -1413,6 +1413,175 @@ mod tests {
         assert_eq!(sampled, (0..11).collect());
     }
 
+    /// What a string member of an entry holds (issue #28 item 6: free text that may name a person
+    /// enters the log only as a commitment).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    enum StringMember {
+        /// An id the node made (UUID, agency id) or a reference to one.
+        Id,
+        /// A code from a closed list (role, state, kind, type, purpose, policy id).
+        Code,
+        /// A label the node normalizes and checks (no mixed scripts, no look-alikes).
+        Label,
+        /// A hash or HMAC in lowercase hex.
+        Hex,
+        /// An RFC 3339 time.
+        Time,
+        /// A reason in clear: only in format 1 entries and in a retention run's, which the node
+        /// writes from its rule and which names no one.
+        LegacyOrRuleReason,
+        /// Free text still in clear. Each is listed in `STILL_IN_CLEAR`, with why.
+        FreeText,
+    }
+
+    /// Free text that still enters the log in clear, and why: not yet a commitment. Moving one
+    /// to a commitment removes it here; adding one fails `every_string_member_is_classified`.
+    const STILL_IN_CLEAR: &[(&str, &str)] = &[
+        (
+            "agency.name",
+            "an organisation's name, set by the node's administrator",
+        ),
+        (
+            "case.offence",
+            "the offence's legal qualification (the court report shows it)",
+        ),
+        (
+            "case.legal_basis",
+            "the instrument the case rests on (the court report shows it)",
+        ),
+        (
+            "disclosure.legal_basis",
+            "the instrument a share rests on (policies require it)",
+        ),
+        ("evidence.acquisition.tool", "a forensic tool's name"),
+        ("evidence.acquisition.version", "a forensic tool's version"),
+        (
+            "evidence.acquisition.settings",
+            "a forensic tool's settings",
+        ),
+        ("custody.tool", "a forensic tool's name"),
+        ("custody.authorization", "the reference of an authorization"),
+    ];
+
+    fn classify(path: &str) -> Option<StringMember> {
+        use StringMember::*;
+        if path.ends_with(".record") {
+            return Some(Id);
+        }
+        if path.ends_with(".hmac") || path.starts_with("evidence.hashes.") {
+            return Some(Hex);
+        }
+        if STILL_IN_CLEAR.iter().any(|(p, _)| *p == path) {
+            return Some(FreeText);
+        }
+        Some(match path {
+            "agency.id"
+            | "user.id"
+            | "user.agency"
+            | "case.id"
+            | "case.agency"
+            | "case.officer"
+            | "evidence.id"
+            | "evidence.case"
+            | "evidence.collector"
+            | "evidence.parent"
+            | "custody.id"
+            | "custody.item"
+            | "custody.case"
+            | "custody.to_user"
+            | "custody.amends"
+            | "custody.derived_item"
+            | "disclosure.id"
+            | "disclosure.case"
+            | "disclosure.agency"
+            | "revocation.share"
+            | "revocation.case"
+            | "person.id"
+            | "person.case"
+            | "access.case"
+            | "access.resource"
+            | "dossier.case" => Id,
+            "agency.state"
+            | "user.role"
+            | "case.jurisdiction"
+            | "evidence.kind"
+            | "custody.type"
+            | "custody.result"
+            | "disclosure.state"
+            | "disclosure.handling[]"
+            | "disclosure.purposes[]"
+            | "access.action"
+            | "access.decision"
+            | "access.policies[]"
+            | "access.purpose"
+            | "dossier.purpose" => Code,
+            "case.reference" | "evidence.exhibit_number" | "evidence.seal_number" => Label,
+            "custody.sha256" => Hex,
+            "evidence.collected_at" | "custody.at" | "disclosure.expires" => Time,
+            "revocation.reason" | "erasure.legal_reason" => LegacyOrRuleReason,
+            _ => return None,
+        })
+    }
+
+    fn string_members(value: &Value, path: String, out: &mut Vec<String>) {
+        match value {
+            Value::String(_) => out.push(path),
+            Value::Array(items) => {
+                for item in items {
+                    string_members(item, format!("{path}[]"), out);
+                }
+            }
+            Value::Object(members) => {
+                for (name, member) in members {
+                    let inner = if path.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    string_members(member, inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Walks every string member of every entry kind, with every optional member: each is an
+    /// id, a code, a checked label, hex, a time, a commitment's part, or listed as free text
+    /// still in clear — a new free-text member cannot slip into the log unnoticed.
+    #[test]
+    fn every_string_member_is_classified() {
+        let mut seen = std::collections::BTreeSet::new();
+        for event in every_kind_of_event() {
+            let (field, _) = event.field_and_canonical().unwrap();
+            let record: Value =
+                serde_json::from_str(&event.field_and_canonical().unwrap().1).unwrap();
+            let mut paths = Vec::new();
+            string_members(&record, field.to_owned(), &mut paths);
+            for path in paths {
+                let class = classify(&path);
+                assert!(
+                    class.is_some(),
+                    "`{path}` is a string member no one classified: if it is free text that may \
+                     name a person, make it a commitment"
+                );
+                seen.insert((path, class));
+            }
+        }
+        // Every entry of the list is still real (the samples carry every optional member).
+        for (path, _) in STILL_IN_CLEAR {
+            assert!(
+                seen.iter().any(|(p, _)| p == path),
+                "`{path}` is listed as free text in clear but no entry has it"
+            );
+        }
+        // Reasons a person states are commitments; only the legacy or rule form is a string.
+        for (path, class) in &seen {
+            if matches!(class, Some(StringMember::LegacyOrRuleReason)) {
+                assert!(path == "revocation.reason" || path == "erasure.legal_reason");
+            }
+        }
+    }
+
     /// What the sequencer writes from the writer's prepared members equals, byte for byte, the
     /// whole entry canonicalized through `serde_json::Value`.
     #[test]
