@@ -112,6 +112,9 @@ impl From<&ServiceError> for PublicError {
                 "registry_disagrees_with_log",
                 t!("error-registry-disagrees", table = table, key = shown(key)),
             ),
+            ServiceError::Storage(e) if e.is_text_with_nul() => {
+                malformed_body("text holds a NUL byte")
+            }
             ServiceError::Storage(_) | ServiceError::Internal(_) => {
                 PublicError::new(500, "internal", t!("error-internal"))
             }

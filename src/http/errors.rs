@@ -68,6 +68,19 @@ pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error 
     ApiError(public_error::malformed_body(&err.to_string())).into()
 }
 
+/// Refuses, before routing or authentication, an address whose path or query holds a NUL byte
+/// (`%00`): no id or parameter contains one, and PostgreSQL cannot even compare such text.
+pub async fn refuse_nul_in_uri(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let uri = req.uri().to_string();
+    if uri.contains('\0') || uri.to_ascii_lowercase().contains("%00") {
+        return Err(ApiError(public_error::malformed_body("NUL (%00) in the address")).into());
+    }
+    next.call(req).await
+}
+
 /// An address no route answers.
 pub async fn no_route() -> Result<HttpResponse, ApiError> {
     Err(ApiError(public_error::route_not_found()))

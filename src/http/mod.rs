@@ -103,6 +103,7 @@ pub fn build_server_with_tls(
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(errors::refuse_nul_in_uri))
             .configure(routes)
     })
     .workers(workers);

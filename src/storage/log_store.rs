@@ -237,9 +237,13 @@ pub fn checkpoints_after(
 
 /// The canonical bytes of the entry at `seq`.
 pub fn entry_body(conn: &mut DbConnection, seq: u64) -> Result<Option<Vec<u8>>, StorageError> {
+    // A position the table cannot hold (beyond 2^63 - 1) holds no entry.
+    let Ok(seq) = i64::try_from(seq) else {
+        return Ok(None);
+    };
     Ok(log_entries::table
         .select(log_entries::body)
-        .filter(log_entries::seq.eq(seq as i64))
+        .filter(log_entries::seq.eq(seq))
         .first(conn)
         .optional()?)
 }

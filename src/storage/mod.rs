@@ -226,6 +226,16 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// Text holding a NUL byte, which PostgreSQL refuses to store or compare (`invalid byte
+    /// sequence for encoding "UTF8": 0x00`): the request's fault, not the server's.
+    pub fn is_text_with_nul(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Query(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("0x00")
+        )
+    }
+
     /// A uniqueness violation: the caller turns it into a conflict, not a server error.
     pub fn is_unique_violation(&self) -> bool {
         matches!(

@@ -40,13 +40,23 @@ pub fn revoke(node: &Node, token_id: &str) -> Result<(), ServiceError> {
     }
 }
 
+/// The longest a token may live: ten years.
+pub const MAX_TOKEN_DAYS: u32 = 3_650;
+
 /// The expiry time (RFC 3339) `days` days from now, or none.
 pub fn expiry_after_days(node: &Node, days: Option<u32>) -> Result<Option<String>, ServiceError> {
     let Some(days) = days else { return Ok(None) };
     if days == 0 {
         return Err(FieldError::new("days", t!("field-at-least-one-day")).into());
     }
-    let at = node.clock().now() + time::Duration::days(i64::from(days));
+    if days > MAX_TOKEN_DAYS {
+        return Err(FieldError::new("days", t!("field-too-large")).into());
+    }
+    let at = node
+        .clock()
+        .now()
+        .checked_add(time::Duration::days(i64::from(days)))
+        .ok_or_else(|| FieldError::new("days", t!("field-too-large")))?;
     at.format(&Rfc3339)
         .map(Some)
         .map_err(|e| ServiceError::Internal(e.to_string()))

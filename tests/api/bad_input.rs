@@ -216,3 +216,73 @@ fn input_that_misleads_is_refused() {
         );
     }
 }
+
+/// Issue #29 item 5, first part: a NUL byte in an address or a login, a log position beyond
+/// what the table can hold, and a token life of millions of days are the caller's errors (4xx,
+/// in both languages), never a server error or a panic — on both backends.
+#[test]
+fn nul_bytes_and_out_of_range_numbers_are_refused_not_server_errors() {
+    for backend in crate::helpers::BACKENDS {
+        let app = TestApp::spawn(backend);
+        let size = app.log_size();
+        // Before and after authentication alike.
+        for token in [app.investigator.as_str(), "none"] {
+            let (s, b) = app.get(token, "/api/v1/cases/a%00b");
+            assert_error(s, &b, 400, "malformed_request");
+            assert!(
+                b["error"]["message_fr"].as_str().unwrap().contains("%00"),
+                "{b}"
+            );
+        }
+        let (s, b) = app.get(&app.investigator, "/api/v1/evidence?sha256=%00");
+        assert_error(s, &b, 400, "malformed_request");
+        let resp = app
+            .agent()
+            .post(&format!("{}/login", app.base))
+            .send_json(serde_json::json!({"login": "kossi\u{0}", "password": "x\u{0}"}))
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert!(
+            (400..500).contains(&status),
+            "{backend:?}: a NUL in a login answered {status}"
+        );
+        let (s, b) = app.get(&app.prosecutor, &format!("/log/entries/{}", u64::MAX));
+        assert_error(s, &b, 404, "not_found");
+        let (s, b) = app.get(
+            &app.prosecutor,
+            &format!("/log/entries/{}", i64::MAX as u64 + 1),
+        );
+        assert_error(s, &b, 404, "not_found");
+
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scelle"))
+            .arg("--data-dir")
+            .arg(app.db.data_dir())
+            .args(app.db.cli_args())
+            .args([
+                "user",
+                "add",
+                "--name",
+                "Ama",
+                "--role",
+                "investigator",
+                "--agency",
+                "tg.police.dcpj",
+                "--token-days",
+                "2900000",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(
+            out.status.code(),
+            Some(101),
+            "{backend:?}: panicked: {stderr}"
+        );
+        assert!(!out.status.success(), "{backend:?}: {stderr}");
+        assert!(
+            stderr.contains("trop") && stderr.contains("too large"),
+            "{stderr}"
+        );
+        assert_eq!(app.log_size(), size, "{backend:?}: nothing was written");
+    }
+}
