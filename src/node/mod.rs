@@ -221,6 +221,7 @@ fn open_vault(data_dir: &Path, c: &mut DbConnection) -> Result<Vault, ServiceErr
         return Err(missing(EPOCH_KEYS_FILE));
     }
     let vault = Vault::load_or_create(data_dir)?;
+    vault.check_against(c)?;
     seal_legacy_vault(c, &vault)?;
     if vault.rotation_unfinished()? {
         vault.rotate(c)?;

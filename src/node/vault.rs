@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::storage::log_store;
 use crate::storage::registry::{self, SealedRow};
 use crate::storage::{self, DbConnection};
 use scelle_verifier::model::DataCategory;
@@ -38,6 +39,10 @@ const LEGACY_WRAPPED_LEN: usize = NONCE + 32 + TAG;
 const EPOCH_WRAPPED_LEN: usize = 4 + LEGACY_WRAPPED_LEN;
 /// Rows re-wrapped per transaction during a rotation.
 const REWRAP_PAGE: i64 = 1_000;
+/// The node setting naming the epoch key the database's records are wrapped under: its epoch
+/// and an HMAC of a fixed label under it (which reveals nothing of the key). A process started
+/// on another folder's keys is refused, instead of sealing under an "epoch 1" no other has.
+const EPOCH_CHECK_SETTING: &str = "vault_epoch_check";
 /// How long a rotation waits for records sealed under the old epoch to reach the table.
 const HOLD_WAIT: Duration = Duration::from_secs(30);
 
@@ -204,6 +209,13 @@ fn epoch_of(wrapped: &[u8]) -> Result<Option<u32>, ServiceError> {
     }
 }
 
+/// `<epoch> <hex HMAC-SHA256(epoch key, label)>`: what [`EPOCH_CHECK_SETTING`] records.
+fn key_check(key: &EpochKey) -> Result<String, ServiceError> {
+    let mac = scelle_verifier::commitment::hmac_sha256(&key.key, &[b"scelle vault epoch check v1"])
+        .map_err(crypto)?;
+    Ok(format!("{} {}", key.epoch, hex::encode(mac)))
+}
+
 fn read_key_hex(text: &str) -> Option<[u8; 32]> {
     hex::decode(text.trim()).ok()?.try_into().ok()
 }
@@ -347,6 +359,28 @@ impl Vault {
         })
     }
 
+    /// Checks this folder's epoch keys against the database's record of the one its records are
+    /// wrapped under, recording it on a database that has none yet.
+    pub fn check_against(&self, c: &mut DbConnection) -> Result<(), ServiceError> {
+        let (mine, current) = {
+            let ring = self.ring.read().map_err(lock_error)?;
+            let mine = std::iter::once(&ring.current)
+                .chain(&ring.older)
+                .map(|k| key_check(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            (mine, key_check(&ring.current)?)
+        };
+        match log_store::setting(c, EPOCH_CHECK_SETTING)? {
+            None => Ok(log_store::set_setting(c, EPOCH_CHECK_SETTING, &current)?),
+            Some(recorded) if mine.contains(&recorded) => Ok(()),
+            Some(recorded) => Err(ServiceError::Internal(format!(
+                "the epoch keys in {} are not the ones this database's vault records are wrapped under (epoch {}): start on the node's own data folder, or copy its {EPOCH_KEYS_FILE}",
+                self.epochs_path.display(),
+                recorded.split(' ').next().unwrap_or("?")
+            ))),
+        }
+    }
+
     /// Whether older epoch keys still exist (a rotation was interrupted).
     pub fn rotation_unfinished(&self) -> Result<bool, ServiceError> {
         Ok(!self.ring.read().map_err(lock_error)?.older.is_empty())
@@ -421,6 +455,7 @@ impl Vault {
             staged.older.push(Arc::clone(&ring.current));
             replace_key_file(&self.epochs_path, &staged.file_text())?;
             staged.seen = file_stamp(&self.epochs_path);
+            log_store::set_setting(c, EPOCH_CHECK_SETTING, &key_check(&staged.current)?)?;
             *ring = staged;
             ring.current.epoch
         };

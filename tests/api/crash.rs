@@ -204,8 +204,8 @@ fn two_servers_on_one_postgres_database_never_fork_the_log() {
     {
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt as _;
-        // Both processes are one node: the same signing key and the same vault key.
-        for file in ["node.key", "vault.key"] {
+        // Both processes are one node: the same signing key and the same vault keys.
+        for file in ["node.key", "vault.key", "vault-epochs.key"] {
             let key = std::fs::read(dir_a.join(file)).unwrap();
             std::fs::OpenOptions::new()
                 .write(true)

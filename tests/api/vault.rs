@@ -582,3 +582,32 @@ fn a_rotation_cut_short_is_finished_at_the_next_start() {
         }
     }
 }
+
+/// A process started on the same database from a folder without the node's epoch keys (the
+/// signing and vault keys copied, `vault-epochs.key` not) is refused: it would seal under an
+/// "epoch 1" of its own that no other process can open. With the file copied, it starts.
+#[test]
+fn a_folder_without_the_nodes_epoch_keys_is_refused() {
+    for backend in BACKENDS {
+        let db = crate::helpers::TestDb::new(backend);
+        crate::helpers::init(&db);
+        let other = db.dir.path().join("other-folder");
+        std::fs::create_dir_all(&other).unwrap();
+        for file in ["node.key", "vault.key"] {
+            std::fs::copy(db.data_dir().join(file), other.join(file)).unwrap();
+        }
+        let refused = scelle::node::Node::open(&other, &db.url, 2).err();
+        let why = refused.map(|e| e.to_string()).unwrap_or_default();
+        assert!(why.contains("vault-epochs.key"), "{backend:?}: {why:?}");
+        std::fs::remove_file(other.join("vault-epochs.key")).unwrap();
+        std::fs::copy(
+            db.data_dir().join("vault-epochs.key"),
+            other.join("vault-epochs.key"),
+        )
+        .unwrap();
+        assert!(
+            scelle::node::Node::open(&other, &db.url, 2).is_ok(),
+            "{backend:?}"
+        );
+    }
+}
