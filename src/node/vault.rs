@@ -79,6 +79,16 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 }
 
 impl Ring {
+    /// The ring of the keys an epoch file lists, oldest first: the last is the current one.
+    fn of(mut keys: Vec<EpochKey>, seen: Option<FileStamp>) -> Result<Self, ServiceError> {
+        let current = Arc::new(keys.pop().ok_or_else(|| crypto("no epoch key"))?);
+        Ok(Self {
+            current,
+            older: keys.into_iter().map(Arc::new).collect(),
+            seen,
+        })
+    }
+
     fn key_of(&self, epoch: u32) -> Option<&EpochKey> {
         std::iter::once(&self.current)
             .chain(&self.older)
@@ -316,7 +326,7 @@ impl Vault {
             }
         };
         let epochs_path = data_dir.join(EPOCH_KEYS_FILE);
-        let mut keys = match std::fs::read_to_string(&epochs_path) {
+        let keys = match std::fs::read_to_string(&epochs_path) {
             Ok(text) => parse_epochs(&epochs_path, &text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let first = EpochKey {
@@ -336,16 +346,11 @@ impl Vault {
                 )));
             }
         };
-        let current = Arc::new(keys.pop().ok_or_else(|| crypto("no epoch key"))?);
-        let seen = file_stamp(&epochs_path);
+        let ring = Ring::of(keys, file_stamp(&epochs_path))?;
         Ok(Self {
             master,
             epochs_path,
-            ring: RwLock::new(Ring {
-                current,
-                older: keys.into_iter().map(Arc::new).collect(),
-                seen,
-            }),
+            ring: RwLock::new(ring),
             rotation: Mutex::new(()),
         })
     }
@@ -506,22 +511,17 @@ impl Vault {
                 self.epochs_path.display()
             ))
         })?;
-        let mut keys = parse_epochs(&self.epochs_path, &text)?;
-        let current = Arc::new(keys.pop().ok_or_else(|| crypto("no epoch key"))?);
+        let read = Ring::of(parse_epochs(&self.epochs_path, &text)?, stamp)?;
         let mut ring = self.ring.write().map_err(lock_error)?;
-        if current.epoch < ring.current.epoch {
+        if read.current.epoch < ring.current.epoch {
             return Err(crypto(format!(
                 "the epoch file {} went back from epoch {} to {}",
                 self.epochs_path.display(),
                 ring.current.epoch,
-                current.epoch
+                read.current.epoch
             )));
         }
-        *ring = Ring {
-            current,
-            older: keys.into_iter().map(Arc::new).collect(),
-            seen: stamp,
-        };
+        *ring = read;
         Ok(())
     }
 

@@ -508,17 +508,7 @@ pub fn events_of_item(
     conn: &mut DbConnection,
     item: &str,
 ) -> Result<Vec<CustodyEventWithEntry>, StorageError> {
-    use diesel::sql_types::Text;
-    const SELECT: &str = "SELECT e.seq AS seq, e.id, e.item_id, e.event_type, e.actor_id, \
-        e.occurred_at, e.recorded_at, e.item_prev_seq, l.body \
-        FROM custody_events e JOIN log_entries l ON l.seq = e.seq \
-        WHERE e.seq IN (SELECT seq FROM chain)";
-    Ok(on_backend!(conn, c => {
-        let sql = chain_sql("item_id = {param}", placeholder(c), SELECT);
-        diesel::sql_query(sql)
-            .bind::<Text, _>(item)
-            .load::<CustodyEventWithEntry>(c)
-    })?)
+    events_with_entries(conn, "item_id = {param}", item)
 }
 
 /// Every custody event of a case's items, in log order, each with its log entry: each item's
@@ -527,19 +517,28 @@ pub fn events_of_case(
     conn: &mut DbConnection,
     case_id: &str,
 ) -> Result<Vec<CustodyEventWithEntry>, StorageError> {
+    events_with_entries(
+        conn,
+        "item_id IN (SELECT id FROM evidence_items WHERE case_id = {param})",
+        case_id,
+    )
+}
+
+/// The events of the chains [`chain_sql`] walks from the states `states_sql` selects with
+/// `key`, each with its log entry, in log order.
+fn events_with_entries(
+    conn: &mut DbConnection,
+    states_sql: &str,
+    key: &str,
+) -> Result<Vec<CustodyEventWithEntry>, StorageError> {
     use diesel::sql_types::Text;
     const SELECT: &str = "SELECT e.seq AS seq, e.id, e.item_id, e.event_type, e.actor_id, \
         e.occurred_at, e.recorded_at, e.item_prev_seq, l.body \
         FROM custody_events e JOIN log_entries l ON l.seq = e.seq \
         WHERE e.seq IN (SELECT seq FROM chain)";
     Ok(on_backend!(conn, c => {
-        let sql = chain_sql(
-            "item_id IN (SELECT id FROM evidence_items WHERE case_id = {param})",
-            placeholder(c),
-            SELECT,
-        );
-        diesel::sql_query(sql)
-            .bind::<Text, _>(case_id)
+        diesel::sql_query(chain_sql(states_sql, placeholder(c), SELECT))
+            .bind::<Text, _>(key)
             .load::<CustodyEventWithEntry>(c)
     })?)
 }
