@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use scelle_verifier::t;
 
 use crate::error::ServiceError;
-use crate::http::{self, TlsFiles};
+use crate::http::{self, TlsFiles, TrustedProxies};
 use crate::node::Node;
 use crate::policy::cedar::PolicyEngine;
 use crate::policy::retention::RetentionRules;
@@ -26,6 +26,8 @@ pub struct ServeOptions<'a> {
     pub retention: RetentionRules,
     /// How often the retention run happens (none: never).
     pub retention_every: Option<Duration>,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Opens the node and serves it until the server stops; then waits for the last batch.
@@ -43,8 +45,9 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
     let tls = opts.tls;
     let database = opts.database;
     let listener = opts.listener;
+    let proxies = opts.trusted_proxies;
     let result = actix_web::rt::System::new().block_on(async {
-        let server = http::build_server_with_tls(node.clone(), listener, tls)?;
+        let server = http::build_server_with_tls(node.clone(), listener, tls, proxies)?;
         println!(
             "{}",
             t!(

@@ -31,6 +31,12 @@ pub enum ServiceError {
     TokenExpired,
     #[error("token revoked")]
     TokenRevoked,
+    /// The user was disabled by an administrator: no way in works.
+    #[error("user disabled")]
+    UserDisabled,
+    /// A cookie-authenticated write sent from another site (CSRF), or a form without its token.
+    #[error("cross-site request refused")]
+    CrossSite,
     #[error("forbidden: {0:?}")]
     Forbidden(Denied),
     /// The policies refused (the denial itself is recorded in the log).

@@ -13,6 +13,8 @@ use scelle_verifier::i18n::Message;
 use scelle_verifier::t;
 
 use crate::error::ServiceError;
+use crate::storage::StorageError;
+use crate::usecases::log::HealthProblem;
 
 /// The policy whose denial means "state a purpose" (its own error code, `purpose_required`).
 const PURPOSE_POLICY: &str = "personal-data-needs-a-purpose";
@@ -68,6 +70,12 @@ impl From<&ServiceError> for PublicError {
             ServiceError::TokenRevoked => {
                 PublicError::new(401, "token_revoked", t!("error-token-revoked"))
             }
+            ServiceError::UserDisabled => {
+                PublicError::new(401, "user_disabled", t!("error-user-disabled"))
+            }
+            ServiceError::CrossSite => {
+                PublicError::new(403, "cross_site_request", t!("error-cross-site"))
+            }
             ServiceError::Forbidden(why) => PublicError::new(
                 403,
                 "forbidden",
@@ -114,6 +122,14 @@ impl From<&ServiceError> for PublicError {
             ),
             ServiceError::Storage(e) if e.is_text_with_nul() => {
                 malformed_body("text holds a NUL byte")
+            }
+            // Two requests raced for one name: the loser's, not the server's, fault.
+            ServiceError::Storage(e) if e.is_unique_violation() => {
+                PublicError::new(409, "duplicate", t!("conflict-duplicate"))
+            }
+            // The batch was committed but not made durable: it may be in the log.
+            ServiceError::Storage(StorageError::Sync(_)) => {
+                PublicError::new(503, "not_durable", t!("error-not-durable"))
             }
             ServiceError::Storage(_) | ServiceError::Internal(_) => {
                 PublicError::new(500, "internal", t!("error-internal"))
@@ -167,6 +183,44 @@ pub fn body_too_large(limit: usize) -> PublicError {
 /// A body that is not JSON where JSON is expected.
 pub fn not_json() -> PublicError {
     PublicError::new(415, "unsupported_media_type", t!("error-not-json"))
+}
+
+/// A method the address does not answer; `allow` lists those it does.
+pub fn method_not_allowed(allow: &str) -> PublicError {
+    PublicError::new(
+        405,
+        "method_not_allowed",
+        t!("error-method-not-allowed", allow = allow),
+    )
+}
+
+/// Why a node is not healthy.
+pub fn unhealthy(problem: HealthProblem) -> PublicError {
+    let (code, message) = match problem {
+        HealthProblem::SyncFailed => ("sync_failed", t!("health-sync-failed")),
+        HealthProblem::SequencerStopped => ("sequencer_stopped", t!("health-sequencer-stopped")),
+        HealthProblem::DatabaseUnreachable => {
+            ("database_unreachable", t!("health-database-unreachable"))
+        }
+    };
+    PublicError::new(503, code, message)
+}
+
+/// An error answer actix made on its own, by its status alone (`body_limit`: the largest body
+/// the server takes).
+pub fn for_status(status: u16, body_limit: usize) -> PublicError {
+    match status {
+        404 => route_not_found(),
+        405 => method_not_allowed("-"),
+        408 => PublicError::new(408, "request_timeout", t!("error-request-timeout")),
+        413 => body_too_large(body_limit),
+        415 => not_json(),
+        400..=499 => PublicError {
+            status,
+            ..malformed_body("-")
+        },
+        _ => PublicError::new(500, "internal", t!("error-internal")),
+    }
 }
 
 /// An address no route answers.

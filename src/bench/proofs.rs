@@ -215,6 +215,7 @@ pub(super) fn proofs_and_audit(
             created_at: "2026-11-23T10:00:00Z".into(),
             login: None,
             password_hash: None,
+            disabled_at: None,
         },
     )
     .map_err(err)?;

@@ -6,6 +6,7 @@ use scelle_verifier::model::Role;
 use scelle_verifier::t;
 
 use crate::error::ServiceError;
+use crate::storage::identity::Lockout;
 use crate::usecases::{accounts, admin, tokens};
 
 use super::common::{CliError, NodePlace};
@@ -29,6 +30,14 @@ pub enum UserCommand {
         #[arg(long)]
         login: String,
     },
+    Disable {
+        #[arg(long)]
+        user: String,
+    },
+    Enable {
+        #[arg(long)]
+        user: String,
+    },
 }
 
 /// `scelle token …`.
@@ -40,9 +49,12 @@ pub enum TokenCommand {
         #[arg(long, default_value_t = 90)]
         days: u32,
     },
+    #[command(group(clap::ArgGroup::new("which").required(true)))]
     Revoke {
-        #[arg(long)]
-        id: String,
+        #[arg(long, group = "which")]
+        id: Option<String>,
+        #[arg(long, group = "which")]
+        user: Option<String>,
     },
 }
 
@@ -71,6 +83,15 @@ pub fn user(place: &NodePlace, command: &UserCommand) -> Result<(), CliError> {
             let password = password.trim_end_matches(['\n', '\r']);
             place.with_node(|node| accounts::set_password(node, user, login, password))?;
             println!("{}", t!("cli-out-password-set", login = login).one_line());
+        }
+        UserCommand::Disable { user } => {
+            let ended = place.with_node(|node| accounts::set_disabled(node, None, user, true))?;
+            println!("{}", t!("cli-out-user-disabled", id = user).one_line());
+            println!("{}", lockout_line(user, ended).one_line());
+        }
+        UserCommand::Enable { user } => {
+            place.with_node(|node| accounts::set_disabled(node, None, user, false))?;
+            println!("{}", t!("cli-out-user-enabled", id = user).one_line());
         }
         UserCommand::Add {
             name,
@@ -110,12 +131,26 @@ pub fn token(place: &NodePlace, command: &TokenCommand) -> Result<(), CliError> 
             );
             println!("{token}");
         }
-        TokenCommand::Revoke { id } => {
+        TokenCommand::Revoke { id: Some(id), .. } => {
             place.with_node(|node| tokens::revoke(node, id))?;
             println!("{}", t!("cli-out-token-revoked", id = id).one_line());
         }
+        TokenCommand::Revoke {
+            user: Some(user), ..
+        } => {
+            let ended = place.with_node(|node| accounts::revoke_all_tokens(node, user))?;
+            println!("{}", lockout_line(user, ended).one_line());
+        }
+        TokenCommand::Revoke { .. } => {}
     }
     Ok(())
+}
+
+/// What ending a user's ways in did, in words.
+fn lockout_line(user: &str, ended: Lockout) -> scelle_verifier::i18n::Message {
+    t!("cli-out-ways-in-ended", id = user)
+        .count("tokens", ended.tokens as u64)
+        .count("sessions", ended.sessions as u64)
 }
 
 /// `scelle agency add`.

@@ -6,7 +6,8 @@ use std::time::Duration;
 use scelle_verifier::t;
 
 use crate::app::{self, ServeOptions};
-use crate::http::TlsFiles;
+use crate::error::ServiceError;
+use crate::http::{TlsFiles, TrustedProxies};
 use crate::node::files::KEY_FILE;
 use crate::storage;
 use crate::usecases::admin::{self, InitOptions, InitReport};
@@ -38,6 +39,8 @@ pub struct ServeArgs {
     pub policies: Option<std::path::PathBuf>,
     #[arg(long, default_value_t = 24)]
     pub retention_every_hours: u64,
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<String>,
     #[command(flatten)]
     pub init: InitArgs,
 }
@@ -58,7 +61,10 @@ fn print_init(report: &InitReport) {
     println!("{}", t!("cli-out-verifier-key").one_line());
     println!("{}", report.verifier_key);
     if let Some(token) = &report.admin_token {
-        println!("{}", t!("cli-out-admin-token").one_line());
+        println!(
+            "{}",
+            t!("cli-out-admin-token", days = admin::FIRST_ADMIN_TOKEN_DAYS).one_line()
+        );
         println!("{token}");
     }
 }
@@ -113,5 +119,7 @@ pub fn serve(place: &NodePlace, args: &ServeArgs) -> Result<(), CliError> {
         policies,
         retention,
         retention_every,
+        trusted_proxies: TrustedProxies::parse(&args.trusted_proxies)
+            .map_err(ServiceError::from)?,
     })?)
 }

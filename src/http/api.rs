@@ -2,7 +2,7 @@
 //! blocking thread, and wrapping the answer. The route table is `http::routes`.
 
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -10,7 +10,6 @@ use scelle_verifier::model::Purpose;
 
 use crate::error::ServiceError;
 use crate::node::Node;
-use crate::usecases::accounts::{SESSION_COOKIE, SESSION_SECONDS};
 use crate::usecases::admin::{self, NewAgency, NewUser};
 use crate::usecases::cases::{self, NewCase};
 use crate::usecases::custody::{self, NewCustodyEvent};
@@ -253,54 +252,6 @@ pub(super) async fn dpo_report(
 }
 
 #[derive(Deserialize)]
-pub(super) struct LoginForm {
-    login: String,
-    password: String,
-}
-
-fn session_cookie(
-    value: String,
-    max_age_secs: i64,
-    secure: bool,
-) -> actix_web::cookie::Cookie<'static> {
-    actix_web::cookie::Cookie::build(SESSION_COOKIE, value)
-        .path("/")
-        .http_only(true)
-        .secure(secure)
-        .same_site(actix_web::cookie::SameSite::Strict)
-        .max_age(actix_web::cookie::time::Duration::seconds(max_age_secs))
-        .finish()
-}
-
-pub(super) async fn login(
-    node: web::Data<Node>,
-    req: HttpRequest,
-    form: web::Either<web::Form<LoginForm>, web::Json<LoginForm>>,
-) -> ApiResult {
-    let form = match form {
-        web::Either::Left(f) => f.into_inner(),
-        web::Either::Right(j) => j.into_inner(),
-    };
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let secure = req.connection_info().scheme() == "https";
-    let (user, cookie) =
-        blocking(move || accounts::login(&node, &form.login, &form.password, &client)).await?;
-    Ok(HttpResponse::Ok()
-        .cookie(session_cookie(cookie, SESSION_SECONDS, secure))
-        .json(json!({"user": {"id": user.id, "name": user.name, "role": user.role, "agency": user.agency}})))
-}
-
-pub(super) async fn logout(req: HttpRequest) -> HttpResponse {
-    let secure = req.connection_info().scheme() == "https";
-    HttpResponse::NoContent()
-        .cookie(session_cookie(String::new(), 0, secure))
-        .finish()
-}
-
-#[derive(Deserialize)]
 pub(super) struct ErasureBody {
     legal_reason: String,
 }
@@ -410,7 +361,49 @@ pub(super) async fn consistency(
     Ok(HttpResponse::Ok().json(proof))
 }
 
+/// `GET /healthz`: 200 with the log's sizes, or 503 naming what stops the node (an fsync
+/// failure, a stopped sequencer, a database that does not answer).
 pub(super) async fn healthz(node: web::Data<Node>) -> ApiResult {
-    let size = blocking(move || log::size(&node)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ok", "log_size": size })))
+    let health = blocking(move || Ok(log::health(&node))).await?;
+    Ok(match health.problem {
+        None => HttpResponse::Ok().json(json!({ "status": "ok", "log_size": health.log_size, "durable_size": health.durable_size })),
+        Some(problem) => HttpResponse::ServiceUnavailable().json(json!({
+            "status": "failing",
+            "log_size": health.log_size,
+            "durable_size": health.durable_size,
+            "error": crate::public_error::unhealthy(problem),
+        })),
+    })
+}
+
+/// `GET /readyz`: for a load balancer, 200 when the node takes requests, 503 (with the reason)
+/// when it does not; no figures.
+pub(super) async fn readyz(node: web::Data<Node>) -> ApiResult {
+    let health = blocking(move || Ok(log::health(&node))).await?;
+    Ok(match health.problem {
+        None => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Some(problem) => HttpResponse::ServiceUnavailable().json(
+            json!({ "status": "not_ready", "error": crate::public_error::unhealthy(problem) }),
+        ),
+    })
+}
+
+pub(super) async fn disable_user(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult {
+    let ended = blocking(move || accounts::set_disabled(&node, Some(&caller.0), &id, true)).await?;
+    Ok(HttpResponse::Ok().json(
+        json!({"disabled": true, "tokens_revoked": ended.tokens, "sessions_ended": ended.sessions}),
+    ))
+}
+
+pub(super) async fn enable_user(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult {
+    blocking(move || accounts::set_disabled(&node, Some(&caller.0), &id, false)).await?;
+    Ok(HttpResponse::Ok().json(json!({"disabled": false})))
 }

@@ -4,11 +4,16 @@
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::web;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::error::ServiceError;
 use crate::public_error::{self, PublicError};
+
+/// Largest request body accepted; anything above gets 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -84,4 +89,43 @@ pub async fn refuse_nul_in_uri(
 /// An address no route answers.
 pub async fn no_route() -> Result<HttpResponse, ApiError> {
     Err(ApiError(public_error::route_not_found()))
+}
+
+/// A wrong method on a known address: 405 with the methods it answers (`Allow`).
+pub fn wrong_method(allow: &'static str) -> actix_web::Route {
+    web::route().to(move || async move {
+        HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, allow))
+            .json(json!({ "error": public_error::method_not_allowed(allow) }))
+    })
+}
+
+/// Makes every error answer the bilingual JSON, including those actix writes itself in plain
+/// text (a body over the limit on a raw body, a payload cut short): a client reads one shape.
+pub async fn bilingual_errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<
+        actix_web::body::EitherBody<impl actix_web::body::MessageBody, actix_web::body::BoxBody>,
+    >,
+    actix_web::Error,
+> {
+    // An error the inner layers return as `Err` is one of ours, already in JSON (the request
+    // cannot be kept to rebuild it here: routing needs it unshared).
+    let response = next.call(req).await?;
+    if response.status().as_u16() < 400 || is_json(response.headers()) {
+        return Ok(response.map_into_left_body());
+    }
+    let status = response.status();
+    let (request, _) = response.into_parts();
+    let answer = HttpResponse::build(status)
+        .json(json!({ "error": public_error::for_status(status.as_u16(), BODY_LIMIT) }));
+    Ok(actix_web::dev::ServiceResponse::new(request, answer).map_into_right_body())
+}
+
+fn is_json(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
 }

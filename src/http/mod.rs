@@ -1,10 +1,12 @@
-//! HTTP: the JSON API ([`api`]), the pages ([`pages`]), who is calling ([`auth`]), errors as
-//! answers ([`errors`]), and the server itself (TLS through openssl). The whole route table is
-//! [`routes`].
+//! HTTP: the JSON API ([`api`]), the pages ([`pages`]), who is calling and signing in
+//! ([`auth`], [`client`], [`csrf`]), errors as answers ([`errors`]), and the server itself (TLS
+//! through openssl). The whole route table is [`routes`].
 
 pub mod api;
 pub mod auth;
 pub mod blocking;
+pub mod client;
+pub mod csrf;
 pub mod errors;
 pub mod pages;
 
@@ -14,12 +16,18 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use crate::node::Node;
+pub use client::TrustedProxies;
 
-/// Largest request body accepted; anything above gets 413.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub use errors::BODY_LIMIT;
+
+/// An address and the methods it answers; any other method gets 405 with `Allow`.
+fn at(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(errors::wrong_method(allow))
+}
 
 /// The whole route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    use web::{get, post};
     cfg.app_data(
         web::JsonConfig::default()
             .limit(BODY_LIMIT)
@@ -28,57 +36,65 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(errors::path_error))
     .app_data(web::QueryConfig::default().error_handler(errors::query_error))
     .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
-    .route("/healthz", web::get().to(api::healthz))
-    .route("/login", web::get().to(pages::login_page))
-    .route("/static/scelle.css", web::get().to(pages::style_sheet))
-    .route("/login", web::post().to(api::login))
-    .route("/logout", web::post().to(api::logout))
+    .service(at("/healthz", "GET").route(get().to(api::healthz)))
+    .service(at("/readyz", "GET").route(get().to(api::readyz)))
+    .service(at("/static/scelle.css", "GET").route(get().to(pages::style_sheet)))
+    .service(
+        at("/login", "GET, POST")
+            .route(get().to(pages::login_page))
+            .route(post().to(auth::login)),
+    )
+    .service(at("/logout", "POST").route(post().to(auth::logout)))
     .service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_auth))
-            .route("/cases", web::post().to(api::open_case))
-            .route("/cases", web::get().to(api::find_case))
-            .route("/cases/{id}", web::get().to(api::get_case))
-            .route("/cases/{id}/dossier", web::get().to(api::case_dossier))
-            .route(
-                "/cases/{id}/evidence",
-                web::post().to(api::register_evidence),
+            .service(
+                at("/cases", "GET, POST")
+                    .route(post().to(api::open_case))
+                    .route(get().to(api::find_case)),
             )
-            .route("/cases/{id}/persons", web::post().to(api::add_person))
-            .route("/cases/{id}/persons", web::get().to(api::case_persons))
-            .route("/cases/{id}/shares", web::post().to(api::share_case))
-            .route(
-                "/cases/{id}/shares/{share}/revocation",
-                web::post().to(api::revoke_share),
+            .service(at("/cases/{id}", "GET").route(get().to(api::get_case)))
+            .service(at("/cases/{id}/dossier", "GET").route(get().to(api::case_dossier)))
+            .service(at("/cases/{id}/evidence", "POST").route(post().to(api::register_evidence)))
+            .service(
+                at("/cases/{id}/persons", "GET, POST")
+                    .route(post().to(api::add_person))
+                    .route(get().to(api::case_persons)),
             )
-            .route("/persons/{id}", web::get().to(api::get_person))
-            .route("/access-records", web::get().to(api::access_records))
-            .route("/users", web::post().to(api::create_user))
-            .route("/agencies", web::post().to(api::create_agency))
-            .route("/retention/run", web::post().to(api::run_retention))
-            .route("/dpo/report", web::get().to(api::dpo_report))
-            .route("/evidence", web::get().to(api::find_evidence))
-            .route("/evidence/{id}", web::get().to(api::get_evidence))
-            .route("/evidence/{id}/events", web::post().to(api::record_event))
-            .route(
-                "/vault/{record}/erasure",
-                web::post().to(api::erase_vault_record),
+            .service(at("/cases/{id}/shares", "POST").route(post().to(api::share_case)))
+            .service(
+                at("/cases/{id}/shares/{share}/revocation", "POST")
+                    .route(post().to(api::revoke_share)),
+            )
+            .service(at("/persons/{id}", "GET").route(get().to(api::get_person)))
+            .service(at("/access-records", "GET").route(get().to(api::access_records)))
+            .service(at("/users", "POST").route(post().to(api::create_user)))
+            .service(at("/users/{id}/disable", "POST").route(post().to(api::disable_user)))
+            .service(at("/users/{id}/enable", "POST").route(post().to(api::enable_user)))
+            .service(at("/agencies", "POST").route(post().to(api::create_agency)))
+            .service(at("/retention/run", "POST").route(post().to(api::run_retention)))
+            .service(at("/dpo/report", "GET").route(get().to(api::dpo_report)))
+            .service(at("/evidence", "GET").route(get().to(api::find_evidence)))
+            .service(at("/evidence/{id}", "GET").route(get().to(api::get_evidence)))
+            .service(at("/evidence/{id}/events", "POST").route(post().to(api::record_event)))
+            .service(
+                at("/vault/{record}/erasure", "POST").route(post().to(api::erase_vault_record)),
             ),
     )
     .service(
         web::scope("/log")
             .wrap(actix_web::middleware::from_fn(auth::require_auth))
-            .route("/checkpoint", web::get().to(api::checkpoint))
-            .route("/entries/{seq}", web::get().to(api::entry))
-            .route("/proof/inclusion", web::get().to(api::inclusion))
-            .route("/proof/consistency", web::get().to(api::consistency)),
+            .service(at("/checkpoint", "GET").route(get().to(api::checkpoint)))
+            .service(at("/entries/{seq}", "GET").route(get().to(api::entry)))
+            .service(at("/proof/inclusion", "GET").route(get().to(api::inclusion)))
+            .service(at("/proof/consistency", "GET").route(get().to(api::consistency))),
     )
     .default_service(web::to(errors::no_route));
 }
 
 /// Binds the listener (port 0 picks a free port) and builds the server; the caller awaits it.
 pub fn build_server(node: Arc<Node>, listener: TcpListener) -> std::io::Result<Server> {
-    build_server_with_tls(node, listener, None)
+    build_server_with_tls(node, listener, None, TrustedProxies::default())
 }
 
 /// A PEM certificate chain and its private key, for HTTPS.
@@ -95,15 +111,19 @@ pub fn build_server_with_tls(
     node: Arc<Node>,
     listener: TcpListener,
     tls: Option<&TlsFiles>,
+    proxies: TrustedProxies,
 ) -> std::io::Result<Server> {
     let data = web::Data::from(node);
+    let proxies = web::Data::new(proxies);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .app_data(data.clone())
+            .app_data(proxies.clone())
             .wrap(actix_web::middleware::from_fn(errors::refuse_nul_in_uri))
+            .wrap(actix_web::middleware::from_fn(errors::bilingual_errors))
             .configure(routes)
     })
     .workers(workers);

@@ -9,6 +9,8 @@ use askama::Template;
 
 use scelle_verifier::i18n::{Lang, Message};
 
+use super::{auth, csrf};
+
 /// The page's language: `?lang=` if given, else the browser's first known language, else French.
 pub fn lang_of(req: &HttpRequest) -> Lang {
     let from_query = req.query_string().split('&').find_map(|pair| {
@@ -38,6 +40,8 @@ struct LoginPage {
     lang: Lang,
     other_langs: Vec<Lang>,
     error: Option<String>,
+    /// The form's anti-CSRF token, equal to its cookie.
+    csrf: String,
 }
 
 impl LoginPage {
@@ -68,14 +72,21 @@ fn page(html: Result<String, askama::Error>) -> HttpResponse {
 /// `GET /login`.
 pub async fn login_page(req: HttpRequest) -> HttpResponse {
     let lang = lang_of(&req);
-    page(
+    let csrf = csrf::cookie_token(&req).unwrap_or_else(csrf::new_token);
+    let secure = req.connection_info().scheme() == "https";
+    let mut response = page(
         LoginPage {
             lang,
             other_langs: other_langs(lang),
             error: None,
+            csrf: csrf.clone(),
         }
         .render(),
-    )
+    );
+    if let Err(e) = response.add_cookie(&auth::csrf_cookie(csrf, secure)) {
+        tracing::error!(error = %e, "the anti-CSRF cookie could not be set");
+    }
+    response
 }
 
 /// `GET /static/scelle.css`: the pages' one style sheet, compiled in.

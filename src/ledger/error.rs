@@ -56,6 +56,8 @@ pub enum Conflict {
     SealNumber,
     ExhibitNumber,
     Agency,
+    /// A web login name another user has.
+    Login,
     ShareRevoked,
 }
 
@@ -67,6 +69,7 @@ impl Conflict {
             Conflict::SealNumber => "duplicate_seal",
             Conflict::ExhibitNumber => "duplicate_exhibit",
             Conflict::Agency => "duplicate_agency",
+            Conflict::Login => "duplicate_login",
             Conflict::ShareRevoked => "share_revoked",
         }
     }
@@ -78,6 +81,7 @@ impl Conflict {
             Conflict::SealNumber => t!("conflict-seal-number"),
             Conflict::ExhibitNumber => t!("conflict-exhibit-number"),
             Conflict::Agency => t!("conflict-agency"),
+            Conflict::Login => t!("conflict-login"),
             Conflict::ShareRevoked => t!("conflict-share-revoked"),
         }
     }

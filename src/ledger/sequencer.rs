@@ -224,9 +224,32 @@ struct Durability {
     /// Set when an fsync failed: what it should have covered may be lost, and a later fsync
     /// cannot say otherwise, so the node stops appending until it is restarted.
     failed: AtomicBool,
+    /// Set when the sequencer or the syncer thread has ended (shut down, or died): nothing is
+    /// appended any more.
+    stopped: AtomicBool,
     counters: PipelineCounters,
     /// SQLite: the turn the sequencer takes for each batch, shared with the WAL checkpointer.
     turn: Option<Arc<storage::AppendTurn>>,
+}
+
+/// Sets its flag when dropped: a thread holds one, so the flag says the thread has ended, by
+/// returning or by a panic unwinding it.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Whether the append path can take an entry now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendHealth {
+    Running,
+    /// An fsync failed: appends stopped until the node restarts.
+    SyncFailed,
+    /// The sequencer or syncer thread has ended.
+    Stopped,
 }
 
 /// Where the append path's time goes, counted as the node runs (a few relaxed additions per
@@ -317,6 +340,7 @@ impl Sequencer {
         let durability = Arc::new(Durability {
             size: AtomicU64::new(log_store::head(&mut conn)?.0),
             failed: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
             counters: PipelineCounters::default(),
             turn,
         });
@@ -325,12 +349,16 @@ impl Sequencer {
         let handle = std::thread::Builder::new()
             .name("scelle-sequencer".into())
             .spawn(move || {
+                let _ended = SetOnDrop(&shared.stopped);
                 let (batches, committed) = mpsc::channel::<Release>();
                 let syncer = std::thread::Builder::new()
                     .name("scelle-syncer".into())
                     .spawn({
                         let shared = shared.clone();
-                        move || sync_and_answer(flush, committed, &shared)
+                        move || {
+                            let _ended = SetOnDrop(&shared.stopped);
+                            sync_and_answer(flush, committed, &shared)
+                        }
                     });
                 match syncer {
                     Ok(syncer) => {
@@ -372,6 +400,17 @@ impl Sequencer {
     /// `storage::flush_committed`).
     pub fn mark_durable(&self, size: u64) {
         self.durability.size.fetch_max(size, Ordering::Release);
+    }
+
+    /// Whether appends can go on: not after an fsync failed, nor once a thread has ended.
+    pub fn health(&self) -> AppendHealth {
+        if self.durability.failed.load(Ordering::Acquire) {
+            AppendHealth::SyncFailed
+        } else if self.durability.stopped.load(Ordering::Acquire) {
+            AppendHealth::Stopped
+        } else {
+            AppendHealth::Running
+        }
     }
 
     /// The append path's totals since the node started (see `PipelineStats`).
@@ -758,6 +797,14 @@ fn build_and_write(
         .now_rfc3339()
         .map_err(|e| LedgerError::Internal(e.to_string()))?;
     for (pending, prepared) in pendings {
+        // Two requests for one name can meet in a batch: the second is refused alone.
+        if let Err(e) = check_side(c, &pending.side) {
+            if e.is_rejection() {
+                accepted.push(Err(e));
+                continue;
+            }
+            return Err(e);
+        }
         let entry = AppliedEntry {
             seq: range.size(),
             time: &time,
@@ -841,6 +888,23 @@ fn build_and_write(
 }
 
 /// Writes the node-local identity rows at once (vault rows go with the projection's flush).
+/// Refuses, before its entry is applied, a request whose rows cannot be written: an agency
+/// that exists already, a vault record already erased (two requests raced past the use case's
+/// check, maybe into one batch).
+fn check_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), LedgerError> {
+    if let Some(record) = &side.erase
+        && registry::sealed_row(c, record)?.is_none()
+    {
+        return Err(LedgerError::NotFound(super::error::Missing::VaultRecord));
+    }
+    if let Some(agency) = &side.agency
+        && identity::agency(c, &agency.id)?.is_some()
+    {
+        return Err(LedgerError::Conflict(super::error::Conflict::Agency));
+    }
+    Ok(())
+}
+
 fn write_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), LedgerError> {
     if let Some(record) = &side.erase
         && !registry::delete_sealed(c, record)?

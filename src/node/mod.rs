@@ -113,6 +113,11 @@ impl Node {
         Ok(storage::get_conn(&self.pool)?)
     }
 
+    /// A database connection, or an error once `wait` has passed.
+    pub fn connection_within(&self, wait: std::time::Duration) -> Result<PooledConn, ServiceError> {
+        Ok(storage::get_conn_within(&self.pool, wait)?)
+    }
+
     /// The one ordered append path.
     pub fn sequencer(&self) -> &Sequencer {
         &self.sequencer

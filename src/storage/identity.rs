@@ -1,8 +1,9 @@
-//! Agencies, users and API tokens (node-local; tokens never enter the log).
+//! Agencies, users, API tokens and web sessions (node-local; tokens and sessions never enter
+//! the log).
 
 use diesel::prelude::*;
 
-use super::schema::{agencies, api_tokens, users};
+use super::schema::{agencies, api_tokens, users, web_sessions};
 use super::{DbConnection, StorageError};
 
 /// A registered agency: a police service or a forensic lab.
@@ -33,6 +34,20 @@ pub struct UserRow {
     pub login: Option<String>,
     /// Argon2id PHC string; never the password.
     pub password_hash: Option<String>,
+    /// When an administrator disabled the user (RFC 3339): no way in works from then on.
+    pub disabled_at: Option<String>,
+}
+
+/// A web session: only the SHA-256 of the cookie's secret is kept.
+#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = web_sessions)]
+pub struct SessionRow {
+    /// SHA-256 of the session cookie's secret.
+    pub id_hash: Vec<u8>,
+    pub user_id: String,
+    pub created_at: String,
+    /// When the session ends (Unix seconds).
+    pub expires_at: i64,
 }
 
 /// An API token: only the hash of its secret is kept.
@@ -168,20 +183,24 @@ pub fn user_by_login(
         .optional()?)
 }
 
-/// Sets a user's login name and password hash; whether the user exists.
+/// Sets a user's login name and password hash and ends their web sessions, in one
+/// transaction; whether the user exists.
 pub fn set_password(
     conn: &mut DbConnection,
     user_id: &str,
     login: &str,
     password_hash: &str,
 ) -> Result<bool, StorageError> {
-    Ok(diesel::update(users::table.filter(users::id.eq(user_id)))
-        .set((
-            users::login.eq(login),
-            users::password_hash.eq(password_hash),
-        ))
-        .execute(conn)?
-        > 0)
+    conn.transaction(|c| {
+        let changed = diesel::update(users::table.filter(users::id.eq(user_id)))
+            .set((
+                users::login.eq(login),
+                users::password_hash.eq(password_hash),
+            ))
+            .execute(c)?;
+        end_sessions_of(c, user_id)?;
+        Ok(changed > 0)
+    })
 }
 
 /// Whether another user already has this login name.
@@ -201,4 +220,99 @@ pub fn login_taken(
 /// How many users the node has.
 pub fn count_users(conn: &mut DbConnection) -> Result<i64, StorageError> {
     Ok(users::table.count().get_result(conn)?)
+}
+
+/// Adds a web session, first forgetting every session over at `now` (Unix seconds), so the
+/// table holds only live ones.
+pub fn insert_session(
+    conn: &mut DbConnection,
+    row: &SessionRow,
+    now: i64,
+) -> Result<(), StorageError> {
+    diesel::delete(web_sessions::table.filter(web_sessions::expires_at.le(now))).execute(conn)?;
+    diesel::insert_into(web_sessions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user of a live session (unexpired at `now`, Unix seconds) and their agency, by the hash
+/// of the cookie's secret.
+pub fn session_user(
+    conn: &mut DbConnection,
+    id_hash: &[u8],
+    now: i64,
+) -> Result<Option<(UserRow, AgencyRow)>, StorageError> {
+    Ok(web_sessions::table
+        .inner_join(users::table.inner_join(agencies::table))
+        .filter(web_sessions::id_hash.eq(id_hash))
+        .filter(web_sessions::expires_at.gt(now))
+        .select((UserRow::as_select(), AgencyRow::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends one session; whether it existed.
+pub fn end_session(conn: &mut DbConnection, id_hash: &[u8]) -> Result<bool, StorageError> {
+    Ok(
+        diesel::delete(web_sessions::table.filter(web_sessions::id_hash.eq(id_hash)))
+            .execute(conn)?
+            > 0,
+    )
+}
+
+/// Ends every session of a user; how many there were.
+pub fn end_sessions_of(conn: &mut DbConnection, user_id: &str) -> Result<usize, StorageError> {
+    Ok(
+        diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(user_id)))
+            .execute(conn)?,
+    )
+}
+
+/// Revokes at `at` every token of a user not yet revoked; how many.
+pub fn revoke_tokens_of(
+    conn: &mut DbConnection,
+    user_id: &str,
+    at: &str,
+) -> Result<usize, StorageError> {
+    Ok(diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(at))
+    .execute(conn)?)
+}
+
+/// What ending a user's ways in did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lockout {
+    /// Tokens revoked now.
+    pub tokens: usize,
+    /// Web sessions ended now.
+    pub sessions: usize,
+}
+
+/// Marks a user disabled at `at` (or enabled again with `None`) and, when disabling, revokes
+/// their tokens and ends their sessions, in one transaction. `None` when there is no such user.
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    user_id: &str,
+    at: Option<&str>,
+) -> Result<Option<Lockout>, StorageError> {
+    conn.transaction(|c| {
+        let changed = diesel::update(users::table.filter(users::id.eq(user_id)))
+            .set(users::disabled_at.eq(at))
+            .execute(c)?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let Some(at) = at else {
+            return Ok(Some(Lockout::default()));
+        };
+        Ok(Some(Lockout {
+            tokens: revoke_tokens_of(c, user_id, at)?,
+            sessions: end_sessions_of(c, user_id)?,
+        }))
+    })
 }

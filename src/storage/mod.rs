@@ -779,6 +779,13 @@ pub fn get_conn(pool: &Pool) -> Result<PooledConn, StorageError> {
     pool.get().map_err(|e| StorageError::Pool(e.to_string()))
 }
 
+/// A connection from the pool, or an error once `wait` has passed (a health check must answer
+/// quickly, not after the pool's 30 s).
+pub fn get_conn_within(pool: &Pool, wait: Duration) -> Result<PooledConn, StorageError> {
+    pool.get_timeout(wait)
+        .map_err(|e| StorageError::Pool(e.to_string()))
+}
+
 /// Bytes of the database file SQLite maps for a connection that reads it whole: 1 TiB, the cap
 /// our SQLite is built with (`SQLITE_MAX_MMAP_SIZE` in `.cargo/config.toml`; SQLite's default
 /// cap of 2 GiB left most of a 10M-entry log to `pread`). SQLite clamps the pragma to its cap, so

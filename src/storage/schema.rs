@@ -50,6 +50,16 @@ diesel::table! {
         created_at -> Text,
         login -> Nullable<Text>,
         password_hash -> Nullable<Text>,
+        disabled_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Binary,
+        user_id -> Text,
+        created_at -> Text,
+        expires_at -> BigInt,
     }
 }
 
@@ -214,7 +224,8 @@ diesel::joinable!(evidence_items -> cases (case_id));
 diesel::joinable!(custody_events -> evidence_items (item_id));
 diesel::joinable!(custody_states -> evidence_items (item_id));
 
-diesel::allow_tables_to_appear_in_same_query!(api_tokens, users, agencies);
+diesel::joinable!(web_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(api_tokens, users, agencies, web_sessions);
 diesel::allow_tables_to_appear_in_same_query!(
     evidence_items,
     cases,

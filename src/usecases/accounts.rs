@@ -1,10 +1,10 @@
-//! Web accounts: Argon2id password hashes, signed session cookies, and the throttle on failed
-//! logins (`node::throttle`).
+//! Web accounts: Argon2id password hashes, sessions the node holds, the throttle on failed
+//! logins (`node::throttle`), and ending a user's ways in.
 //!
-//! A session cookie is `v1.<user>.<expiry>.<mac>`, where the MAC (HMAC-SHA256 under a key derived
-//! from the vault key) covers the user, the expiry and a fingerprint of the password hash: a
-//! changed password ends every session. Nothing secret is ever logged: failed logins are
-//! counted, not written down.
+//! A session cookie is `v2.<secret>`, 32 random bytes; the node keeps only their SHA-256, with
+//! the user and the expiry (`web_sessions`). Logging out ends that session; a new password,
+//! revoking a user's tokens or disabling the user ends all of theirs. Nothing secret is ever
+//! logged: failed logins are counted, not written down.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -16,11 +16,14 @@ use scelle_verifier::model::{self, FieldError};
 use scelle_verifier::t;
 
 use crate::authz::AuthUser;
+use crate::authz::{self, Ask, Target};
 use crate::error::ServiceError;
-use crate::ledger::error::Missing;
+use crate::ledger::error::{Conflict, Missing};
 use crate::node::Node;
 use crate::node::ids::random_bytes;
-use crate::storage::identity;
+use crate::node::throttle::{MAX_FAILED_PER_CLIENT, MAX_FAILED_PER_LOGIN};
+use crate::policy::cedar::Action;
+use crate::storage::identity::{self, Lockout, SessionRow};
 
 use super::tokens;
 
@@ -75,41 +78,30 @@ pub fn set_password(
     let hash = hash_password(password)?;
     let mut c = node.connection()?;
     if identity::login_taken(&mut c, &login, user_id)? {
-        return Err(FieldError::new("login", t!("field-login-taken")).into());
+        return Err(ServiceError::Conflict(Conflict::Login));
     }
-    if !identity::set_password(&mut c, user_id, &login, &hash)? {
-        return Err(ServiceError::NotFound(Missing::User));
+    match identity::set_password(&mut c, user_id, &login, &hash) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ServiceError::NotFound(Missing::User)),
+        // Another user took the name between the check and the write.
+        Err(e) if e.is_unique_violation() => Err(ServiceError::Conflict(Conflict::Login)),
+        Err(e) => Err(e.into()),
     }
-    Ok(())
 }
 
-fn session_key(node: &Node) -> Result<[u8; 32], ServiceError> {
-    node.vault().derive(b"scelle session cookie v1")
+/// The version prefix of a session cookie's value.
+const SESSION_PREFIX: &str = "v2.";
+
+/// The stored form of a session cookie: SHA-256 of its secret, or none if it is not one.
+fn session_hash(cookie: &str) -> Option<Vec<u8>> {
+    let secret = cookie.strip_prefix(SESSION_PREFIX)?;
+    (secret.len() == 43 && B64URL.decode(secret).is_ok_and(|b| b.len() == 32))
+        .then(|| Sha256::digest(secret.as_bytes()).to_vec())
 }
 
-fn session_mac(
-    node: &Node,
-    user_id: &str,
-    expires: i64,
-    password_hash: &str,
-) -> Result<String, ServiceError> {
-    let fingerprint = Sha256::digest(password_hash.as_bytes());
-    let mac = scelle_verifier::commitment::hmac_sha256(
-        &session_key(node)?,
-        &[
-            user_id.as_bytes(),
-            b"\n",
-            expires.to_string().as_bytes(),
-            b"\n",
-            &fingerprint,
-        ],
-    )
-    .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(B64URL.encode(mac))
-}
-
-/// Checks a login and password; on success the user and a session cookie value. Failed
-/// attempts are throttled per login name and per client address.
+/// Checks a login and password; on success the user and a new session's cookie value. Every
+/// attempt takes a slot of the throttle per login name and per client address before the
+/// password is checked; a success gives its slots back.
 pub fn login(
     node: &Node,
     login: &str,
@@ -118,8 +110,10 @@ pub fn login(
 ) -> Result<(AuthUser, String), ServiceError> {
     let login = login.trim().to_ascii_lowercase();
     let (login_key, client_key) = (format!("login:{login}"), format!("client:{client}"));
-    node.logins().check(&login_key)?;
-    node.logins().check(&client_key)?;
+    let reservation = node.logins().reserve(&[
+        (&login_key, MAX_FAILED_PER_LOGIN),
+        (&client_key, MAX_FAILED_PER_CLIENT),
+    ])?;
     let found = if login.is_empty() || login.len() > 64 {
         None
     } else {
@@ -128,50 +122,84 @@ pub fn login(
     let stored = found.as_ref().and_then(|(u, _)| u.password_hash.clone());
     let ok = verify_password(stored.as_deref().unwrap_or(DUMMY_HASH), password) && stored.is_some();
     let (Some((user, agency)), true) = (found, ok) else {
-        node.logins().fail(&login_key);
-        node.logins().fail(&client_key);
         return Err(ServiceError::BadCredentials);
     };
-    node.logins().clear(&login_key);
-    let expires = node.clock().unix_now() + SESSION_SECONDS;
-    let mac = session_mac(
-        node,
-        &user.id,
-        expires,
-        stored.as_deref().unwrap_or_default(),
-    )?;
-    let cookie = format!("v1.{}.{expires}.{mac}", user.id);
-    Ok((tokens::auth_user(user, agency)?, cookie))
+    let user = tokens::auth_user(user, agency)?;
+    node.logins().succeeded(reservation);
+    let secret = B64URL.encode(random_bytes::<32>());
+    let now = node.clock().unix_now();
+    let row = SessionRow {
+        id_hash: Sha256::digest(secret.as_bytes()).to_vec(),
+        user_id: user.id.clone(),
+        created_at: node.clock().now_rfc3339()?,
+        expires_at: now + SESSION_SECONDS,
+    };
+    identity::insert_session(&mut *node.connection()?, &row, now)?;
+    Ok((user, format!("{SESSION_PREFIX}{secret}")))
 }
 
-/// The user of a session cookie, if it is genuine, unexpired and their password unchanged.
+/// The user of a session cookie, if the node holds that session, unexpired, and the user is
+/// not disabled.
 pub fn session_user(node: &Node, cookie: &str) -> Result<AuthUser, ServiceError> {
-    let mut parts = cookie.split('.');
-    let (Some("v1"), Some(user_id), Some(expires), Some(mac), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let hash = session_hash(cookie).ok_or(ServiceError::Unauthenticated)?;
+    let now = node.clock().unix_now();
+    let Some((user, agency)) = identity::session_user(&mut *node.connection()?, &hash, now)? else {
         return Err(ServiceError::Unauthenticated);
     };
-    let expires: i64 = expires.parse().map_err(|_| ServiceError::Unauthenticated)?;
-    if expires <= node.clock().unix_now() || user_id.len() > 64 {
-        return Err(ServiceError::Unauthenticated);
-    }
-    let Some((user, agency)) = identity::user_with_agency(&mut *node.connection()?, user_id)?
-    else {
-        return Err(ServiceError::Unauthenticated);
-    };
-    let Some(hash) = user.password_hash.clone() else {
-        return Err(ServiceError::Unauthenticated);
-    };
-    let expected = session_mac(node, user_id, expires, &hash)?;
-    if expected.len() != mac.len() || !openssl::memcmp::eq(expected.as_bytes(), mac.as_bytes()) {
-        return Err(ServiceError::Unauthenticated);
-    }
     tokens::auth_user(user, agency)
+}
+
+/// Ends the session of a cookie (logging out); a cookie the node does not hold is already over.
+pub fn logout(node: &Node, cookie: &str) -> Result<(), ServiceError> {
+    if let Some(hash) = session_hash(cookie) {
+        identity::end_session(&mut *node.connection()?, &hash)?;
+    }
+    Ok(())
+}
+
+/// Disables a user (`disable`) or enables them again. Disabling revokes every token and ends
+/// every session of theirs, and from then on no token, session or password lets them in;
+/// enabling gives back only the password: tokens are issued anew. The node's operator (no
+/// `user`) or an administrator the policies allow.
+pub fn set_disabled(
+    node: &Node,
+    user: Option<&AuthUser>,
+    user_id: &str,
+    disable: bool,
+) -> Result<Lockout, ServiceError> {
+    if let Some(user) = user {
+        authz::authorize(
+            node,
+            user,
+            Action::UserManage,
+            Target::Node,
+            &Ask::default(),
+        )?;
+        if disable && user.id == user_id {
+            return Err(FieldError::new("user", t!("field-cannot-disable-self")).into());
+        }
+    }
+    let at = node.clock().now_rfc3339()?;
+    identity::set_disabled(
+        &mut *node.connection()?,
+        user_id,
+        disable.then_some(at.as_str()),
+    )?
+    .ok_or(ServiceError::NotFound(Missing::User))
+}
+
+/// Revokes every token of a user and ends every session of theirs; their password still
+/// signs them in (disable the user to end that too).
+pub fn revoke_all_tokens(node: &Node, user_id: &str) -> Result<Lockout, ServiceError> {
+    let mut c = node.connection()?;
+    if identity::user(&mut c, user_id)?.is_none() {
+        return Err(ServiceError::NotFound(Missing::User));
+    }
+    let at = node.clock().now_rfc3339()?;
+    Ok(Lockout {
+        tokens: identity::revoke_tokens_of(&mut c, user_id, &at)?,
+        sessions: identity::end_sessions_of(&mut c, user_id)?,
+    })
 }
 
 #[cfg(test)]
@@ -189,5 +217,21 @@ mod tests {
         // a user could type here.
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
         assert!(!verify_password(DUMMY_HASH, "correct horse battery"));
+    }
+
+    #[test]
+    fn only_a_well_formed_session_cookie_is_looked_up() {
+        let secret = B64URL.encode([7u8; 32]);
+        assert!(session_hash(&format!("v2.{secret}")).is_some());
+        for bad in [
+            secret.clone(),
+            format!("v1.{secret}"),
+            format!("v2.{secret}x"),
+            format!("v2.{}", &secret[1..]),
+            "v2.".into(),
+            format!("v2.{}", "!".repeat(43)),
+        ] {
+            assert!(session_hash(&bad).is_none(), "{bad}");
+        }
     }
 }

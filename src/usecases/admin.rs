@@ -117,6 +117,10 @@ pub(crate) fn system_actor(agency: &str) -> Actor {
     }
 }
 
+/// How long the first administrator's token (printed by `scelle init`) lives: long enough to
+/// set the node up, short enough that a token left in a terminal's history dies.
+pub const FIRST_ADMIN_TOKEN_DAYS: u32 = 7;
+
 /// The node's own agency and, on a node with no user yet, a first administrator.
 fn bootstrap(
     node: &Node,
@@ -133,7 +137,13 @@ fn bootstrap(
     if identity::count_users(&mut c)? > 0 {
         return Ok(None);
     }
-    let (_, token) = add_user(node, "admin", Role::Admin, agency_id, None)?;
+    let (_, token) = add_user(
+        node,
+        "admin",
+        Role::Admin,
+        agency_id,
+        Some(FIRST_ADMIN_TOKEN_DAYS),
+    )?;
     Ok(Some(token))
 }
 
@@ -207,6 +217,7 @@ pub fn add_user(
         created_at: node.clock().now_rfc3339()?,
         login: None,
         password_hash: None,
+        disabled_at: None,
     };
     node.sequencer().append(Pending {
         actor: system_actor(&agency),

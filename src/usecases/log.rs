@@ -7,7 +7,7 @@ use crate::error::ServiceError;
 use crate::ledger::checkpoints;
 use crate::ledger::error::Missing;
 use crate::ledger::proofs::{self, ConsistencyProofResponse, InclusionProofResponse};
-use crate::ledger::sequencer::PipelineStats;
+use crate::ledger::sequencer::{AppendHealth, PipelineStats};
 use crate::node::Node;
 use crate::policy::cedar::Action;
 use crate::storage::log_store;
@@ -85,4 +85,49 @@ pub fn warm_proof_cache(node: &Node) -> Result<usize, ServiceError> {
     let (size, _) = log_store::head(&mut c)?;
     node.proofs().warm(&mut c, size)?;
     Ok(node.proofs().len())
+}
+
+/// How long a health check waits for a database connection.
+const HEALTH_DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What is wrong with a node that cannot take entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthProblem {
+    /// An fsync failed; appends stopped until the node restarts.
+    SyncFailed,
+    /// The sequencer thread has ended.
+    SequencerStopped,
+    /// The database did not answer.
+    DatabaseUnreachable,
+}
+
+/// The node's health, as `/healthz` and `/readyz` report it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Health {
+    /// Entries in the log (none when the database did not answer).
+    pub log_size: Option<u64>,
+    /// Entries this node knows to be on disk.
+    pub durable_size: u64,
+    /// What is wrong, if anything.
+    #[serde(skip)]
+    pub problem: Option<HealthProblem>,
+}
+
+/// Whether the node can take entries now: its append path runs and its database answers.
+pub fn health(node: &Node) -> Health {
+    let log_size = node
+        .connection_within(HEALTH_DATABASE_WAIT)
+        .and_then(|mut c| Ok(log_store::head(&mut c)?.0))
+        .ok();
+    let problem = match node.sequencer().health() {
+        AppendHealth::SyncFailed => Some(HealthProblem::SyncFailed),
+        AppendHealth::Stopped => Some(HealthProblem::SequencerStopped),
+        AppendHealth::Running if log_size.is_none() => Some(HealthProblem::DatabaseUnreachable),
+        AppendHealth::Running => None,
+    };
+    Health {
+        log_size,
+        durable_size: node.sequencer().durable_size(),
+        problem,
+    }
 }

@@ -22,8 +22,10 @@ use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 /// A new token for an existing user, expiring after `days` days if given; the secret text.
 pub fn issue(node: &Node, user_id: &str, days: Option<u32>) -> Result<String, ServiceError> {
     let mut c = node.connection()?;
-    if identity::user(&mut c, user_id)?.is_none() {
-        return Err(ServiceError::NotFound(Missing::User));
+    match identity::user(&mut c, user_id)? {
+        None => return Err(ServiceError::NotFound(Missing::User)),
+        Some(user) if user.disabled_at.is_some() => return Err(ServiceError::UserDisabled),
+        Some(_) => {}
     }
     let (token, row) = new_token(node.clock(), user_id, expiry_after_days(node, days)?)?;
     identity::insert_token(&mut c, &row)?;
@@ -114,6 +116,9 @@ pub fn authenticate(node: &Node, token: &str) -> Result<AuthUser, ServiceError> 
 
 /// The authenticated user as the service sees them, from their stored rows.
 pub fn auth_user(user: UserRow, agency: AgencyRow) -> Result<AuthUser, ServiceError> {
+    if user.disabled_at.is_some() {
+        return Err(ServiceError::UserDisabled);
+    }
     let role = Role::parse(&user.role)
         .map_err(|_| StorageError::Corrupt(format!("user {} has a bad role", user.id)))?;
     let state = Jurisdiction::parse(&agency.state)

@@ -286,3 +286,158 @@ fn nul_bytes_and_out_of_range_numbers_are_refused_not_server_errors() {
         assert_eq!(app.log_size(), size, "{backend:?}: nothing was written");
     }
 }
+
+/// Issue #29 item 5: `/login` answers every bad body with the bilingual JSON error, a wrong
+/// method gets 405 naming the methods the address answers, and two requests racing for one
+/// name get one success and conflicts, never a server error — on both backends.
+#[test]
+fn login_bodies_wrong_methods_and_racing_duplicates_get_honest_answers() {
+    for backend in crate::helpers::BACKENDS {
+        let app = TestApp::spawn_with(backend, |node| {
+            let (_, token) = scelle::usecases::admin::add_user(
+                node,
+                "Admin",
+                scelle_verifier::model::Role::Admin,
+                "tg.police.dcpj",
+                None,
+            )
+            .unwrap();
+            [("admin".to_owned(), token)].into()
+        });
+        let read = |mut resp: ureq::http::Response<ureq::Body>| {
+            let status = resp.status().as_u16();
+            let allow = resp
+                .headers()
+                .get("allow")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let text = resp.body_mut().read_to_string().unwrap();
+            let body: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{backend:?}: not JSON: {text}"));
+            (status, body, allow)
+        };
+        let login = |content_type: &str, body: &[u8]| {
+            read(
+                app.agent()
+                    .post(&format!("{}/login", app.base))
+                    .header("Content-Type", content_type)
+                    .send(body)
+                    .unwrap(),
+            )
+        };
+        let (s, b, _) = login("text/plain", b"login=kossi&password=x");
+        assert_error(s, &b, 415, "unsupported_media_type");
+        let (s, b, _) = login("application/json", b"{\"login\": ");
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b, _) = login(
+            "application/json",
+            b"{\"login\": \"k\", \"password\": \"p\", \"extra\": 1}",
+        );
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b, _) = login("application/x-www-form-urlencoded", b"login=kossi");
+        assert_error(s, &b, 400, "malformed_request");
+        let (s, b, _) = login(
+            "application/json",
+            &vec![b' '; scelle::http::BODY_LIMIT + 1],
+        );
+        assert!(s == 413 || s == 400, "{backend:?}: {s} {b}");
+        assert!(b["error"]["message_fr"].is_string(), "{b}");
+
+        for (method, path, allow) in [
+            ("DELETE", "/healthz", "GET"),
+            ("PUT", "/login", "GET, POST"),
+            ("GET", "/logout", "POST"),
+            ("DELETE", "/api/v1/cases", "GET, POST"),
+            ("PATCH", "/api/v1/evidence/x/events", "POST"),
+            ("POST", "/log/checkpoint", "GET"),
+        ] {
+            let resp = app
+                .agent()
+                .run(
+                    ureq::http::Request::builder()
+                        .method(method)
+                        .uri(format!("{}{path}", app.base))
+                        .header("Authorization", format!("Bearer {}", app.investigator))
+                        .body(())
+                        .unwrap(),
+                )
+                .unwrap();
+            let (s, b, got) = read(resp);
+            assert_error(s, &b, 405, "method_not_allowed");
+            assert_eq!(got.as_deref(), Some(allow), "{method} {path}");
+        }
+        let (s, b) = app.get(&app.investigator, "/api/v1/nowhere");
+        assert_error(s, &b, 404, "no_such_route");
+
+        // Sixteen administrators' requests for one new agency at once: one is recorded.
+        let admin = app.extra["admin"].clone();
+        let size = app.log_size();
+        let statuses: Vec<(u16, serde_json::Value)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    let (app, admin) = (&app, &admin);
+                    scope.spawn(move || {
+                        app.post(
+                            admin,
+                            "/api/v1/agencies",
+                            &json!({"id": "ne.police.dst", "name": "DST Niamey"}),
+                        )
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|(s, _)| *s == 201).count(),
+            1,
+            "{backend:?}: {statuses:?}"
+        );
+        for (s, b) in statuses.iter().filter(|(s, _)| *s != 201) {
+            assert_error(*s, b, 409, "duplicate_agency");
+        }
+        assert_eq!(app.log_size(), size + 1, "{backend:?}");
+
+        // Two users racing for one login name: one gets it, the other a conflict.
+        let ids = [app.investigator_id.clone(), app.analyst_id.clone()];
+        let outs: Vec<std::process::Output> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .iter()
+                .map(|id| {
+                    let app = &app;
+                    scope.spawn(move || {
+                        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scelle"))
+                            .arg("--data-dir")
+                            .arg(app.db.data_dir())
+                            .args(app.db.cli_args())
+                            .args(["user", "password", "--user", id, "--login", "partage"])
+                            .stdin(std::process::Stdio::piped())
+                            .stdout(std::process::Stdio::piped())
+                            .stderr(std::process::Stdio::piped())
+                            .spawn()
+                            .unwrap();
+                        use std::io::Write as _;
+                        child
+                            .stdin
+                            .take()
+                            .unwrap()
+                            .write_all(b"une phrase assez longue\n")
+                            .unwrap();
+                        child.wait_with_output().unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            outs.iter().filter(|o| o.status.success()).count(),
+            1,
+            "{backend:?}: {outs:?}"
+        );
+        let loser = outs.iter().find(|o| !o.status.success()).unwrap();
+        let err = String::from_utf8_lossy(&loser.stderr);
+        assert!(
+            err.contains("déjà celui d'un autre utilisateur")
+                && err.contains("already another user's"),
+            "{backend:?}: {err}"
+        );
+    }
+}

@@ -141,6 +141,15 @@ impl TestApp {
         backend: Backend,
         setup: impl FnOnce(&Node) -> std::collections::HashMap<String, String>,
     ) -> Self {
+        Self::spawn_behind(backend, setup, scelle::http::TrustedProxies::default())
+    }
+
+    /// As `spawn_with`, believing the `X-Forwarded-For` of the given reverse proxies.
+    pub fn spawn_behind(
+        backend: Backend,
+        setup: impl FnOnce(&Node) -> std::collections::HashMap<String, String>,
+        proxies: scelle::http::TrustedProxies,
+    ) -> Self {
         let db = TestDb::new(backend);
         let verifier_key = init(&db);
         let (ledger, _handle) = Node::open(&db.data_dir(), &db.url, 8).unwrap();
@@ -192,7 +201,8 @@ impl TestApp {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = scelle::http::build_server(ledger, listener).unwrap();
+                let server =
+                    scelle::http::build_server_with_tls(ledger, listener, None, proxies).unwrap();
                 tx.send(server.handle()).unwrap();
                 let _ = server.await;
             })

@@ -295,6 +295,26 @@ fn data_migrations_round_trip_on_a_populated_node() {
         let mut c = db.raw();
         let events = event_rows(&db);
 
+        // Migration 15: web sessions and disabled users. Its down drops the sessions' table and
+        // the column; every user keeps its row, login and password hash.
+        let users_now = || {
+            diesel::sql_query(
+                "SELECT id || ' ' || role || ' ' || COALESCE(login, '-') || ' ' || \
+                 COALESCE(password_hash, '-') AS line FROM users ORDER BY id",
+            )
+            .load::<Line>(&mut db.raw())
+            .unwrap()
+        };
+        let users = users_now();
+        assert!(!users.is_empty());
+        assert!(!definitions(&db, backend, "'web_sessions'").is_empty());
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert!(
+            definitions(&db, backend, "'web_sessions'").is_empty(),
+            "{backend:?}: down of migration 15 drops the sessions' table"
+        );
+        assert_eq!(users_now(), users, "{backend:?}: down of migration 15");
+
         // Migration 14: the vault's epoch floor. Its down drops the table (and, on SQLite, the
         // trigger that checks every new vault row against it); no stored row moves.
         assert!(!definitions(&db, backend, "'vault_epoch_floor'").is_empty());

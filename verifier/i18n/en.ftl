@@ -180,7 +180,8 @@ field-too-large = is too large
 field-needs-state-prefix = must start with a state code: bj. bf. ci. ne. tg.
 field-needs-a-purpose = name at least one purpose
 field-password-too-short = must have at least 12 characters
-field-login-taken = is already used by another user
+field-cannot-disable-self = cannot be yourself: another administrator must do it
+field-not-an-ip-address = is not an IP address (e.g. 10.0.0.5 or ::1)
 field-must-be-future = must be in the future
 field-at-least-one-day = must be at least 1
 field-not-a-date = must be YYYY-MM-DD
@@ -257,6 +258,8 @@ conflict-case-reference = A case with this reference already exists.
 conflict-seal-number = This seal number is already used in this case.
 conflict-exhibit-number = This exhibit number is already used in this case.
 conflict-agency = This agency already exists.
+conflict-login = This login name is already another user's.
+conflict-duplicate = This record already exists (another request created it at the same moment).
 conflict-share-revoked = This share is already revoked.
 denied-amends-other-item = a correction must amend an event of the same item
 denied-integrity-result-wrong = an integrity check's result must be what its hash says against the registered SHA-256
@@ -264,6 +267,10 @@ error-forbidden = Action not allowed: { $reason }.
 error-unauthenticated = Authentication required: the token is missing, invalid, expired or revoked.
 error-token-expired = This token has expired: ask the administrator for a new one.
 error-token-revoked = This token has been revoked.
+error-user-disabled = This account has been disabled by an administrator.
+error-cross-site = Request refused: it comes from another site or the form lacks its anti-CSRF token; reload the page.
+error-not-durable = The ledger could not make the write durable (fsync): it may have been recorded. Appends are stopped until the node restarts; check the log before retrying.
+error-method-not-allowed = Method not allowed for this address (allowed: { $allow }).
 error-access-denied = Access denied ({ $action })
 error-access-denied-no-policy = Access denied ({ $action }): no policy grants this action to your role on this resource.
 error-bad-credentials = Wrong login or password.
@@ -277,6 +284,10 @@ error-malformed-request = Malformed request: { $detail }
 error-body-too-large = Request body too large (limit { $limit } bytes).
 error-not-json = The body must be JSON (Content-Type: application/json).
 error-no-such-route = No such endpoint.
+error-request-timeout = The request came too slowly; the server stopped waiting for it.
+health-sync-failed = The node could not make its log durable (fsync): appends are stopped until it restarts.
+health-sequencer-stopped = The node's sequencer has stopped: no entry is appended any more; restart the node.
+health-database-unreachable = The database does not answer.
 
 ## Records of processing (scelle dpo report)
 
@@ -332,6 +343,7 @@ cli-scelle-serve--tls_cert = TLS certificate chain (PEM) to serve HTTPS
 cli-scelle-serve--tls_key = TLS private key (PEM)
 cli-scelle-serve--policies = Folder of the Cedar policies and retention.json (default: the built-in ones)
 cli-scelle-serve--retention_every_hours = How often the retention run happens, in hours (0: never)
+cli-scelle-serve--trusted_proxies = Address of a trusted reverse proxy, whose X-Forwarded-For names the client (repeatable)
 cli-scelle-serve--origin = Log origin (checkpoint name)
 cli-scelle-serve--agency = Agency that runs the node
 cli-scelle-serve--agency_name = Agency name
@@ -356,6 +368,10 @@ cli-scelle-user-add--token_days = Token validity in days
 cli-scelle-user-password = Set the web login and password (read from standard input)
 cli-scelle-user-password--user = User id
 cli-scelle-user-password--login = Login name
+cli-scelle-user-disable = Disable a user: revoke their tokens, end their sessions, refuse their password
+cli-scelle-user-disable--user = User id
+cli-scelle-user-enable = Enable a disabled user again (their password; tokens must be issued anew)
+cli-scelle-user-enable--user = User id
 cli-scelle-agency = Agency management
 cli-scelle-agency-add = Add an agency
 cli-scelle-agency-add--id = Id, e.g. bj.police.ocrc
@@ -367,6 +383,7 @@ cli-scelle-token-issue--user = User id
 cli-scelle-token-issue--days = Validity in days
 cli-scelle-token-revoke = Revoke a token (the hex part after sct_)
 cli-scelle-token-revoke--id = Token id
+cli-scelle-token-revoke--user = Revoke every token of this user and end their sessions
 cli-scelle-audit = Re-verify everything stored (entries, chain, nodes, checkpoints)
 cli-scelle-rebuild = Rebuild the registry tables from the log
 cli-scelle-hash = SHA-256 of files, in sha256sum format
@@ -404,7 +421,7 @@ cli-scelle-bench--phases = Phases to measure
 ## scelle's output
 
 cli-out-verifier-key = Node verifier key:
-cli-out-admin-token = Admin token (shown once):
+cli-out-admin-token = Admin token (shown once; it expires in { $days } days, `scelle token issue` makes another):
 cli-out-initializing = Initializing { $dir }
 cli-out-listening = Scellé listening on { $url } ({ $database }, origin { $origin })
 cli-out-migrations-applied = { $count ->
@@ -428,6 +445,15 @@ cli-out-token-issued = Token issued ({ $days ->
        *[other] { $days } days
     })
 cli-out-token-revoked = Token revoked: { $id }
+cli-out-user-disabled = User disabled: { $id } (no token, session or password lets them into the node)
+cli-out-user-enabled = User enabled again: { $id } (their password works again; issue them a token with `scelle token issue`)
+cli-out-ways-in-ended = { $id }: { $tokens ->
+        [one] { $tokens } token revoked
+       *[other] { $tokens } tokens revoked
+    }, { $sessions ->
+        [one] { $sessions } session ended
+       *[other] { $sessions } sessions ended
+    }
 cli-out-agency-added = Agency added (seq { $seq })
 cli-out-audit-passed = Audit passed: { $entries } entries, { $nodes } nodes, { $checkpoints } checkpoints, { $megabytes } MB in { $seconds } s
 cli-audit-failed = AUDIT FAILED: { $findings ->

@@ -180,7 +180,8 @@ field-too-large = est trop grand
 field-needs-state-prefix = doit commencer par le code d'un État : bj. bf. ci. ne. tg.
 field-needs-a-purpose = doit nommer au moins une finalité
 field-password-too-short = doit compter au moins 12 caractères
-field-login-taken = est déjà utilisé par un autre utilisateur
+field-cannot-disable-self = ne peut pas être vous-même : un autre administrateur doit le faire
+field-not-an-ip-address = n'est pas une adresse IP (ex. 10.0.0.5 ou ::1)
 field-must-be-future = doit être dans le futur
 field-at-least-one-day = doit valoir au moins 1
 field-not-a-date = doit être au format AAAA-MM-JJ
@@ -257,6 +258,8 @@ conflict-case-reference = Une affaire porte déjà cette référence.
 conflict-seal-number = Ce numéro de scellé est déjà utilisé dans cette affaire.
 conflict-exhibit-number = Ce numéro de pièce est déjà utilisé dans cette affaire.
 conflict-agency = Ce service existe déjà.
+conflict-login = Ce nom de connexion est déjà celui d'un autre utilisateur.
+conflict-duplicate = Cet enregistrement existe déjà (une autre requête l'a créé au même moment).
 conflict-share-revoked = Ce partage est déjà révoqué.
 denied-amends-other-item = la correction doit viser un événement du même scellé
 denied-integrity-result-wrong = le résultat d'un contrôle d'intégrité doit être celui que dit son empreinte face au SHA-256 enregistré
@@ -264,6 +267,10 @@ error-forbidden = Action non autorisée : { $reason }.
 error-unauthenticated = Authentification requise : jeton absent, invalide, expiré ou révoqué.
 error-token-expired = Ce jeton a expiré : demandez-en un nouveau à l'administrateur.
 error-token-revoked = Ce jeton a été révoqué.
+error-user-disabled = Ce compte a été désactivé par un administrateur.
+error-cross-site = Requête refusée : elle vient d'un autre site ou le formulaire n'a pas son jeton anti-CSRF ; rechargez la page.
+error-not-durable = Le registre n'a pas pu rendre l'écriture durable (fsync) : elle a peut-être été enregistrée. Les ajouts sont arrêtés jusqu'au redémarrage du nœud ; vérifiez le journal avant de réessayer.
+error-method-not-allowed = Méthode non permise pour cette adresse (permises : { $allow }).
 error-access-denied = Accès refusé ({ $action })
 error-access-denied-no-policy = Accès refusé ({ $action }) : aucune règle n'accorde cette action à votre rôle sur cette ressource.
 error-bad-credentials = Identifiant ou mot de passe incorrect.
@@ -277,6 +284,10 @@ error-malformed-request = Requête mal formée : { $detail }
 error-body-too-large = Corps de requête trop volumineux (maximum { $limit } octets).
 error-not-json = Le corps doit être du JSON (Content-Type: application/json).
 error-no-such-route = Cette adresse n'existe pas.
+error-request-timeout = La requête est arrivée trop lentement ; le serveur a cessé de l'attendre.
+health-sync-failed = Le nœud n'a pas pu rendre le journal durable (fsync) : les ajouts sont arrêtés jusqu'à son redémarrage.
+health-sequencer-stopped = Le séquenceur du nœud s'est arrêté : plus aucune entrée n'est ajoutée ; redémarrez le nœud.
+health-database-unreachable = La base de données ne répond pas.
 
 ## Registre des traitements (scelle dpo report)
 
@@ -332,6 +343,7 @@ cli-scelle-serve--tls_cert = Certificat TLS (chaîne PEM) pour servir en HTTPS
 cli-scelle-serve--tls_key = Clé privée TLS (PEM)
 cli-scelle-serve--policies = Dossier des règles Cedar et de retention.json (défaut : règles intégrées)
 cli-scelle-serve--retention_every_hours = Fréquence de la purge de conservation, en heures (0 : jamais)
+cli-scelle-serve--trusted_proxies = Adresse d'un proxy inverse de confiance, dont X-Forwarded-For désigne le client (répétable)
 cli-scelle-serve--origin = Origine du journal (nom des points de contrôle)
 cli-scelle-serve--agency = Service qui exploite le nœud
 cli-scelle-serve--agency_name = Nom du service
@@ -356,6 +368,10 @@ cli-scelle-user-add--token_days = Validité du jeton en jours
 cli-scelle-user-password = Définit l'identifiant et le mot de passe web (lu sur l'entrée standard)
 cli-scelle-user-password--user = Identifiant de l'utilisateur
 cli-scelle-user-password--login = Nom de connexion
+cli-scelle-user-disable = Désactive un utilisateur : révoque ses jetons, ferme ses sessions, refuse son mot de passe
+cli-scelle-user-disable--user = Identifiant de l'utilisateur
+cli-scelle-user-enable = Réactive un utilisateur désactivé (son mot de passe ; les jetons sont à délivrer de nouveau)
+cli-scelle-user-enable--user = Identifiant de l'utilisateur
 cli-scelle-agency = Gestion des services
 cli-scelle-agency-add = Ajoute un service
 cli-scelle-agency-add--id = Identifiant, ex. bj.police.ocrc
@@ -367,6 +383,7 @@ cli-scelle-token-issue--user = Identifiant de l'utilisateur
 cli-scelle-token-issue--days = Validité en jours
 cli-scelle-token-revoke = Révoque un jeton (la partie hexadécimale après sct_)
 cli-scelle-token-revoke--id = Identifiant du jeton
+cli-scelle-token-revoke--user = Révoque tous les jetons de cet utilisateur et ferme ses sessions
 cli-scelle-audit = Revérifie tout le stocké (entrées, chaîne, nœuds, points de contrôle)
 cli-scelle-rebuild = Reconstruit les tables du registre depuis le journal
 cli-scelle-hash = SHA-256 de fichiers, au format sha256sum
@@ -404,7 +421,7 @@ cli-scelle-bench--phases = Phases mesurées
 ## Sorties de scelle
 
 cli-out-verifier-key = Clé de vérification du nœud :
-cli-out-admin-token = Jeton administrateur (affiché une seule fois) :
+cli-out-admin-token = Jeton administrateur (affiché une seule fois ; il expire dans { $days } jours, « scelle token issue » en délivre un autre) :
 cli-out-initializing = Initialisation de { $dir }
 cli-out-listening = Scellé écoute sur { $url } ({ $database }, origine { $origin })
 cli-out-migrations-applied = { $count ->
@@ -428,6 +445,15 @@ cli-out-token-issued = Jeton délivré ({ $days ->
        *[other] { $days } jours
     })
 cli-out-token-revoked = Jeton révoqué : { $id }
+cli-out-user-disabled = Utilisateur désactivé : { $id } (ni jeton, ni session, ni mot de passe ne lui ouvre plus le nœud)
+cli-out-user-enabled = Utilisateur réactivé : { $id } (son mot de passe vaut de nouveau ; délivrez-lui un jeton avec « scelle token issue »)
+cli-out-ways-in-ended = { $id } : { $tokens ->
+        [one] { $tokens } jeton révoqué
+       *[other] { $tokens } jetons révoqués
+    }, { $sessions ->
+        [one] { $sessions } session fermée
+       *[other] { $sessions } sessions fermées
+    }
 cli-out-agency-added = Service ajouté (seq { $seq })
 cli-out-audit-passed = Audit réussi : { $entries } entrées, { $nodes } nœuds, { $checkpoints } points de contrôle, { $megabytes } Mo en { $seconds } s
 cli-audit-failed = AUDIT ÉCHOUÉ : { $findings ->
