@@ -21,4 +21,7 @@ USER scelle
 WORKDIR /var/lib/scelle
 EXPOSE 8080
 ENTRYPOINT ["scelle"]
-CMD ["serve", "--data-dir", "/var/lib/scelle/data", "--listen", "0.0.0.0:8080"]
+# The default folder (./scelle-data, here /var/lib/scelle/scelle-data: mount a volume there) is
+# the only one `serve` initializes on its own.
+VOLUME /var/lib/scelle/scelle-data
+CMD ["serve", "--listen", "0.0.0.0:8080"]

@@ -32,13 +32,14 @@ pub struct ServeOptions<'a> {
 
 /// Opens the node and serves it until the server stops; then waits for the last batch.
 pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
-    let (node, handle) = Node::open(opts.data_dir, opts.database, 16)?;
+    let (node, handle) = Node::open_existing(opts.data_dir, opts.database, 16)?;
     let node = Arc::new(node.with_policies(opts.policies, opts.retention));
     let addr = opts
         .listener
         .local_addr()
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     start_proof_cache_warm_up(Arc::downgrade(&node));
+    start_publication_record(Arc::downgrade(&node), opts.data_dir.to_path_buf());
     if let Some(every) = opts.retention_every {
         start_retention_task(Arc::downgrade(&node), every);
     }
@@ -61,9 +62,47 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
         server.await
     });
     if let Ok(node) = Arc::try_unwrap(node) {
+        record_publication(&node, opts.data_dir, &mut None);
         node.shutdown(handle);
     }
     result.map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+/// How often the newest published checkpoint is copied to the data folder.
+const PUBLICATION_RECORD_EVERY: Duration = Duration::from_secs(1);
+
+/// Copies the newest published checkpoint to the data folder if it changed since `last`
+/// (`node::published`: a node refuses to start on a database that does not extend it).
+fn record_publication(node: &Node, data_dir: &Path, last: &mut Option<String>) {
+    let Ok(note) = log::latest_checkpoint(node) else {
+        return;
+    };
+    if last.as_deref() == Some(note.as_str()) {
+        return;
+    }
+    match crate::node::published::record(data_dir, &note) {
+        Ok(()) => *last = Some(note),
+        Err(e) => tracing::error!(error = %e, "cannot record the published checkpoint"),
+    }
+}
+
+/// Keeps the data folder's copy of the newest published checkpoint at most a second behind,
+/// while the node runs.
+fn start_publication_record(node: Weak<Node>, data_dir: std::path::PathBuf) {
+    let spawned = std::thread::Builder::new()
+        .name("publication".into())
+        .spawn(move || {
+            let mut last = None;
+            loop {
+                let Some(strong) = node.upgrade() else { return };
+                record_publication(&strong, &data_dir, &mut last);
+                drop(strong);
+                std::thread::sleep(PUBLICATION_RECORD_EVERY);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start recording the published checkpoint");
+    }
 }
 
 /// Reads the tree's upper levels for proofs while the server already answers.

@@ -63,8 +63,29 @@ pub enum ServiceError {
     /// A registry row disagrees with the log; the node refuses to decide on it.
     #[error("registry row {table} {key} disagrees with the log")]
     Disagrees { table: &'static str, key: String },
+    /// The node will not start where it was pointed: it would make a new node by mistake, or
+    /// sign a second history (a fork), or run with its keys open to others.
+    #[error("the node refuses to start: {0:?}")]
+    StartRefused(StartRefusal),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a node refuses to start (`ServiceError::StartRefused`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartRefusal {
+    /// An explicit data folder holds no node key.
+    NoNodeInFolder { dir: String },
+    /// The folder holds a node key but the database is missing or holds no log.
+    NoDatabase { database: String },
+    /// The database's log is shorter than the checkpoint this node has already published.
+    OlderThanPublished { size: u64, published: u64 },
+    /// The database's log, at the size this node published, has another root: another history.
+    DiffersFromPublished { published: u64 },
+    /// A secret key file others may read (or write).
+    KeyOpenToOthers { file: String, mode: u32 },
+    /// A database URL without `sqlite://` or `postgres://`.
+    UrlWithoutScheme,
 }
 
 impl From<diesel::result::Error> for ServiceError {

@@ -12,7 +12,7 @@ use scelle_verifier::dossier::shown;
 use scelle_verifier::i18n::Message;
 use scelle_verifier::t;
 
-use crate::error::ServiceError;
+use crate::error::{ServiceError, StartRefusal};
 use crate::storage::StorageError;
 use crate::usecases::log::HealthProblem;
 
@@ -131,6 +131,9 @@ impl From<&ServiceError> for PublicError {
             ServiceError::Storage(StorageError::Sync(_)) => {
                 PublicError::new(503, "not_durable", t!("error-not-durable"))
             }
+            ServiceError::StartRefused(why) => {
+                PublicError::new(503, "node_refuses_to_start", start_refusal(why))
+            }
             ServiceError::Storage(_) | ServiceError::Internal(_) => {
                 PublicError::new(500, "internal", t!("error-internal"))
             }
@@ -192,6 +195,32 @@ pub fn method_not_allowed(allow: &str) -> PublicError {
         "method_not_allowed",
         t!("error-method-not-allowed", allow = allow),
     )
+}
+
+/// Why a node refuses to start, in words.
+fn start_refusal(why: &StartRefusal) -> Message {
+    match why {
+        StartRefusal::NoNodeInFolder { dir } => t!("start-no-node-in-folder", dir = dir),
+        StartRefusal::NoDatabase { database } => t!("start-no-database", database = database),
+        StartRefusal::OlderThanPublished { size, published } => {
+            t!(
+                "start-older-than-published",
+                size = size,
+                published = published
+            )
+        }
+        StartRefusal::DiffersFromPublished { published } => {
+            t!("start-differs-from-published", published = published)
+        }
+        StartRefusal::KeyOpenToOthers { file, mode } => {
+            t!(
+                "start-key-open-to-others",
+                file = file,
+                mode = format!("{mode:o}")
+            )
+        }
+        StartRefusal::UrlWithoutScheme => t!("start-url-without-scheme"),
+    }
 }
 
 /// Why a node is not healthy.

@@ -21,11 +21,24 @@ pub struct NodePlace {
     pub database_url: Option<String>,
 }
 
+/// The data folder when none is given.
+pub const DEFAULT_DATA_DIR: &str = "./scelle-data";
+
 impl NodePlace {
+    /// Whether this is the default place: the default folder and its SQLite database, the only
+    /// place `serve` makes a node on its own.
+    pub fn is_default(&self) -> bool {
+        self.database_url.is_none() && self.data_dir == std::path::Path::new(DEFAULT_DATA_DIR)
+    }
+
     /// The database: `--database-url`, else the data folder's SQLite file.
     pub fn database(&self) -> Result<DatabaseUrl, CliError> {
         match &self.database_url {
-            Some(url) => Ok(DatabaseUrl::parse(url)?),
+            Some(url) => DatabaseUrl::parse(url).map_err(|_| {
+                CliError::from(ServiceError::StartRefused(
+                    crate::error::StartRefusal::UrlWithoutScheme,
+                ))
+            }),
             None => Ok(DatabaseUrl::sqlite_in(&self.data_dir)),
         }
     }
@@ -36,7 +49,7 @@ impl NodePlace {
         &self,
         run: impl FnOnce(&Node) -> Result<T, ServiceError>,
     ) -> Result<T, CliError> {
-        let (node, handle) = Node::open(&self.data_dir, &self.database()?, 2)?;
+        let (node, handle) = Node::open_existing(&self.data_dir, &self.database()?, 2)?;
         let result = run(&node);
         node.shutdown(handle);
         Ok(result?)

@@ -28,7 +28,7 @@ pub struct Cli {
         long,
         global = true,
         env = "SCELLE_DATA_DIR",
-        default_value = "./scelle-data"
+        default_value = common::DEFAULT_DATA_DIR
     )]
     pub data_dir: PathBuf,
     #[arg(long, global = true, env = "SCELLE_DATABASE_URL")]
@@ -44,8 +44,12 @@ pub enum Command {
     Migrate {
         #[arg(long)]
         revert_all: bool,
+        #[arg(long, requires = "revert_all")]
+        yes: bool,
     },
     Serve(node::ServeArgs),
+    #[command(subcommand)]
+    Key(node::KeyCommand),
     #[command(subcommand)]
     Policy(privacy::PolicyCommand),
     #[command(subcommand)]
@@ -92,8 +96,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     let place = &place;
     match &cli.command {
         Command::Init(args) => node::init(place, args),
-        Command::Migrate { revert_all } => node::migrate(place, *revert_all),
+        Command::Migrate { revert_all, yes } => node::migrate(place, *revert_all, *yes),
         Command::Serve(args) => node::serve(place, args),
+        Command::Key(command) => node::key(place, command),
         Command::Policy(command) => privacy::policy(command),
         Command::Retention(command) => privacy::retention(place, command),
         Command::Dpo(command) => privacy::dpo(place, command),

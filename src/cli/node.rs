@@ -75,9 +75,22 @@ pub fn init(place: &NodePlace, args: &InitArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `scelle migrate [--revert-all]`.
-pub fn migrate(place: &NodePlace, revert_all: bool) -> Result<(), CliError> {
-    let mut conn = place.database()?.connect()?;
+/// `scelle migrate [--revert-all [--yes]]`: reverting everything drops the evidence log, so it
+/// asks first (`oui` or `yes` on standard input) unless `--yes` says so already.
+pub fn migrate(place: &NodePlace, revert_all: bool, yes: bool) -> Result<(), CliError> {
+    let database = place.database()?;
+    if revert_all && !yes {
+        eprintln!(
+            "{}",
+            t!("cli-revert-all-confirm", database = database.to_string()).two_lines()
+        );
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim().to_lowercase().as_str(), "oui" | "yes") {
+            return Err(CliError::Said(t!("cli-revert-all-not-confirmed")));
+        }
+    }
+    let mut conn = database.connect()?;
     let message = if revert_all {
         let n = storage::revert_all_migrations(&mut conn)?;
         t!("cli-out-migrations-reverted").count("count", n as u64)
@@ -99,7 +112,9 @@ pub fn serve(place: &NodePlace, args: &ServeArgs) -> Result<(), CliError> {
         _ => None,
     };
     let (policies, retention) = load_rules(args.policies.as_deref())?;
-    if !place.data_dir.join(KEY_FILE).exists() {
+    // Only the default folder is made on its own: an explicit folder or database that holds
+    // no node is a slip (a typo would make a second node with another key), refused below.
+    if !place.data_dir.join(KEY_FILE).exists() && place.is_default() {
         println!(
             "{}",
             t!("cli-out-initializing", dir = place.data_dir.display()).one_line()
@@ -122,4 +137,37 @@ pub fn serve(place: &NodePlace, args: &ServeArgs) -> Result<(), CliError> {
         trusted_proxies: TrustedProxies::parse(&args.trusted_proxies)
             .map_err(ServiceError::from)?,
     })?)
+}
+
+/// `scelle key …`: the node's keys.
+#[derive(clap::Subcommand, Debug)]
+pub enum KeyCommand {
+    Show {
+        #[arg(long, short, default_value = "node.pub")]
+        output: std::path::PathBuf,
+    },
+}
+
+/// `scelle key show`: prints the node's verifier key (what anyone checks its signatures with)
+/// and writes it to a file (`node.pub`) for the verifiers' `--trusted-key`.
+pub fn key(place: &NodePlace, command: &KeyCommand) -> Result<(), CliError> {
+    let KeyCommand::Show { output } = command;
+    if !place.data_dir.join(KEY_FILE).exists() {
+        return Err(
+            ServiceError::StartRefused(crate::error::StartRefusal::NoNodeInFolder {
+                dir: place.data_dir.display().to_string(),
+            })
+            .into(),
+        );
+    }
+    let signer = crate::node::files::load_signer(&place.data_dir)?;
+    let verifier_key = signer.verifier_key_string();
+    std::fs::write(output, format!("{verifier_key}\n"))
+        .map_err(|e| CliError::Other(format!("{}: {e}", output.display())))?;
+    println!("{verifier_key}");
+    eprintln!(
+        "{}",
+        t!("cli-out-node-pub-written", file = output.display()).one_line()
+    );
+    Ok(())
 }

@@ -83,7 +83,7 @@ pub fn retention(place: &NodePlace, command: &RetentionCommand) -> Result<(), Cl
         json,
     } = command;
     let (engine, rules) = load_rules(policies.as_deref())?;
-    let (node, handle) = crate::node::Node::open(&place.data_dir, &place.database()?, 2)?;
+    let (node, handle) = crate::node::Node::open_existing(&place.data_dir, &place.database()?, 2)?;
     let node = node.with_policies(engine, rules);
     let result = dpo::run_retention(&node, None, *dry_run);
     node.shutdown(handle);

@@ -8,6 +8,7 @@
 pub mod facts;
 pub mod files;
 pub mod ids;
+pub mod published;
 pub mod throttle;
 pub mod vault;
 
@@ -88,6 +89,51 @@ impl Node {
             },
             handle,
         ))
+    }
+
+    /// Opens a node that must already exist where it is pointed, refusing what would make a
+    /// new node or fork the log: a folder with no key, key files others may read, a database
+    /// missing or with no log, or a log that does not extend what this node has published.
+    pub fn open_existing(
+        data_dir: &Path,
+        database: &DatabaseUrl,
+        pool_size: u32,
+    ) -> Result<(Self, JoinHandle<()>), ServiceError> {
+        use crate::error::StartRefusal;
+        if !data_dir.join(files::KEY_FILE).exists() {
+            return Err(ServiceError::StartRefused(StartRefusal::NoNodeInFolder {
+                dir: data_dir.display().to_string(),
+            }));
+        }
+        for file in [files::KEY_FILE, VAULT_KEY_FILE, EPOCH_KEYS_FILE] {
+            published::check_private(&data_dir.join(file))?;
+        }
+        if let DatabaseUrl::Sqlite(path) = database
+            && !path.exists()
+        {
+            return Err(ServiceError::StartRefused(StartRefusal::NoDatabase {
+                database: database.to_string(),
+            }));
+        }
+        {
+            // Before the migrations make an empty database look like a node.
+            let mut c = database.connect()?;
+            let has_log = storage::has_log_table(&mut c)?;
+            if !has_log {
+                return Err(ServiceError::StartRefused(StartRefusal::NoDatabase {
+                    database: database.to_string(),
+                }));
+            }
+        }
+        let (node, handle) = Self::open(data_dir, database, pool_size)?;
+        let checked = node
+            .connection()
+            .and_then(|mut c| published::check_extends(data_dir, &mut c, &database.to_string()));
+        if let Err(e) = checked {
+            node.shutdown(handle);
+            return Err(e);
+        }
+        Ok((node, handle))
     }
 
     /// Replaces the access policies and retention rules (from `scelle serve --policies DIR`).

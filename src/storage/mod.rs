@@ -256,7 +256,8 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// Reads a database URL: `sqlite://PATH`, `postgres://…`, or a bare path (SQLite).
+    /// Reads a database URL: `sqlite://PATH` or `postgres://…`; anything else (a bare path
+    /// included, which would make a database where none is expected) is refused.
     pub fn parse(url: &str) -> Result<Self, StorageError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
@@ -267,10 +268,7 @@ impl DatabaseUrl {
         if let Some((scheme, _)) = url.split_once("://") {
             return Err(StorageError::UnsupportedScheme(scheme.to_owned()));
         }
-        if url.is_empty() {
-            return Err(StorageError::UnsupportedScheme(String::new()));
-        }
-        Ok(DatabaseUrl::Sqlite(PathBuf::from(url)))
+        Err(StorageError::UnsupportedScheme(String::new()))
     }
 
     /// The default database: `scelle.db` in the node's data directory.
@@ -291,6 +289,7 @@ impl DatabaseUrl {
         match self {
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
+                create_private_file(path)?;
                 let path = path
                     .to_str()
                     .ok_or_else(|| StorageError::Connect("path is not UTF-8".into()))?;
@@ -709,6 +708,48 @@ pub fn commit_without_fsync(conn: &mut DbConnection) -> Result<(), StorageError>
 /// How long a SQLite connection waits for a lock before it answers busy.
 #[cfg(feature = "sqlite")]
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
+
+/// Creates an empty SQLite database file readable by its owner only (0600), unless it exists:
+/// SQLite would create it under the process's umask (0644), and its WAL and shared-memory
+/// files take the database file's mode.
+#[cfg(feature = "sqlite")]
+fn create_private_file(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if path.as_os_str() == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StorageError::Connect(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Whether the database holds the log's table (a database no node has used holds nothing).
+pub fn has_log_table(conn: &mut DbConnection) -> Result<bool, StorageError> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let query = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'log_entries'"
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => {
+            "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'log_entries'"
+        }
+    };
+    let found: Vec<Found> = diesel::sql_query(query).load(conn)?;
+    Ok(found.first().is_some_and(|f| f.n > 0))
+}
 
 /// Folds SQLite's write-ahead log into the database and empties it (after an erasure, so no
 /// old copy of an erased page stays in the log file), trying a few times while a reader holds

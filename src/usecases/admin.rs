@@ -3,6 +3,7 @@
 //! act on the node, and since when.
 
 use serde::Deserialize;
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 
 use scelle_verifier::entry::{Actor, AgencyRecord, Event, UserRecord};
@@ -83,9 +84,14 @@ pub struct NewUser {
 /// Prepares a data folder and database: key (0600), schema, the node's own agency, and a
 /// first admin when there is none yet. Safe to run twice.
 pub fn init(opts: &InitOptions) -> Result<InitReport, ServiceError> {
-    std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
-        ServiceError::Internal(format!("cannot create {}: {e}", opts.data_dir.display()))
-    })?;
+    // The folder holds the keys: made for the node's own user only (0700).
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&opts.data_dir)
+        .map_err(|e| {
+            ServiceError::Internal(format!("cannot create {}: {e}", opts.data_dir.display()))
+        })?;
     let key_path = opts.data_dir.join(KEY_FILE);
     let created_key = !key_path.exists();
     if created_key {

@@ -13,6 +13,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 use crate::helpers::{BACKENDS, Backend, TestDb};
 
 fn start(dir: &std::path::Path, db: &TestDb, port: u16) -> Child {
+    // `serve` makes a node on its own only in the default folder: these are explicit ones.
+    if !dir.join("node.key").exists() {
+        let init = Command::new(BIN)
+            .args(["init", "--data-dir", dir.to_str().unwrap()])
+            .args(db.cli_args())
+            .output()
+            .unwrap();
+        assert!(
+            init.status.success(),
+            "{}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+    }
     let child = Command::new(BIN)
         .args([
             "serve",

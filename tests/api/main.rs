@@ -22,6 +22,7 @@ mod merkle_oracle;
 mod migrations;
 mod monitor;
 mod node_cache;
+mod operator;
 mod policy_cli;
 mod policy_matrix;
 mod sessions;

@@ -79,6 +79,11 @@ fn serve_speaks_https_with_the_given_certificate() {
     std::fs::write(&key_path, &key).unwrap();
     let port = free_port();
     let data = dir.path().join("data");
+    let init = Command::new(BIN)
+        .args(["init", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(init.status.success());
     let mut server = Command::new(BIN)
         .args(["serve", "--data-dir", data.to_str().unwrap()])
         .args(["--listen", &format!("127.0.0.1:{port}")])

@@ -337,6 +337,10 @@ cli-scelle-init--agency = Agency that runs the node
 cli-scelle-init--agency_name = Agency name
 cli-scelle-migrate = Apply database migrations
 cli-scelle-migrate--revert_all = Revert every migration
+cli-scelle-migrate--yes = Do not ask for confirmation (scripts)
+cli-scelle-key = The node's keys
+cli-scelle-key-show = Print the node's verifier key and write it to a file (node.pub)
+cli-scelle-key-show--output = File to write the verifier key to
 cli-scelle-serve = Run the HTTP server (initializes the folder if there is none)
 cli-scelle-serve--listen = Listen address
 cli-scelle-serve--tls_cert = TLS certificate chain (PEM) to serve HTTPS
@@ -505,3 +509,15 @@ finding-known-checkpoint-invalid = The checkpoint you hold does not check out ag
 finding-older-than-known-checkpoint = This dossier is older than the checkpoint you hold ({ $dossier } entries against { $known }): events of the case after it may exist. Ask for a new dossier.
 finding-known-checkpoint-not-proven = The dossier does not prove that its log extends the checkpoint you hold ({ $known } entries): ask for a dossier exported from that checkpoint.
 cli-scelle-verify--known_checkpoint = A signed checkpoint you already hold (file): the dossier must extend it and be no older
+
+## Start refused (operators' mistakes)
+start-no-node-in-folder = No node in { $dir } (no node.key). To make a node here, run `scelle init --data-dir { $dir }` first; otherwise check the path (a typo would make a second node with another key).
+start-no-database = The folder holds a node's key, but its database { $database } is missing or holds no log. The node does not start on an empty database: it would sign a second history under the same key. Restore the database (scelle restore) or check --database-url.
+start-older-than-published = The database holds only { $size } entries, but this node has already published a checkpoint of { $published } entries: it is an older database (a backup, a copy). The node does not start; it would fork its log. Restore the newest database.
+start-differs-from-published = At the size { $published } it published, this database's log has another root than the one this node signed: it is another history. The node does not start.
+start-key-open-to-others = The secret file { $file } can be read or written by others (mode { $mode }). The node does not start: run `chmod 600 { $file }`.
+start-url-without-scheme = The database URL must begin with sqlite:// or postgres:// (a bare path would make a SQLite database where none is expected).
+start-folder-open = Warning: the folder { $dir } is open to other users (mode { $mode }); run `chmod 700 { $dir }`.
+cli-revert-all-confirm = This drops the whole schema, evidence log included, of { $database }. Type "yes" to confirm (or pass --yes):
+cli-revert-all-not-confirmed = Nothing was dropped: no confirmation.
+cli-out-node-pub-written = Verifier key written to { $file }

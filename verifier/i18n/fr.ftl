@@ -337,6 +337,10 @@ cli-scelle-init--agency = Service qui exploite le nœud
 cli-scelle-init--agency_name = Nom du service
 cli-scelle-migrate = Applique les migrations de la base
 cli-scelle-migrate--revert_all = Annule toutes les migrations
+cli-scelle-migrate--yes = Ne demande pas de confirmation (scripts)
+cli-scelle-key = Les clés du nœud
+cli-scelle-key-show = Affiche la clé de vérification du nœud et l'écrit dans un fichier (node.pub)
+cli-scelle-key-show--output = Fichier où écrire la clé de vérification
 cli-scelle-serve = Lance le serveur HTTP (initialise le dossier s'il n'existe pas)
 cli-scelle-serve--listen = Adresse d'écoute
 cli-scelle-serve--tls_cert = Certificat TLS (chaîne PEM) pour servir en HTTPS
@@ -505,3 +509,15 @@ finding-known-checkpoint-invalid = Le point de contrôle que vous détenez ne co
 finding-older-than-known-checkpoint = Ce dossier est plus ancien que le point de contrôle que vous détenez ({ $dossier } entrées contre { $known }) : des événements postérieurs de l'affaire peuvent exister. Demandez un nouveau dossier.
 finding-known-checkpoint-not-proven = Le dossier ne prouve pas que son journal prolonge le point de contrôle que vous détenez ({ $known } entrées) : demandez un dossier exporté depuis ce point de contrôle.
 cli-scelle-verify--known_checkpoint = Un point de contrôle signé que vous détenez déjà (fichier) : le dossier doit le prolonger et ne pas être plus ancien
+
+## Démarrage refusé (erreurs d'exploitation)
+start-no-node-in-folder = Aucun nœud dans { $dir } (pas de node.key). Pour créer un nœud ici, lancez d'abord « scelle init --data-dir { $dir } » ; sinon vérifiez le chemin (une faute de frappe créerait un second nœud avec une autre clé).
+start-no-database = Le dossier contient la clé d'un nœud, mais sa base { $database } est absente ou ne contient aucun journal. Le nœud ne démarre pas sur une base vide : il signerait une seconde histoire sous la même clé. Restaurez la base (scelle restore) ou vérifiez --database-url.
+start-older-than-published = La base ne contient que { $size } entrées, alors que ce nœud a déjà publié un point de contrôle de { $published } entrées : c'est une base plus ancienne (sauvegarde, copie). Le nœud ne démarre pas, il créerait une bifurcation. Restaurez la base la plus récente.
+start-differs-from-published = À la taille { $published } qu'il a publiée, le journal de cette base a une autre racine que celle que ce nœud a signée : c'est une autre histoire. Le nœud ne démarre pas.
+start-key-open-to-others = Le fichier secret { $file } est lisible ou modifiable par d'autres (mode { $mode }). Le nœud ne démarre pas : faites « chmod 600 { $file } ».
+start-url-without-scheme = L'URL de base de données doit commencer par sqlite:// ou postgres:// (un chemin seul créerait une base SQLite là où on ne l'attend pas).
+start-folder-open = Attention : le dossier { $dir } est accessible à d'autres utilisateurs (mode { $mode }) ; faites « chmod 700 { $dir } ».
+cli-revert-all-confirm = Ceci supprime tout le schéma, journal de preuves compris, de { $database }. Tapez « oui » pour confirmer (ou passez --yes) :
+cli-revert-all-not-confirmed = Rien n'a été supprimé : confirmation absente.
+cli-out-node-pub-written = Clé de vérification écrite dans { $file }
