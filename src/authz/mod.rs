@@ -67,6 +67,8 @@ pub enum Target<'a> {
     Log,
     /// The node as a whole.
     Node,
+    /// The node's records about one state (a DPO's report asks for a state's).
+    StateRecords(Jurisdiction),
 }
 
 /// What the caller asks for beyond the action itself.
@@ -200,6 +202,7 @@ pub fn verdict(
         Target::Node => Resource::Node {
             state: node.state(),
         },
+        Target::StateRecords(state) => Resource::Node { state },
     };
     Ok(node
         .policies()
@@ -226,6 +229,7 @@ pub fn authorize(
         Target::Person { id, case } => (format!("person:{id}"), Some(case.to_owned())),
         Target::Log => ("log".to_owned(), None),
         Target::Node => ("node".to_owned(), None),
+        Target::StateRecords(state) => (format!("node:{}", state.as_str()), None),
     };
     record_access(
         node,

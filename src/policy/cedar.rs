@@ -66,6 +66,9 @@ pub enum Action {
     PersonAdd,
     PersonRead,
     LogRead,
+    /// Reading the raw bytes of any entry (an auditor's, a peer's): others read only the
+    /// entries of the cases they may read.
+    LogEntriesRead,
     UserManage,
     AgencyManage,
     VaultErase,
@@ -76,7 +79,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the policies list them.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::CaseOpen,
         Action::CaseRead,
         Action::CaseShare,
@@ -87,6 +90,7 @@ impl Action {
         Action::PersonAdd,
         Action::PersonRead,
         Action::LogRead,
+        Action::LogEntriesRead,
         Action::UserManage,
         Action::AgencyManage,
         Action::VaultErase,
@@ -108,6 +112,7 @@ impl Action {
             Action::PersonAdd => "person.add",
             Action::PersonRead => "person.read",
             Action::LogRead => "log.read",
+            Action::LogEntriesRead => "log.entries.read",
             Action::UserManage => "user.manage",
             Action::AgencyManage => "agency.manage",
             Action::VaultErase => "vault.erase",

@@ -108,7 +108,14 @@ pub fn report(
         None => node.state(),
     };
     if let Some(user) = user {
-        authz::authorize(node, user, Action::DpoReport, Target::Node, &Ask::default())?;
+        // The records asked for are the resource: a DPO reads their own state's only.
+        authz::authorize(
+            node,
+            user,
+            Action::DpoReport,
+            Target::StateRecords(state),
+            &Ask::default(),
+        )?;
     }
     let mut c = node.connection()?;
     let mut records_held: BTreeMap<String, u64> = DataCategory::ALL

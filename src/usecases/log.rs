@@ -2,6 +2,8 @@
 //! doing. Reading the log is an action like any other, authorized by the policies; the functions
 //! that take no user are the node operator's and its tasks'.
 
+use scelle_verifier::entry::Entry;
+
 use crate::authz::{self, Ask, AuthUser, Target};
 use crate::error::ServiceError;
 use crate::ledger::checkpoints;
@@ -48,10 +50,31 @@ pub fn pipeline(node: &Node) -> PipelineStats {
 }
 
 /// The exact bytes of entry `seq`, for `user`.
+///
+/// An entry's bytes may name a case's reference, offence and legal basis: the node's auditors
+/// (`log.entries.read`) read every entry; anyone else reads only the entries of a case they may
+/// read (its opening, items, custody events, shares, persons and dossiers), and no other entry.
 pub fn entry(node: &Node, user: &AuthUser, seq: u64) -> Result<Vec<u8>, ServiceError> {
     may_read(node, user)?;
-    log_store::entry_body(&mut *node.connection()?, seq)?
-        .ok_or(ServiceError::NotFound(Missing::Entry))
+    let body = log_store::entry_body(&mut *node.connection()?, seq)?
+        .ok_or(ServiceError::NotFound(Missing::Entry))?;
+    let every_entry = Action::LogEntriesRead;
+    if authz::verdict(node, user, every_entry, Target::Node, &Ask::default())?.allowed {
+        return Ok(body);
+    }
+    let entry = Entry::parse(&body)
+        .map_err(|e| ServiceError::Internal(format!("stored entry {seq} does not parse: {e}")))?;
+    match entry.event.about_case() {
+        Some(case) => authz::authorize(
+            node,
+            user,
+            Action::CaseRead,
+            Target::Case(case),
+            &Ask::default(),
+        )?,
+        None => authz::authorize(node, user, every_entry, Target::Node, &Ask::default())?,
+    };
+    Ok(body)
 }
 
 /// The inclusion proof of entry `seq` in the tree of `size` entries, for `user`.

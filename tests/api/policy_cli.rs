@@ -123,7 +123,10 @@ fn retention_erases_expired_records_and_the_dpo_report_accounts_for_them() {
     assert_eq!(report["erased"][0]["record"], record.as_str());
     // Only the expired record went: one erasure entry citing the rule; the title stays.
     assert_eq!(app.kinds_since(size), vec!["vault.erased"]);
-    let (_, entry) = app.get_text(&app.prosecutor, &format!("/log/entries/{size}"));
+    let entry = scelle::storage::log_store::entry_body(&mut app.db.raw(), size)
+        .unwrap()
+        .unwrap();
+    let entry = String::from_utf8(entry).unwrap();
     assert!(
         entry.contains("loi 2019-014") && entry.contains("1825"),
         "{entry}"

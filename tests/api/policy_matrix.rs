@@ -21,7 +21,7 @@ use scelle_verifier::model::Role;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-use crate::helpers::{BACKENDS, TestApp};
+use crate::helpers::{BACKENDS, Backend, TestApp};
 
 /// Y: allowed, N: refused, for the four places of the case (own, agency, state, shared).
 const CASE_ACTIONS: &str = "
@@ -81,12 +81,14 @@ const NODE_ACTIONS: &str = "
 action              investigator prosecutor lab_analyst auditor admin dpo dpo_bj
 case.open           Y            N          N           N       N     N   N
 log.read            Y            Y          Y           Y       Y     Y   Y
+log.entries.read    N            N          N           Y       N     N   N
 user.manage         N            N          N           N       Y     N   N
 agency.manage       N            N          N           N       Y     N   N
 vault.erase         N            N          N           N       N     Y   N
 retention.run       N            N          N           N       N     Y   N
 access.read         N            N          N           Y       N     Y   N
 dpo.report          N            N          N           N       N     Y   N
+dpo.report.BJ       N            N          N           N       N     N   Y
 ";
 
 const ROLES: [(&str, Role, &str); 7] = [
@@ -263,6 +265,13 @@ fn attempt_node(app: &TestApp, token: &str, action: &str, n: usize) -> u16 {
         "retention.run" => app.post(token, "/api/v1/retention/run?dry_run=true", &json!({})),
         "access.read" => app.get(token, "/api/v1/access-records"),
         "dpo.report" => app.get(token, "/api/v1/dpo/report"),
+        // Another state's records: only that state's DPO (the TG DPO asked for BJ's got them).
+        "dpo.report.BJ" => app.get(token, "/api/v1/dpo/report?state=BJ"),
+        // The raw bytes of an entry about no case (the node's agency): auditors of its state.
+        "log.entries.read" => {
+            let (s, t) = app.get_text(token, "/log/entries/0");
+            (s, Value::String(t))
+        }
         other => panic!("no request for {other}"),
     };
     s
@@ -349,8 +358,9 @@ fn every_role_action_and_scope_decides_as_the_policies_state() {
                 checked += 1;
             }
         }
-        // 8 case actions × 6 roles × 4 places, 8 node actions × 7 principals: all 16 actions.
-        assert_eq!(checked, 8 * 6 * 4 + 8 * 7);
+        // 8 case actions × 6 roles × 4 places, 10 node rows × 7 principals: all 17 actions, and
+        // the DPO report asked for another state.
+        assert_eq!(checked, 8 * 6 * 4 + 10 * 7);
     }
 }
 
@@ -677,4 +687,48 @@ fn shares_belong_to_the_owner_and_never_widen_for_the_recipient() {
         );
         assert_eq!(s, 201, "{b}");
     }
+}
+
+/// Issue #29 item 4, in a lawyer's words: an auditor of Benin, registered on Togo's node, reads
+/// none of Togo's access records nor its raw log entries; Togo's auditor reads both; an
+/// investigator reads the raw entries of their own case and not those about no case.
+#[test]
+fn oversight_stays_within_its_own_state() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |node| {
+        let mut tokens = std::collections::HashMap::new();
+        for (name, agency) in [
+            ("auditor_tg", "tg.police.dcpj"),
+            ("auditor_bj", "bj.police.ocrc"),
+        ] {
+            let (_, token) = admin::add_user(node, name, Role::Auditor, agency, None).unwrap();
+            tokens.insert(name.to_owned(), token);
+        }
+        tokens
+    });
+    let case = app.open_case("TG-OVERSIGHT-1");
+    let opened = case["receipt"]["seq"].as_u64().unwrap();
+    let (tg, bj) = (&app.extra["auditor_tg"], &app.extra["auditor_bj"]);
+    assert_eq!(app.get(tg, "/api/v1/access-records").0, 200);
+    assert_eq!(app.get_text(tg, "/log/entries/0").0, 200);
+    assert_eq!(app.get_text(tg, &format!("/log/entries/{opened}")).0, 200);
+    let size = app.log_size();
+    assert_eq!(app.get(bj, "/api/v1/access-records").0, 403);
+    assert_eq!(app.get_text(bj, "/log/entries/0").0, 403);
+    assert_eq!(app.get_text(bj, &format!("/log/entries/{opened}")).0, 403);
+    assert_eq!(
+        app.kinds_since(size),
+        vec!["access.denied"; 3],
+        "each refusal is recorded"
+    );
+    assert_eq!(
+        app.get_text(&app.investigator, &format!("/log/entries/{opened}"))
+            .0,
+        200
+    );
+    assert_eq!(app.get_text(&app.investigator, "/log/entries/0").0, 403);
+    assert_eq!(
+        app.get_text(&app.other_agency, &format!("/log/entries/{opened}"))
+            .0,
+        403
+    );
 }

@@ -597,6 +597,17 @@ impl Event {
         }
     }
 
+    /// The case the entry is about, if any: its custody record (`case_chain`), and its shares,
+    /// share withdrawals and persons. Access records, agencies, users and erasures name none.
+    pub fn about_case(&self) -> Option<&str> {
+        match self {
+            Event::CaseShared(r) => Some(&r.case),
+            Event::ShareRevoked(r) => Some(&r.case),
+            Event::PersonRecorded(r) => Some(&r.case),
+            _ => self.case_chain(),
+        }
+    }
+
     /// Whether the entry links to its case's previous entry (`case_prev`, from format 2 on):
     /// every entry of a case's custody record but its opening.
     pub fn links_to_case(&self) -> bool {
