@@ -67,6 +67,9 @@ pub enum ServiceError {
     /// sign a second history (a fork), or run with its keys open to others.
     #[error("the node refuses to start: {0:?}")]
     StartRefused(StartRefusal),
+    /// A backup or a restore that cannot be done as asked.
+    #[error("backup: {0:?}")]
+    Backup(BackupRefusal),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -114,4 +117,23 @@ impl From<ClockError> for ServiceError {
     fn from(e: ClockError) -> Self {
         ServiceError::Internal(e.to_string())
     }
+}
+
+/// Why a backup or a restore is refused (`ServiceError::Backup`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupRefusal {
+    /// A PostgreSQL node is backed up with PostgreSQL's tools.
+    Postgres,
+    /// The backup's folder already holds files.
+    TargetNotEmpty { dir: String },
+    /// The folder is not a backup (no manifest, or a file missing).
+    NotABackup { dir: String, detail: String },
+    /// A file's digest differs from the manifest's.
+    Corrupt { file: String },
+    /// The data folder already holds a database.
+    TargetHoldsDatabase { database: String },
+    /// The data folder holds another node's key.
+    OtherNode,
+    /// The backup's log does not audit clean.
+    AuditFailed { detail: String },
 }

@@ -12,7 +12,7 @@ use scelle_verifier::dossier::shown;
 use scelle_verifier::i18n::Message;
 use scelle_verifier::t;
 
-use crate::error::{ServiceError, StartRefusal};
+use crate::error::{BackupRefusal, ServiceError, StartRefusal};
 use crate::storage::StorageError;
 use crate::usecases::log::HealthProblem;
 
@@ -131,6 +131,9 @@ impl From<&ServiceError> for PublicError {
             ServiceError::Storage(StorageError::Sync(_)) => {
                 PublicError::new(503, "not_durable", t!("error-not-durable"))
             }
+            ServiceError::Backup(why) => {
+                PublicError::new(409, "backup_refused", backup_refusal(why))
+            }
             ServiceError::StartRefused(why) => {
                 PublicError::new(503, "node_refuses_to_start", start_refusal(why))
             }
@@ -195,6 +198,23 @@ pub fn method_not_allowed(allow: &str) -> PublicError {
         "method_not_allowed",
         t!("error-method-not-allowed", allow = allow),
     )
+}
+
+/// Why a backup or restore is refused, in words.
+fn backup_refusal(why: &BackupRefusal) -> Message {
+    match why {
+        BackupRefusal::Postgres => t!("backup-postgres"),
+        BackupRefusal::TargetNotEmpty { dir } => t!("backup-target-not-empty", dir = dir),
+        BackupRefusal::NotABackup { dir, detail } => {
+            t!("backup-not-a-backup", dir = dir, detail = detail)
+        }
+        BackupRefusal::Corrupt { file } => t!("backup-corrupt", file = file),
+        BackupRefusal::TargetHoldsDatabase { database } => {
+            t!("backup-target-holds-database", database = database)
+        }
+        BackupRefusal::OtherNode => t!("backup-other-node"),
+        BackupRefusal::AuditFailed { detail } => t!("backup-audit-failed", detail = detail),
+    }
 }
 
 /// Why a node refuses to start, in words.

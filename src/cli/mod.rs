@@ -50,6 +50,14 @@ pub enum Command {
     Serve(node::ServeArgs),
     #[command(subcommand)]
     Key(node::KeyCommand),
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     #[command(subcommand)]
     Policy(privacy::PolicyCommand),
     #[command(subcommand)]
@@ -99,6 +107,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate { revert_all, yes } => node::migrate(place, *revert_all, *yes),
         Command::Serve(args) => node::serve(place, args),
         Command::Key(command) => node::key(place, command),
+        Command::Backup { to } => node::backup(place, to),
+        Command::Restore { from } => node::restore(place, from),
         Command::Policy(command) => privacy::policy(command),
         Command::Retention(command) => privacy::retention(place, command),
         Command::Dpo(command) => privacy::dpo(place, command),

@@ -171,3 +171,37 @@ pub fn key(place: &NodePlace, command: &KeyCommand) -> Result<(), CliError> {
     );
     Ok(())
 }
+
+/// `scelle backup --to DIR`.
+pub fn backup(place: &NodePlace, to: &std::path::Path) -> Result<(), CliError> {
+    let manifest = crate::usecases::backup::backup(&place.data_dir, &place.database()?, to)?;
+    println!(
+        "{}",
+        t!(
+            "cli-out-backup-taken",
+            dir = to.display(),
+            entries = manifest.log_size,
+            origin = manifest.origin
+        )
+        .one_line()
+    );
+    Ok(())
+}
+
+/// `scelle restore --from DIR` into `--data-dir`.
+pub fn restore(place: &NodePlace, from: &std::path::Path) -> Result<(), CliError> {
+    if place.database_url.is_some() {
+        return Err(ServiceError::Backup(crate::error::BackupRefusal::Postgres).into());
+    }
+    let report = crate::usecases::backup::restore(from, &place.data_dir)?;
+    let line = match report.extends_published {
+        Some(published) => t!(
+            "cli-out-restored",
+            entries = report.log_size,
+            published = published
+        ),
+        None => t!("cli-out-restored-unpublished", entries = report.log_size),
+    };
+    println!("{}", line.one_line());
+    Ok(())
+}

@@ -65,10 +65,26 @@ pub fn check_extends(
             database: database.to_owned(),
         }));
     }
-    let Some(note) = recorded(data_dir)? else {
-        return Ok(());
-    };
-    let Some((published, root)) = size_and_root(&note) else {
+    match recorded(data_dir)? {
+        Some(note) => check_note_extended_by(&note, c, database),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a database whose log is shorter than the checkpoint `note`, or has another root at
+/// its size.
+pub fn check_note_extended_by(
+    note: &str,
+    c: &mut DbConnection,
+    database: &str,
+) -> Result<(), ServiceError> {
+    let (size, _) = log_store::head(c)?;
+    if size == 0 {
+        return Err(ServiceError::StartRefused(StartRefusal::NoDatabase {
+            database: database.to_owned(),
+        }));
+    }
+    let Some((published, root)) = size_and_root(note) else {
         return Err(ServiceError::Internal(format!(
             "{PUBLISHED_FILE} does not hold a checkpoint"
         )));

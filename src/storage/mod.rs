@@ -730,6 +730,25 @@ fn create_private_file(path: &Path) -> Result<(), StorageError> {
     }
 }
 
+/// Writes a consistent copy of the SQLite database to the new file `to` (`VACUUM INTO`: one
+/// read transaction, so the copy is the database as of one moment, while writers go on).
+pub fn snapshot_into(conn: &mut DbConnection, to: &Path) -> Result<(), StorageError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            let path = to
+                .to_str()
+                .ok_or_else(|| StorageError::Connect("path is not UTF-8".into()))?;
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(path)
+                .execute(c)?;
+            Ok(())
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(_) => Err(StorageError::BackendNotBuilt("sqlite")),
+    }
+}
+
 /// Whether the database holds the log's table (a database no node has used holds nothing).
 pub fn has_log_table(conn: &mut DbConnection) -> Result<bool, StorageError> {
     #[derive(diesel::QueryableByName)]

@@ -9,13 +9,14 @@
 //! - [`persons`]: persons of a case, sealed in the vault; [`sealing`] seals free text.
 //! - [`sharing`]: shares of a case and their conditions.
 //! - [`accounts`], [`tokens`]: web logins and sessions, bearer tokens.
-//! - [`admin`]: making a node, its agencies and users.
+//! - [`admin`]: making a node, its agencies and users; [`backup`]: backups and restores.
 //! - [`dpo`]: erasure, retention, access records, records of processing.
 //! - [`dossiers`]: a case's verifiable dossier.
 //! - [`log`]: checkpoints, entries and proofs.
 
 pub mod accounts;
 pub mod admin;
+pub mod backup;
 pub mod cases;
 pub mod custody;
 pub mod dossiers;

@@ -8,6 +8,7 @@
 
 mod append_lock;
 mod audit;
+mod backup;
 mod bad_input;
 mod batch_rows;
 mod catalogue;

@@ -521,3 +521,19 @@ start-folder-open = Warning: the folder { $dir } is open to other users (mode { 
 cli-revert-all-confirm = This drops the whole schema, evidence log included, of { $database }. Type "yes" to confirm (or pass --yes):
 cli-revert-all-not-confirmed = Nothing was dropped: no confirmation.
 cli-out-node-pub-written = Verifier key written to { $file }
+
+## Backup and restore
+backup-postgres = A PostgreSQL node is backed up with PostgreSQL's tools (pg_dump or pg_basebackup), with a copy of node.key, vault.key, vault-epochs.key and published.checkpoint: see the README.
+backup-target-not-empty = The folder { $dir } is not empty: a backup goes into a new folder.
+backup-not-a-backup = { $dir } is not a Scellé backup ({ $detail }).
+backup-corrupt = The backup's file { $file } does not match its digest in backup.json: the backup is damaged or altered. Nothing was restored.
+backup-target-holds-database = The folder already holds a database ({ $database }): move it away first; a restore replaces nothing.
+backup-other-node = The folder holds the key of another node than the backup's. Nothing was restored.
+backup-audit-failed = The backup's log does not pass the audit; nothing was restored: { $detail }
+cli-out-backup-taken = Backup taken in { $dir }: { $entries } entries of the log { $origin }, keys and published checkpoint included (folder 0700, files 0600).
+cli-out-restored = Restored: { $entries } entries, audit passed; the log extends the newest published checkpoint ({ $published } entries). The node can start.
+cli-out-restored-unpublished = Restored: { $entries } entries, audit passed (the node had published nothing). The node can start.
+cli-scelle-backup = Back the node up (a consistent SQLite database, keys, newest published checkpoint) into a new folder, even while it serves
+cli-scelle-backup--to = The backup's (new) folder
+cli-scelle-restore = Restore a backup into the node's folder, after an audit and a check that it forks nothing
+cli-scelle-restore--from = The backup's folder

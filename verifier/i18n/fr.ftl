@@ -521,3 +521,19 @@ start-folder-open = Attention : le dossier { $dir } est accessible à d'autres u
 cli-revert-all-confirm = Ceci supprime tout le schéma, journal de preuves compris, de { $database }. Tapez « oui » pour confirmer (ou passez --yes) :
 cli-revert-all-not-confirmed = Rien n'a été supprimé : confirmation absente.
 cli-out-node-pub-written = Clé de vérification écrite dans { $file }
+
+## Sauvegarde et restauration
+backup-postgres = Un nœud PostgreSQL se sauvegarde avec les outils de PostgreSQL (pg_dump ou pg_basebackup), avec une copie de node.key, vault.key, vault-epochs.key et published.checkpoint : voir le README.
+backup-target-not-empty = Le dossier { $dir } n'est pas vide : une sauvegarde va dans un dossier neuf.
+backup-not-a-backup = { $dir } n'est pas une sauvegarde de Scellé ({ $detail }).
+backup-corrupt = Le fichier { $file } de la sauvegarde ne correspond pas à son empreinte dans backup.json : la sauvegarde est endommagée ou modifiée. Rien n'a été restauré.
+backup-target-holds-database = Le dossier contient déjà une base ({ $database }) : déplacez-la d'abord ; la restauration ne remplace rien.
+backup-other-node = Le dossier contient la clé d'un autre nœud que celui de la sauvegarde. Rien n'a été restauré.
+backup-audit-failed = Le journal de la sauvegarde ne passe pas l'audit ; rien n'a été restauré : { $detail }
+cli-out-backup-taken = Sauvegarde faite dans { $dir } : { $entries } entrées du journal { $origin }, clés et point de contrôle publié compris (dossier 0700, fichiers 0600).
+cli-out-restored = Restauré : { $entries } entrées, audit réussi ; le journal prolonge le dernier point de contrôle publié ({ $published } entrées). Le nœud peut démarrer.
+cli-out-restored-unpublished = Restauré : { $entries } entrées, audit réussi (le nœud n'avait rien publié). Le nœud peut démarrer.
+cli-scelle-backup = Sauvegarde le nœud (base SQLite cohérente, clés, dernier point de contrôle publié) dans un dossier neuf, même pendant qu'il sert
+cli-scelle-backup--to = Dossier (neuf) de la sauvegarde
+cli-scelle-restore = Restaure une sauvegarde dans le dossier du nœud, après audit et vérification qu'elle ne crée pas de bifurcation
+cli-scelle-restore--from = Dossier de la sauvegarde
