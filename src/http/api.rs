@@ -292,6 +292,7 @@ pub(super) async fn get_evidence(
 #[derive(Deserialize)]
 pub(super) struct EvidenceQuery {
     sha256: String,
+    after: Option<u64>,
 }
 
 pub(super) async fn find_evidence(
@@ -299,8 +300,8 @@ pub(super) async fn find_evidence(
     caller: Caller,
     q: web::Query<EvidenceQuery>,
 ) -> ApiResult {
-    let items = blocking(move || evidence::by_sha256(&node, &caller.0, &q.sha256)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    let page = blocking(move || evidence::by_sha256(&node, &caller.0, &q.sha256, q.after)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub(super) async fn record_event(

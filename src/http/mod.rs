@@ -8,6 +8,7 @@ pub mod blocking;
 pub mod client;
 pub mod csrf;
 pub mod errors;
+pub mod limits;
 pub mod pages;
 
 use actix_web::dev::Server;
@@ -25,6 +26,22 @@ fn at(path: &str, allow: &'static str) -> actix_web::Resource {
     web::resource(path).default_service(errors::wrong_method(allow))
 }
 
+/// An address open to anyone, under the bounds of [`limits`].
+fn open(
+    path: &str,
+    allow: &'static str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    at(path, allow).wrap(actix_web::middleware::from_fn(limits::open_request_limits))
+}
+
 /// The whole route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use web::{get, post};
@@ -40,11 +57,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(at("/readyz", "GET").route(get().to(api::readyz)))
     .service(at("/static/scelle.css", "GET").route(get().to(pages::style_sheet)))
     .service(
-        at("/login", "GET, POST")
+        open("/login", "GET, POST")
             .route(get().to(pages::login_page))
             .route(post().to(auth::login)),
     )
-    .service(at("/logout", "POST").route(post().to(auth::logout)))
+    .service(open("/logout", "POST").route(post().to(auth::logout)))
     .service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_auth))
@@ -115,6 +132,7 @@ pub fn build_server_with_tls(
 ) -> std::io::Result<Server> {
     let data = web::Data::from(node);
     let proxies = web::Data::new(proxies);
+    let open_requests = web::Data::new(limits::OpenRequests::default());
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -122,6 +140,7 @@ pub fn build_server_with_tls(
         actix_web::App::new()
             .app_data(data.clone())
             .app_data(proxies.clone())
+            .app_data(open_requests.clone())
             .wrap(actix_web::middleware::from_fn(errors::refuse_nul_in_uri))
             .wrap(actix_web::middleware::from_fn(errors::bilingual_errors))
             .configure(routes)

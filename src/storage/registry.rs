@@ -365,14 +365,19 @@ pub fn evidence_by_id(
         .optional()?)
 }
 
-/// Every item registered with this SHA-256 (lowercase hex), in log order.
+/// The items registered with this SHA-256 (lowercase hex) after the entry `after_seq`, in log
+/// order, at most `limit` of them.
 pub fn evidence_by_sha256(
     conn: &mut DbConnection,
     sha256: &str,
+    after_seq: i64,
+    limit: i64,
 ) -> Result<Vec<EvidenceRow>, StorageError> {
     Ok(evidence_with_state()
         .filter(evidence_items::sha256.eq(sha256))
+        .filter(evidence_items::registered_seq.gt(after_seq))
         .order(evidence_items::registered_seq.asc())
+        .limit(limit)
         .select(EvidenceRow::as_select())
         .load(conn)?)
 }

@@ -281,17 +281,43 @@ pub fn read(
     view_of(node, &id, reveal)
 }
 
+/// The most items a search looks at per page.
+pub const SEARCH_PAGE: usize = 100;
+
+/// A page of search results, and where the next page starts (the `after` to ask with).
+#[derive(Debug, Serialize)]
+pub struct SearchPage {
+    pub items: Vec<EvidenceView>,
+    /// The registration seq to pass as `after` for the next page; none on the last page.
+    pub next: Option<u64>,
+}
+
 /// Items with this SHA-256 in the cases `user` may read (others are left out, not refused: a
-/// search is not an access to any one case). No personal data.
+/// search is not an access to any one case), a page of at most [`SEARCH_PAGE`] registrations
+/// after `after`. No personal data. No connection is held while the policies are asked (they
+/// may need one of their own: 16 searches at once once starved a pool of 16).
 pub fn by_sha256(
     node: &Node,
     user: &AuthUser,
     sha256: &str,
-) -> Result<Vec<EvidenceView>, ServiceError> {
+    after: Option<u64>,
+) -> Result<SearchPage, ServiceError> {
     let sha256 = model::parse_sha256("sha256", sha256)?;
-    let mut c = node.connection()?;
-    let mut out = Vec::new();
-    for row in registry::evidence_by_sha256(&mut c, &sha256)? {
+    let after = after
+        .map_or(Ok(-1), i64::try_from)
+        .map_err(|_| ServiceError::Field(FieldError::new("after", t!("field-too-large"))))?;
+    let mut rows = registry::evidence_by_sha256(
+        &mut *node.connection()?,
+        &sha256,
+        after,
+        SEARCH_PAGE as i64 + 1,
+    )?;
+    let next = (rows.len() > SEARCH_PAGE).then(|| {
+        rows.truncate(SEARCH_PAGE);
+        rows.last().map(|r| r.registered_seq as u64)
+    });
+    let mut allowed = Vec::with_capacity(rows.len());
+    for row in rows {
         let verdict = authz::verdict(
             node,
             user,
@@ -300,10 +326,18 @@ pub fn by_sha256(
             &Ask::default(),
         )?;
         if verdict.allowed {
-            out.push(view(&mut c, node.vault(), row, false, false)?);
+            allowed.push(row);
         }
     }
-    Ok(out)
+    let mut c = node.connection()?;
+    let items = allowed
+        .into_iter()
+        .map(|row| view(&mut c, node.vault(), row, false, false))
+        .collect::<Result<_, _>>()?;
+    Ok(SearchPage {
+        items,
+        next: next.flatten(),
+    })
 }
 
 /// The item view without any policy check (write answers).

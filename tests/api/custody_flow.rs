@@ -7,7 +7,7 @@ use scelle_verifier::merkle::{self, Hash};
 use scelle_verifier::note::{Checkpoint, NoteVerifier};
 use serde_json::{Value, json};
 
-use crate::helpers::{BACKENDS, TestApp, assert_error};
+use crate::helpers::{BACKENDS, Backend, TestApp, assert_error};
 
 fn hash(v: &Value) -> Hash {
     B64.decode(v.as_str().unwrap()).unwrap().try_into().unwrap()
@@ -462,4 +462,55 @@ fn a_sender_takes_back_a_transfer_not_yet_received() {
         let ((rc, rust), (pc, py)) = crate::dossier::verify_both(&path, &key, &[]);
         assert_eq!((rc, pc), (0, 0), "{backend:?}: rust {rust:?} python {py:?}");
     }
+}
+
+/// Issue #29 item 1, for the evidence search: a page at a time (100 registrations at most, a
+/// cursor for the rest), and many searches at once on a small pool all answer — no search holds
+/// a connection while the policies take another.
+#[test]
+fn a_search_answers_a_page_at_a_time_and_many_at_once_do_not_starve_the_pool() {
+    let app = TestApp::spawn(Backend::Sqlite);
+    let case = app.open_case("TG-SEARCH-1");
+    let case_id = case["case"]["id"].as_str().unwrap().to_owned();
+    let sha = "5f".repeat(32);
+    for n in 0..101 {
+        app.register(&case_id, &format!("S-SEARCH-{n}"), &sha);
+    }
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|_| {
+                let (app, sha) = (&app, &sha);
+                scope.spawn(move || {
+                    app.get(&app.prosecutor, &format!("/api/v1/evidence?sha256={sha}"))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (s, page) in &answers {
+        assert_eq!(*s, 200, "{page}");
+        assert_eq!(page["items"].as_array().unwrap().len(), 100);
+    }
+    let next = answers[0].1["next"].as_u64().unwrap();
+    let (s, rest) = app.get(
+        &app.prosecutor,
+        &format!("/api/v1/evidence?sha256={sha}&after={next}"),
+    );
+    assert_eq!(s, 200, "{rest}");
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest["next"].is_null(), "{rest}");
+    let mut seen: Vec<String> = answers[0].1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["items"].as_array().unwrap())
+        .map(|i| i["seal_number"].as_str().unwrap().to_owned())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 101, "a page repeated or skipped an item");
+    // Another agency's investigator finds none of them: left out, not refused.
+    let (s, none) = app.get(&app.other_agency, &format!("/api/v1/evidence?sha256={sha}"));
+    assert_eq!(s, 200);
+    assert_eq!(none["items"].as_array().unwrap().len(), 0);
 }

@@ -453,3 +453,40 @@ fn the_first_administrator_token_expires() {
     let days = (expiry - time::OffsetDateTime::now_utc()).whole_hours();
     assert!((7 * 24 - 1..=7 * 24).contains(&days), "{days} hours");
 }
+
+/// Issue #29 item 1: a sign-in whose body never finishes is cut at the deadline with the
+/// bilingual 408, and meanwhile the node answers its health checks at once.
+#[test]
+fn a_slow_sign_in_body_is_cut_at_the_deadline() {
+    use std::io::{Read as _, Write as _};
+    let app = TestApp::spawn(Backend::Sqlite);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"login\": "
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let health = std::time::Instant::now();
+    assert_eq!(app.get_text("none", "/healthz").0, 200);
+    assert!(health.elapsed() < std::time::Duration::from_secs(2));
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = slow.read(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    let waited = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("request_timeout") && answer.contains("message_fr"),
+        "{answer}"
+    );
+    assert!(
+        waited >= scelle::http::limits::OPEN_REQUEST_DEADLINE
+            && waited < scelle::http::limits::OPEN_REQUEST_DEADLINE * 2,
+        "{waited:?}"
+    );
+}
