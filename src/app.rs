@@ -40,6 +40,7 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     start_proof_cache_warm_up(Arc::downgrade(&node));
     start_publication_record(Arc::downgrade(&node), opts.data_dir.to_path_buf());
+    start_refusal_summaries(Arc::downgrade(&node));
     if let Some(every) = opts.retention_every {
         start_retention_task(Arc::downgrade(&node), every);
     }
@@ -62,6 +63,10 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
         server.await
     });
     if let Ok(node) = Arc::try_unwrap(node) {
+        // Refusals still counted in open windows are recorded before the node stops.
+        if let Err(e) = crate::authz::close_refusal_windows(&node, true) {
+            tracing::error!(error = %e, "cannot record the counted refusals");
+        }
         record_publication(&node, opts.data_dir, &mut None);
         node.shutdown(handle);
     }
@@ -102,6 +107,28 @@ fn start_publication_record(node: Weak<Node>, data_dir: std::path::PathBuf) {
         });
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start recording the published checkpoint");
+    }
+}
+
+/// How often ended windows of counted refusals are summed up into the log.
+const REFUSAL_SUMMARIES_EVERY: Duration = Duration::from_secs(10);
+
+/// Records the refusals counted in windows that have ended (`node::denials`), while the node
+/// runs.
+fn start_refusal_summaries(node: Weak<Node>) {
+    let spawned = std::thread::Builder::new()
+        .name("refusals".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(REFUSAL_SUMMARIES_EVERY);
+                let Some(strong) = node.upgrade() else { return };
+                if let Err(e) = crate::authz::close_refusal_windows(&strong, false) {
+                    tracing::error!(error = %e, "cannot record the counted refusals");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start recording the counted refusals");
     }
 }
 

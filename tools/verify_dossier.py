@@ -165,7 +165,7 @@ EVENT_MEMBERS = {
     "revocation": {"share": str, "case": str, "reason": REASON},
     "person": {"id": str, "case": str, "data": COMMITMENT},
     "access": {"action": str, "resource": str, "case": opt(str), "purpose": opt(PURPOSES),
-               "decision": {"allowed", "denied"}, "policies": [str]},
+               "decision": {"allowed", "denied"}, "policies": [str], "repeated": opt(U)},
     "dossier": {"case": str, "purpose": opt(PURPOSES), "personal_data": default(bool)},
 }
 KIND_MEMBER = {"agency.registered": "agency", "user.registered": "user", "case.opened": "case",

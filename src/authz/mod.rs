@@ -15,6 +15,7 @@ use crate::clock::unix_of;
 use crate::error::ServiceError;
 use crate::ledger::sequencer::{Pending, Receipt, SideWrites};
 use crate::node::Node;
+use crate::node::denials::Refusal;
 use crate::node::facts::CaseFacts;
 use crate::policy::cedar::{AccessContext, Action, Principal, Resource, ShareConditions, Verdict};
 use crate::storage::protection::{self, ShareRow};
@@ -231,18 +232,30 @@ pub fn authorize(
         Target::Node => ("node".to_owned(), None),
         Target::StateRecords(state) => (format!("node:{}", state.as_str()), None),
     };
-    record_access(
-        node,
-        user,
-        AccessRecord {
-            action: action.as_str().to_owned(),
-            resource,
-            case,
-            purpose: ask.purpose,
-            decision: AccessDecision::Denied,
-            policies: verdict.policies.clone(),
-        },
-    )?;
+    let record = AccessRecord {
+        action: action.as_str().to_owned(),
+        resource,
+        case,
+        purpose: ask.purpose,
+        decision: AccessDecision::Denied,
+        policies: verdict.policies.clone(),
+        repeated: None,
+    };
+    // Past the first few in a window, refusals are counted, not appended (`node::denials`).
+    match node.refusals().refused(
+        &user.id,
+        action.as_str(),
+        (user.actor(), record.clone()),
+        std::time::Instant::now(),
+    ) {
+        Refusal::Counted => {}
+        Refusal::Append { summaries } => {
+            for summary in summaries {
+                append_summary(node, summary)?;
+            }
+            record_access(node, user, record)?;
+        }
+    }
     Err(ServiceError::PolicyDenied {
         action: action.as_str(),
         policies: verdict.policies,
@@ -304,9 +317,34 @@ pub fn authorize_personal_read(
             purpose,
             decision: AccessDecision::Allowed,
             policies: verdict.policies,
+            repeated: None,
         },
     )?;
     Ok(())
+}
+
+/// One entry for refusals that were counted: the last of them, with how many it stands for.
+fn append_summary(
+    node: &Node,
+    ((actor, mut record), count): ((Actor, AccessRecord), u64),
+) -> Result<Receipt, ServiceError> {
+    record.repeated = Some(count);
+    Ok(node.sequencer().append(Pending {
+        actor,
+        event: Event::Access(record),
+        side: SideWrites::default(),
+    })?)
+}
+
+/// Appends the summaries of the refusal windows that have ended (every one with `all`, when
+/// the node stops); the server calls it as windows end. How many entries it appended.
+pub fn close_refusal_windows(node: &Node, all: bool) -> Result<usize, ServiceError> {
+    let summaries = node.refusals().close(std::time::Instant::now(), all);
+    let n = summaries.len();
+    for summary in summaries {
+        append_summary(node, summary)?;
+    }
+    Ok(n)
 }
 
 fn record_access(

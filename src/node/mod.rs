@@ -5,6 +5,7 @@
 //! vault rows an older version left, and starts the sequencer. The context holds state, not
 //! behaviour: what people do with a node lives in `usecases`, one module per area.
 
+pub mod denials;
 pub mod facts;
 pub mod files;
 pub mod ids;
@@ -52,6 +53,10 @@ pub struct Node {
     state: Jurisdiction,
     facts: Facts,
     logins: LoginThrottle,
+    refusals: denials::RefusalCounter<(
+        scelle_verifier::entry::Actor,
+        scelle_verifier::entry::AccessRecord,
+    )>,
     /// The tree's upper levels, for proofs.
     proofs: ProofCache,
 }
@@ -85,6 +90,7 @@ impl Node {
                 state,
                 facts: Facts::default(),
                 logins: LoginThrottle::default(),
+                refusals: denials::RefusalCounter::default(),
                 proofs: ProofCache::new(proof_cache::CAPACITY),
             },
             handle,
@@ -236,6 +242,16 @@ impl Node {
     /// Failed web logins, per login name and client.
     pub fn logins(&self) -> &LoginThrottle {
         &self.logins
+    }
+
+    /// The refusals counted rather than appended one by one (`authz`).
+    pub fn refusals(
+        &self,
+    ) -> &denials::RefusalCounter<(
+        scelle_verifier::entry::Actor,
+        scelle_verifier::entry::AccessRecord,
+    )> {
+        &self.refusals
     }
 
     /// The tree's upper levels, for proofs.

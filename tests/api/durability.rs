@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use scelle::node::Node;
 use scelle::storage::{self, DbConnection, LogFlush, log_store};
-use scelle::usecases::cases::{self, NewCase};
+use scelle::usecases::cases;
 use scelle::usecases::custody::{self, NewCustodyEvent};
 use scelle::usecases::{evidence, log};
 use scelle_verifier::note::NoteVerifier;
 
-use crate::helpers::{BACKENDS, Backend, TestDb, add_investigator, file_evidence, init};
+use crate::helpers::{BACKENDS, Backend, TestDb, add_investigator, file_evidence, init, togo_case};
 use crate::tamper::audit_of;
 
 fn checkpoint_size(note: &str) -> u64 {
@@ -31,20 +31,8 @@ fn investigator_with_items(
     reference: &str,
 ) -> (scelle::authz::AuthUser, Vec<String>) {
     let user = add_investigator(ledger, name);
-    let (case, _) = cases::open(
-        ledger,
-        &user,
-        NewCase {
-            reference: reference.into(),
-            title: None,
-            // The investigators are of the TG DCPJ: their cases are under Togo's law.
-            jurisdiction: "TG".into(),
-            offence: "o".into(),
-            legal_basis: "l".into(),
-            jurisdiction_basis: None,
-        },
-    )
-    .unwrap();
+    // The investigators are of the TG DCPJ: their cases are under Togo's law.
+    let (case, _) = cases::open(ledger, &user, togo_case(reference)).unwrap();
     let items = (0..8)
         .map(|i| {
             evidence::register(ledger, &user, &case.id, file_evidence(i, &"cd".repeat(32)))

@@ -429,3 +429,15 @@ pub fn last_line_of(out: std::process::Output) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// A case of Togo's law with nothing optional, as an investigator of the TG DCPJ opens it.
+pub fn togo_case(reference: &str) -> scelle::usecases::cases::NewCase {
+    scelle::usecases::cases::NewCase {
+        reference: reference.into(),
+        title: None,
+        jurisdiction: "TG".into(),
+        offence: "o".into(),
+        legal_basis: "l".into(),
+        jurisdiction_basis: None,
+    }
+}

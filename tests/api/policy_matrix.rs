@@ -732,3 +732,58 @@ fn oversight_stays_within_its_own_state() {
         403
     );
 }
+
+/// Issue #29 item 2: someone refused fifty times in a minute does not write fifty entries. The
+/// first five refusals of a user and action in a window are appended as they happen; the rest
+/// are counted, and one more entry — the last of them, with `repeated: 45` — records them when
+/// the window closes. The log still audits clean, on both backends.
+#[test]
+fn repeated_refusals_are_counted_into_one_entry_not_appended_one_by_one() {
+    use crate::helpers::{TestDb, add_investigator, init, togo_case};
+    use scelle::usecases::{cases, tokens};
+    use scelle_verifier::note::NoteVerifier;
+    for backend in BACKENDS {
+        let db = TestDb::new(backend);
+        let key = init(&db);
+        let (node, handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
+        let investigator = add_investigator(&node, "Kossi A.");
+        let (case, _) = cases::open(&node, &investigator, togo_case("TG-REFUS-1")).unwrap();
+        admin::add_agency(&node, "bj.police.ocrc", None, "OCRC", false).unwrap();
+        let (_, token) = admin::add_user(
+            &node,
+            "Ibrahim S.",
+            Role::Investigator,
+            "bj.police.ocrc",
+            None,
+        )
+        .unwrap();
+        let outsider = tokens::authenticate(&node, &token).unwrap();
+        let size = || scelle::usecases::log::size(&node).unwrap();
+        let before = size();
+        for _ in 0..50 {
+            assert!(cases::read(&node, &outsider, &case.id, None).is_err());
+        }
+        assert_eq!(
+            size(),
+            before + 5,
+            "{backend:?}: every refusal was appended"
+        );
+        assert_eq!(
+            scelle::authz::close_refusal_windows(&node, true).unwrap(),
+            1,
+            "{backend:?}"
+        );
+        assert_eq!(size(), before + 6);
+        let last = scelle::storage::log_store::entry_body(&mut db.raw(), before + 5)
+            .unwrap()
+            .unwrap();
+        let last: Value = serde_json::from_slice(&last).unwrap();
+        assert_eq!(last["kind"], "access.denied");
+        assert_eq!(last["access"]["repeated"], 45, "{last}");
+        assert_eq!(last["access"]["action"], "case.read");
+        assert_eq!(last["actor"]["user"], outsider.id.as_str());
+        node.shutdown(handle);
+        let verifier = NoteVerifier::from_verifier_key(&key).unwrap();
+        crate::tamper::audit_of(&db, &verifier).unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+    }
+}

@@ -12,7 +12,7 @@ use scelle::usecases::custody::{self, NewCustodyEvent};
 use scelle::usecases::dossiers::{self, ExportOptions};
 use scelle::usecases::evidence;
 
-use crate::helpers::{BACKENDS, TestDb, add_investigator, file_evidence, init};
+use crate::helpers::{BACKENDS, TestDb, add_investigator, file_evidence, init, togo_case};
 
 fn event(kind: &str) -> NewCustodyEvent {
     NewCustodyEvent {
@@ -37,14 +37,7 @@ fn rows_edited_behind_the_nodes_back_are_not_decided_on() {
         let (node, handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
         let holder = add_investigator(&node, "Kossi");
         let intruder = add_investigator(&node, "Yao");
-        let new_case = |reference: &str| NewCase {
-            reference: reference.into(),
-            title: None,
-            jurisdiction: "TG".into(),
-            offence: "o".into(),
-            legal_basis: "l".into(),
-            jurisdiction_basis: None,
-        };
+        let new_case = togo_case;
         let (case, _) = cases::open(&node, &holder, new_case("TG-V-1")).unwrap();
         let (other, _) = cases::open(&node, &holder, new_case("TG-V-2")).unwrap();
         let mut items = Vec::new();

@@ -531,6 +531,10 @@ pub struct AccessRecord {
     pub decision: AccessDecision,
     /// The policies that decided (for a denial without any, the default deny).
     pub policies: Vec<String>,
+    /// When the entry stands for several refusals of the same user and action counted in one
+    /// window rather than appended one by one: how many (it describes the last of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<u64>,
 }
 
 /// What an entry records: one event, named by the entry's `kind`.
@@ -1290,6 +1294,7 @@ mod tests {
                 purpose: None,
                 decision: AccessDecision::Allowed,
                 policies: vec![],
+                repeated: None,
             }),
             Event::AgencyRegistered(AgencyRecord {
                 id: "bj.police".into(),
@@ -1367,6 +1372,7 @@ mod tests {
                 purpose: Some(Purpose::ALL[1]),
                 decision: AccessDecision::Denied,
                 policies: vec!["share-expired".into(), "H1".into()],
+                repeated: Some(12),
             }),
         ];
         for (i, event_type) in CustodyEventType::ALL.iter().enumerate() {
