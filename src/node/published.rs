@@ -59,16 +59,22 @@ pub fn check_extends(
     c: &mut DbConnection,
     database: &str,
 ) -> Result<(), ServiceError> {
+    match recorded(data_dir)? {
+        Some(note) => check_note_extended_by(&note, c, database),
+        None => log_size(c, database).map(|_| ()),
+    }
+}
+
+/// The size of the database's log, refusing one that holds none (a database missing, emptied,
+/// or made new under an existing key).
+fn log_size(c: &mut DbConnection, database: &str) -> Result<u64, ServiceError> {
     let (size, _) = log_store::head(c)?;
     if size == 0 {
         return Err(ServiceError::StartRefused(StartRefusal::NoDatabase {
             database: database.to_owned(),
         }));
     }
-    match recorded(data_dir)? {
-        Some(note) => check_note_extended_by(&note, c, database),
-        None => Ok(()),
-    }
+    Ok(size)
 }
 
 /// Refuses a database whose log is shorter than the checkpoint `note`, or has another root at
@@ -78,12 +84,7 @@ pub fn check_note_extended_by(
     c: &mut DbConnection,
     database: &str,
 ) -> Result<(), ServiceError> {
-    let (size, _) = log_store::head(c)?;
-    if size == 0 {
-        return Err(ServiceError::StartRefused(StartRefusal::NoDatabase {
-            database: database.to_owned(),
-        }));
-    }
+    let size = log_size(c, database)?;
     let Some((published, root)) = size_and_root(note) else {
         return Err(ServiceError::Internal(format!(
             "{PUBLISHED_FILE} does not hold a checkpoint"

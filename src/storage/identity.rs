@@ -307,12 +307,19 @@ pub fn set_disabled(
         if changed == 0 {
             return Ok(None);
         }
-        let Some(at) = at else {
-            return Ok(Some(Lockout::default()));
-        };
-        Ok(Some(Lockout {
+        match at {
+            Some(at) => lock_out(c, user_id, at).map(Some),
+            None => Ok(Some(Lockout::default())),
+        }
+    })
+}
+
+/// Revokes at `at` every token of a user and ends every session of theirs, in one transaction.
+pub fn lock_out(conn: &mut DbConnection, user_id: &str, at: &str) -> Result<Lockout, StorageError> {
+    conn.transaction(|c| {
+        Ok(Lockout {
             tokens: revoke_tokens_of(c, user_id, at)?,
             sessions: end_sessions_of(c, user_id)?,
-        }))
+        })
     })
 }

@@ -196,10 +196,7 @@ pub fn revoke_all_tokens(node: &Node, user_id: &str) -> Result<Lockout, ServiceE
         return Err(ServiceError::NotFound(Missing::User));
     }
     let at = node.clock().now_rfc3339()?;
-    Ok(Lockout {
-        tokens: identity::revoke_tokens_of(&mut c, user_id, &at)?,
-        sessions: identity::end_sessions_of(&mut c, user_id)?,
-    })
+    Ok(identity::lock_out(&mut c, user_id, &at)?)
 }
 
 #[cfg(test)]
