@@ -161,12 +161,17 @@ fn start_retention_task(node: Weak<Node>, every: Duration) {
         .spawn(move || {
             loop {
                 let Some(strong) = node.upgrade() else { return };
-                match dpo::run_retention(&strong, None, false) {
-                    Ok(report) if !report.erased.is_empty() => tracing::info!(
-                        erased = report.erased.len(),
-                        examined = report.examined,
-                        "retention run erased expired records"
-                    ),
+                // One bounded run per period; what it left (`next`) waits for the next period.
+                match dpo::run_retention(&strong, None, false, None, None) {
+                    Ok(report) if !report.erased.is_empty() || !report.failed.is_empty() => {
+                        tracing::info!(
+                            erased = report.erased.len(),
+                            failed = report.failed.len(),
+                            examined = report.examined,
+                            more = report.next.is_some(),
+                            "retention run erased expired records"
+                        )
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "retention run failed"),
                 }

@@ -85,9 +85,12 @@ pub fn retention(place: &NodePlace, command: &RetentionCommand) -> Result<(), Cl
     let (engine, rules) = load_rules(policies.as_deref())?;
     let (node, handle) = crate::node::Node::open_existing(&place.data_dir, &place.database()?, 2)?;
     let node = node.with_policies(engine, rules);
-    let result = dpo::run_retention(&node, None, *dry_run);
+    let result = retention_to_the_end(&node, *dry_run);
     node.shutdown(handle);
     let report = result?;
+    for f in &report.failed {
+        eprintln!("{}: {}", f.record, f.error.two_lines());
+    }
     if *json {
         return print_json(&report);
     }
@@ -113,6 +116,24 @@ pub fn retention(place: &NodePlace, command: &RetentionCommand) -> Result<(), Cl
         );
     }
     Ok(())
+}
+
+/// Runs retention batch after batch (each at most `dpo::RETENTION_MAX` records) until the
+/// vault is walked to its end, as one report.
+fn retention_to_the_end(
+    node: &crate::node::Node,
+    dry_run: bool,
+) -> Result<dpo::RetentionReport, crate::error::ServiceError> {
+    let mut report = dpo::run_retention(node, None, dry_run, None, None)?;
+    while let Some(after) = report.next.take() {
+        let more = dpo::run_retention(node, None, dry_run, Some(&after), None)?;
+        report.examined += more.examined;
+        report.erased.extend(more.erased);
+        report.failed.extend(more.failed);
+        report.disk = more.disk.or(report.disk);
+        report.next = more.next;
+    }
+    Ok(report)
 }
 
 /// `scelle dpo report`.

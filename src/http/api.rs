@@ -120,15 +120,69 @@ pub(super) async fn add_person(
     Ok(created("person", person, receipt))
 }
 
+#[derive(Deserialize)]
+pub(super) struct PersonsQuery {
+    purpose: Option<String>,
+    after: Option<u64>,
+}
+
 pub(super) async fn case_persons(
     node: web::Data<Node>,
     caller: Caller,
     case_id: web::Path<String>,
-    q: web::Query<PurposeQuery>,
+    q: web::Query<PersonsQuery>,
 ) -> ApiResult {
     let purpose = purpose_of(q.purpose.as_deref())?;
-    let persons = blocking(move || persons::of_case(&node, &caller.0, &case_id, purpose)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "persons": persons })))
+    let after = q.after;
+    let page =
+        blocking(move || persons::of_case(&node, &caller.0, &case_id, purpose, after)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "persons": page.items, "next": page.next })))
+}
+
+/// The cursor of a list read in log order (`?after=SEQ`).
+#[derive(Deserialize)]
+pub(super) struct AfterQuery {
+    after: Option<u64>,
+}
+
+pub(super) async fn case_evidence(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<AfterQuery>,
+) -> ApiResult {
+    let after = q.after;
+    let page = blocking(move || cases::evidence(&node, &caller.0, &id, after)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+pub(super) async fn evidence_derivations(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<AfterQuery>,
+) -> ApiResult {
+    let after = q.after;
+    let page = blocking(move || evidence::derivations(&node, &caller.0, &id, after)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TimelineQuery {
+    purpose: Option<String>,
+    before: Option<u64>,
+}
+
+pub(super) async fn evidence_timeline(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: web::Query<TimelineQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let before = q.before;
+    let page = blocking(move || evidence::timeline(&node, &caller.0, &id, before, purpose)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 pub(super) async fn get_person(
@@ -176,7 +230,8 @@ pub(super) async fn revoke_share(
 pub(super) struct AccessQuery {
     case: Option<String>,
     user: Option<String>,
-    limit: Option<i64>,
+    before: Option<u64>,
+    limit: Option<u64>,
 }
 
 pub(super) async fn access_records(
@@ -185,17 +240,14 @@ pub(super) async fn access_records(
     q: web::Query<AccessQuery>,
 ) -> ApiResult {
     let q = q.into_inner();
-    let rows = blocking(move || {
-        dpo::access_records(
-            &node,
-            &caller.0,
-            q.case.as_deref(),
-            q.user.as_deref(),
-            q.limit,
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({ "records": rows })))
+    let filter = dpo::AccessFilter {
+        case_id: q.case,
+        actor_id: q.user,
+        before: q.before,
+        limit: q.limit,
+    };
+    let page = blocking(move || dpo::access_records(&node, &caller.0, &filter)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "records": page.items, "next": page.next })))
 }
 
 pub(super) async fn create_user(
@@ -224,6 +276,10 @@ pub(super) async fn create_agency(
 #[derive(Deserialize)]
 pub(super) struct RetentionQuery {
     dry_run: Option<bool>,
+    /// Go on from the `next` of an earlier run.
+    after: Option<String>,
+    /// At most this many records (at most `dpo::RETENTION_MAX`).
+    max: Option<u64>,
 }
 
 pub(super) async fn run_retention(
@@ -231,8 +287,12 @@ pub(super) async fn run_retention(
     caller: Caller,
     q: web::Query<RetentionQuery>,
 ) -> ApiResult {
+    let q = q.into_inner();
     let dry_run = q.dry_run.unwrap_or(false);
-    let report = blocking(move || dpo::run_retention(&node, Some(&caller.0), dry_run)).await?;
+    let report = blocking(move || {
+        dpo::run_retention(&node, Some(&caller.0), dry_run, q.after.as_deref(), q.max)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -249,6 +309,24 @@ pub(super) async fn dpo_report(
     let q = q.into_inner();
     let report = blocking(move || dpo::report(&node, Some(&caller.0), q.state.as_deref())).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TransfersQuery {
+    state: Option<String>,
+    after: Option<u64>,
+}
+
+pub(super) async fn dpo_transfers(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<TransfersQuery>,
+) -> ApiResult {
+    let q = q.into_inner();
+    let page =
+        blocking(move || dpo::transfers(&node, Some(&caller.0), q.state.as_deref(), q.after))
+            .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Deserialize)]

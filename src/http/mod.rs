@@ -72,7 +72,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(at("/cases/{id}", "GET").route(get().to(api::get_case)))
             .service(at("/cases/{id}/dossier", "GET").route(get().to(api::case_dossier)))
-            .service(at("/cases/{id}/evidence", "POST").route(post().to(api::register_evidence)))
+            .service(
+                at("/cases/{id}/evidence", "GET, POST")
+                    .route(post().to(api::register_evidence))
+                    .route(get().to(api::case_evidence)),
+            )
             .service(
                 at("/cases/{id}/persons", "GET, POST")
                     .route(post().to(api::add_person))
@@ -91,9 +95,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(at("/agencies", "POST").route(post().to(api::create_agency)))
             .service(at("/retention/run", "POST").route(post().to(api::run_retention)))
             .service(at("/dpo/report", "GET").route(get().to(api::dpo_report)))
+            .service(at("/dpo/transfers", "GET").route(get().to(api::dpo_transfers)))
             .service(at("/evidence", "GET").route(get().to(api::find_evidence)))
             .service(at("/evidence/{id}", "GET").route(get().to(api::get_evidence)))
-            .service(at("/evidence/{id}/events", "POST").route(post().to(api::record_event)))
+            .service(
+                at("/evidence/{id}/events", "GET, POST")
+                    .route(post().to(api::record_event))
+                    .route(get().to(api::evidence_timeline)),
+            )
+            .service(
+                at("/evidence/{id}/derivations", "GET").route(get().to(api::evidence_derivations)),
+            )
             .service(
                 at("/vault/{record}/erasure", "POST").route(post().to(api::erase_vault_record)),
             ),

@@ -343,6 +343,7 @@ fn access_recorded(
         },
         policies: access.policies.join(","),
         at: entry.time.to_owned(),
+        repeated: access.repeated.map(|n| n.min(i64::MAX as u64) as i64),
     })
 }
 

@@ -989,6 +989,7 @@ mod tests {
             decision: "allowed".into(),
             policies: "p".into(),
             at: "t".into(),
+            repeated: None,
         };
         let mut out = Vec::new();
         compare_per_entry(

@@ -104,6 +104,11 @@ impl RetentionRules {
             .find(|r| r.state == state && r.category == category)
     }
 
+    /// The shortest retention period of all, in days (none without rules).
+    pub fn shortest_days(&self) -> Option<u32> {
+        self.rules.iter().map(|r| r.days).min()
+    }
+
     /// The rules of one state.
     pub fn of_state(&self, state: Jurisdiction) -> impl Iterator<Item = &RetentionRule> {
         self.rules.iter().filter(move |r| r.state == state)

@@ -17,6 +17,25 @@ macro_rules! on_backend {
     };
 }
 
+/// How each backend writes a bound parameter of a raw statement (`?1` on SQLite, `$1` on
+/// PostgreSQL).
+pub(crate) trait Placeholder {
+    const PREFIX: char;
+}
+#[cfg(feature = "sqlite")]
+impl Placeholder for diesel::SqliteConnection {
+    const PREFIX: char = '?';
+}
+#[cfg(feature = "postgres")]
+impl Placeholder for diesel::PgConnection {
+    const PREFIX: char = '$';
+}
+
+/// The `n`th (from 1) bound parameter of a raw statement on `c`'s backend.
+pub(crate) fn param<C: Placeholder>(_: &C, n: usize) -> String {
+    format!("{}{n}", C::PREFIX)
+}
+
 /// Inserts many rows of one table in the caller's transaction. SQLite: multi-row `INSERT OR
 /// FAIL`s ([`InsertOrFail`]) of fixed sizes (256 rows at a time, then one each of 128, 64, … 1
 /// as the rest needs), so each size is one statement diesel prepares once and keeps: a statement

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{access_records, case_shares, cases, persons, users, vault_sealed};
-use super::{DbConnection, StorageError};
+use super::{DbConnection, StorageError, param};
 
 /// A case share (`case.shared`) as projected from the log: its recipient and the conditions that
 /// travel with it.
@@ -75,6 +75,9 @@ pub struct AccessRow {
     pub policies: String,
     /// The log entry's time (RFC 3339, UTC).
     pub at: String,
+    /// How many refusals of the same user and action the record stands for, when counted in a
+    /// window (see `node::denials`); none is one.
+    pub repeated: Option<i64>,
 }
 
 /// Adds a share's projection row.
@@ -133,15 +136,20 @@ pub fn shares_reaching(
         .load(conn)?)
 }
 
-/// Every share of cases of `state` (jurisdiction), for the records of processing.
+/// The shares of cases of `state` (jurisdiction) after the entry `after_seq`, in log order, at
+/// most `limit`: the transfers in the records of processing.
 pub fn shares_from_state(
     conn: &mut DbConnection,
     state: &str,
+    after_seq: i64,
+    limit: i64,
 ) -> Result<Vec<ShareRow>, StorageError> {
     Ok(case_shares::table
         .inner_join(cases::table)
         .filter(cases::jurisdiction.eq(state))
+        .filter(case_shares::seq.gt(after_seq))
         .order(case_shares::seq.asc())
+        .limit(limit)
         .select(ShareRow::as_select())
         .load(conn)?)
 }
@@ -163,14 +171,18 @@ pub fn person(conn: &mut DbConnection, id: &str) -> Result<Option<PersonRow>, St
         .optional()?)
 }
 
-/// The persons linked to a case, in log order.
+/// The persons linked to a case after the entry `after_seq`, in log order, at most `limit`.
 pub fn persons_of_case(
     conn: &mut DbConnection,
     case_id: &str,
+    after_seq: i64,
+    limit: i64,
 ) -> Result<Vec<PersonRow>, StorageError> {
     Ok(persons::table
         .filter(persons::case_id.eq(case_id))
+        .filter(persons::seq.gt(after_seq))
         .order(persons::seq.asc())
+        .limit(limit)
         .select(PersonRow::as_select())
         .load(conn)?)
 }
@@ -183,11 +195,13 @@ pub fn insert_access(conn: &mut DbConnection, row: &AccessRow) -> Result<(), Sto
     Ok(())
 }
 
-/// Access records, newest first, optionally of one case or one user, at most `limit`.
+/// Access records before the entry `before_seq` (all when none), newest first, optionally of
+/// one case or one user, at most `limit`.
 pub fn access_records(
     conn: &mut DbConnection,
     case_id: Option<&str>,
     actor_id: Option<&str>,
+    before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AccessRow>, StorageError> {
     let mut q = access_records::table.into_boxed();
@@ -197,22 +211,76 @@ pub fn access_records(
     if let Some(actor_id) = actor_id {
         q = q.filter(access_records::actor_id.eq(actor_id.to_owned()));
     }
+    if let Some(before) = before_seq {
+        q = q.filter(access_records::seq.lt(before));
+    }
     Ok(q.order(access_records::seq.desc())
         .limit(limit)
         .select(AccessRow::as_select())
         .load(conn)?)
 }
 
-/// Access records about cases of `state`, for the records of processing.
-pub fn access_records_of_state(
+/// How many access decisions about cases of one state there were, per role, decision, action
+/// and stated purpose (a counted refusal adds up all it stands for).
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct AccessCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub role: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub decision: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub action: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub purpose: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
+/// The access decisions about cases of `state`, counted by the database.
+pub fn access_counts_of_state(
     conn: &mut DbConnection,
     state: &str,
-) -> Result<Vec<AccessRow>, StorageError> {
-    Ok(access_records::table
-        .inner_join(cases::table.on(access_records::case_id.eq(cases::id.nullable())))
-        .filter(cases::jurisdiction.eq(state))
-        .select(AccessRow::as_select())
-        .load(conn)?)
+) -> Result<Vec<AccessCount>, StorageError> {
+    use diesel::sql_types::Text;
+    Ok(on_backend!(conn, c => {
+        diesel::sql_query(format!(
+            "SELECT a.role, a.decision, a.action, a.purpose, \
+                    CAST(SUM(COALESCE(a.repeated, 1)) AS BIGINT) AS n \
+             FROM access_records a JOIN cases k ON a.case_id = k.id \
+             WHERE k.jurisdiction = {} \
+             GROUP BY a.role, a.decision, a.action, a.purpose",
+            param(c, 1)
+        ))
+        .bind::<Text, _>(state)
+        .load::<AccessCount>(c)
+    })?)
+}
+
+/// How many sealed records of cases of one state the vault holds in a category.
+#[derive(QueryableByName, Debug, Clone, PartialEq, Eq)]
+pub struct HeldCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub category: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
+/// The sealed records of cases of `state`, counted per category by the database.
+pub fn records_held_of_state(
+    conn: &mut DbConnection,
+    state: &str,
+) -> Result<Vec<HeldCount>, StorageError> {
+    use diesel::sql_types::Text;
+    Ok(on_backend!(conn, c => {
+        diesel::sql_query(format!(
+            "SELECT v.category, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM vault_sealed v JOIN cases k ON v.case_id = k.id \
+             WHERE k.jurisdiction = {} GROUP BY v.category",
+            param(c, 1)
+        ))
+        .bind::<Text, _>(state)
+        .load::<HeldCount>(c)
+    })?)
 }
 
 /// What retention needs to know of a sealed record: its id, category, creation time and the
@@ -225,15 +293,21 @@ pub struct VaultFacts {
     pub state: String,
 }
 
-/// The sealed records of cases of `state`.
-pub fn vault_facts_of_state(
+/// Sealed records of cases, in the order of their ids after `after_id`, sealed before
+/// `created_before` (RFC 3339 text compared as text: a pre-filter, the caller checks the exact
+/// time), at most `limit`: what a retention run walks, a batch at a time, along the primary key.
+pub fn vault_facts_after(
     conn: &mut DbConnection,
-    state: &str,
+    after_id: &str,
+    created_before: &str,
+    limit: i64,
 ) -> Result<Vec<VaultFacts>, StorageError> {
     Ok(vault_sealed::table
         .inner_join(cases::table.on(vault_sealed::case_id.eq(cases::id.nullable())))
-        .filter(cases::jurisdiction.eq(state))
-        .order(vault_sealed::created_at.asc())
+        .filter(vault_sealed::id.gt(after_id))
+        .filter(vault_sealed::created_at.lt(created_before))
+        .order(vault_sealed::id.asc())
+        .limit(limit)
         .select((
             vault_sealed::id,
             vault_sealed::category,

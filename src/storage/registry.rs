@@ -8,7 +8,7 @@ use super::schema::{
     access_records, case_heads, case_shares, cases, custody_events, custody_states, evidence_items,
     persons, vault_epoch_floor, vault_records, vault_sealed,
 };
-use super::{DbConnection, StorageError};
+use super::{DbConnection, StorageError, param};
 
 /// A case as opened in the log (`case.opened`).
 #[derive(Insertable, Queryable, Selectable, Debug, Clone, PartialEq, Eq)]
@@ -394,14 +394,35 @@ pub fn evidence_of_case(
         .load(conn)?)
 }
 
-/// The items derived from `parent`, in log order.
+/// The items of a case registered after the entry `after_seq`, in log order, at most `limit`.
+pub fn evidence_of_case_after(
+    conn: &mut DbConnection,
+    case_id: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<EvidenceRow>, StorageError> {
+    Ok(evidence_with_state()
+        .filter(evidence_items::case_id.eq(case_id))
+        .filter(evidence_items::registered_seq.gt(after_seq))
+        .order(evidence_items::registered_seq.asc())
+        .limit(limit)
+        .select(EvidenceRow::as_select())
+        .load(conn)?)
+}
+
+/// The items derived from `parent` registered after the entry `after_seq`, in log order, at
+/// most `limit`.
 pub fn children_of(
     conn: &mut DbConnection,
     parent: &str,
+    after_seq: i64,
+    limit: i64,
 ) -> Result<Vec<EvidenceRow>, StorageError> {
     Ok(evidence_with_state()
         .filter(evidence_items::parent_id.eq(parent))
+        .filter(evidence_items::registered_seq.gt(after_seq))
         .order(evidence_items::registered_seq.asc())
+        .limit(limit)
         .select(EvidenceRow::as_select())
         .load(conn)?)
 }
@@ -459,37 +480,15 @@ pub fn item_has_event(
         let select = format!(
             "SELECT e.seq FROM custody_events e \
              WHERE e.seq IN (SELECT seq FROM chain) AND e.id = {}",
-            second_placeholder(c)
+            param(c, 2)
         );
-        let sql = chain_sql("item_id = {param}", placeholder(c), &select);
+        let sql = chain_sql("item_id = {param}", &param(c, 1), &select);
         diesel::sql_query(sql)
             .bind::<Text, _>(item)
             .bind::<Text, _>(event_id)
             .load::<Found>(c)
     })?;
     Ok(!found.is_empty())
-}
-
-/// How each backend writes the first and second bound parameters of a raw statement.
-trait Placeholders {
-    const FIRST: &'static str;
-    const SECOND: &'static str;
-}
-#[cfg(feature = "sqlite")]
-impl Placeholders for diesel::SqliteConnection {
-    const FIRST: &'static str = "?1";
-    const SECOND: &'static str = "?2";
-}
-#[cfg(feature = "postgres")]
-impl Placeholders for diesel::PgConnection {
-    const FIRST: &'static str = "$1";
-    const SECOND: &'static str = "$2";
-}
-fn placeholder<C: Placeholders>(_: &C) -> &'static str {
-    C::FIRST
-}
-fn second_placeholder<C: Placeholders>(_: &C) -> &'static str {
-    C::SECOND
 }
 
 /// The chain of custody events that starts at the latest event of the items whose custody
@@ -514,6 +513,50 @@ pub fn events_of_item(
     item: &str,
 ) -> Result<Vec<CustodyEventWithEntry>, StorageError> {
     events_with_entries(conn, "item_id = {param}", item)
+}
+
+/// At most `limit` custody events of one item, the latest before its event `before_seq` (the
+/// latest of all when none), in log order: a page of its timeline, read backwards along the
+/// item's chain so that it costs one index probe per event shown, however long the chain. An
+/// event `before_seq` of another item gives an empty page.
+pub fn item_events_before(
+    conn: &mut DbConnection,
+    item: &str,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<CustodyEventWithEntry>, StorageError> {
+    use diesel::sql_types::{BigInt, Text};
+    Ok(on_backend!(conn, c => {
+        let (item_p, limit_p, before_p) = (param(c, 1), param(c, 2), param(c, 3));
+        let start = match before_seq {
+            None => format!(
+                "SELECT last_event_seq, 1 FROM custody_states \
+                 WHERE item_id = {item_p} AND last_event_seq IS NOT NULL"
+            ),
+            Some(_) => format!(
+                "SELECT item_prev_seq, 1 FROM custody_events \
+                 WHERE seq = {before_p} AND item_id = {item_p} AND item_prev_seq IS NOT NULL"
+            ),
+        };
+        let sql = format!(
+            "WITH RECURSIVE chain(seq, depth) AS ( {start} \
+               UNION ALL \
+               SELECT e.item_prev_seq, chain.depth + 1 FROM custody_events e \
+               JOIN chain ON e.seq = chain.seq \
+               WHERE e.item_prev_seq IS NOT NULL AND chain.depth < {limit_p}) \
+             SELECT e.seq AS seq, e.id, e.item_id, e.event_type, e.actor_id, \
+               e.occurred_at, e.recorded_at, e.item_prev_seq, l.body \
+             FROM custody_events e JOIN log_entries l ON l.seq = e.seq \
+             WHERE e.seq IN (SELECT seq FROM chain) ORDER BY e.seq"
+        );
+        let query = diesel::sql_query(sql)
+            .bind::<Text, _>(item)
+            .bind::<BigInt, _>(limit);
+        match before_seq {
+            None => query.load::<CustodyEventWithEntry>(c),
+            Some(before) => query.bind::<BigInt, _>(before).load::<CustodyEventWithEntry>(c),
+        }
+    })?)
 }
 
 /// Every custody event of a case's items, in log order, each with its log entry: each item's
@@ -542,7 +585,7 @@ fn events_with_entries(
         FROM custody_events e JOIN log_entries l ON l.seq = e.seq \
         WHERE e.seq IN (SELECT seq FROM chain)";
     Ok(on_backend!(conn, c => {
-        diesel::sql_query(chain_sql(states_sql, placeholder(c), SELECT))
+        diesel::sql_query(chain_sql(states_sql, &param(c, 1), SELECT))
             .bind::<Text, _>(key)
             .load::<CustodyEventWithEntry>(c)
     })?)

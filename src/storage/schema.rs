@@ -143,6 +143,7 @@ diesel::table! {
         decision -> Text,
         policies -> Text,
         at -> Text,
+        repeated -> Nullable<BigInt>,
     }
 }
 

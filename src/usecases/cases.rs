@@ -15,6 +15,7 @@ use crate::policy::cedar::Action;
 use crate::storage::DbConnection;
 use crate::storage::registry::{self, CaseRow, EvidenceRow};
 
+use super::paging::{self, PAGE_MAX, Page};
 use super::sealing::{Sealing, seal_text, vault_text};
 
 /// A case to open, as the investigator sends it.
@@ -92,8 +93,11 @@ pub struct CaseView {
     pub opened_at: String,
     /// The `case.opened` entry's seq.
     pub opened_seq: u64,
-    /// The case's items, in log order.
+    /// The case's first items, at most [`PAGE_MAX`], in log order.
     pub evidence: Vec<EvidenceSummary>,
+    /// When it has more items: the `after` that asks `…/evidence` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_next: Option<u64>,
 }
 
 /// Opens a case in the user's agency; the answer shows it with its title in clear.
@@ -187,6 +191,37 @@ pub fn read_by_reference(
     read(node, user, &id, purpose)
 }
 
+/// A page of the items of case `id`, registered after `after`, in log order.
+pub fn evidence(
+    node: &Node,
+    user: &AuthUser,
+    id: &str,
+    after: Option<u64>,
+) -> Result<Page<EvidenceSummary>, ServiceError> {
+    let id = model::parse_label("case_id", id, 64)?;
+    let after = paging::cursor("after", after)?.unwrap_or(-1);
+    authz::authorize_read(
+        node,
+        user,
+        Action::CaseRead,
+        Target::Case(&id),
+        &id,
+        None,
+        &id,
+    )?;
+    evidence_page(&mut *node.connection()?, &id, after)
+}
+
+fn evidence_page(
+    c: &mut DbConnection,
+    id: &str,
+    after: i64,
+) -> Result<Page<EvidenceSummary>, ServiceError> {
+    let rows = registry::evidence_of_case_after(c, id, after, paging::fetch_limit(PAGE_MAX))?;
+    Page::cut(rows, PAGE_MAX, |r| r.registered_seq)
+        .try_map(|r| Ok::<_, ServiceError>(EvidenceSummary::of(r)))
+}
+
 /// The id of the case with this id or reference (operator tools).
 pub fn id_for(node: &Node, id_or_reference: &str) -> Result<String, ServiceError> {
     let mut c = node.connection()?;
@@ -211,10 +246,7 @@ fn view(
     row: CaseRow,
     reveal: bool,
 ) -> Result<CaseView, ServiceError> {
-    let evidence = registry::evidence_of_case(c, &row.id)?
-        .into_iter()
-        .map(EvidenceSummary::of)
-        .collect();
+    let evidence = evidence_page(c, &row.id, -1)?;
     Ok(CaseView {
         title: vault_text(c, node.vault(), row.title_record.as_deref(), reveal)?,
         personal_data: reveal,
@@ -227,6 +259,7 @@ fn view(
         officer: row.officer_id,
         opened_at: row.opened_at,
         opened_seq: row.opened_seq as u64,
-        evidence,
+        evidence: evidence.items,
+        evidence_next: evidence.next,
     })
 }

@@ -24,9 +24,11 @@ use crate::node::Node;
 use crate::node::vault::Rotation;
 use crate::policy::cedar::Action;
 use crate::policy::retention::RetentionRule;
+use crate::public_error::PublicError;
 use crate::storage::protection::{self, AccessRow};
-use crate::storage::{self, registry};
+use crate::storage::{self, DbConnection, identity, registry};
 
+use super::paging::{self, PAGE_MAX, Page};
 use super::sealing::{Sealing, seal_reason};
 
 /// The authority and the law of each state (ECOWAS Supplementary Act A/SA.1/01/10 and national
@@ -89,12 +91,15 @@ pub struct DpoReport {
     pub reads_by_purpose: BTreeMap<String, u64>,
     /// Access decisions per role: (allowed, denied).
     pub access_by_role: BTreeMap<String, (u64, u64)>,
-    /// The shares of the state's cases, in log order.
+    /// The first shares of the state's cases, at most [`PAGE_MAX`], in log order.
     pub transfers: Vec<Transfer>,
+    /// When there are more: the `after` that asks `dpo/transfers` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfers_next: Option<u64>,
 }
 
 /// Largest number of access records one listing returns.
-const MAX_ACCESS_LISTING: i64 = 10_000;
+pub const MAX_ACCESS_LISTING: usize = 1_000;
 
 /// The records of processing of one state (the node's own unless named: `BJ`, `TG`…). `user`
 /// is the officer who asked (API); `None` is the node's operator (CLI).
@@ -122,51 +127,26 @@ pub fn report(
         .iter()
         .map(|c| (c.as_str().to_owned(), 0))
         .collect();
-    for fact in protection::vault_facts_of_state(&mut c, state.as_str())? {
-        *records_held.entry(fact.category).or_default() += 1;
+    for held in protection::records_held_of_state(&mut c, state.as_str())? {
+        *records_held.entry(held.category).or_default() += held.n.max(0) as u64;
     }
     let mut reads_by_purpose = BTreeMap::new();
     let mut access_by_role: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for row in protection::access_records_of_state(&mut c, state.as_str())? {
-        let counts = access_by_role.entry(row.role.clone()).or_default();
-        if row.decision == "allowed" {
-            counts.0 += 1;
-            if row.action == "person.read" {
+    for count in protection::access_counts_of_state(&mut c, state.as_str())? {
+        let n = count.n.max(0) as u64;
+        let counts = access_by_role.entry(count.role).or_default();
+        if count.decision == "allowed" {
+            counts.0 += n;
+            if count.action == "person.read" {
                 *reads_by_purpose
-                    .entry(row.purpose.unwrap_or_else(|| "-".into()))
-                    .or_insert(0) += 1;
+                    .entry(count.purpose.unwrap_or_else(|| "-".into()))
+                    .or_insert(0) += n;
             }
         } else {
-            counts.1 += 1;
+            counts.1 += n;
         }
     }
-    let agencies: BTreeMap<String, String> = crate::storage::identity::all_agencies(&mut c)?
-        .into_iter()
-        .map(|a| (a.id, a.state))
-        .collect();
-    let transfers = protection::shares_from_state(&mut c, state.as_str())?
-        .into_iter()
-        .map(|s| {
-            let recipient_state = s.recipient_state.clone().or_else(|| {
-                s.recipient_agency
-                    .as_ref()
-                    .and_then(|a| agencies.get(a).cloned())
-            });
-            Transfer {
-                share: s.id,
-                case: s.case_id,
-                recipient: s.recipient_agency.or(s.recipient_state).unwrap_or_default(),
-                recipient_state,
-                handling: s.handling,
-                purposes: s.purposes,
-                confidential: s.confidential,
-                expires_at: s.expires_at,
-                shared_at: s.shared_at,
-                revoked_at: s.revoked_at,
-                seq: s.seq as u64,
-            }
-        })
-        .collect();
+    let transfers = transfers_page(&mut c, state, -1)?;
     let (authority, law) = authority(state);
     Ok(DpoReport {
         state,
@@ -178,7 +158,71 @@ pub fn report(
         retention: node.retention().of_state(state).cloned().collect(),
         reads_by_purpose,
         access_by_role,
-        transfers,
+        transfers: transfers.items,
+        transfers_next: transfers.next,
+    })
+}
+
+/// A page of the transfers in the records of processing of `state` (the node's own unless
+/// named), after the share entry `after`, under the same rule as [`report`].
+pub fn transfers(
+    node: &Node,
+    user: Option<&AuthUser>,
+    state: Option<&str>,
+    after: Option<u64>,
+) -> Result<Page<Transfer>, ServiceError> {
+    let state = match state {
+        Some(s) => Jurisdiction::parse(s)?,
+        None => node.state(),
+    };
+    let after = paging::cursor("after", after)?.unwrap_or(-1);
+    if let Some(user) = user {
+        authz::authorize(
+            node,
+            user,
+            Action::DpoReport,
+            Target::StateRecords(state),
+            &Ask::default(),
+        )?;
+    }
+    transfers_page(&mut *node.connection()?, state, after)
+}
+
+fn transfers_page(
+    c: &mut DbConnection,
+    state: Jurisdiction,
+    after: i64,
+) -> Result<Page<Transfer>, ServiceError> {
+    let rows =
+        protection::shares_from_state(c, state.as_str(), after, paging::fetch_limit(PAGE_MAX))?;
+    let page = Page::cut(rows, PAGE_MAX, |s| s.seq);
+    let mut agency_states: BTreeMap<String, Option<String>> = BTreeMap::new();
+    page.try_map(|s| {
+        let recipient_state = match (&s.recipient_state, &s.recipient_agency) {
+            (Some(state), _) => Some(state.clone()),
+            (None, Some(agency)) => match agency_states.get(agency) {
+                Some(known) => known.clone(),
+                None => {
+                    let found = identity::agency(c, agency)?.map(|a| a.state);
+                    agency_states.insert(agency.clone(), found.clone());
+                    found
+                }
+            },
+            (None, None) => None,
+        };
+        Ok::<_, ServiceError>(Transfer {
+            share: s.id,
+            case: s.case_id,
+            recipient: s.recipient_agency.or(s.recipient_state).unwrap_or_default(),
+            recipient_state,
+            handling: s.handling,
+            purposes: s.purposes,
+            confidential: s.confidential,
+            expires_at: s.expires_at,
+            shared_at: s.shared_at,
+            revoked_at: s.revoked_at,
+            seq: s.seq as u64,
+        })
     })
 }
 
@@ -199,27 +243,53 @@ pub struct ErasedByRetention {
     pub seq: Option<u64>,
 }
 
+/// A record a retention run could not erase, and why; the run goes on with the others, and
+/// the next run tries it again.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetentionFailure {
+    /// The vault record's id.
+    pub record: String,
+    /// What went wrong, as a person reads it.
+    pub error: PublicError,
+}
+
 /// What a retention run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetentionReport {
     /// Whether the run only listed what it would erase.
     pub dry_run: bool,
-    /// Vault records looked at.
+    /// Vault records looked at (those old enough for the shortest period).
     pub examined: usize,
     /// The records erased (or, dry, that would be).
     pub erased: Vec<ErasedByRetention>,
+    /// The records it could not erase.
+    pub failed: Vec<RetentionFailure>,
+    /// When the run stopped at its maximum: the `after` to run again from.
+    pub next: Option<String>,
     /// The vault's key rotation after the erasures (see [`rotate_after_erasure`]); `None` on a
     /// dry run, when nothing was erased, or when the rotation failed (then logged, and retried
     /// at the next erasure or start).
     pub disk: Option<Rotation>,
 }
 
-/// Erases every vault record past its retention period. `user` is the data-protection officer
-/// who asked (API); `None` is the node itself (CLI, periodic task).
+/// Vault records a retention run reads per query.
+const RETENTION_BATCH: i64 = 500;
+
+/// The most records one retention run erases (or, dry, lists); the next run goes on from
+/// where it stopped.
+pub const RETENTION_MAX: usize = 10_000;
+
+/// Erases the vault records past their retention period, walking the vault a batch at a time
+/// in the order of record ids after `after`, at most `max` of them (at most
+/// [`RETENTION_MAX`]): a record that cannot be erased is reported and the others still are.
+/// `user` is the data-protection officer who asked (API); `None` is the node itself (CLI,
+/// periodic task).
 pub fn run_retention(
     node: &Node,
     user: Option<&AuthUser>,
     dry_run: bool,
+    after: Option<&str>,
+    max: Option<u64>,
 ) -> Result<RetentionReport, ServiceError> {
     let actor = match user {
         Some(user) => {
@@ -238,67 +308,131 @@ pub fn run_retention(
             role: Role::Dpo,
         },
     };
-    let now = node.clock().now();
+    let max = paging::size(max, RETENTION_MAX);
     let mut report = RetentionReport {
         dry_run,
         examined: 0,
         erased: Vec::new(),
+        failed: Vec::new(),
+        next: None,
         disk: None,
     };
-    for state in Jurisdiction::ALL {
-        let facts = protection::vault_facts_of_state(&mut *node.connection()?, state.as_str())?;
-        for fact in facts {
-            report.examined += 1;
-            let Ok(category) = DataCategory::parse(&fact.category) else {
-                continue;
-            };
-            let Some(rule) = node.retention().rule(*state, category) else {
-                continue;
-            };
-            let Ok(created) = OffsetDateTime::parse(&fact.created_at, &Rfc3339) else {
-                return Err(storage::StorageError::Corrupt(format!(
-                    "vault record {} has a bad creation time",
-                    fact.id
-                ))
-                .into());
-            };
-            if created + time::Duration::days(i64::from(rule.days)) > now {
-                continue;
+    let now = node.clock().now();
+    let Some(shortest) = node.retention().shortest_days() else {
+        return Ok(report);
+    };
+    // Sealed before this second (plus one, as the text compares to the second) to be old
+    // enough for the shortest period: the database leaves out the rest.
+    let old_enough = (now - time::Duration::days(i64::from(shortest)) + time::Duration::SECOND)
+        .replace_nanosecond(0)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .format(&Rfc3339)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut cursor = after.unwrap_or_default().to_owned();
+    'walk: loop {
+        let batch = protection::vault_facts_after(
+            &mut *node.connection()?,
+            &cursor,
+            &old_enough,
+            RETENTION_BATCH,
+        )?;
+        let last_batch = (batch.len() as i64) < RETENTION_BATCH;
+        for fact in batch {
+            if report.erased.len() + report.failed.len() >= max {
+                report.next = Some(cursor);
+                break 'walk;
             }
-            let seq = if dry_run {
-                None
-            } else {
-                let receipt = node.sequencer().append(Pending {
-                        actor: actor.clone(),
-                        event: Event::VaultErased(ErasureRecord {
-                            record: fact.id.clone(),
-                            // Written by the node from its rule, naming no one: in clear.
-                            legal_reason: Reason::Clear(format!(
-                                "Durée de conservation échue ({} jours) / retention period over ({} days): {} / {}",
-                                rule.days, rule.days, rule.legal_basis_fr, rule.legal_basis_en
-                            )),
+            cursor.clone_from(&fact.id);
+            report.examined += 1;
+            match expired(node, &fact, now) {
+                Ok(None) => {}
+                Ok(Some((state, category, rule))) => {
+                    let seq = if dry_run {
+                        Ok(None)
+                    } else {
+                        erase_expired(node, &actor, &fact.id, rule).map(Some)
+                    };
+                    match seq {
+                        Ok(seq) => report.erased.push(ErasedByRetention {
+                            record: fact.id,
+                            state,
+                            category,
+                            created_at: fact.created_at,
+                            days: rule.days,
+                            seq,
                         }),
-                        side: SideWrites {
-                            erase: Some(fact.id.clone()),
-                            ..Default::default()
-                        },
-                    })?;
-                Some(receipt.seq)
-            };
-            report.erased.push(ErasedByRetention {
-                record: fact.id,
-                state: *state,
-                category,
-                created_at: fact.created_at,
-                days: rule.days,
-                seq,
-            });
+                        Err(e) => report.failed.push(failure(fact.id, &e)),
+                    }
+                }
+                Err(e) => report.failed.push(failure(fact.id, &e)),
+            }
+        }
+        if last_batch {
+            break;
         }
     }
     if !dry_run && !report.erased.is_empty() {
         report.disk = rotate_after_erasure(node);
     }
     Ok(report)
+}
+
+/// Whether a sealed record's retention period is over at `now`: its state, category and rule.
+fn expired<'r>(
+    node: &'r Node,
+    fact: &protection::VaultFacts,
+    now: OffsetDateTime,
+) -> Result<Option<(Jurisdiction, DataCategory, &'r RetentionRule)>, ServiceError> {
+    let corrupt = |what: &str| {
+        ServiceError::from(storage::StorageError::Corrupt(format!(
+            "vault record {} has a bad {what}",
+            fact.id
+        )))
+    };
+    let state = Jurisdiction::parse(&fact.state).map_err(|_| corrupt("state"))?;
+    let category = DataCategory::parse(&fact.category).map_err(|_| corrupt("category"))?;
+    let Some(rule) = node.retention().rule(state, category) else {
+        return Ok(None);
+    };
+    let created =
+        OffsetDateTime::parse(&fact.created_at, &Rfc3339).map_err(|_| corrupt("creation time"))?;
+    Ok(
+        (created + time::Duration::days(i64::from(rule.days)) <= now)
+            .then_some((state, category, rule)),
+    )
+}
+
+/// Appends the erasure of an expired record, its reason written by the node from the rule.
+fn erase_expired(
+    node: &Node,
+    actor: &Actor,
+    record: &str,
+    rule: &RetentionRule,
+) -> Result<u64, ServiceError> {
+    let receipt = node.sequencer().append(Pending {
+        actor: actor.clone(),
+        event: Event::VaultErased(ErasureRecord {
+            record: record.to_owned(),
+            // Written by the node from its rule, naming no one: in clear.
+            legal_reason: Reason::Clear(format!(
+                "Durée de conservation échue ({} jours) / retention period over ({} days): {} / {}",
+                rule.days, rule.days, rule.legal_basis_fr, rule.legal_basis_en
+            )),
+        }),
+        side: SideWrites {
+            erase: Some(record.to_owned()),
+            ..Default::default()
+        },
+    })?;
+    Ok(receipt.seq)
+}
+
+fn failure(record: String, error: &ServiceError) -> RetentionFailure {
+    tracing::error!(record = %record, error = %error, "retention could not erase a record");
+    RetentionFailure {
+        record,
+        error: PublicError::from(error),
+    }
 }
 
 /// Erases a personal-data record (DESIGN §4): the sealed value, its salt and its key are
@@ -387,14 +521,25 @@ fn rotate_after_erasure(node: &Node) -> Option<Rotation> {
     }
 }
 
-/// Access records, newest first, for auditors and data-protection officers.
+/// Which access records a listing asks for.
+#[derive(Debug, Default, Clone)]
+pub struct AccessFilter {
+    /// Only those about this case.
+    pub case_id: Option<String>,
+    /// Only those of this user.
+    pub actor_id: Option<String>,
+    /// Only those before this entry (the `next` of the page before).
+    pub before: Option<u64>,
+    /// At most this many (at most [`MAX_ACCESS_LISTING`]; that many when not given).
+    pub limit: Option<u64>,
+}
+
+/// A page of access records, newest first, for auditors and data-protection officers.
 pub fn access_records(
     node: &Node,
     user: &AuthUser,
-    case_id: Option<&str>,
-    actor_id: Option<&str>,
-    limit: Option<i64>,
-) -> Result<Vec<AccessRow>, ServiceError> {
+    filter: &AccessFilter,
+) -> Result<Page<AccessRow>, ServiceError> {
     authz::authorize(
         node,
         user,
@@ -402,13 +547,15 @@ pub fn access_records(
         Target::Node,
         &Ask::default(),
     )?;
-    let limit = limit.unwrap_or(1_000).clamp(1, MAX_ACCESS_LISTING);
-    Ok(protection::access_records(
+    let size = paging::size(filter.limit, MAX_ACCESS_LISTING);
+    let rows = protection::access_records(
         &mut *node.connection()?,
-        case_id,
-        actor_id,
-        limit,
-    )?)
+        filter.case_id.as_deref(),
+        filter.actor_id.as_deref(),
+        paging::cursor("before", filter.before)?,
+        paging::fetch_limit(size),
+    )?;
+    Ok(Page::cut(rows, size, |r| r.seq))
 }
 
 impl DpoReport {

@@ -1,8 +1,11 @@
 //! Evidence items: registering one (`evidence.registered`: hashes, kind, collection, parent
 //! for copies and images) and reading it back with its derivations and custody timeline.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
+use scelle_verifier::commitment::Commitment;
 use scelle_verifier::entry::{Acquisition, CustodyRecord, Event, EvidenceRecord, Hashes};
 use scelle_verifier::model::{self, EvidenceKind, FieldError, Purpose};
 use scelle_verifier::t;
@@ -15,11 +18,12 @@ use crate::node::Node;
 use crate::node::ids::new_id;
 use crate::node::vault::Vault;
 use crate::policy::cedar::Action;
-use crate::storage::registry::{self, CustodyEventWithEntry, EvidenceRow};
+use crate::storage::registry::{self, CustodyEventRow, CustodyEventWithEntry, EvidenceRow};
 use crate::storage::{DbConnection, StorageError};
 
 use super::cases::EvidenceSummary;
 use super::custody::EventView;
+use super::paging::{self, PAGE_MAX, Page};
 use super::sealing::{Sealing, seal_text, vault_text};
 
 /// An item to register, as the investigator sends it.
@@ -118,12 +122,18 @@ pub struct EvidenceView {
     pub integrity: String,
     /// The `evidence.registered` entry's seq.
     pub registered_seq: u64,
-    /// The items copied or imaged from it (full view only).
+    /// The first items copied or imaged from it, at most [`PAGE_MAX`] (full view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derivations: Option<Vec<EvidenceSummary>>,
-    /// Its custody events, in log order (full view only).
+    /// When it has more derivations: the `after` that asks `…/derivations` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derivations_next: Option<u64>,
+    /// Its latest custody events, at most [`PAGE_MAX`], in log order (full view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventView>>,
+    /// When it has earlier events: the `before` that asks `…/events` for the page before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline_earlier: Option<u64>,
 }
 
 fn hashes_of(input: &NewEvidence) -> Result<Hashes, FieldError> {
@@ -281,19 +291,8 @@ pub fn read(
     view_of(node, &id, reveal)
 }
 
-/// The most items a search looks at per page.
-pub const SEARCH_PAGE: usize = 100;
-
-/// A page of search results, and where the next page starts (the `after` to ask with).
-#[derive(Debug, Serialize)]
-pub struct SearchPage {
-    pub items: Vec<EvidenceView>,
-    /// The registration seq to pass as `after` for the next page; none on the last page.
-    pub next: Option<u64>,
-}
-
 /// Items with this SHA-256 in the cases `user` may read (others are left out, not refused: a
-/// search is not an access to any one case), a page of at most [`SEARCH_PAGE`] registrations
+/// search is not an access to any one case), a page of at most [`PAGE_MAX`] registrations
 /// after `after`. No personal data. No connection is held while the policies are asked (they
 /// may need one of their own: 16 searches at once once starved a pool of 16).
 pub fn by_sha256(
@@ -301,23 +300,18 @@ pub fn by_sha256(
     user: &AuthUser,
     sha256: &str,
     after: Option<u64>,
-) -> Result<SearchPage, ServiceError> {
+) -> Result<Page<EvidenceView>, ServiceError> {
     let sha256 = model::parse_sha256("sha256", sha256)?;
-    let after = after
-        .map_or(Ok(-1), i64::try_from)
-        .map_err(|_| ServiceError::Field(FieldError::new("after", t!("field-too-large"))))?;
-    let mut rows = registry::evidence_by_sha256(
+    let after = paging::cursor("after", after)?.unwrap_or(-1);
+    let rows = registry::evidence_by_sha256(
         &mut *node.connection()?,
         &sha256,
         after,
-        SEARCH_PAGE as i64 + 1,
+        paging::fetch_limit(PAGE_MAX),
     )?;
-    let next = (rows.len() > SEARCH_PAGE).then(|| {
-        rows.truncate(SEARCH_PAGE);
-        rows.last().map(|r| r.registered_seq as u64)
-    });
-    let mut allowed = Vec::with_capacity(rows.len());
-    for row in rows {
+    let page = Page::cut(rows, PAGE_MAX, |r| r.registered_seq);
+    let mut allowed = Vec::with_capacity(page.items.len());
+    for row in page.items {
         let verdict = authz::verdict(
             node,
             user,
@@ -330,14 +324,106 @@ pub fn by_sha256(
         }
     }
     let mut c = node.connection()?;
-    let items = allowed
+    Page {
+        items: allowed,
+        next: page.next,
+    }
+    .try_map(|row| view(&mut c, node.vault(), row, false, false))
+}
+
+/// A page of the items copied or imaged from item `id`, registered after `after`.
+pub fn derivations(
+    node: &Node,
+    user: &AuthUser,
+    id: &str,
+    after: Option<u64>,
+) -> Result<Page<EvidenceSummary>, ServiceError> {
+    let id = model::parse_label("evidence_id", id, 64)?;
+    let after = paging::cursor("after", after)?.unwrap_or(-1);
+    let item = node.item_facts(&id)?;
+    authz::authorize_read(
+        node,
+        user,
+        Action::EvidenceRead,
+        Target::Evidence(&id),
+        &item.case_id,
+        None,
+        &id,
+    )?;
+    derivations_page(&mut *node.connection()?, &id, after)
+}
+
+fn derivations_page(
+    c: &mut DbConnection,
+    id: &str,
+    after: i64,
+) -> Result<Page<EvidenceSummary>, ServiceError> {
+    let rows = registry::children_of(c, id, after, paging::fetch_limit(PAGE_MAX))?;
+    Page::cut(rows, PAGE_MAX, |r| r.registered_seq)
+        .try_map(|r| Ok::<_, ServiceError>(EvidenceSummary::of(r)))
+}
+
+/// A page of item `id`'s custody timeline: at most [`PAGE_MAX`] events, the latest before its
+/// event `before` (the latest of all when none), in log order; `next` is the `before` for the
+/// page before. Place and reason in clear only with a purpose the policies accept (recorded).
+pub fn timeline(
+    node: &Node,
+    user: &AuthUser,
+    id: &str,
+    before: Option<u64>,
+    purpose: Option<Purpose>,
+) -> Result<Page<EventView>, ServiceError> {
+    let id = model::parse_label("evidence_id", id, 64)?;
+    let before = paging::cursor("before", before)?;
+    let item = node.item_facts(&id)?;
+    let reveal = authz::authorize_read(
+        node,
+        user,
+        Action::EvidenceRead,
+        Target::Evidence(&id),
+        &item.case_id,
+        purpose,
+        &id,
+    )?;
+    timeline_page(&mut *node.connection()?, node.vault(), &id, before, reveal)
+}
+
+fn timeline_page(
+    c: &mut DbConnection,
+    vault: &Vault,
+    id: &str,
+    before: Option<i64>,
+    reveal: bool,
+) -> Result<Page<EventView>, ServiceError> {
+    let mut events = registry::item_events_before(c, id, before, paging::fetch_limit(PAGE_MAX))?;
+    // Read backwards: a row beyond the page is the oldest, and the page before ends at the
+    // oldest event kept.
+    let next = if events.len() > PAGE_MAX {
+        events.remove(0);
+        events.first().map(|e| e.event.seq as u64)
+    } else {
+        None
+    };
+    let events = events
         .into_iter()
-        .map(|row| view(&mut c, node.vault(), row, false, false))
-        .collect::<Result<_, _>>()?;
-    Ok(SearchPage {
-        items,
-        next: next.flatten(),
-    })
+        .map(|e| Ok((custody_record(&e)?, e.event)))
+        .collect::<Result<Vec<_>, ServiceError>>()?;
+    let texts = if reveal {
+        let records: Vec<String> = events
+            .iter()
+            .flat_map(|(r, _)| [&r.place, &r.reason])
+            .flatten()
+            .map(|p| p.record.clone())
+            .collect();
+        open_texts(c, vault, &records)?
+    } else {
+        HashMap::new()
+    };
+    let items = events
+        .into_iter()
+        .map(|(record, row)| event_view(record, row, &texts))
+        .collect();
+    Ok(Page { items, next })
 }
 
 /// The item view without any policy check (write answers).
@@ -348,43 +434,48 @@ fn view_of(node: &Node, id: &str, reveal: bool) -> Result<EvidenceView, ServiceE
     view(&mut c, node.vault(), row, true, reveal)
 }
 
-/// A timeline event from its row and its log entry (the entry is the source of truth).
-fn event_view(
-    c: &mut DbConnection,
-    vault: &Vault,
-    event: CustodyEventWithEntry,
-    reveal: bool,
-) -> Result<EventView, ServiceError> {
+/// The custody record an event's log entry holds (the entry is the source of truth).
+fn custody_record(event: &CustodyEventWithEntry) -> Result<CustodyRecord, ServiceError> {
     /// The one member of a custody entry that a timeline shows (the rest is in the row).
     #[derive(serde::Deserialize)]
     struct CustodyMember {
         custody: CustodyRecord,
     }
-    let CustodyEventWithEntry { event: row, body } = event;
-    let record = serde_json::from_slice::<CustodyMember>(&body)
+    let row = &event.event;
+    Ok(serde_json::from_slice::<CustodyMember>(&event.body)
         .map_err(|e| {
             StorageError::Corrupt(format!("custody event {} (seq {}): {e}", row.id, row.seq))
         })?
-        .custody;
-    let place = vault_text(
-        c,
-        vault,
-        record.place.as_ref().map(|p| p.record.as_str()),
-        reveal,
-    )?;
-    let reason = vault_text(
-        c,
-        vault,
-        record.reason.as_ref().map(|p| p.record.as_str()),
-        reveal,
-    )?;
-    Ok(EventView::of(
+        .custody)
+}
+
+/// The clear texts of vault records, by id, read in one query (erased ones are absent).
+fn open_texts(
+    c: &mut DbConnection,
+    vault: &Vault,
+    records: &[String],
+) -> Result<HashMap<String, String>, ServiceError> {
+    registry::sealed_rows(c, records)?
+        .into_iter()
+        .map(|row| Ok((row.id.clone(), vault.open(&row)?.1)))
+        .collect()
+}
+
+/// A timeline event from its record and row, its place and reason taken from `texts`.
+fn event_view(
+    record: CustodyRecord,
+    row: CustodyEventRow,
+    texts: &HashMap<String, String>,
+) -> EventView {
+    let text = |p: &Option<Commitment>| p.as_ref().and_then(|p| texts.get(&p.record).cloned());
+    let (place, reason) = (text(&record.place), text(&record.reason));
+    EventView::of(
         record,
         row.seq as u64,
         row.actor_id,
         row.recorded_at,
         (place, reason),
-    ))
+    )
 }
 
 fn view(
@@ -395,15 +486,10 @@ fn view(
     reveal: bool,
 ) -> Result<EvidenceView, ServiceError> {
     let (derivations, timeline) = if full {
-        let children = registry::children_of(c, &row.id)?
-            .into_iter()
-            .map(EvidenceSummary::of)
-            .collect();
-        let events = registry::events_of_item(c, &row.id)?
-            .into_iter()
-            .map(|e| event_view(c, vault, e, reveal))
-            .collect::<Result<Vec<_>, _>>()?;
-        (Some(children), Some(events))
+        (
+            Some(derivations_page(c, &row.id, -1)?),
+            Some(timeline_page(c, vault, &row.id, None, reveal)?),
+        )
     } else {
         (None, None)
     };
@@ -438,7 +524,9 @@ fn view(
         },
         integrity: row.integrity,
         registered_seq: row.registered_seq as u64,
-        derivations,
-        timeline,
+        derivations_next: derivations.as_ref().and_then(|p| p.next),
+        derivations: derivations.map(|p| p.items),
+        timeline_earlier: timeline.as_ref().and_then(|p| p.next),
+        timeline: timeline.map(|p| p.items),
     })
 }

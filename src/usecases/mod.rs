@@ -13,6 +13,7 @@
 //! - [`dpo`]: erasure, retention, access records, records of processing.
 //! - [`dossiers`]: a case's verifiable dossier.
 //! - [`log`]: checkpoints, entries and proofs.
+//! - [`paging`]: the pages every list is cut into.
 
 pub mod accounts;
 pub mod admin;
@@ -23,6 +24,7 @@ pub mod dossiers;
 pub mod dpo;
 pub mod evidence;
 pub mod log;
+pub mod paging;
 pub mod persons;
 pub mod sealing;
 pub mod sharing;

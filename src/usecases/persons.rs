@@ -21,6 +21,7 @@ use crate::policy::cedar::Action;
 use crate::storage::protection::{self, PersonRow};
 use crate::storage::{StorageError, log_store, registry};
 
+use super::paging::{self, PAGE_MAX, Page};
 use super::sealing::new_salt;
 
 /// A person to link to a case.
@@ -199,14 +200,17 @@ pub fn read(
     view(node, row)
 }
 
-/// The persons of a case, in clear, under the same rule as [`read`] (one access record).
+/// A page of the persons of a case, linked after `after`, in clear, under the same rule as
+/// [`read`] (one access record per page).
 pub fn of_case(
     node: &Node,
     user: &AuthUser,
     case_id: &str,
     purpose: Option<Purpose>,
-) -> Result<Vec<PersonView>, ServiceError> {
+    after: Option<u64>,
+) -> Result<Page<PersonView>, ServiceError> {
     let case_id = model::parse_label("case_id", case_id, 64)?;
+    let after = paging::cursor("after", after)?.unwrap_or(-1);
     authz::authorize_personal_read(
         node,
         user,
@@ -215,8 +219,13 @@ pub fn of_case(
         purpose,
         format!("case:{case_id}/persons"),
     )?;
-    let rows = protection::persons_of_case(&mut *node.connection()?, &case_id)?;
-    rows.into_iter().map(|r| view(node, r)).collect()
+    let rows = protection::persons_of_case(
+        &mut *node.connection()?,
+        &case_id,
+        after,
+        paging::fetch_limit(PAGE_MAX),
+    )?;
+    Page::cut(rows, PAGE_MAX, |r| r.seq).try_map(|r| view(node, r))
 }
 
 fn view(node: &Node, row: PersonRow) -> Result<PersonView, ServiceError> {

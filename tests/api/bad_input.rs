@@ -347,7 +347,7 @@ fn login_bodies_wrong_methods_and_racing_duplicates_get_honest_answers() {
             ("PUT", "/login", "GET, POST"),
             ("GET", "/logout", "POST"),
             ("DELETE", "/api/v1/cases", "GET, POST"),
-            ("PATCH", "/api/v1/evidence/x/events", "POST"),
+            ("PATCH", "/api/v1/evidence/x/events", "GET, POST"),
             ("POST", "/log/checkpoint", "GET"),
         ] {
             let resp = app

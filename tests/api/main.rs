@@ -24,6 +24,7 @@ mod migrations;
 mod monitor;
 mod node_cache;
 mod operator;
+mod paging;
 mod policy_cli;
 mod policy_matrix;
 mod sessions;

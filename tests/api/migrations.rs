@@ -270,11 +270,41 @@ fn assert_details_restored(db: &TestDb, backend: Backend) {
 /// its table on SQLite, and the vault's case index back; 6: each event's record back in
 /// `details`; 5: the level-major node keys), and coming back up gives the same rows,
 /// projections included, and a log that still audits.
+/// Seven refusals of one outsider on the populated node's case: five appended as they come,
+/// the other two counted into one more entry when the window closes.
+fn counted_refusals(db: &TestDb) {
+    use scelle::node::Node;
+    use scelle::usecases::{admin, cases, tokens};
+    let (node, handle) = Node::open(&db.data_dir(), &db.url, 4).unwrap();
+    admin::add_agency(&node, "bj.police.ocrc", None, "OCRC", false).unwrap();
+    let (_, token) = admin::add_user(
+        &node,
+        "Ibrahim S.",
+        scelle_verifier::model::Role::Investigator,
+        "bj.police.ocrc",
+        None,
+    )
+    .unwrap();
+    let outsider = tokens::authenticate(&node, &token).unwrap();
+    let case = scelle::storage::registry::case_by_reference(&mut db.raw(), "TG-1")
+        .unwrap()
+        .unwrap();
+    for _ in 0..7 {
+        assert!(cases::read(&node, &outsider, &case.id, None).is_err());
+    }
+    assert_eq!(
+        scelle::authz::close_refusal_windows(&node, true).unwrap(),
+        1
+    );
+    node.shutdown(handle);
+}
+
 #[test]
 fn data_migrations_round_trip_on_a_populated_node() {
     use scelle::storage::log_store::node_id_from_key;
     for backend in BACKENDS {
         let (db, verifier) = crate::tamper::populated(backend);
+        counted_refusals(&db);
         let nodes = stored_nodes(&db);
         let projections = crate::tamper::projection_snapshot(&db);
         assert!(
@@ -292,7 +322,37 @@ fn data_migrations_round_trip_on_a_populated_node() {
             !vault.is_empty(),
             "{backend:?}: the populated node has sealed rows"
         );
+        // Migration 16: how many refusals an access record stands for. Its up fills the column
+        // from the entries already in the log; its down drops it.
+        let counted = || {
+            diesel::sql_query(
+                "SELECT CAST(seq AS TEXT) || ' ' || CAST(repeated AS TEXT) AS line \
+                 FROM access_records WHERE repeated IS NOT NULL ORDER BY seq",
+            )
+            .load::<Line>(&mut db.raw())
+            .unwrap()
+        };
+        let repeated = counted();
+        assert_eq!(repeated.len(), 1, "{backend:?}: {repeated:?}");
+        assert!(
+            repeated[0].line.ends_with(" 2"),
+            "{backend:?}: {repeated:?}"
+        );
         let mut c = db.raw();
+        scelle::storage::revert_last_migration(&mut c).unwrap();
+        assert!(
+            diesel::sql_query("SELECT repeated FROM access_records")
+                .execute(&mut db.raw())
+                .is_err(),
+            "{backend:?}: down of migration 16 drops the column"
+        );
+        scelle::storage::run_migrations(&mut c).unwrap();
+        assert_eq!(
+            counted(),
+            repeated,
+            "{backend:?}: up of migration 16 fills it from the log"
+        );
+        scelle::storage::revert_last_migration(&mut c).unwrap();
         let events = event_rows(&db);
 
         // Migration 15: web sessions and disabled users. Its down drops the sessions' table and

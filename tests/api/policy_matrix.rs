@@ -782,6 +782,14 @@ fn repeated_refusals_are_counted_into_one_entry_not_appended_one_by_one() {
         assert_eq!(last["access"]["repeated"], 45, "{last}");
         assert_eq!(last["access"]["action"], "case.read");
         assert_eq!(last["actor"]["user"], outsider.id.as_str());
+        // The records of processing add up what the counted entry stands for, in SQL.
+        let report = scelle::usecases::dpo::report(&node, None, Some("TG")).unwrap();
+        assert_eq!(
+            report.access_by_role.get("investigator").map(|c| c.1),
+            Some(50),
+            "{backend:?}: {:?}",
+            report.access_by_role
+        );
         node.shutdown(handle);
         let verifier = NoteVerifier::from_verifier_key(&key).unwrap();
         crate::tamper::audit_of(&db, &verifier).unwrap_or_else(|e| panic!("{backend:?}: {e}"));

@@ -1,0 +1,1 @@
+ALTER TABLE access_records DROP COLUMN repeated;
