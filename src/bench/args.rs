@@ -29,6 +29,12 @@ pub struct BenchArgs {
     /// Where the bench's databases go (default: a fresh folder in the temporary directory).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Minutes the soak runs.
+    #[arg(long, default_value_t = 10)]
+    pub soak_minutes: u64,
+    /// Requests per second the soak offers (half custody events, half reads).
+    #[arg(long, default_value_t = 400)]
+    pub soak_rate: u64,
     /// The phases to run.
     #[arg(long, value_delimiter = ',', default_values_t = Phase::ALL)]
     pub phases: Vec<Phase>,
@@ -42,15 +48,20 @@ pub enum Phase {
     Proofs,
     Hash,
     Dossier,
+    /// Custody events over HTTP against the same appends in-process.
+    Http,
+    /// Minutes of mixed events and reads over HTTP at a fixed rate (not in the default set).
+    Soak,
 }
 
 impl Phase {
-    const ALL: [Phase; 5] = [
+    const ALL: [Phase; 6] = [
         Phase::Appends,
         Phase::Authz,
         Phase::Proofs,
         Phase::Hash,
         Phase::Dossier,
+        Phase::Http,
     ];
 }
 

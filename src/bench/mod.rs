@@ -3,15 +3,18 @@
 //!
 //! Each figure is printed next to its ceiling on the same machine and bytes: sequencer appends
 //! vs. the same rows inserted raw with the same durability; audit vs. raw SHA-256 of the same
-//! entry bytes; `scelle hash` vs. in-memory SHA-256.
+//! entry bytes; `scelle hash` vs. in-memory SHA-256; custody events over HTTP vs. the same
+//! appends in-process.
 
 mod appends;
 mod args;
 mod authz;
 mod files;
+mod http;
 mod machine;
 mod proofs;
 mod setup;
+mod soak;
 
 pub use args::{BenchArgs, Phase};
 
@@ -19,8 +22,10 @@ use crate::storage::DatabaseUrl;
 use appends::appends;
 use authz::authorization;
 use files::{dossier_figures, hashing};
+use http::http;
 use proofs::proofs_and_audit;
 use setup::{drop_phase_schema, err, phase_db};
+use soak::soak;
 
 /// Runs the phases `args` asks for and prints their figures, on PostgreSQL when given its
 /// `database_url` (`--database-url` or `SCELLE_DATABASE_URL`), else on SQLite files of its own.
@@ -69,9 +74,28 @@ pub fn run(args: &BenchArgs, database_url: Option<&str>) -> Result<(), String> {
                 &phase_db(&db_url, &work.join("dossier"), "dossier")?,
             )?;
         }
+        if wanted(Phase::Http) {
+            // A node of its own (folder, key and database), beside the other phases' nodes.
+            let http_work = work.join("http");
+            http(
+                args,
+                &http_work,
+                &phase_db(&db_url, &http_work.join("node"), "http")?,
+            )?;
+        }
+        if wanted(Phase::Soak) {
+            let soak_work = work.join("soak");
+            soak(
+                args,
+                &soak_work,
+                &phase_db(&db_url, &soak_work.join("node"), "soak")?,
+            )?;
+        }
         Ok(())
     })();
-    for phase in ["appends", "all_rows", "authz", "big", "dossier"] {
+    for phase in [
+        "appends", "all_rows", "authz", "big", "dossier", "http", "soak",
+    ] {
         drop_phase_schema(&db_url, phase);
     }
     if args.work_dir.is_none() {

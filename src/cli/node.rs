@@ -55,6 +55,9 @@ fn init_options(place: &NodePlace, args: &InitArgs) -> Result<InitOptions, CliEr
     })
 }
 
+/// Where `serve` puts the first admin token of a node it makes on its own (mode 0600).
+const FIRST_ADMIN_TOKEN_FILE: &str = "first-admin.token";
+
 /// The verifier key on the line after its heading (scripts take line 2), and the first admin
 /// token, shown once, on the line after its own.
 fn print_init(report: &InitReport) {
@@ -119,7 +122,24 @@ pub fn serve(place: &NodePlace, args: &ServeArgs) -> Result<(), CliError> {
             "{}",
             t!("cli-out-initializing", dir = place.data_dir.display()).one_line()
         );
-        print_init(&admin::init(&init_options(place, &args.init)?)?);
+        let report = admin::init(&init_options(place, &args.init)?)?;
+        // A server's output ends up in a log (a container's, the journal): the first admin
+        // token goes to a file only its owner reads, never to the output.
+        println!("{}", t!("cli-out-verifier-key").one_line());
+        println!("{}", report.verifier_key);
+        if let Some(token) = &report.admin_token {
+            let path = place.data_dir.join(FIRST_ADMIN_TOKEN_FILE);
+            crate::node::files::write_private_file(&path, &format!("{token}\n"))?;
+            println!(
+                "{}",
+                t!(
+                    "cli-out-admin-token-file",
+                    days = admin::FIRST_ADMIN_TOKEN_DAYS,
+                    path = path.display()
+                )
+                .one_line()
+            );
+        }
     }
     let database = place.database()?;
     let listener = TcpListener::bind(&args.listen)

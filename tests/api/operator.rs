@@ -57,11 +57,16 @@ fn free_port() -> u16 {
 
 /// Serves `dir` until `run` is done, then stops the server as an operator would (SIGTERM).
 fn while_serving(dir: &Path, extra: &[String], run: impl FnOnce(&str)) -> String {
+    let mut command = Command::new(BIN);
+    command.arg("--data-dir").arg(dir).args(extra);
+    serving(command, run)
+}
+
+/// Runs `scelle … serve` as `command` says until `run` is done, then stops it (SIGTERM); what
+/// it printed.
+fn serving(mut command: Command, run: impl FnOnce(&str)) -> String {
     let port = free_port();
-    let child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(extra)
+    let child = command
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -83,6 +88,44 @@ fn while_serving(dir: &Path, extra: &[String], run: impl FnOnce(&str)) -> String
         .status();
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue #29 item 10: a server's output ends up in a log (a container's, the journal). The node
+/// `serve` makes on its own in the default folder prints its verifier key, and writes the first
+/// admin token to a file only its owner reads, which works.
+#[test]
+fn the_first_admin_token_of_a_node_serve_makes_goes_to_a_private_file_not_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(tmp.path())
+        .env_remove("SCELLE_DATA_DIR");
+    let token_file = tmp.path().join("scelle-data").join("first-admin.token");
+    let mut token = String::new();
+    let printed = serving(command, |base| {
+        token = std::fs::read_to_string(&token_file)
+            .unwrap()
+            .trim()
+            .to_owned();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let status = agent
+            .post(&format!("{base}/api/v1/agencies"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(serde_json::json!({"id": "bj.police.ocrc", "name": "OCRC"}))
+            .unwrap()
+            .status();
+        assert_eq!(status, 201, "the token in the file is the administrator's");
+    });
+    assert!(token.starts_with("sct_"), "{token}");
+    assert!(
+        !printed.contains(&token),
+        "the token was printed: {printed}"
+    );
+    assert!(printed.contains("first-admin.token"), "{printed}");
+    assert_eq!(mode(&token_file) & 0o077, 0, "the token file is private");
 }
 
 #[test]

@@ -426,6 +426,7 @@ cli-scelle-bench--phases = Phases to measure
 
 cli-out-verifier-key = Node verifier key:
 cli-out-admin-token = Admin token (shown once; it expires in { $days } days, `scelle token issue` makes another):
+cli-out-admin-token-file = Admin token written to { $path } (readable by this user only; it expires in { $days } days: read it, then delete the file)
 cli-out-initializing = Initializing { $dir }
 cli-out-listening = Scellé listening on { $url } ({ $database }, origin { $origin })
 cli-out-migrations-applied = { $count ->

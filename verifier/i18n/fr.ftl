@@ -426,6 +426,7 @@ cli-scelle-bench--phases = Phases mesurées
 
 cli-out-verifier-key = Clé de vérification du nœud :
 cli-out-admin-token = Jeton administrateur (affiché une seule fois ; il expire dans { $days } jours, « scelle token issue » en délivre un autre) :
+cli-out-admin-token-file = Jeton administrateur écrit dans { $path } (lisible par ce seul utilisateur ; il expire dans { $days } jours : lisez-le, puis supprimez le fichier)
 cli-out-initializing = Initialisation de { $dir }
 cli-out-listening = Scellé écoute sur { $url } ({ $database }, origine { $origin })
 cli-out-migrations-applied = { $count ->
