@@ -50,8 +50,7 @@ size_before=$(curl -fsS "http://127.0.0.1:$port/log/checkpoint" -H "Authorizatio
 
 # The service user owns the data and keys, which nobody else may read; the output holds no token.
 owner=$(docker exec "$name" stat -c '%U %a' /var/lib/scelle/scelle-data /var/lib/scelle/scelle-data/node.key)
-echo "$owner" | grep -qx 'scelle 700
-scelle 600' || { echo "container check: owners and modes: $owner"; exit 1; }
+[ "$owner" = $'scelle 700\nscelle 600' ] || { echo "container check: owners and modes: $owner"; exit 1; }
 if docker logs "$name" 2>&1 | grep -qF "$token"; then
     echo "container check: the admin token is in the container's log"; exit 1
 fi
@@ -63,5 +62,11 @@ size_after=$(curl -fsS "http://127.0.0.1:$port/log/checkpoint" -H "Authorization
 again=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/api/v1/agencies" \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d '{"id":"bj.police.ocrc","name":"OCRC"}')
 [ "$again" = 409 ] || { echo "container check: the agency made before the restart is gone ($again)"; exit 1; }
-status=$(docker inspect -f '{{.State.Health.Status}}' "$name")
-echo "container check: healthy ($status), log size $size_before then $size_after after a restart, data owned by scelle"
+status=starting
+for _ in $(seq 60); do
+    status=$(docker inspect -f '{{.State.Health.Status}}' "$name")
+    [ "$status" = starting ] || break
+    sleep 1
+done
+[ "$status" = healthy ] || { echo "container check: Docker's health check says $status"; exit 1; }
+echo "container check: healthy, log size $size_before then $size_after after a restart, data owned by scelle"

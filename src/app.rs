@@ -159,11 +159,13 @@ fn start_retention_task(node: Weak<Node>, every: Duration) {
     let spawned = std::thread::Builder::new()
         .name("retention".into())
         .spawn(move || {
+            let mut resume: Option<String> = None;
             loop {
                 let Some(strong) = node.upgrade() else { return };
-                // One bounded run per period; what it left (`next`) waits for the next period.
-                match dpo::run_retention(&strong, None, false, None, None) {
+                // One bounded run per period; the next period goes on where it stopped.
+                match dpo::run_retention(&strong, None, false, resume.as_deref(), None) {
                     Ok(report) if !report.erased.is_empty() || !report.failed.is_empty() => {
+                        resume.clone_from(&report.next);
                         tracing::info!(
                             erased = report.erased.len(),
                             failed = report.failed.len(),
@@ -172,7 +174,7 @@ fn start_retention_task(node: Weak<Node>, every: Duration) {
                             "retention run erased expired records"
                         )
                     }
-                    Ok(_) => {}
+                    Ok(report) => resume = report.next,
                     Err(e) => tracing::error!(error = %e, "retention run failed"),
                 }
                 drop(strong);

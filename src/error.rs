@@ -137,3 +137,14 @@ pub enum BackupRefusal {
     /// The backup's log does not audit clean.
     AuditFailed { detail: String },
 }
+
+/// What is wrong with a node that cannot take entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthProblem {
+    /// An fsync failed; appends stopped until the node restarts.
+    SyncFailed,
+    /// The sequencer thread has ended.
+    SequencerStopped,
+    /// The database did not answer.
+    DatabaseUnreachable,
+}

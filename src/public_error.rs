@@ -12,9 +12,8 @@ use scelle_verifier::dossier::shown;
 use scelle_verifier::i18n::Message;
 use scelle_verifier::t;
 
-use crate::error::{BackupRefusal, ServiceError, StartRefusal};
+use crate::error::{BackupRefusal, HealthProblem, ServiceError, StartRefusal};
 use crate::storage::StorageError;
-use crate::usecases::log::HealthProblem;
 
 /// The policy whose denial means "state a purpose" (its own error code, `purpose_required`).
 const PURPOSE_POLICY: &str = "personal-data-needs-a-purpose";

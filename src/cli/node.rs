@@ -129,6 +129,8 @@ pub fn serve(place: &NodePlace, args: &ServeArgs) -> Result<(), CliError> {
         println!("{}", report.verifier_key);
         if let Some(token) = &report.admin_token {
             let path = place.data_dir.join(FIRST_ADMIN_TOKEN_FILE);
+            // One left from a node that is no longer there would block the new one's token.
+            let _ = std::fs::remove_file(&path);
             crate::node::files::write_private_file(&path, &format!("{token}\n"))?;
             println!(
                 "{}",

@@ -139,7 +139,16 @@ fn retention_to_the_end(
 /// `scelle dpo report`.
 pub fn dpo(place: &NodePlace, command: &DpoCommand) -> Result<(), CliError> {
     let DpoCommand::Report { state, json } = command;
-    let report = place.with_node(|node| dpo::report(node, None, Some(state)))?;
+    // The operator's copy is whole: every transfer, page after page.
+    let report = place.with_node(|node| {
+        let mut report = dpo::report(node, None, Some(state))?;
+        while let Some(after) = report.transfers_next.take() {
+            let page = dpo::transfers(node, None, Some(state), Some(after))?;
+            report.transfers.extend(page.items);
+            report.transfers_next = page.next;
+        }
+        Ok(report)
+    })?;
     if *json {
         print_json(&report)
     } else {

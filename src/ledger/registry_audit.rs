@@ -402,6 +402,7 @@ row_image!(
     seq,
     [
         actor_id, agency_id, role, action, resource, case_id, purpose, decision, policies, at,
+        repeated,
     ]
 );
 row_image!(AgencyFactsRow, "agencies", id, [state, name, is_lab]);

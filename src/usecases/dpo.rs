@@ -323,7 +323,10 @@ pub fn run_retention(
     };
     // Sealed before this second (plus one, as the text compares to the second) to be old
     // enough for the shortest period: the database leaves out the rest.
-    let old_enough = (now - time::Duration::days(i64::from(shortest)) + time::Duration::SECOND)
+    let Some(cutoff) = now.checked_sub(time::Duration::days(i64::from(shortest))) else {
+        return Ok(report);
+    };
+    let old_enough = (cutoff + time::Duration::SECOND)
         .replace_nanosecond(0)
         .map_err(|e| ServiceError::Internal(e.to_string()))?
         .format(&Rfc3339)
@@ -338,7 +341,8 @@ pub fn run_retention(
         )?;
         let last_batch = (batch.len() as i64) < RETENTION_BATCH;
         for fact in batch {
-            if report.erased.len() + report.failed.len() >= max {
+            // Failures do not count: records that keep failing must not stop the others.
+            if report.erased.len() >= max {
                 report.next = Some(cursor);
                 break 'walk;
             }
@@ -396,10 +400,10 @@ fn expired<'r>(
     };
     let created =
         OffsetDateTime::parse(&fact.created_at, &Rfc3339).map_err(|_| corrupt("creation time"))?;
-    Ok(
-        (created + time::Duration::days(i64::from(rule.days)) <= now)
-            .then_some((state, category, rule)),
-    )
+    let expires = created.checked_add(time::Duration::days(i64::from(rule.days)));
+    Ok(expires
+        .is_some_and(|at| at <= now)
+        .then_some((state, category, rule)))
 }
 
 /// Appends the erasure of an expired record, its reason written by the node from the rule.

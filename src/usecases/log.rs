@@ -113,16 +113,7 @@ pub fn warm_proof_cache(node: &Node) -> Result<usize, ServiceError> {
 /// How long a health check waits for a database connection.
 const HEALTH_DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// What is wrong with a node that cannot take entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HealthProblem {
-    /// An fsync failed; appends stopped until the node restarts.
-    SyncFailed,
-    /// The sequencer thread has ended.
-    SequencerStopped,
-    /// The database did not answer.
-    DatabaseUnreachable,
-}
+pub use crate::error::HealthProblem;
 
 /// The node's health, as `/healthz` and `/readyz` report it.
 #[derive(Debug, Clone, serde::Serialize)]

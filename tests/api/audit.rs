@@ -364,6 +364,15 @@ fn a_registry_row_changed_behind_the_nodes_back_is_named() {
                 vec!["case_shares".into(), share_id.clone(), "revoked_at".into()],
             ),
             (
+                // How many refusals a record stands for: what the DPO's report adds up.
+                format!("UPDATE access_records SET repeated = 40 WHERE seq = {last_access}"),
+                vec![
+                    "access_records".into(),
+                    last_access.to_string(),
+                    "repeated".into(),
+                ],
+            ),
+            (
                 format!("DELETE FROM access_records WHERE seq = {last_access}"),
                 vec!["access_records".into(), last_access.to_string()],
             ),

@@ -228,6 +228,26 @@ fn every_list_comes_a_page_at_a_time_and_the_pages_hold_every_row_once() {
         );
         assert_eq!(pages, records.len());
         assert!(records.len() >= 2, "{backend:?}");
+        // The pages of one hold exactly what one page of all of them holds.
+        let (s, whole) = app.get(&app.extra["dpo"], "/api/v1/access-records?limit=1000");
+        assert_eq!(s, 200, "{whole}");
+        assert!(whole["next"].is_null());
+        assert_eq!(
+            seqs(whole["records"].as_array().unwrap(), "seq"),
+            denied_or_allowed,
+            "{backend:?}"
+        );
+
+        // Another state's investigator reads none of these lists.
+        for path in [
+            format!("/api/v1/cases/{case}/evidence"),
+            format!("/api/v1/evidence/{item}/derivations"),
+            format!("/api/v1/evidence/{item}/events"),
+            format!("/api/v1/cases/{case}/persons?purpose=investigation"),
+        ] {
+            let (s, b) = app.get(&app.other_agency, &path);
+            crate::helpers::assert_error(s, &b, 403, "forbidden");
+        }
 
         // Bad cursors are refused, not read as position −1.
         let (s, b) = app.get(

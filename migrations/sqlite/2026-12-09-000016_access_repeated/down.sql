@@ -1,1 +1,0 @@
-ALTER TABLE access_records DROP COLUMN repeated;
