@@ -218,8 +218,7 @@ fn evidence_page(
     after: i64,
 ) -> Result<Page<EvidenceSummary>, ServiceError> {
     let rows = registry::evidence_of_case_after(c, id, after, paging::fetch_limit(PAGE_MAX))?;
-    Page::cut(rows, PAGE_MAX, |r| r.registered_seq)
-        .try_map(|r| Ok::<_, ServiceError>(EvidenceSummary::of(r)))
+    Ok(Page::cut(rows, PAGE_MAX, |r| r.registered_seq).map(EvidenceSummary::of))
 }
 
 /// The id of the case with this id or reference (operator tools).

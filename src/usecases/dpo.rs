@@ -108,20 +108,7 @@ pub fn report(
     user: Option<&AuthUser>,
     state: Option<&str>,
 ) -> Result<DpoReport, ServiceError> {
-    let state = match state {
-        Some(s) => Jurisdiction::parse(s)?,
-        None => node.state(),
-    };
-    if let Some(user) = user {
-        // The records asked for are the resource: a DPO reads their own state's only.
-        authz::authorize(
-            node,
-            user,
-            Action::DpoReport,
-            Target::StateRecords(state),
-            &Ask::default(),
-        )?;
-    }
+    let state = authorize_records(node, user, state)?;
     let mut c = node.connection()?;
     let mut records_held: BTreeMap<String, u64> = DataCategory::ALL
         .iter()
@@ -163,20 +150,19 @@ pub fn report(
     })
 }
 
-/// A page of the transfers in the records of processing of `state` (the node's own unless
-/// named), after the share entry `after`, under the same rule as [`report`].
-pub fn transfers(
+/// The state whose records of processing are asked for (the node's own unless named), once
+/// `user` may read them; the node's operator (`None`) may read any.
+fn authorize_records(
     node: &Node,
     user: Option<&AuthUser>,
     state: Option<&str>,
-    after: Option<u64>,
-) -> Result<Page<Transfer>, ServiceError> {
+) -> Result<Jurisdiction, ServiceError> {
     let state = match state {
         Some(s) => Jurisdiction::parse(s)?,
         None => node.state(),
     };
-    let after = paging::cursor("after", after)?.unwrap_or(-1);
     if let Some(user) = user {
+        // The records asked for are the resource: a DPO reads their own state's only.
         authz::authorize(
             node,
             user,
@@ -185,6 +171,19 @@ pub fn transfers(
             &Ask::default(),
         )?;
     }
+    Ok(state)
+}
+
+/// A page of the transfers in the records of processing of `state` (the node's own unless
+/// named), after the share entry `after`, under the same rule as [`report`].
+pub fn transfers(
+    node: &Node,
+    user: Option<&AuthUser>,
+    state: Option<&str>,
+    after: Option<u64>,
+) -> Result<Page<Transfer>, ServiceError> {
+    let after = paging::cursor("after", after)?.unwrap_or(-1);
+    let state = authorize_records(node, user, state)?;
     transfers_page(&mut *node.connection()?, state, after)
 }
 

@@ -277,6 +277,18 @@ pub fn read(
     id: &str,
     purpose: Option<Purpose>,
 ) -> Result<EvidenceView, ServiceError> {
+    let (id, reveal) = authorize_item_read(node, user, id, purpose)?;
+    view_of(node, &id, reveal)
+}
+
+/// The checked id of item `id` once `user` may read it, and whether personal data may be
+/// shown (with a purpose the policies accept, then recorded).
+fn authorize_item_read(
+    node: &Node,
+    user: &AuthUser,
+    id: &str,
+    purpose: Option<Purpose>,
+) -> Result<(String, bool), ServiceError> {
     let id = model::parse_label("evidence_id", id, 64)?;
     let item = node.item_facts(&id)?;
     let reveal = authz::authorize_read(
@@ -288,7 +300,7 @@ pub fn read(
         purpose,
         &id,
     )?;
-    view_of(node, &id, reveal)
+    Ok((id, reveal))
 }
 
 /// Items with this SHA-256 in the cases `user` may read (others are left out, not refused: a
@@ -338,18 +350,8 @@ pub fn derivations(
     id: &str,
     after: Option<u64>,
 ) -> Result<Page<EvidenceSummary>, ServiceError> {
-    let id = model::parse_label("evidence_id", id, 64)?;
     let after = paging::cursor("after", after)?.unwrap_or(-1);
-    let item = node.item_facts(&id)?;
-    authz::authorize_read(
-        node,
-        user,
-        Action::EvidenceRead,
-        Target::Evidence(&id),
-        &item.case_id,
-        None,
-        &id,
-    )?;
+    let (id, _) = authorize_item_read(node, user, id, None)?;
     derivations_page(&mut *node.connection()?, &id, after)
 }
 
@@ -359,8 +361,7 @@ fn derivations_page(
     after: i64,
 ) -> Result<Page<EvidenceSummary>, ServiceError> {
     let rows = registry::children_of(c, id, after, paging::fetch_limit(PAGE_MAX))?;
-    Page::cut(rows, PAGE_MAX, |r| r.registered_seq)
-        .try_map(|r| Ok::<_, ServiceError>(EvidenceSummary::of(r)))
+    Ok(Page::cut(rows, PAGE_MAX, |r| r.registered_seq).map(EvidenceSummary::of))
 }
 
 /// A page of item `id`'s custody timeline: at most [`PAGE_MAX`] events, the latest before its
@@ -373,18 +374,8 @@ pub fn timeline(
     before: Option<u64>,
     purpose: Option<Purpose>,
 ) -> Result<Page<EventView>, ServiceError> {
-    let id = model::parse_label("evidence_id", id, 64)?;
     let before = paging::cursor("before", before)?;
-    let item = node.item_facts(&id)?;
-    let reveal = authz::authorize_read(
-        node,
-        user,
-        Action::EvidenceRead,
-        Target::Evidence(&id),
-        &item.case_id,
-        purpose,
-        &id,
-    )?;
+    let (id, reveal) = authorize_item_read(node, user, id, purpose)?;
     timeline_page(&mut *node.connection()?, node.vault(), &id, before, reveal)
 }
 

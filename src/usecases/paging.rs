@@ -36,6 +36,14 @@ impl<T> Page<T> {
     }
 
     /// The same page with each item turned into what the answer shows.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
+
+    /// [`Page::map`] with a conversion that may fail.
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         Ok(Page {
             items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
