@@ -538,3 +538,29 @@ cli-scelle-backup = Back the node up (a consistent SQLite database, keys, newest
 cli-scelle-backup--to = The backup's (new) folder
 cli-scelle-restore = Restore a backup into the node's folder, after an audit and a check that it forks nothing
 cli-scelle-restore--from = The backup's folder
+
+## Peer policy (C2SP tlog-policy) and witnesses (C2SP tlog-witness)
+
+policy-line-invalid = Peer policy, line { $line }: { $reason }.
+policy-line-character = forbidden character (tab is the only control character allowed)
+policy-line-keyword = unknown keyword (expected log, witness, group or quorum)
+policy-line-arguments = wrong number of arguments for this keyword
+policy-line-key = invalid verifier key (type 0x01 for a log, 0x04 for a witness)
+policy-line-duplicate-key = this key is already in the policy
+policy-line-duplicate-name = this name is already defined (or is the reserved "none")
+policy-line-undefined-name = this name is not defined on an earlier line
+policy-line-repeated-member = a member is listed twice in the group
+policy-line-threshold = invalid threshold (all, any, or k between 1 and the number of members)
+policy-line-second-quorum = a second "quorum" line (only one is allowed)
+policy-line-too-many = too many definitions (at most 256 of each kind)
+policy-no-quorum = The peer policy has no "quorum" line.
+policy-unknown-log = The checkpoint is signed by no log of the policy.
+policy-checkpoint-invalid = Unreadable checkpoint: { $reason }.
+policy-bad-cosignature = The cosignature of witness { $witness } is invalid (forged or damaged).
+policy-quorum-not-met = Quorum not met: cosigned only by { $cosigned }.
+witness-malformed = Malformed add-checkpoint request: { $reason }.
+witness-old-above-new = The old size { $old } is above the checkpoint's size ({ $size }).
+witness-unknown-origin = This witness does not know the log "{ $origin }".
+witness-untrusted = The checkpoint carries no signature by a key trusted for this log.
+witness-conflict = This witness last cosigned size { $size }: send a proof from that size.
+witness-bad-proof = The consistency proof does not verify: this checkpoint does not extend the one the witness cosigned.

@@ -538,3 +538,29 @@ cli-scelle-backup = Sauvegarde le nœud (base SQLite cohérente, clés, dernier 
 cli-scelle-backup--to = Dossier (neuf) de la sauvegarde
 cli-scelle-restore = Restaure une sauvegarde dans le dossier du nœud, après audit et vérification qu'elle ne crée pas de bifurcation
 cli-scelle-restore--from = Dossier de la sauvegarde
+
+## Politique des pairs (C2SP tlog-policy) et témoins (C2SP tlog-witness)
+
+policy-line-invalid = Politique des pairs, ligne { $line } : { $reason }.
+policy-line-character = caractère interdit (seule la tabulation est admise parmi les caractères de contrôle)
+policy-line-keyword = mot-clé inconnu (attendu : log, witness, group ou quorum)
+policy-line-arguments = nombre d'arguments incorrect pour ce mot-clé
+policy-line-key = clé de vérification invalide (type 0x01 pour un journal, 0x04 pour un témoin)
+policy-line-duplicate-key = cette clé figure déjà dans la politique
+policy-line-duplicate-name = ce nom est déjà défini (ou c'est le nom réservé « none »)
+policy-line-undefined-name = ce nom n'est défini sur aucune ligne précédente
+policy-line-repeated-member = un membre figure deux fois dans le groupe
+policy-line-threshold = seuil invalide (all, any, ou k entre 1 et le nombre de membres)
+policy-line-second-quorum = une seconde ligne « quorum » (une seule est permise)
+policy-line-too-many = trop de définitions (256 au plus par sorte)
+policy-no-quorum = La politique des pairs n'a pas de ligne « quorum ».
+policy-unknown-log = Le point de contrôle n'est signé par aucun journal de la politique.
+policy-checkpoint-invalid = Point de contrôle illisible : { $reason }.
+policy-bad-cosignature = La cosignature du témoin { $witness } est invalide (falsifiée ou abîmée).
+policy-quorum-not-met = Quorum non atteint : cosigné seulement par { $cosigned }.
+witness-malformed = Requête add-checkpoint mal formée : { $reason }.
+witness-old-above-new = L'ancienne taille { $old } dépasse la taille du point de contrôle ({ $size }).
+witness-unknown-origin = Ce témoin ne connaît pas le journal « { $origin } ».
+witness-untrusted = Le point de contrôle ne porte aucune signature d'une clé de confiance pour ce journal.
+witness-conflict = Ce témoin a cosigné en dernier la taille { $size } : envoyez une preuve depuis celle-ci.
+witness-bad-proof = La preuve de cohérence ne se vérifie pas : ce point de contrôle ne prolonge pas celui que le témoin a cosigné.

@@ -58,7 +58,7 @@ impl From<openssl::error::ErrorStack> for NoteError {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && !name.contains('+')
         && !name.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -208,7 +208,7 @@ impl SigningSession<'_> {
     }
 }
 
-fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), NoteError> {
+pub(crate) fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), NoteError> {
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::MalformedKey);
@@ -229,7 +229,7 @@ fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), NoteError> {
     Ok((name, id, key))
 }
 
-fn check_note_text(text: &str) -> Result<(), NoteError> {
+pub(crate) fn check_note_text(text: &str) -> Result<(), NoteError> {
     if !text.ends_with('\n') {
         return Err(NoteError::Malformed("text must end with a newline"));
     }
@@ -249,6 +249,7 @@ fn check_note_text(text: &str) -> Result<(), NoteError> {
 pub struct NoteVerifier {
     name: String,
     id: [u8; 4],
+    public: [u8; 32],
     key: PKey<Public>,
     key_string: String,
 }
@@ -278,6 +279,7 @@ impl NoteVerifier {
         Ok(Self {
             name: name.to_owned(),
             id,
+            public,
             key,
             key_string: s.to_owned(),
         })
@@ -286,6 +288,11 @@ impl NoteVerifier {
     /// The key's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The raw Ed25519 public key (two verifier keys wrapping it are the same log).
+    pub fn public_key(&self) -> &[u8; 32] {
+        &self.public
     }
 
     /// The key id, 8 lowercase hex digits.
