@@ -21,6 +21,8 @@ pub struct ServeOptions<'a> {
     pub data_dir: &'a Path,
     pub database: &'a DatabaseUrl,
     pub listener: TcpListener,
+    /// The federation listener (mutual TLS), if peers reach this node.
+    pub peer_listener: Option<TcpListener>,
     pub tls: Option<&'a TlsFiles>,
     pub policies: PolicyEngine,
     pub retention: RetentionRules,
@@ -44,12 +46,41 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
     if let Some(every) = opts.retention_every {
         start_retention_task(Arc::downgrade(&node), every);
     }
+    let network = start_network(&node, opts.data_dir, opts.peer_listener.is_some())?;
     let tls = opts.tls;
     let database = opts.database;
     let listener = opts.listener;
     let proxies = opts.trusted_proxies;
+    let peer_listener = opts.peer_listener;
     let result = actix_web::rt::System::new().block_on(async {
-        let server = http::build_server_with_tls(node.clone(), listener, tls, proxies)?;
+        let server = http::build_node_server(
+            node.clone(),
+            listener,
+            tls,
+            proxies,
+            network.as_ref().map(|n| n.published.clone()),
+        )?;
+        let peer_server = match (peer_listener, &network) {
+            (Some(peer_listener), Some(network)) => {
+                let addr = peer_listener.local_addr()?;
+                let server = http::peers::build_peer_server(
+                    node.clone(),
+                    http::peers::PeerContext {
+                        peers: network.peers.clone(),
+                        identity: network.identity.clone(),
+                    },
+                    peer_listener,
+                )?;
+                println!(
+                    "{}",
+                    t!("cli-out-peer-listening", url = format!("https://{addr}")).one_line()
+                );
+                let handle = server.handle();
+                actix_web::rt::spawn(server);
+                Some(handle)
+            }
+            _ => None,
+        };
         println!(
             "{}",
             t!(
@@ -60,7 +91,11 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
             )
             .one_line()
         );
-        server.await
+        let served = server.await;
+        if let Some(peer_server) = peer_server {
+            peer_server.stop(true).await;
+        }
+        served
     });
     if let Ok(node) = Arc::try_unwrap(node) {
         // Refusals still counted in open windows are recorded before the node stops.
@@ -71,6 +106,51 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
         node.shutdown(handle);
     }
     result.map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+/// The node's place in the Entente network, when it has peers.
+struct Network {
+    peers: Arc<crate::network::peers::Peers>,
+    identity: Arc<crate::network::peers::Identity>,
+    published: http::peers::Published,
+}
+
+/// Loads the peers (`peers.policy`) and this node's identity between nodes, and starts sending
+/// its checkpoints to its witnesses. No `peers.policy`: the node runs alone (a federation
+/// listener asked for then is an error, not silently nothing).
+fn start_network(
+    node: &Arc<Node>,
+    data_dir: &Path,
+    listening: bool,
+) -> Result<Option<Network>, ServiceError> {
+    use crate::network::{cosigning, peers};
+    let Some(loaded) = peers::load_peers(data_dir)? else {
+        if listening {
+            return Err(ServiceError::StartRefused(
+                crate::error::StartRefusal::NoPeers,
+            ));
+        }
+        return Ok(None);
+    };
+    let identity = Arc::new(peers::load_identity(data_dir)?);
+    let loaded = Arc::new(loaded);
+    let status = Arc::new(cosigning::CosigningStatus::default());
+    if !loaded.peers.is_empty() {
+        cosigning::start(
+            Arc::downgrade(node),
+            loaded.clone(),
+            identity.clone(),
+            status.clone(),
+        )?;
+    }
+    Ok(Some(Network {
+        published: http::peers::Published {
+            cosigned: loaded.policy.requires_cosignatures(),
+            status,
+        },
+        peers: loaded,
+        identity,
+    }))
 }
 
 /// How often the newest published checkpoint is copied to the data folder.

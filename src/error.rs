@@ -70,6 +70,9 @@ pub enum ServiceError {
     /// A backup or a restore that cannot be done as asked.
     #[error("backup: {0:?}")]
     Backup(BackupRefusal),
+    /// The node's `peers.policy` does not parse (C2SP tlog-policy), naming the line.
+    #[error("peer policy: {0}")]
+    PeerPolicy(scelle_verifier::policy::PolicyError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -89,6 +92,8 @@ pub enum StartRefusal {
     KeyOpenToOthers { file: String, mode: u32 },
     /// A database URL without `sqlite://` or `postgres://`.
     UrlWithoutScheme,
+    /// A federation listener asked for on a node with no `peers.policy`.
+    NoPeers,
 }
 
 impl From<diesel::result::Error> for ServiceError {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod ledger;
 pub mod monitor;
+pub mod network;
 pub mod node;
 pub mod policy;
 pub mod public_error;

@@ -53,6 +53,23 @@ impl PublicError {
     }
 }
 
+/// A witness's refusal of a checkpoint (C2SP tlog-witness), with the spec's status; a 409 is
+/// answered with the size alone (`text/x.tlog.size`) by the handler, as the spec requires.
+impl From<&scelle_verifier::witness::Refusal> for PublicError {
+    fn from(r: &scelle_verifier::witness::Refusal) -> Self {
+        use scelle_verifier::witness::Refusal;
+        let code = match r {
+            Refusal::Malformed(_) => "witness_request_malformed",
+            Refusal::OldAboveNew { .. } => "witness_old_above_new",
+            Refusal::UnknownOrigin(_) => "witness_unknown_log",
+            Refusal::Untrusted => "witness_untrusted_checkpoint",
+            Refusal::Conflict(_) => "witness_size_conflict",
+            Refusal::BadProof => "witness_bad_consistency_proof",
+        };
+        PublicError::new(r.status(), code, r.message())
+    }
+}
+
 impl From<&ServiceError> for PublicError {
     fn from(e: &ServiceError) -> Self {
         match e {
@@ -129,6 +146,9 @@ impl From<&ServiceError> for PublicError {
             // The batch was committed but not made durable: it may be in the log.
             ServiceError::Storage(StorageError::Sync(_)) => {
                 PublicError::new(503, "not_durable", t!("error-not-durable"))
+            }
+            ServiceError::PeerPolicy(why) => {
+                PublicError::new(400, "peer_policy_invalid", why.message())
             }
             ServiceError::Backup(why) => {
                 PublicError::new(409, "backup_refused", backup_refusal(why))
@@ -239,6 +259,7 @@ fn start_refusal(why: &StartRefusal) -> Message {
             )
         }
         StartRefusal::UrlWithoutScheme => t!("start-url-without-scheme"),
+        StartRefusal::NoPeers => t!("start-no-peers"),
     }
 }
 

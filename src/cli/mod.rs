@@ -11,6 +11,7 @@ pub mod common;
 mod dossier;
 mod log;
 mod node;
+mod peer;
 mod privacy;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
@@ -81,6 +82,8 @@ pub enum Command {
     Verify(dossier::VerifyArgs),
     #[command(subcommand)]
     Checkpoint(log::CheckpointCommand),
+    #[command(subcommand)]
+    Peer(peer::PeerCommand),
     #[cfg(feature = "bench")]
     Bench(crate::bench::BenchArgs),
 }
@@ -121,6 +124,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Dossier(command) => dossier::dossier(place, command),
         Command::Verify(args) => dossier::verify(args),
         Command::Checkpoint(command) => log::checkpoint(command),
+        Command::Peer(command) => peer::peer(place, command),
         #[cfg(feature = "bench")]
         Command::Bench(args) => {
             crate::bench::run(args, place.database_url.as_deref()).map_err(CliError::Other)

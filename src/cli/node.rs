@@ -41,6 +41,9 @@ pub struct ServeArgs {
     pub retention_every_hours: u64,
     #[arg(long = "trusted-proxy", value_name = "IP")]
     pub trusted_proxies: Vec<String>,
+    /// Where peers' nodes reach this one (mutual TLS, `peers.policy` and `peers/`).
+    #[arg(long, value_name = "ADDR")]
+    pub peer_listen: Option<String>,
     #[command(flatten)]
     pub init: InitArgs,
 }
@@ -146,12 +149,19 @@ pub fn serve(place: &NodePlace, args: &ServeArgs) -> Result<(), CliError> {
     let database = place.database()?;
     let listener = TcpListener::bind(&args.listen)
         .map_err(|e| CliError::Other(format!("{}: {e}", args.listen)))?;
+    let peer_listener = match &args.peer_listen {
+        Some(addr) => {
+            Some(TcpListener::bind(addr).map_err(|e| CliError::Other(format!("{addr}: {e}")))?)
+        }
+        None => None,
+    };
     let retention_every = (args.retention_every_hours > 0)
         .then(|| Duration::from_secs(args.retention_every_hours.saturating_mul(3600)));
     Ok(app::serve(ServeOptions {
         data_dir: &place.data_dir,
         database: &database,
         listener,
+        peer_listener,
         tls: tls.as_ref(),
         policies,
         retention,

@@ -396,8 +396,20 @@ pub(super) async fn record_event(
     Ok(created("event", event, receipt))
 }
 
-pub(super) async fn checkpoint(node: web::Data<Node>, caller: Caller) -> ApiResult {
-    let note = blocking(move || log::checkpoint(&node, &caller.0)).await?;
+pub(super) async fn checkpoint(
+    node: web::Data<Node>,
+    published: web::Data<Option<super::peers::Published>>,
+    caller: Caller,
+) -> ApiResult {
+    let cosigned = published.as_ref().as_ref().is_some_and(|p| p.cosigned);
+    let note = blocking(move || {
+        if cosigned {
+            log::cosigned_checkpoint(&node, &caller.0)
+        } else {
+            log::checkpoint(&node, &caller.0)
+        }
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
         .body(note))

@@ -114,7 +114,7 @@ pub async fn bilingual_errors(
     // An error the inner layers return as `Err` is one of ours, already in JSON (the request
     // cannot be kept to rebuild it here: routing needs it unshared).
     let response = next.call(req).await?;
-    if response.status().as_u16() < 400 || is_json(response.headers()) {
+    if response.status().as_u16() < 400 || is_ours(response.headers()) {
         return Ok(response.map_into_left_body());
     }
     let status = response.status();
@@ -124,8 +124,10 @@ pub async fn bilingual_errors(
     Ok(actix_web::dev::ServiceResponse::new(request, answer).map_into_right_body())
 }
 
-fn is_json(headers: &actix_web::http::header::HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+/// An answer a handler wrote itself: JSON, or the size a witness holds (C2SP tlog-witness's
+/// 409 body, `text/x.tlog.size`, which the spec fixes).
+fn is_ours(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes() == b"text/x.tlog.size"
+    })
 }

@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod errors;
 pub mod limits;
 pub mod pages;
+pub mod peers;
 
 use actix_web::dev::Server;
 use actix_web::web;
@@ -142,7 +143,19 @@ pub fn build_server_with_tls(
     tls: Option<&TlsFiles>,
     proxies: TrustedProxies,
 ) -> std::io::Result<Server> {
+    build_node_server(node, listener, tls, proxies, None)
+}
+
+/// The node's server, publishing what `published` says (`None`: a node without peers).
+pub fn build_node_server(
+    node: Arc<Node>,
+    listener: TcpListener,
+    tls: Option<&TlsFiles>,
+    proxies: TrustedProxies,
+    published: Option<peers::Published>,
+) -> std::io::Result<Server> {
     let data = web::Data::from(node);
+    let published = web::Data::new(published);
     let proxies = web::Data::new(proxies);
     let open_requests = web::Data::new(limits::OpenRequests::default());
     let workers = std::thread::available_parallelism()
@@ -153,6 +166,7 @@ pub fn build_server_with_tls(
             .app_data(data.clone())
             .app_data(proxies.clone())
             .app_data(open_requests.clone())
+            .app_data(published.clone())
             .wrap(actix_web::middleware::from_fn(errors::refuse_nul_in_uri))
             .wrap(actix_web::middleware::from_fn(errors::bilingual_errors))
             .configure(routes)

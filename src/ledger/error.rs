@@ -23,6 +23,8 @@ pub enum Missing {
     Agency,
     Entry,
     Checkpoint,
+    /// No checkpoint of this node has been cosigned by a quorum of its witnesses yet.
+    CosignedCheckpoint,
     VaultRecord,
     Token,
     Person,
@@ -41,6 +43,7 @@ impl Missing {
             Missing::Agency => t!("not-found-agency"),
             Missing::Entry => t!("not-found-entry"),
             Missing::Checkpoint => t!("not-found-checkpoint"),
+            Missing::CosignedCheckpoint => t!("not-found-cosigned-checkpoint"),
             Missing::VaultRecord => t!("not-found-vault-record"),
             Missing::Token => t!("not-found-token"),
             Missing::Person => t!("not-found-person"),

@@ -189,6 +189,7 @@ macro_rules! append_lock_key {
 
 pub mod identity;
 pub mod log_store;
+pub mod peers;
 pub mod projection_rows;
 pub mod protection;
 pub mod registry;

@@ -219,6 +219,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    witnessed_logs (origin) {
+        origin -> Text,
+        size -> BigInt,
+        root -> Binary,
+        checkpoint -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    cosigned_checkpoints (tree_size) {
+        tree_size -> BigInt,
+        note -> Text,
+        created_at -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(evidence_items -> cases (case_id));

@@ -25,6 +25,17 @@ pub fn checkpoint(node: &Node, user: &AuthUser) -> Result<String, ServiceError> 
     latest_checkpoint(node)
 }
 
+/// The newest checkpoint a quorum of this node's witnesses cosigned, for `user`: what a node
+/// with peers publishes (`peers.policy` with a quorum).
+pub fn cosigned_checkpoint(node: &Node, user: &AuthUser) -> Result<String, ServiceError> {
+    may_read(node, user)?;
+    Ok(
+        crate::storage::peers::latest_cosigned(&mut *node.connection()?)?
+            .ok_or(ServiceError::NotFound(Missing::CosignedCheckpoint))?
+            .1,
+    )
+}
+
 /// The newest checkpoint this node publishes (never one a power loss could still take back),
 /// with no policy check: the node's own operator and its tasks.
 pub fn latest_checkpoint(node: &Node) -> Result<String, ServiceError> {

@@ -22,6 +22,7 @@ mod login;
 mod merkle_oracle;
 mod migrations;
 mod monitor;
+mod network;
 mod node_cache;
 mod operator;
 mod paging;

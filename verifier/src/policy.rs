@@ -317,6 +317,11 @@ impl Policy {
         self.logs.iter().find(|l| l.key.name() == origin)
     }
 
+    /// Whether a checkpoint needs any cosignature (not `quorum none`).
+    pub fn requires_cosignatures(&self) -> bool {
+        self.quorum.is_some()
+    }
+
     /// Whether cosignatures by the witnesses marked `true` (indexed as [`Policy::witnesses`])
     /// satisfy the quorum.
     pub fn quorum_met(&self, cosigned: &[bool]) -> bool {

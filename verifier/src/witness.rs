@@ -149,6 +149,14 @@ impl<'a> AddCheckpoint<'a> {
         trusted: &Policy,
         last: impl FnOnce(&str) -> Option<Witnessed>,
     ) -> Result<(Checkpoint, &'a str), Refusal> {
+        let (checkpoint, text) = self.open(trusted)?;
+        self.extends(&checkpoint, last(&checkpoint.origin))?;
+        Ok((checkpoint, text))
+    }
+
+    /// The first checks, which need no state: a known origin (404), a trusted signature (403),
+    /// an old size not above the new (400). Answers the checkpoint and its note text.
+    pub fn open(&self, trusted: &Policy) -> Result<(Checkpoint, &'a str), Refusal> {
         let parsed = parse_note(self.note).map_err(|_| Refusal::Malformed("checkpoint note"))?;
         let checkpoint = Checkpoint::parse_body(parsed.text)
             .map_err(|_| Refusal::Malformed("checkpoint body"))?;
@@ -168,17 +176,18 @@ impl<'a> AddCheckpoint<'a> {
                 size: checkpoint.size,
             });
         }
-        let last = last(&checkpoint.origin);
+        Ok((checkpoint, parsed.text))
+    }
+
+    /// The checks against the witness's state for the log (`None`: never cosigned): the old
+    /// size is the one it holds (409 with its size), the proof leads from its tree to the new
+    /// one (422), a tree of the same size has the same root (409).
+    pub fn extends(&self, checkpoint: &Checkpoint, last: Option<Witnessed>) -> Result<(), Refusal> {
         let last_size = last.map_or(0, |w| w.size);
         if self.old != last_size {
             return Err(Refusal::Conflict(last_size));
         }
         match last {
-            None => {
-                if !self.proof.is_empty() {
-                    return Err(Refusal::BadProof);
-                }
-            }
             Some(last) if last.size == checkpoint.size => {
                 if !self.proof.is_empty() {
                     return Err(Refusal::BadProof);
@@ -186,24 +195,20 @@ impl<'a> AddCheckpoint<'a> {
                 if last.root != checkpoint.root {
                     return Err(Refusal::Conflict(last.size));
                 }
+                Ok(())
             }
-            Some(last) if last.size == 0 => {
-                if !self.proof.is_empty() {
-                    return Err(Refusal::BadProof);
-                }
-            }
-            Some(last) => {
-                verify_consistency(
-                    last.size,
-                    checkpoint.size,
-                    &last.root,
-                    &checkpoint.root,
-                    &self.proof,
-                )
-                .map_err(|_| Refusal::BadProof)?;
-            }
+            Some(last) if last.size > 0 => verify_consistency(
+                last.size,
+                checkpoint.size,
+                &last.root,
+                &checkpoint.root,
+                &self.proof,
+            )
+            .map_err(|_| Refusal::BadProof),
+            // Never cosigned (or an empty tree): nothing to be consistent with, no proof.
+            _ if self.proof.is_empty() => Ok(()),
+            _ => Err(Refusal::BadProof),
         }
-        Ok((checkpoint, parsed.text))
     }
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE cosigned_checkpoints;
+DROP TABLE witnessed_logs;

@@ -1,0 +1,177 @@
+//! `scelle peer …`: this node's identity between nodes and the peers it names (the Entente
+//! network). The files live in the data folder (`network::peers`); `serve --peer-listen`
+//! reads them at start.
+
+use clap::Subcommand;
+use std::path::PathBuf;
+
+use scelle_verifier::t;
+
+use crate::network::peers::{self, NewPeer};
+use crate::network::witness;
+use crate::node::files::load_signer;
+
+use super::common::{CliError, NodePlace};
+
+/// `scelle peer …`.
+#[derive(Subcommand, Debug)]
+pub enum PeerCommand {
+    Init {
+        #[arg(long)]
+        url: String,
+        #[arg(long = "host", value_name = "NAME_OR_IP")]
+        hosts: Vec<String>,
+    },
+    Identity,
+    Add {
+        name: String,
+        #[arg(long)]
+        log_key: String,
+        #[arg(long)]
+        witness_key: String,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        cert: PathBuf,
+    },
+    Quorum {
+        threshold: String,
+    },
+    List,
+}
+
+/// Runs one `scelle peer` command.
+pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
+    let dir = &place.data_dir;
+    match command {
+        PeerCommand::Init { url, hosts } => {
+            let signer = load_signer(dir)?;
+            let mut names = hosts.clone();
+            if let Some(host) = host_of(url) {
+                names.push(host);
+            }
+            names.extend(["localhost".to_owned(), "127.0.0.1".to_owned()]);
+            names.sort();
+            names.dedup();
+            peers::ensure_identity(dir, signer.name(), &names)?;
+            peers::init_policy(dir, &signer.verifier_key_string(), url)?;
+            println!(
+                "{}",
+                t!("cli-out-peer-initialized", dir = dir.display()).one_line()
+            );
+            print_identity(place)
+        }
+        PeerCommand::Identity => print_identity(place),
+        PeerCommand::Add {
+            name,
+            log_key,
+            witness_key,
+            url,
+            cert,
+        } => {
+            let cert_pem = std::fs::read(cert)
+                .map_err(|e| CliError::Other(format!("{}: {e}", cert.display())))?;
+            let base = url.trim_end_matches('/');
+            peers::add_peer(
+                dir,
+                &NewPeer {
+                    name,
+                    log_key,
+                    witness_key,
+                    url: base,
+                    cert_pem: &cert_pem,
+                },
+            )?;
+            println!("{}", t!("cli-out-peer-added", name = name).one_line());
+            Ok(())
+        }
+        PeerCommand::Quorum { threshold } => {
+            peers::set_quorum(dir, threshold)?;
+            println!(
+                "{}",
+                t!("cli-out-peer-quorum", threshold = threshold).one_line()
+            );
+            Ok(())
+        }
+        PeerCommand::List => {
+            let Some(loaded) = peers::load_peers(dir)? else {
+                println!("{}", t!("cli-out-peer-none").one_line());
+                return Ok(());
+            };
+            let witnessed = place.with_node(witness::witnessed_logs)?;
+            for peer in &loaded.peers {
+                let url = peer.witness.url.as_deref().unwrap_or("—");
+                let base = url.trim_end_matches("/witness");
+                let origin = loaded
+                    .policy
+                    .logs()
+                    .iter()
+                    .find(|l| l.url.as_deref() == Some(base))
+                    .map(|l| l.key.name().to_owned());
+                let seen = origin
+                    .as_deref()
+                    .and_then(|o| witnessed.iter().find(|w| w.origin == o));
+                println!(
+                    "{}",
+                    t!(
+                        "cli-out-peer-line",
+                        name = &peer.witness.name,
+                        url = base,
+                        log = origin.as_deref().unwrap_or("—"),
+                        pinned = if peer.cert_pem.is_some() {
+                            "✓"
+                        } else {
+                            "✗"
+                        },
+                        witnessed = seen.map_or("—".to_owned(), |w| w.size.to_string()),
+                        at = seen.map_or("—", |w| w.updated_at.as_str())
+                    )
+                    .one_line()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What another node's operator needs to add this one: the command to run there.
+fn print_identity(place: &NodePlace) -> Result<(), CliError> {
+    let dir = &place.data_dir;
+    let signer = load_signer(dir)?;
+    let identity = peers::load_identity(dir)?;
+    let url = peers::load_peers(dir)?
+        .and_then(|p| p.policy.log(signer.name()).and_then(|l| l.url.clone()))
+        .unwrap_or_else(|| "https://HOST:PORT".to_owned());
+    println!("{}", t!("cli-out-peer-identity").one_line());
+    // The name the peer's policy gives this node: the origin up to its first '/', which a
+    // file name under peers/ can hold.
+    let name = signer.name().split('/').next().unwrap_or(signer.name());
+    println!(
+        "scelle peer add {} --log-key {} --witness-key {} --url {} --cert {}",
+        name,
+        signer.verifier_key_string(),
+        identity.cosigner.verifier_key_string(),
+        url,
+        identity.tls_cert.display()
+    );
+    println!(
+        "{}",
+        t!(
+            "cli-out-peer-fingerprint",
+            fingerprint = &identity.fingerprint
+        )
+        .one_line()
+    );
+    Ok(())
+}
+
+/// The host of an `https://host:port/…` URL.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let authority = rest.split('/').next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    (!host.is_empty()).then(|| host.to_owned())
+}

@@ -1,0 +1,125 @@
+//! The federation listener: what only peers' nodes reach, over mutual TLS with each peer's
+//! certificate pinned (a client without a pinned certificate fails the handshake, before any
+//! HTTP). Today: C2SP tlog-witness `POST /witness/add-checkpoint`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod, SslVerifyMode};
+
+use crate::network::peers::{Identity, Peers};
+use crate::network::witness::{self, WitnessError};
+use crate::node::Node;
+use crate::public_error::PublicError;
+
+use super::errors::{self, ApiError};
+
+/// What the federation handlers need beside the node.
+pub struct PeerContext {
+    pub peers: Arc<Peers>,
+    pub identity: Arc<Identity>,
+}
+
+/// What `GET /log/checkpoint` publishes on a node with peers: the newest checkpoint its
+/// witnesses cosigned (when its policy has a quorum), and how each witness answers.
+#[derive(Clone)]
+pub struct Published {
+    pub cosigned: bool,
+    pub status: std::sync::Arc<crate::network::cosigning::CosigningStatus>,
+}
+
+/// The largest add-checkpoint body: 63 proof lines and a checkpoint with its signatures.
+const WITNESS_BODY_LIMIT: usize = 64 * 1024;
+
+/// The federation routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::default().limit(WITNESS_BODY_LIMIT))
+        .service(
+            web::resource("/witness/add-checkpoint")
+                .default_service(errors::wrong_method("POST"))
+                .route(web::post().to(add_checkpoint)),
+        )
+        .default_service(web::to(errors::no_route));
+}
+
+async fn add_checkpoint(
+    node: web::Data<Node>,
+    context: web::Data<PeerContext>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let answer = web::block(move || {
+        witness::add_checkpoint(&node, &context.peers, &context.identity, &body)
+    })
+    .await
+    .map_err(|_| ApiError::from(crate::error::ServiceError::Unavailable))?;
+    match answer {
+        Ok(lines) => Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(lines)),
+        Err(WitnessError::Refused(scelle_verifier::witness::Refusal::Conflict(size))) => {
+            Ok(HttpResponse::build(StatusCode::CONFLICT)
+                .content_type("text/x.tlog.size")
+                .body(format!("{size}\n")))
+        }
+        Err(WitnessError::Refused(refusal)) => Err(ApiError(PublicError::from(&refusal))),
+        Err(WitnessError::Service(e)) => Err(ApiError::from(e)),
+    }
+}
+
+/// The federation server on `listener`: TLS with this node's certificate between nodes, and a
+/// client certificate required and accepted only if its SHA-256 is one of `peers.pins`.
+pub fn build_peer_server(
+    node: Arc<Node>,
+    context: PeerContext,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let invalid = |what: &std::path::Path, e: openssl::error::ErrorStack| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{}: {e}", what.display()),
+        )
+    };
+    let identity = &context.identity;
+    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())
+        .map_err(std::io::Error::other)?;
+    acceptor
+        .set_certificate_chain_file(&identity.tls_cert)
+        .map_err(|e| invalid(&identity.tls_cert, e))?;
+    acceptor
+        .set_private_key_file(&identity.tls_key, SslFiletype::PEM)
+        .map_err(|e| invalid(&identity.tls_key, e))?;
+    acceptor
+        .check_private_key()
+        .map_err(|e| invalid(&identity.tls_key, e))?;
+    let pins = context.peers.pins.clone();
+    // The peers' certificates are self-signed and pinned: the chain's own verdict does not
+    // matter, the leaf's fingerprint does (OpenSSL asks about the leaf last, at depth 0).
+    acceptor.set_verify_callback(
+        SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+        move |_chain_ok, store| {
+            if store.error_depth() != 0 {
+                return true;
+            }
+            store
+                .current_cert()
+                .and_then(|cert| cert.digest(openssl::hash::MessageDigest::sha256()).ok())
+                .is_some_and(|digest| pins.iter().any(|pin| *pin == hex::encode(&*digest)))
+        },
+    );
+    let data = web::Data::from(node);
+    let context = web::Data::new(context);
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(data.clone())
+            .app_data(context.clone())
+            .wrap(actix_web::middleware::from_fn(errors::bilingual_errors))
+            .configure(routes)
+    })
+    .workers(2)
+    .disable_signals()
+    .listen_openssl(listener, acceptor)?;
+    Ok(server.run())
+}

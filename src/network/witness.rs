@@ -1,0 +1,78 @@
+//! This node as a witness of its peers' logs: C2SP tlog-witness v1.0.0 `add-checkpoint`.
+//!
+//! The spec's checks are the verifier crate's (`scelle_verifier::witness`); here the state is
+//! read, checked and moved by compare-and-set (`storage::peers::advance_witnessed`), durable
+//! before the cosignature is made: two requests racing cannot both move it, and a restart
+//! never lets this node cosign a smaller or another tree than it already cosigned.
+
+use scelle_verifier::witness::{AddCheckpoint, Refusal, Witnessed};
+
+use crate::error::ServiceError;
+use crate::network::peers::{Identity, Peers};
+use crate::node::Node;
+use crate::storage::peers::{self as store, WitnessedRow};
+
+/// Why a checkpoint was not cosigned: the spec's refusal, or the node's own failure.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Checks a submitted checkpoint against what this node last cosigned for its log and, if it
+/// extends it, records it and answers the cosignature line.
+pub fn add_checkpoint(
+    node: &Node,
+    peers: &Peers,
+    identity: &Identity,
+    body: &[u8],
+) -> Result<String, WitnessError> {
+    let body = std::str::from_utf8(body).map_err(|_| Refusal::Malformed("not UTF-8"))?;
+    let request = AddCheckpoint::parse(body)?;
+    let (checkpoint, text) = request.open(&peers.policy)?;
+    let size = i64::try_from(checkpoint.size).map_err(|_| Refusal::Malformed("tree size"))?;
+    let mut c = node.connection()?;
+    let last = store::witnessed(&mut c, &checkpoint.origin).map_err(ServiceError::from)?;
+    let last_state = last.as_ref().map(state).transpose()?;
+    request.extends(&checkpoint, last_state)?;
+    let new = WitnessedRow {
+        origin: checkpoint.origin.clone(),
+        size,
+        root: checkpoint.root.to_vec(),
+        checkpoint: request.note.to_owned(),
+        updated_at: node.clock().now_rfc3339().map_err(ServiceError::from)?,
+    };
+    let expected = last.as_ref().map(|row| (row.size, row.root.as_slice()));
+    if !store::advance_witnessed(&mut c, expected, &new).map_err(ServiceError::from)? {
+        // Another request moved the state first: the log must start again from that size.
+        let now = store::witnessed(&mut c, &checkpoint.origin).map_err(ServiceError::from)?;
+        let size = now.as_ref().map(state).transpose()?.map_or(0, |w| w.size);
+        return Err(Refusal::Conflict(size).into());
+    }
+    let time = u64::try_from(node.clock().unix_now())
+        .map_err(|_| ServiceError::Internal("the clock is before 1970".into()))?;
+    Ok(identity
+        .cosigner
+        .cosign(text, time)
+        .map_err(|e| ServiceError::Internal(format!("cosigning: {e}")))?)
+}
+
+fn state(row: &WitnessedRow) -> Result<Witnessed, ServiceError> {
+    let corrupt = || {
+        ServiceError::Internal(format!(
+            "witnessed_logs row {} holds a bad size or root",
+            row.origin
+        ))
+    };
+    Ok(Witnessed {
+        size: u64::try_from(row.size).map_err(|_| corrupt())?,
+        root: row.root.as_slice().try_into().map_err(|_| corrupt())?,
+    })
+}
+
+/// What this node has witnessed, log by log: (origin, size, when), for `scelle peer status`.
+pub fn witnessed_logs(node: &Node) -> Result<Vec<WitnessedRow>, ServiceError> {
+    Ok(store::all_witnessed(&mut *node.connection()?)?)
+}

@@ -1,0 +1,128 @@
+//! What the Entente network needs kept: as a witness, the checkpoint this node last cosigned for
+//! each peer's log; as a log, its own checkpoints once a quorum of its witnesses cosigned them.
+//!
+//! The witness's state moves by compare-and-set (one `UPDATE … WHERE size AND root`, or one
+//! `INSERT` that a second insert cannot pass), so two requests racing can never both win, and
+//! the commit is durable (SQLite `synchronous = FULL`, PostgreSQL's synchronous commit) before
+//! the node cosigns: a restart never lets it cosign a smaller or another tree.
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::schema::{cosigned_checkpoints, witnessed_logs};
+use super::{DbConnection, StorageError};
+
+/// The checkpoint this node last cosigned for one log.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = witnessed_logs)]
+pub struct WitnessedRow {
+    /// The log's origin.
+    pub origin: String,
+    /// Its tree size.
+    pub size: i64,
+    /// Its root hash (32 bytes).
+    pub root: Vec<u8>,
+    /// The signed checkpoint note as it was submitted (the evidence, should the log fork).
+    pub checkpoint: String,
+    /// When it was cosigned (RFC 3339).
+    pub updated_at: String,
+}
+
+/// What this node last cosigned for `origin`, if anything.
+pub fn witnessed(
+    conn: &mut DbConnection,
+    origin: &str,
+) -> Result<Option<WitnessedRow>, StorageError> {
+    Ok(witnessed_logs::table
+        .find(origin)
+        .select(WitnessedRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every log this node witnesses, by origin.
+pub fn all_witnessed(conn: &mut DbConnection) -> Result<Vec<WitnessedRow>, StorageError> {
+    Ok(witnessed_logs::table
+        .order(witnessed_logs::origin)
+        .select(WitnessedRow::as_select())
+        .load(conn)?)
+}
+
+/// Moves a log's state from `expected` (`None`: never witnessed) to `new`, only if it is still
+/// `expected`: answers false when another request moved it first.
+pub fn advance_witnessed(
+    conn: &mut DbConnection,
+    expected: Option<(i64, &[u8])>,
+    new: &WitnessedRow,
+) -> Result<bool, StorageError> {
+    match expected {
+        None => match diesel::insert_into(witnessed_logs::table)
+            .values(new)
+            .execute(conn)
+        {
+            Ok(_) => Ok(true),
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+            Err(e) => Err(e.into()),
+        },
+        Some((size, root)) => {
+            let moved = diesel::update(
+                witnessed_logs::table
+                    .filter(witnessed_logs::origin.eq(&new.origin))
+                    .filter(witnessed_logs::size.eq(size))
+                    .filter(witnessed_logs::root.eq(root)),
+            )
+            .set((
+                witnessed_logs::size.eq(new.size),
+                witnessed_logs::root.eq(&new.root),
+                witnessed_logs::checkpoint.eq(&new.checkpoint),
+                witnessed_logs::updated_at.eq(&new.updated_at),
+            ))
+            .execute(conn)?;
+            Ok(moved == 1)
+        }
+    }
+}
+
+/// Keeps one of this node's checkpoints with the cosignatures that made the quorum.
+pub fn insert_cosigned(
+    conn: &mut DbConnection,
+    tree_size: i64,
+    note: &str,
+    created_at: &str,
+) -> Result<(), StorageError> {
+    match diesel::insert_into(cosigned_checkpoints::table)
+        .values((
+            cosigned_checkpoints::tree_size.eq(tree_size),
+            cosigned_checkpoints::note.eq(note),
+            cosigned_checkpoints::created_at.eq(created_at),
+        ))
+        .execute(conn)
+    {
+        // The same size cosigned again (a restart, a retry): the first one stays.
+        Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The newest of this node's quorum-cosigned checkpoints, as (size, note).
+pub fn latest_cosigned(conn: &mut DbConnection) -> Result<Option<(i64, String)>, StorageError> {
+    Ok(cosigned_checkpoints::table
+        .order(cosigned_checkpoints::tree_size.desc())
+        .select((cosigned_checkpoints::tree_size, cosigned_checkpoints::note))
+        .first(conn)
+        .optional()?)
+}
+
+/// The oldest quorum-cosigned checkpoint at or above `size`, as (size, note): what upgrades a
+/// receipt for an entry below `size` to a cosigned one.
+pub fn cosigned_covering(
+    conn: &mut DbConnection,
+    size: i64,
+) -> Result<Option<(i64, String)>, StorageError> {
+    Ok(cosigned_checkpoints::table
+        .filter(cosigned_checkpoints::tree_size.ge(size))
+        .order(cosigned_checkpoints::tree_size.asc())
+        .select((cosigned_checkpoints::tree_size, cosigned_checkpoints::note))
+        .first(conn)
+        .optional()?)
+}

@@ -1,0 +1,540 @@
+//! The Entente network with real node processes on loopback, each with its own database, keys
+//! and certificates: they witness each other (C2SP tlog-witness over mutual TLS) and each
+//! publishes only checkpoints a quorum of its peers cosigned; the cosignatures and the quorum
+//! are checked with implementations we did not write (Cloudflare's `signed_note` for the
+//! notes, ed25519-dalek through Mullvad's `sigsum` for the signatures, `sigsum::Policy` for
+//! the quorum); a client without a pinned certificate is refused; a witness never cosigns
+//! another tree of a size it already cosigned, nor one that does not extend it; one peer down
+//! does not stop the others while the quorum holds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_scelle");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn scelle(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scelle {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One state's node: its folder, its ports, its first admin token, its process.
+struct StateNode {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    agency: String,
+    port: u16,
+    peer_port: u16,
+    token: String,
+    child: Option<Child>,
+}
+
+impl StateNode {
+    fn new(agency: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let out = scelle(
+            &dir,
+            &[
+                "init",
+                "--origin",
+                &format!("{agency}/scelle"),
+                "--agency",
+                agency,
+                "--agency-name",
+                agency,
+            ],
+        );
+        let token = out.lines().last().unwrap().trim().to_owned();
+        let peer_port = free_port();
+        scelle(
+            &dir,
+            &[
+                "peer",
+                "init",
+                "--url",
+                &format!("https://127.0.0.1:{peer_port}"),
+            ],
+        );
+        Self {
+            _dir: tmp,
+            dir,
+            agency: agency.to_owned(),
+            port: free_port(),
+            peer_port,
+            token,
+            child: None,
+        }
+    }
+
+    /// The `scelle peer add …` line this node prints for its peers.
+    fn card(&self) -> Vec<String> {
+        let out = scelle(&self.dir, &["peer", "identity"]);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("scelle peer add "))
+            .unwrap();
+        line.split_whitespace().skip(1).map(str::to_owned).collect()
+    }
+
+    fn start(&mut self) {
+        let child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{}", self.port),
+                "--peer-listen",
+                &format!("127.0.0.1:{}", self.peer_port),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while plain()
+            .get(&format!("http://127.0.0.1:{}/healthz", self.port))
+            .call()
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "{} did not start", self.agency);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// `GET /log/checkpoint`: (status, body).
+    fn published(&self) -> (u16, String) {
+        let mut r = plain()
+            .get(&format!("http://127.0.0.1:{}/log/checkpoint", self.port))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .call()
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_to_string().unwrap())
+    }
+
+    /// Appends an entry (a new agency) and answers the log size that covers it.
+    fn append(&self, id: &str) -> u64 {
+        let mut r = plain()
+            .post(&format!("http://127.0.0.1:{}/api/v1/agencies", self.port))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(json!({"id": id, "name": id}))
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: serde_json::Value = r.body_mut().read_json().unwrap();
+        assert_eq!(status, 201, "{body}");
+        body["receipt"]["seq"].as_u64().unwrap() + 1
+    }
+
+    fn policy_text(&self) -> String {
+        std::fs::read_to_string(self.dir.join("peers.policy")).unwrap()
+    }
+
+    /// A client presenting this node's certificate between nodes and trusting `server`'s.
+    fn peer_agent_to(&self, server: &StateNode) -> ureq::Agent {
+        use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+        let own_cert = std::fs::read(self.dir.join("peer-tls.pem")).unwrap();
+        let own_key = std::fs::read(self.dir.join("peer-tls.key")).unwrap();
+        let theirs = std::fs::read(server.dir.join("peer-tls.pem")).unwrap();
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::NativeTls)
+            .root_certs(RootCerts::Specific(Arc::new(vec![
+                Certificate::from_pem(&theirs).unwrap().to_owned(),
+            ])))
+            .client_cert(Some(ClientCert::new_with_certs(
+                &[Certificate::from_pem(&own_cert).unwrap().to_owned()],
+                PrivateKey::from_pem(&own_key).unwrap().to_owned(),
+            )))
+            .build();
+        ureq::Agent::config_builder()
+            .tls_config(tls)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .http_status_as_error(false)
+            .build()
+            .into()
+    }
+
+    fn witness_url(&self) -> String {
+        format!(
+            "https://127.0.0.1:{}/witness/add-checkpoint",
+            self.peer_port
+        )
+    }
+}
+
+impl Drop for StateNode {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn plain() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into()
+}
+
+/// Four states' nodes, each the witness of the three others, each requiring 2 of its 3 peers.
+fn network() -> Vec<StateNode> {
+    let mut nodes: Vec<StateNode> = [
+        "bj.police.ocrc",
+        "bf.police.dpj",
+        "ci.police.plcc",
+        "tg.police.dcpj",
+    ]
+    .into_iter()
+    .map(StateNode::new)
+    .collect();
+    let cards: Vec<Vec<String>> = nodes.iter().map(StateNode::card).collect();
+    for (i, node) in nodes.iter().enumerate() {
+        for (j, card) in cards.iter().enumerate() {
+            if i != j {
+                let args: Vec<&str> = card.iter().map(String::as_str).collect();
+                scelle(&node.dir, &args);
+            }
+        }
+        scelle(&node.dir, &["peer", "quorum", "2"]);
+    }
+    for node in &mut nodes {
+        node.start();
+    }
+    nodes
+}
+
+fn wait_for<T>(what: &str, within: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The size of a checkpoint note.
+fn size_of(note: &str) -> u64 {
+    note.lines().nth(1).unwrap().parse().unwrap()
+}
+
+/// A cosignature v1 verifier written from the spec on ed25519-dalek (through `sigsum`), for
+/// `signed_note`'s note verification.
+struct CosignatureV1 {
+    name: String,
+    id: u32,
+    key: sigsum::PublicKey,
+}
+
+impl signed_note::Verifier for CosignatureV1 {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        let Ok(sig) = <[u8; 72]>::try_from(sig) else {
+            return false;
+        };
+        let time = u64::from_be_bytes(sig[..8].try_into().unwrap());
+        let mut signed = format!("cosignature/v1\ntime {time}\n").into_bytes();
+        signed.extend_from_slice(msg);
+        let signature = sigsum::Signature::from(<[u8; 64]>::try_from(&sig[8..]).unwrap());
+        self.key.verify_signature(&signed, &signature)
+    }
+}
+
+fn vkey_parts(vkey: &str) -> (String, [u8; 32]) {
+    let mut parts = vkey.splitn(3, '+');
+    let name = parts.next().unwrap().to_owned();
+    let _id = parts.next().unwrap();
+    let raw = B64.decode(parts.next().unwrap()).unwrap();
+    (name, raw[1..].try_into().unwrap())
+}
+
+/// Whether `note` is signed by the policy's log of its origin and cosigned by a quorum of its
+/// witnesses — decided by `signed_note` and `sigsum`, not by Scellé's own code.
+fn independent_quorum(note: &str, policy: &str) -> bool {
+    let mut verifiers: Vec<Box<dyn signed_note::Verifier>> = Vec::new();
+    let mut sigsum_policy = String::new();
+    let mut witness_keys = Vec::new();
+    for line in policy.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["log", vkey, ..] => {
+                verifiers.push(Box::new(signed_note::StandardVerifier::new(vkey).unwrap()));
+                sigsum_policy.push_str(&format!("log {}\n", hex::encode(vkey_parts(vkey).1)));
+            }
+            ["witness", name, vkey, ..] => {
+                let (key_name, key) = vkey_parts(vkey);
+                let mut h = Sha256::new();
+                h.update(key_name.as_bytes());
+                h.update([b'\n', 0x04]);
+                h.update(key);
+                let id = u32::from_be_bytes(h.finalize()[..4].try_into().unwrap());
+                verifiers.push(Box::new(CosignatureV1 {
+                    name: key_name.clone(),
+                    id,
+                    key: sigsum::PublicKey::from(key),
+                }));
+                witness_keys.push((key_name, key));
+                sigsum_policy.push_str(&format!("witness {name} {}\n", hex::encode(key)));
+            }
+            ["group", ..] | ["quorum", ..] => {
+                sigsum_policy.push_str(line.trim());
+                sigsum_policy.push('\n');
+            }
+            _ => {}
+        }
+    }
+    let list = signed_note::VerifierList::new(verifiers);
+    let Ok(parsed) = signed_note::Note::from_bytes(note.as_bytes()) else {
+        return false;
+    };
+    let Ok((verified, _unknown)) = parsed.verify(&list) else {
+        return false;
+    };
+    let origin = note.lines().next().unwrap();
+    if !verified.iter().any(|s| s.name() == origin) {
+        return false;
+    }
+    let keyhashes: Vec<sigsum::Hash> = witness_keys
+        .iter()
+        .filter(|(name, _)| verified.iter().any(|s| s.name() == name))
+        .map(|(_, key)| sigsum::Hash::new(key))
+        .collect();
+    sigsum::Policy::parse(&sigsum_policy)
+        .unwrap()
+        .check_quorum(&keyhashes)
+}
+
+#[test]
+fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
+    let mut nodes = network();
+
+    // Each node publishes a checkpoint cosigned by 2 of its 3 peers, within seconds of start.
+    for node in &nodes {
+        let note = wait_for("a cosigned checkpoint", Duration::from_secs(20), || {
+            let (status, body) = node.published();
+            (status == 200).then_some(body)
+        });
+        assert!(
+            independent_quorum(&note, &node.policy_text()),
+            "{}: {note}",
+            node.agency
+        );
+        // Our own verifier agrees.
+        let policy = scelle_verifier::policy::Policy::parse(&node.policy_text()).unwrap();
+        let cosigned = policy.verify(&note).unwrap();
+        assert!(cosigned.cosigned_by.len() >= 2, "{note}");
+    }
+
+    // A new entry is covered by a published, cosigned checkpoint within a second or two.
+    let bj = &nodes[0];
+    let needed = bj.append("bj.police.brigade-1");
+    let started = Instant::now();
+    let note = wait_for("the entry cosigned", Duration::from_secs(10), || {
+        let (status, body) = bj.published();
+        (status == 200 && size_of(&body) >= needed).then_some(body)
+    });
+    assert!(independent_quorum(&note, &bj.policy_text()));
+    eprintln!(
+        "append to cosigned checkpoint: {} ms",
+        started.elapsed().as_millis()
+    );
+    // Without a quorum's cosignatures it does not count: the log's signature alone fails.
+    let bare: String = note
+        .split_inclusive('\n')
+        .take_while(|l| !l.contains("/witness "))
+        .collect();
+    assert!(!independent_quorum(&bare, &bj.policy_text()));
+
+    // The federation listener refuses a client with no certificate, and one with a
+    // certificate it does not pin, before any HTTP.
+    let tg = &nodes[3];
+    let no_cert: ureq::Agent = {
+        use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+        let theirs = std::fs::read(tg.dir.join("peer-tls.pem")).unwrap();
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::NativeTls)
+            .root_certs(RootCerts::Specific(Arc::new(vec![
+                Certificate::from_pem(&theirs).unwrap().to_owned(),
+            ])))
+            .build();
+        ureq::Agent::config_builder()
+            .tls_config(tls)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .http_status_as_error(false)
+            .build()
+            .into()
+    };
+    assert!(no_cert.post(&tg.witness_url()).send("old 0\n\n").is_err());
+    let stranger = StateNode::new("ne.police.dpj");
+    assert!(
+        stranger
+            .peer_agent_to(tg)
+            .post(&tg.witness_url())
+            .send("old 0\n\n")
+            .is_err()
+    );
+    // The user listener has no federation route.
+    let (status, _) = {
+        let mut r = plain()
+            .post(&format!(
+                "http://127.0.0.1:{}/witness/add-checkpoint",
+                tg.port
+            ))
+            .send("old 0\n\n")
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    assert_eq!(status, 404);
+
+    // A pinned peer speaks the witness protocol, with the spec's answers.
+    let bf_to_tg = nodes[1].peer_agent_to(tg);
+    let post = |body: String| {
+        let mut r = bf_to_tg.post(&tg.witness_url()).send(body).unwrap();
+        let status = r.status().as_u16();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, ctype, r.body_mut().read_to_string().unwrap())
+    };
+    let (status, _, body) = post("not a request".into());
+    assert_eq!(status, 400, "{body}");
+    let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        error["error"]["message_fr"]
+            .as_str()
+            .unwrap()
+            .contains("mal formée")
+    );
+    assert!(
+        error["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("Malformed")
+    );
+    // bj's newest checkpoint as published by bj (log signature only, first lines).
+    let bj_signed = bare;
+    let witnessed = wait_for("tg to have cosigned bj", Duration::from_secs(5), || {
+        let (s, ctype, body) = post(format!("old 0\n\n{bj_signed}"));
+        (s == 409).then_some((ctype, body))
+    });
+    assert_eq!(witnessed.0.as_deref(), Some("text/x.tlog.size"));
+    let held: u64 = witnessed.1.trim_end_matches('\n').parse().unwrap();
+    assert!(held >= 1);
+    // tg holds bj's newest size; the same checkpoint from that size is cosigned again (same
+    // size, same root), with tg's witness key.
+    assert_eq!(held, size_of(&bj_signed));
+    let (s, _, lines) = post(format!("old {held}\n\n{bj_signed}"));
+    assert_eq!(s, 200, "{lines}");
+    assert!(
+        lines.starts_with("\u{2014} tg.police.dcpj/scelle/witness "),
+        "{lines}"
+    );
+    assert!(independent_quorum(
+        &format!("{bj_signed}{lines}"),
+        &bj.policy_text()
+            .replace("quorum entente", "quorum tg.police.dcpj")
+    ));
+    // A fork of bj's log, signed with bj's own key, of the size tg already cosigned: 409, and
+    // a larger fork with a proof that does not hold: 422. tg cosigns neither.
+    let bj_key = std::fs::read_to_string(nodes[0].dir.join("node.key")).unwrap();
+    let bj_signer = scelle_verifier::note::NoteSigner::from_private_key_string(&bj_key).unwrap();
+    let forged = |size: u64| {
+        scelle_verifier::note::Checkpoint {
+            origin: "bj.police.ocrc/scelle".into(),
+            size,
+            root: [7; 32],
+        }
+        .sign(&bj_signer)
+        .unwrap()
+    };
+    let (s, ctype, body) = post(format!("old {held}\n\n{}", forged(held)));
+    assert_eq!(
+        (s, ctype.as_deref()),
+        (409, Some("text/x.tlog.size")),
+        "{body}"
+    );
+    let (s, _, body) = post(format!(
+        "old {held}\n{}\n\n{}",
+        B64.encode([1u8; 32]),
+        forged(held + 5)
+    ));
+    assert_eq!(s, 422, "{body}");
+    // A log tg does not know: 404; bj's origin signed by another key: 403; old above new: 400.
+    let other = scelle_verifier::note::NoteSigner::generate("ml.police/scelle").unwrap();
+    let unknown = scelle_verifier::note::Checkpoint {
+        origin: "ml.police/scelle".into(),
+        size: 3,
+        root: [1; 32],
+    }
+    .sign(&other)
+    .unwrap();
+    assert_eq!(post(format!("old 0\n\n{unknown}")).0, 404);
+    let impostor = scelle_verifier::note::NoteSigner::generate("bj.police.ocrc/scelle").unwrap();
+    let untrusted = scelle_verifier::note::Checkpoint {
+        origin: "bj.police.ocrc/scelle".into(),
+        size: 3,
+        root: [1; 32],
+    }
+    .sign(&impostor)
+    .unwrap();
+    assert_eq!(post(format!("old 0\n\n{untrusted}")).0, 403);
+    assert_eq!(post(format!("old 99\n\n{}", forged(3))).0, 400);
+    // A GET is not the protocol: 405.
+    let mut r = bf_to_tg.get(&tg.witness_url()).call().unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    let _ = r.body_mut().read_to_string();
+
+    // One peer down: bj still reaches its quorum (bf and tg) for a new entry.
+    nodes[2].kill();
+    let bj = &nodes[0];
+    let needed = bj.append("bj.police.brigade-2");
+    let note = wait_for("cosigned without ci", Duration::from_secs(15), || {
+        let (status, body) = bj.published();
+        (status == 200 && size_of(&body) >= needed).then_some(body)
+    });
+    assert!(independent_quorum(&note, &bj.policy_text()));
+    assert!(
+        !note.contains("\u{2014} ci.police.plcc/scelle/witness "),
+        "{note}"
+    );
+}
