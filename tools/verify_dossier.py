@@ -9,6 +9,7 @@ Exit status: 0 everything holds, 3 findings, 2 unreadable input.
 import argparse, base64, hashlib, hmac, json, os, sys, unicodedata
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 MANIFEST_HEADER = "scelle-dossier/1 manifest"
 U64 = 2**64 - 1
@@ -241,6 +242,111 @@ def parse_key(text):
         raise ValueError("bad verifier key")
     return name, bytes.fromhex(key_id), Ed25519PublicKey.from_public_bytes(raw[1:])
 
+def raw_key(key):
+    """The 32 bytes of an Ed25519 public key."""
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+def parse_cosigner_key(text):
+    """C2SP tlog-cosignature v1 verifier key: name+hexid+base64(0x04 || 32-byte Ed25519 key)."""
+    name, key_id, blob = text.strip().split("+", 2)
+    raw = b64d(blob)
+    if len(raw) != 33 or raw[0] != 4 or H(name.encode() + b"\n" + raw)[:4].hex() != key_id:
+        raise ValueError("bad witness key")
+    return name, bytes.fromhex(key_id), Ed25519PublicKey.from_public_bytes(raw[1:])
+
+def parse_policy(text):
+    """C2SP tlog-policy, as strictly as scelle's: (logs, witnesses {name: key}, groups
+    {name: (k, members)}, quorum name or None). Raises ValueError naming the line."""
+    logs, witnesses, groups, quorum, seen_quorum, raws = [], {}, {}, None, False, set()
+    for number, line in enumerate(text.split("\n"), 1):
+        def bad(why):
+            raise ValueError(f"policy line {number}: {why}")
+        if any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in line):
+            bad("forbidden character")
+        words = line.replace("\t", " ").split()
+        if not words or words[0].startswith("#"):
+            continue
+        defined = lambda n: n == "none" or n in witnesses or n in groups
+        if words[0] == "log" and len(words) in (2, 3):
+            key = parse_key(words[1])
+            raw = raw_key(key[2])
+            if ("log", raw) in raws:
+                bad("duplicate key")
+            raws.add(("log", raw))
+            logs.append(key)
+        elif words[0] == "witness" and len(words) in (3, 4):
+            if defined(words[1]):
+                bad("name already defined")
+            key = parse_cosigner_key(words[2])
+            raw = raw_key(key[2])
+            if ("witness", raw) in raws:
+                bad("duplicate key")
+            raws.add(("witness", raw))
+            witnesses[words[1]] = key
+        elif words[0] == "group" and len(words) >= 4:
+            name, k, members = words[1], words[2], words[3:]
+            if defined(name):
+                bad("name already defined")
+            if len(set(members)) != len(members):
+                bad("member listed twice")
+            if any(m == "none" or not defined(m) for m in members):
+                bad("undefined name")
+            k = len(members) if k == "all" else 1 if k == "any" else decimal(k)
+            if k is None or not 1 <= k <= len(members):
+                bad("invalid threshold")
+            groups[name] = (k, members)
+        elif words[0] == "quorum" and len(words) == 2:
+            if seen_quorum:
+                bad("second quorum line")
+            seen_quorum = True
+            if words[1] != "none" and not defined(words[1]):
+                bad("undefined name")
+            quorum = None if words[1] == "none" else words[1]
+        elif words[0] in ("log", "witness", "group", "quorum"):
+            bad("wrong number of arguments")
+        else:
+            bad("unknown keyword")
+    if not seen_quorum:
+        raise ValueError("the policy has no quorum line")
+    return logs, witnesses, groups, quorum
+
+def policy_cosigned(note, policy):
+    """(names and times of the witnesses whose cosignatures verify, None) if the quorum is met;
+    otherwise (None, the reason)."""
+    _, witnesses, groups, quorum = policy
+    parsed = parse_note(note)
+    if parsed is None:
+        return None, "malformed checkpoint"
+    text, sigs = parsed
+    cosigned = []
+    for name, (key_name, key_id, key) in witnesses.items():
+        found = [sig for n, i, sig in sigs if n == key_name and i == key_id]
+        if not found:
+            continue
+        good = None
+        for sig in found:
+            if len(sig) != 72:
+                continue
+            time = int.from_bytes(sig[:8], "big")
+            try:
+                key.verify(sig[8:], f"cosignature/v1\ntime {time}\n{text}".encode())
+                good = time
+                break
+            except InvalidSignature:
+                pass
+        if good is None:
+            return None, f"witness {name} has an invalid cosignature on the checkpoint"
+        cosigned.append((name, good))
+    names = {n for n, _ in cosigned}
+    def met(member):
+        if member in witnesses:
+            return member in names
+        k, members = groups[member]
+        return sum(1 for m in members if met(m)) >= k
+    if quorum is not None and not met(quorum):
+        return None, "quorum not met: cosigned only by [" + ", ".join(n for n, _ in cosigned) + "]"
+    return cosigned, None
+
 def is_control(c):
     return unicodedata.category(c) == "Cc"
 
@@ -399,13 +505,17 @@ def case_of(entry):
     member, field = ("custody", "case") if kind.startswith("custody.") else CASE_MEMBER.get(kind, (None, None))
     return (entry.get(member) or {}).get(field) if member else None
 
-def verify(d, keys, files, known=None):
-    """The findings, and the dossier's "as of" (its own dossier.issued entry) when it has one."""
+def verify(d, keys, files, known=None, policy=None):
+    """The findings, and the dossier's "as of" (its own dossier.issued entry) when it has one.
+    Given a peer policy, its logs are trusted keys too and the checkpoint must be cosigned by
+    its quorum."""
     findings = []
     add = lambda code, **kw: findings.append(dict(code=code, **kw))
     if d["format"] != "scelle-dossier/1":
         add("unsupported_format")
         return findings, None
+    if policy is not None:
+        keys = list(keys) + policy[0]
     origin, case_id = d["origin"], d["case"]["id"]
     opened = [(k,) + open_checkpoint(d["checkpoint"], k, origin) for k in keys if k[0] == origin]
     good = [(k, body) for k, body, _ in opened if body is not None]
@@ -414,6 +524,14 @@ def verify(d, keys, files, known=None):
         add("checkpoint_invalid" if invalid else "key_not_trusted")
         return findings, None
     key, (size, root) = good[0]
+    if policy is not None:
+        in_policy = any(k[0] == origin and raw_key(k[2]) == raw_key(key[2])
+                        for k in policy[0])
+        cosigned, why = policy_cosigned(d["checkpoint"], policy)
+        if not in_policy:
+            add("checkpoint_not_cosigned", reason="no log of the policy signed the checkpoint")
+        elif cosigned is None:
+            add("checkpoint_not_cosigned", reason=why)
     entries, leaves, last = [], [], None
     for e in d["entries"]:
         seq = e["seq"]
@@ -553,14 +671,14 @@ def verify(d, keys, files, known=None):
             add("file_not_registered", file=path)
     return findings, as_of
 
-def check_path(path, keys, files, known=None):
+def check_path(path, keys, files, known=None, policy=None):
     """What the command line does for one dossier: (exit status, findings, as of) — or, when
     the file is unreadable (exit status 2), no findings and the reason in place of "as of"."""
     try:
         with open(path, "rb") as f:
             d = strict_json(f.read())
         dossier_shape(d)
-        findings, as_of = verify(d, keys, files, known)
+        findings, as_of = verify(d, keys, files, known, policy)
     except (OSError, ValueError, RecursionError) as e:
         return 2, [], str(e)
     return (0 if not findings else 3), findings, as_of
@@ -571,15 +689,17 @@ def main():
     p.add_argument("--trusted-key", action="append", default=[])
     p.add_argument("--file", action="append", default=[])
     p.add_argument("--known-checkpoint")
+    p.add_argument("--policy")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     try:
         keys = [parse_key(open(k).read() if os.path.isfile(k) else k) for k in args.trusted_key]
         known = open(args.known_checkpoint).read() if args.known_checkpoint else None
+        policy = parse_policy(open(args.policy).read()) if args.policy else None
     except (OSError, ValueError) as e:
         print(f"illisible / unreadable: {e}", file=sys.stderr)
         return 2
-    code, findings, as_of = check_path(args.dossier, keys, args.file, known)
+    code, findings, as_of = check_path(args.dossier, keys, args.file, known, policy)
     if code == 2:
         print(f"illisible / unreadable: {as_of}", file=sys.stderr)
         return 2

@@ -131,6 +131,7 @@ pub(super) fn dossier_figures(
         &ledger,
         &case.id,
         &dossiers::ExportOptions {
+            cosigned_within: None,
             personal_data: true,
             since_checkpoint: None,
         },

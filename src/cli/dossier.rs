@@ -60,6 +60,8 @@ pub struct VerifyArgs {
     #[arg(long)]
     known_checkpoint: Option<PathBuf>,
     #[arg(long)]
+    policy: Option<PathBuf>,
+    #[arg(long)]
     json: bool,
 }
 
@@ -80,9 +82,14 @@ pub fn dossier(place: &NodePlace, command: &DossierCommand) -> Result<(), CliErr
                 ),
                 None => None,
             };
+            // A node whose peers must cosign what it publishes proves its dossiers to a
+            // cosigned checkpoint (its server, which gathers the cosignatures, must be running).
+            let cosigned = crate::network::peers::load_peers(&place.data_dir)?
+                .is_some_and(|p| p.policy.requires_cosignatures());
             let opts = ExportOptions {
                 personal_data: !without_personal_data,
                 since_checkpoint: since,
+                cosigned_within: cosigned.then_some(std::time::Duration::from_secs(10)),
             };
             let dossier = place.with_node(|node| {
                 let id = cases::id_for(node, case)?;
@@ -113,7 +120,7 @@ pub fn dossier(place: &NodePlace, command: &DossierCommand) -> Result<(), CliErr
             trusted_keys,
             files,
         } => {
-            let report = offline::verify_files(dossier, trusted_keys, files, None)
+            let report = offline::verify_files(dossier, trusted_keys, files, None, None)
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             std::fs::write(output, court_report::render(&report, *lang))
                 .map_err(|e| CliError::Other(format!("{}: {e}", output.display())))?;
@@ -147,6 +154,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), CliError> {
         &args.trusted_keys,
         &args.files,
         args.known_checkpoint.as_deref(),
+        args.policy.as_deref(),
     )
     .map_err(|e| CliError::Usage(e.to_string()))?;
     if args.json {

@@ -94,15 +94,18 @@ pub(super) struct DossierQuery {
 
 pub(super) async fn case_dossier(
     node: web::Data<Node>,
+    published: web::Data<Option<super::peers::Published>>,
     caller: Caller,
     id: web::Path<String>,
     q: web::Query<DossierQuery>,
 ) -> ApiResult {
     let q = q.into_inner();
     let purpose = purpose_of(q.purpose.as_deref())?;
+    let cosigned = published.as_ref().as_ref().is_some_and(|p| p.cosigned);
     let opts = ExportOptions {
         personal_data: q.personal_data.unwrap_or(purpose.is_some()),
         since_checkpoint: q.since_checkpoint,
+        cosigned_within: cosigned.then_some(super::peers::COSIGNED_DOSSIER_WAIT),
     };
     let dossier =
         blocking(move || dossiers::export_for(&node, &caller.0, &id, &opts, purpose)).await?;

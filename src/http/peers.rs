@@ -31,6 +31,9 @@ pub struct Published {
     pub status: std::sync::Arc<crate::network::cosigning::CosigningStatus>,
 }
 
+/// How long a dossier export waits for its checkpoint to be cosigned by the quorum.
+pub const COSIGNED_DOSSIER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The largest add-checkpoint body: 63 proof lines and a checkpoint with its signatures.
 const WITNESS_BODY_LIMIT: usize = 64 * 1024;
 

@@ -38,6 +38,9 @@ pub struct ExportOptions {
     pub personal_data: bool,
     /// A signed checkpoint the recipient already holds: the dossier then proves it extends it.
     pub since_checkpoint: Option<String>,
+    /// On a node whose peers must cosign what it publishes: how long to wait for a checkpoint
+    /// a quorum cosigned that covers the dossier's own entry (the dossier is proved to it).
+    pub cosigned_within: Option<std::time::Duration>,
 }
 
 /// A case's dossier for `user`: the export must be allowed (a dossier is for court), and the
@@ -108,15 +111,20 @@ fn issue(
         side: SideWrites::default(),
     })?;
     let mut c = node.connection()?;
-    let checkpoint_row = checkpoints::publishable(&mut c, node.sequencer())?
-        .ok_or(ServiceError::NotFound(Missing::Entry))?;
-    let size = checkpoint_row.tree_size as u64;
+    let (checkpoint_note, size, root) = match opts.cosigned_within {
+        None => {
+            let row = checkpoints::publishable(&mut c, node.sequencer())?
+                .ok_or(ServiceError::NotFound(Missing::Entry))?;
+            let root: Hash = log_store::to_hash(&row.root_hash)?;
+            (row.note, row.tree_size as u64, root)
+        }
+        Some(wait) => cosigned_covering(&mut c, issued.seq, wait)?,
+    };
     if size <= issued.seq {
         return Err(ServiceError::Internal(
             "no durable checkpoint covers the dossier's own entry".into(),
         ));
     }
-    let root: Hash = log_store::to_hash(&checkpoint_row.root_hash)?;
     for seq in [case.opened_seq as u64, issued.seq] {
         if let Some(body) = log_store::entry_body(&mut c, seq)? {
             read.insert(seq, (merkle::leaf_hash(&body), body));
@@ -200,7 +208,7 @@ fn issue(
         format: DOSSIER_FORMAT.into(),
         origin: node.origin().to_owned(),
         verifier_key: node.verifier_key().to_owned(),
-        checkpoint: checkpoint_row.note,
+        checkpoint: checkpoint_note,
         manifest,
         case: CaseRef {
             id: case.id,
@@ -210,6 +218,31 @@ fn issue(
         openings,
         consistency,
     })
+}
+
+/// The oldest quorum-cosigned checkpoint covering entry `seq`, as (note, size, root), waited
+/// for up to `wait` (the node's witnesses cosign each new checkpoint within a round).
+fn cosigned_covering(
+    c: &mut DbConnection,
+    seq: u64,
+    wait: std::time::Duration,
+) -> Result<(String, u64, Hash), ServiceError> {
+    let deadline = std::time::Instant::now() + wait;
+    let covering = i64::try_from(seq + 1).map_err(|_| ServiceError::Internal("seq".into()))?;
+    loop {
+        if let Some((_, note)) = crate::storage::peers::cosigned_covering(c, covering)? {
+            let text = scelle_verifier::note::parse_note(&note)
+                .map(|p| p.text)
+                .map_err(|e| StorageError::Corrupt(format!("cosigned checkpoint: {e}")))?;
+            let checkpoint = Checkpoint::parse_body(text)
+                .map_err(|e| StorageError::Corrupt(format!("cosigned checkpoint: {e}")))?;
+            return Ok((note, checkpoint.size, checkpoint.root));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(ServiceError::NotFound(Missing::CosignedCheckpoint));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// The case's custody record up to its entry `last`: from `last` back along each entry's link to

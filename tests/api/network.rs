@@ -50,6 +50,7 @@ struct StateNode {
     port: u16,
     peer_port: u16,
     token: String,
+    verifier_key: String,
     child: Option<Child>,
 }
 
@@ -70,6 +71,7 @@ impl StateNode {
             ],
         );
         let token = out.lines().last().unwrap().trim().to_owned();
+        let verifier_key = out.lines().nth(1).unwrap().trim().to_owned();
         let peer_port = free_port();
         scelle(
             &dir,
@@ -87,6 +89,7 @@ impl StateNode {
             port: free_port(),
             peer_port,
             token,
+            verifier_key,
             child: None,
         }
     }
@@ -157,6 +160,39 @@ impl StateNode {
         let body: serde_json::Value = r.body_mut().read_json().unwrap();
         assert_eq!(status, 201, "{body}");
         body["receipt"]["seq"].as_u64().unwrap() + 1
+    }
+
+    /// Opens a case as a new investigator of this node and exports its dossier (JSON text).
+    fn dossier_of_a_new_case(&self) -> String {
+        let base = format!("http://127.0.0.1:{}", self.port);
+        let mut r = plain()
+            .post(&format!("{base}/api/v1/users"))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(json!({"name": "Enquêtrice", "role": "investigator", "agency": self.agency}))
+            .unwrap();
+        let user: serde_json::Value = r.body_mut().read_json().unwrap();
+        let token = user["token"].as_str().unwrap().to_owned();
+        let state = self.agency[..2].to_uppercase();
+        let mut r = plain()
+            .post(&format!("{base}/api/v1/cases"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(
+                json!({"reference": format!("{state}-2026-00001"), "jurisdiction": state,
+                              "offence": "Budapest art. 8", "legal_basis": "Réquisition R-1"}),
+            )
+            .unwrap();
+        let case: serde_json::Value = r.body_mut().read_json().unwrap();
+        let id = case["case"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{case}"))
+            .to_owned();
+        let mut r = plain()
+            .get(&format!("{base}/api/v1/cases/{id}/dossier"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        r.body_mut().read_to_string().unwrap()
     }
 
     fn policy_text(&self) -> String {
@@ -536,5 +572,106 @@ fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
     assert!(
         !note.contains("\u{2014} ci.police.plcc/scelle/witness "),
         "{note}"
+    );
+
+    // A dossier of bj is proved to a checkpoint its quorum cosigned: `scelle verify --policy`
+    // with bj's policy passes and says who cosigned; with a policy asking all three witnesses
+    // (ci is down) it fails, naming the quorum.
+    let dossier = bj.dossier_of_a_new_case();
+    let dir = tempfile::tempdir().unwrap();
+    let dossier_path = dir.path().join("dossier.json");
+    std::fs::write(&dossier_path, &dossier).unwrap();
+    let policy_path = dir.path().join("bj.policy");
+    std::fs::write(&policy_path, bj.policy_text()).unwrap();
+    let verify = |policy: &Path| {
+        Command::new(BIN)
+            .args(["verify", dossier_path.to_str().unwrap(), "--policy"])
+            .arg(policy)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&policy_path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Cosigné par le quorum de la politique"),
+        "{text}"
+    );
+    assert!(text.contains("tg.police.dcpj ("), "{text}");
+    let strict_path = dir.path().join("all.policy");
+    std::fs::write(
+        &strict_path,
+        bj.policy_text()
+            .replace("group entente 2 ", "group entente all "),
+    )
+    .unwrap();
+    let out = verify(&strict_path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("quorum not met: cosigned only by [bf.police.dpj, tg.police.dcpj]"),
+        "{text}"
+    );
+    // The Python verifier agrees, on both policies.
+    let python = |policy: &Path| {
+        Command::new("python3")
+            .args([
+                "tools/verify_dossier.py",
+                dossier_path.to_str().unwrap(),
+                "--json",
+                "--policy",
+            ])
+            .arg(policy)
+            .output()
+            .unwrap()
+    };
+    let out = python(&policy_path);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = python(&strict_path);
+    assert_eq!(out.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["findings"][0]["code"], "checkpoint_not_cosigned",
+        "{report}"
+    );
+    assert_eq!(
+        report["findings"][0]["reason"],
+        "quorum not met: cosigned only by [bf.police.dpj, tg.police.dcpj]"
+    );
+    // Without a policy, the log's key alone still verifies it (cosignature lines are ignored),
+    // and so does the Python verifier.
+    let out = Command::new(BIN)
+        .args(["verify", dossier_path.to_str().unwrap(), "--trusted-key"])
+        .arg(&bj.verifier_key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = Command::new("python3")
+        .args([
+            "tools/verify_dossier.py",
+            dossier_path.to_str().unwrap(),
+            "--trusted-key",
+        ])
+        .arg(&bj.verifier_key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }

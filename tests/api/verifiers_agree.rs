@@ -380,7 +380,7 @@ fn mutant(rng: &mut Rng, d: &Value, compact: &str) -> (String, Vec<u8>) {
 
 /// (exit status, finding codes) of the verifier crate, in process, as `scelle verify --json`.
 fn rust_verdict(path: &Path, key: &str) -> (i32, BTreeSet<String>) {
-    match scelle_verifier::offline::verify_files(path, &[key.to_owned()], &[], None) {
+    match scelle_verifier::offline::verify_files(path, &[key.to_owned()], &[], None, None) {
         Err(_) => (2, BTreeSet::new()),
         Ok(report) => {
             let json =

@@ -594,3 +594,7 @@ cli-out-peer-added = Peer "{ $name }" added; restart "scelle serve" for it to co
 cli-out-peer-quorum = Quorum set: { $threshold }; restart "scelle serve" for it to count.
 cli-out-peer-none = No peers: this node has no peers.policy ("scelle peer init").
 cli-out-peer-line = { $name } — { $url } — log { $log } — pinned certificate { $pinned } — cosigned up to { $witnessed } ({ $at })
+cli-scelle-verify--policy = Peer policy (C2SP tlog-policy): the checkpoint must be signed by one of its logs and cosigned by the quorum of its witnesses
+offline-bad-policy = { $path } is not a valid peer policy: { $reason }
+verify-cosigned-by = Cosigned by the policy's quorum: { $witnesses }.
+finding-checkpoint-not-cosigned = The checkpoint does not satisfy the peer policy: { $reason }. Another state of the log may have been shown to you alone.

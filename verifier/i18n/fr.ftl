@@ -594,3 +594,7 @@ cli-out-peer-added = Pair « { $name } » ajouté ; redémarrez « scelle serve 
 cli-out-peer-quorum = Quorum fixé : { $threshold } ; redémarrez « scelle serve » pour qu'il compte.
 cli-out-peer-none = Aucun pair : ce nœud n'a pas de peers.policy (« scelle peer init »).
 cli-out-peer-line = { $name } — { $url } — journal { $log } — certificat épinglé { $pinned } — cosigné jusqu'à { $witnessed } ({ $at })
+cli-scelle-verify--policy = Politique des pairs (C2SP tlog-policy) : le point de contrôle doit être signé par l'un de ses journaux et cosigné par le quorum de ses témoins
+offline-bad-policy = { $path } n'est pas une politique de pairs valable : { $reason }
+verify-cosigned-by = Cosigné par le quorum de la politique : { $witnesses }.
+finding-checkpoint-not-cosigned = Le point de contrôle ne satisfait pas la politique des pairs : { $reason }. Un autre état du journal a pu être montré à vous seul.

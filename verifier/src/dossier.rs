@@ -20,6 +20,7 @@ use crate::i18n::Message;
 use crate::merkle::{self, Hash};
 use crate::model::{CustodyEventType, IntegrityResult};
 use crate::note::{Checkpoint, NoteError, NoteVerifier};
+use crate::policy::Policy;
 use crate::t;
 
 /// The `format` of the dossiers this version writes and verifies.
@@ -298,6 +299,13 @@ pub enum Finding {
     /// The dossier's last entry is not the `dossier.issued` entry of its case: its end may have
     /// been cut off.
     DossierNotIssued,
+    /// A policy was given (`--policy`) and the checkpoint does not satisfy it: not signed by
+    /// one of its logs, or not cosigned by a quorum of its witnesses (another view of the log
+    /// may have been shown to this reader alone).
+    CheckpointNotCosigned {
+        /// Why it does not.
+        reason: String,
+    },
     /// A second `case.opened` of the case.
     CaseOpenedTwice {
         /// The entry's seq.
@@ -430,6 +438,9 @@ pub struct Report {
     pub opened: BTreeMap<String, Value>,
     /// The size of the earlier checkpoint the dossier proved it extends.
     pub consistent_with_earlier: Option<u64>,
+    /// The witnesses (names in the policy given) whose cosignatures on the checkpoint verified,
+    /// with their times (Unix seconds); empty when no policy was given.
+    pub cosigned_by: Vec<Cosigned>,
     /// As of when the dossier speaks: its own `dossier.issued` entry, the case's newest when it
     /// was issued. Events after it are not in the dossier.
     pub as_of: Option<AsOf>,
@@ -441,6 +452,15 @@ pub struct Report {
     pub items: Vec<ItemVerdict>,
     /// Every problem found.
     pub findings: Vec<Finding>,
+}
+
+/// One witness's verified cosignature on the dossier's checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cosigned {
+    /// The witness's name in the policy.
+    pub witness: String,
+    /// When it cosigned (Unix seconds).
+    pub time: u64,
 }
 
 /// The moment a dossier speaks of: its `dossier.issued` entry and the checkpoint it is proved to.
@@ -512,6 +532,24 @@ pub fn verify_against(
     files: &[FileDigest],
     known: Option<&str>,
 ) -> Report {
+    verify_with_policy(dossier, trusted, files, known, None)
+}
+
+/// [`verify_against`], and, given a C2SP tlog-policy (the Entente's peers and quorum), that
+/// the checkpoint is signed by one of its logs (which are then trusted keys too) and cosigned
+/// by a quorum of its witnesses.
+pub fn verify_with_policy(
+    dossier: &Dossier,
+    trusted: &[NoteVerifier],
+    files: &[FileDigest],
+    known: Option<&str>,
+    policy: Option<&Policy>,
+) -> Report {
+    let mut trusted = trusted.to_vec();
+    if let Some(policy) = policy {
+        trusted.extend(policy.logs().iter().map(|log| log.key.clone()));
+    }
+    let trusted = trusted.as_slice();
     let mut findings = Vec::new();
     let mut report = Report {
         ok: false,
@@ -525,6 +563,7 @@ pub fn verify_against(
         openings_checked: 0,
         opened: BTreeMap::new(),
         consistent_with_earlier: None,
+        cosigned_by: Vec::new(),
         as_of: None,
         completeness: Completeness::Nothing,
         case: None,
@@ -547,6 +586,20 @@ pub fn verify_against(
     report.key_id = verifier.key_id_hex();
     report.tree_size = checkpoint.size;
     report.root = B64.encode(checkpoint.root);
+    if let Some(policy) = policy {
+        match policy.verify(&dossier.checkpoint) {
+            Ok(cosigned) => {
+                report.cosigned_by = cosigned
+                    .cosigned_by
+                    .into_iter()
+                    .map(|(witness, time)| Cosigned { witness, time })
+                    .collect();
+            }
+            Err(e) => findings.push(Finding::CheckpointNotCosigned {
+                reason: e.to_string(),
+            }),
+        }
+    }
 
     // 2. Each entry: bytes, leaf hash, inclusion proof, form, origin, order.
     let decoded = check_entries(dossier, &checkpoint, &mut findings);
@@ -1085,6 +1138,9 @@ impl Finding {
             }
             F::CaseChainBroken { seq } => t!("finding-case-chain-broken", seq = seq),
             F::DossierNotIssued => t!("finding-dossier-not-issued"),
+            F::CheckpointNotCosigned { reason } => {
+                t!("finding-checkpoint-not-cosigned", reason = shown(reason))
+            }
             F::CaseOpenedTwice { seq } => t!("finding-case-opened-twice", seq = seq),
             F::ItemRegisteredTwice { seq, item } => {
                 t!(

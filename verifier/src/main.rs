@@ -20,6 +20,8 @@ struct Args {
     #[arg(long)]
     known_checkpoint: Option<PathBuf>,
     #[arg(long)]
+    policy: Option<PathBuf>,
+    #[arg(long)]
     json: bool,
     #[arg(long)]
     report: Option<PathBuf>,
@@ -38,6 +40,7 @@ fn run(args: &Args) -> i32 {
         &args.trusted_keys,
         &args.files,
         args.known_checkpoint.as_deref(),
+        args.policy.as_deref(),
     ) {
         Ok(r) => r,
         Err(e) => {

@@ -40,6 +40,13 @@ pub enum OfflineError {
         /// Why it was refused.
         reason: String,
     },
+    /// The policy file given (`--policy`) is not a C2SP tlog-policy.
+    BadPolicy {
+        /// The file's path.
+        path: String,
+        /// What is wrong with it.
+        error: crate::policy::PolicyError,
+    },
 }
 
 impl OfflineError {
@@ -57,6 +64,9 @@ impl OfflineError {
             }
             OfflineError::BadTrustedKey { key, reason } => {
                 t!("offline-bad-trusted-key", key = key, reason = reason)
+            }
+            OfflineError::BadPolicy { path, error } => {
+                t!("offline-bad-policy", path = path).nested("reason", error.message())
             }
         }
     }
@@ -185,7 +195,20 @@ pub fn verify_files(
     trusted: &[String],
     files: &[PathBuf],
     known_checkpoint: Option<&Path>,
+    policy: Option<&Path>,
 ) -> Result<Report, OfflineError> {
+    let policy = policy
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| OfflineError::Read {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            crate::policy::Policy::parse(&text).map_err(|error| OfflineError::BadPolicy {
+                path: path.display().to_string(),
+                error,
+            })
+        })
+        .transpose()?;
     let dossier = read_dossier(dossier_path)?;
     let keys = trusted
         .iter()
@@ -200,11 +223,12 @@ pub fn verify_files(
         })
         .transpose()?;
     let digests = hash_files(files, std::io::stderr().is_terminal())?;
-    Ok(dossier::verify_against(
+    Ok(dossier::verify_with_policy(
         &dossier,
         &keys,
         &digests,
         known.as_deref(),
+        policy.as_ref(),
     ))
 }
 
@@ -220,12 +244,35 @@ pub fn as_of_lines(report: &Report) -> Vec<Message> {
         ),
         None => t!("verify-as-of-unknown", size = report.tree_size),
     };
+    let cosigned = (!report.cosigned_by.is_empty()).then(|| {
+        let names: Vec<String> = report
+            .cosigned_by
+            .iter()
+            .map(|c| format!("{} ({})", shown(&c.witness), unix_time(c.time)))
+            .collect();
+        t!("verify-cosigned-by", witnesses = names.join(", "))
+    });
     let completeness = match report.completeness {
         Completeness::Whole => t!("verify-complete"),
         Completeness::From { seq } => t!("verify-complete-from", seq = seq),
         Completeness::Nothing => t!("verify-complete-unproven"),
     };
-    vec![as_of, completeness]
+    let mut lines = vec![as_of];
+    lines.extend(cosigned);
+    lines.push(completeness);
+    lines
+}
+
+/// A Unix time as RFC 3339 (UTC), or the number if it is out of range.
+fn unix_time(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| seconds.to_string())
 }
 
 /// The JSON report: the verifier's findings with their texts in both languages.

@@ -37,7 +37,7 @@ pub enum PolicyError {
     #[error("witness {0} has an invalid cosignature on the checkpoint")]
     BadCosignature(String),
     /// Too few witnesses cosigned.
-    #[error("quorum not met: cosigned by {cosigned:?}")]
+    #[error("quorum not met: cosigned only by [{}]", cosigned.join(", "))]
     QuorumNotMet {
         /// The witnesses whose cosignatures verified.
         cosigned: Vec<String>,
