@@ -374,6 +374,7 @@ mod tests {
             openings_checked: 0,
             opened: BTreeMap::new(),
             consistent_with_earlier: Some(5),
+            cosigned_by: Vec::new(),
             as_of: Some(crate::dossier::AsOf {
                 seq: 6,
                 time: "2026-12-07T12:00:00.000000Z".into(),
