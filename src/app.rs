@@ -97,7 +97,28 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
         }
         served
     });
-    if let Ok(node) = Arc::try_unwrap(node) {
+    // A background task in the middle of a step (a cosigning round waits on its witnesses
+    // for up to a few seconds) still holds the node: wait for it, so the last refusals, the
+    // publication record and the sequencer's last batch are not skipped.
+    let mut node = node;
+    let mut waited = Duration::ZERO;
+    let node = loop {
+        match Arc::try_unwrap(node) {
+            Ok(node) => break Some(node),
+            Err(shared) if waited < SHUTDOWN_WAIT => {
+                node = shared;
+                std::thread::sleep(Duration::from_millis(50));
+                waited += Duration::from_millis(50);
+            }
+            Err(_) => {
+                tracing::error!(
+                    "a background task still holds the node: stopping without its last steps"
+                );
+                break None;
+            }
+        }
+    };
+    if let Some(node) = node {
         // Refusals still counted in open windows are recorded before the node stops.
         if let Err(e) = crate::authz::close_refusal_windows(&node, true) {
             tracing::error!(error = %e, "cannot record the counted refusals");
@@ -152,6 +173,9 @@ fn start_network(
         identity,
     }))
 }
+
+/// How long a stopping server waits for background tasks to let go of the node.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
 /// How often the newest published checkpoint is copied to the data folder.
 const PUBLICATION_RECORD_EVERY: Duration = Duration::from_secs(1);

@@ -291,7 +291,8 @@ def parse_policy(text):
                 bad("member listed twice")
             if any(m == "none" or not defined(m) for m in members):
                 bad("undefined name")
-            k = len(members) if k == "all" else 1 if k == "any" else decimal(k)
+            k = (len(members) if k == "all" else 1 if k == "any"
+                 else int(k) if k.isascii() and k.isdigit() else None)
             if k is None or not 1 <= k <= len(members):
                 bad("invalid threshold")
             groups[name] = (k, members)
@@ -323,20 +324,18 @@ def policy_cosigned(note, policy):
         found = [sig for n, i, sig in sigs if n == key_name and i == key_id]
         if not found:
             continue
-        good = None
+        # Every line of a known witness must verify (a bad one fails the note).
+        newest = None
         for sig in found:
-            if len(sig) != 72:
-                continue
-            time = int.from_bytes(sig[:8], "big")
+            time = int.from_bytes(sig[:8], "big") if len(sig) == 72 else None
             try:
+                if time is None or time > 2**63 - 1:
+                    raise InvalidSignature()
                 key.verify(sig[8:], f"cosignature/v1\ntime {time}\n{text}".encode())
-                good = time
-                break
             except InvalidSignature:
-                pass
-        if good is None:
-            return None, f"witness {name} has an invalid cosignature on the checkpoint"
-        cosigned.append((name, good))
+                return None, f"witness {name} has an invalid cosignature on the checkpoint"
+            newest = time if newest is None else max(newest, time)
+        cosigned.append((name, newest))
     names = {n for n, _ in cosigned}
     def met(member):
         if member in witnesses:

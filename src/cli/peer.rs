@@ -140,12 +140,16 @@ fn print_identity(place: &NodePlace) -> Result<(), CliError> {
     let signer = load_signer(dir)?;
     let identity = peers::load_identity(dir)?;
     let url = peers::load_peers(dir)?
-        .and_then(|p| p.policy.log(signer.name()).and_then(|l| l.url.clone()))
+        .and_then(|p| p.policy.logs_of(signer.name()).find_map(|l| l.url.clone()))
         .unwrap_or_else(|| "https://HOST:PORT".to_owned());
     println!("{}", t!("cli-out-peer-identity").one_line());
-    // The name the peer's policy gives this node: the origin up to its first '/', which a
-    // file name under peers/ can hold.
-    let name = signer.name().split('/').next().unwrap_or(signer.name());
+    // The name the peer's policy gives this node: its origin without the usual `/scelle`, and
+    // any other '/' made '_' (a file name under peers/ holds it; two origins stay two names).
+    let name = signer
+        .name()
+        .strip_suffix("/scelle")
+        .unwrap_or(signer.name())
+        .replace('/', "_");
     println!(
         "scelle peer add {} --log-key {} --witness-key {} --url {} --cert {}",
         name,

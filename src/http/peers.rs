@@ -106,10 +106,17 @@ pub fn build_peer_server(
             if store.error_depth() != 0 {
                 return true;
             }
-            store
-                .current_cert()
-                .and_then(|cert| cert.digest(openssl::hash::MessageDigest::sha256()).ok())
-                .is_some_and(|digest| pins.iter().any(|pin| *pin == hex::encode(&*digest)))
+            let Some(cert) = store.current_cert() else {
+                return false;
+            };
+            let pinned = cert
+                .digest(openssl::hash::MessageDigest::sha256())
+                .is_ok_and(|digest| pins.iter().any(|pin| *pin == hex::encode(&*digest)));
+            // Pinned, and within its dates: an expired peer certificate is refused too.
+            let current = openssl::asn1::Asn1Time::days_from_now(0).is_ok_and(|now| {
+                cert.not_before() <= now.as_ref() && now.as_ref() <= cert.not_after()
+            });
+            pinned && current
         },
     );
     let data = web::Data::from(node);

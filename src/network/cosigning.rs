@@ -247,12 +247,31 @@ fn ask(node: &Node, link: &mut WitnessLink, note: &str, size: u64) -> Result<Str
                 link.known = size;
                 return Ok(line);
             }
-            409 if answer.content_type.as_deref() == Some("text/x.tlog.size") => {
-                link.known = answer
+            409 if answer
+                .content_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("text/x.tlog.size")) =>
+            {
+                let held = answer
                     .body
                     .strip_suffix('\n')
                     .and_then(parse_decimal)
                     .ok_or("409 without a size")?;
+                if held == link.known {
+                    // It holds the size we sent from, yet refuses: at that size (or at this
+                    // one) it holds another tree of this log.
+                    return Err(format!(
+                        "the witness holds another tree of this log at size {held}: a fork"
+                    ));
+                }
+                link.known = held;
+            }
+            422 => {
+                return Err(format!(
+                    "the witness says size {size} does not extend the size {} it cosigned: \
+                     a fork or a rollback of this log",
+                    link.known
+                ));
             }
             status => {
                 return Err(format!("HTTP {status}: {}", answer.body.trim()));

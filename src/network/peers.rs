@@ -264,9 +264,16 @@ pub fn add_peer(data_dir: &Path, peer: &NewPeer<'_>) -> Result<(), ServiceError>
     let mut head = Vec::new();
     let mut tail = Vec::new();
     for line in text.lines() {
-        let first = line.split_whitespace().next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
         if first == "group" || first == "quorum" || !tail.is_empty() {
-            tail.push(line.to_owned());
+            // The quorum `scelle peer quorum` keeps is over every peer: the new one joins it
+            // (`all` then includes it; a number stays the number the operator chose).
+            if first == "group" && words.next() == Some(QUORUM_GROUP) {
+                tail.push(format!("{} {}", line.trim_end(), peer.name));
+            } else {
+                tail.push(line.to_owned());
+            }
         } else {
             head.push(line.to_owned());
         }
@@ -329,4 +336,60 @@ fn replace_policy(data_dir: &Path, text: &str) -> Result<(), ServiceError> {
         .and_then(|_| f.sync_all())
         .map_err(|e| internal(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| internal(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scelle_verifier::note::NoteSigner;
+
+    fn add(dir: &Path, name: &str) {
+        let log = NoteSigner::generate(&format!("{name}/scelle")).unwrap();
+        let witness = Cosigner::generate(&format!("{name}/scelle/witness")).unwrap();
+        let (cert, _) = self_signed(name, &["127.0.0.1".into()]).unwrap();
+        add_peer(
+            dir,
+            &NewPeer {
+                name,
+                log_key: &log.verifier_key_string(),
+                witness_key: &witness.verifier_key_string(),
+                url: "https://127.0.0.1:9",
+                cert_pem: cert.as_bytes(),
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_peer_added_after_the_quorum_was_set_joins_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = NoteSigner::generate("bj.police.ocrc/scelle").unwrap();
+        init_policy(dir.path(), &own.verifier_key_string(), "https://127.0.0.1:1").unwrap();
+        add(dir.path(), "tg.police.dcpj");
+        set_quorum(dir.path(), "all").unwrap();
+        add(dir.path(), "ne.police.dpj");
+        let peers = load_peers(dir.path()).unwrap().unwrap();
+        assert_eq!(peers.peers.len(), 2);
+        assert_eq!(peers.pins.len(), 2);
+        // "all" now means both: one cosignature is not enough.
+        assert!(!peers.policy.quorum_met(&[true, false]));
+        assert!(peers.policy.quorum_met(&[true, true]));
+        // A bad key, URL or name is refused and the file is left as it was.
+        let before = std::fs::read_to_string(dir.path().join(POLICY_FILE)).unwrap();
+        let refused = add_peer(
+            dir.path(),
+            &NewPeer {
+                name: "ml/x",
+                log_key: &own.verifier_key_string(),
+                witness_key: "nope",
+                url: "http://x",
+                cert_pem: b"",
+            },
+        );
+        assert!(matches!(refused, Err(ServiceError::Field(_))));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(POLICY_FILE)).unwrap(),
+            before
+        );
+    }
 }

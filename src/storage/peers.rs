@@ -83,25 +83,52 @@ pub fn advance_witnessed(
     }
 }
 
-/// Keeps one of this node's checkpoints with the cosignatures that made the quorum.
+/// How many of this node's cosigned checkpoints are kept (the newest; older ones are dropped,
+/// since the newest proves every earlier entry and the peers hold the history).
+const COSIGNED_KEPT: i64 = 256;
+
+/// Keeps one of this node's checkpoints with the cosignatures that made the quorum: a newer
+/// round for the same size (a heartbeat, a witness back) replaces it, with fresher
+/// cosignatures; only the newest [`COSIGNED_KEPT`] sizes stay.
 pub fn insert_cosigned(
     conn: &mut DbConnection,
     tree_size: i64,
     note: &str,
     created_at: &str,
 ) -> Result<(), StorageError> {
-    match diesel::insert_into(cosigned_checkpoints::table)
-        .values((
-            cosigned_checkpoints::tree_size.eq(tree_size),
+    let replaced = diesel::update(cosigned_checkpoints::table.find(tree_size))
+        .set((
             cosigned_checkpoints::note.eq(note),
             cosigned_checkpoints::created_at.eq(created_at),
         ))
-        .execute(conn)
-    {
-        // The same size cosigned again (a restart, a retry): the first one stays.
-        Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
-        Err(e) => Err(e.into()),
+        .execute(conn)?;
+    if replaced == 0 {
+        match diesel::insert_into(cosigned_checkpoints::table)
+            .values((
+                cosigned_checkpoints::tree_size.eq(tree_size),
+                cosigned_checkpoints::note.eq(note),
+                cosigned_checkpoints::created_at.eq(created_at),
+            ))
+            .execute(conn)
+        {
+            // Two rounds racing for one size: either note is a valid cosigned checkpoint.
+            Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let oldest_kept: Option<i64> = cosigned_checkpoints::table
+            .order(cosigned_checkpoints::tree_size.desc())
+            .select(cosigned_checkpoints::tree_size)
+            .offset(COSIGNED_KEPT - 1)
+            .first(conn)
+            .optional()?;
+        if let Some(oldest) = oldest_kept {
+            diesel::delete(
+                cosigned_checkpoints::table.filter(cosigned_checkpoints::tree_size.lt(oldest)),
+            )
+            .execute(conn)?;
+        }
     }
+    Ok(())
 }
 
 /// The newest of this node's quorum-cosigned checkpoints, as (size, note).

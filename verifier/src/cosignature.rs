@@ -15,6 +15,8 @@ use crate::note::{NoteError, ParsedNote, check_note_text, split_key, valid_name}
 
 /// The signature type of a v1 cosignature key in a C2SP verifier key.
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
+/// The largest timestamp a v1 cosignature may carry (the spec: at most 2^63-1).
+const MAX_TIMESTAMP: u64 = i64::MAX as u64;
 /// A v1 cosignature after the key id: an 8-byte timestamp and a 64-byte Ed25519 signature.
 const TIMESTAMPED_SIGNATURE_LEN: usize = 8 + 64;
 
@@ -120,6 +122,9 @@ impl Cosigner {
     /// returns the signature line, `— <name> base64(key id ‖ time ‖ signature)` and a newline.
     pub fn cosign(&self, checkpoint_text: &str, time: u64) -> Result<String, NoteError> {
         check_note_text(checkpoint_text)?;
+        if time > MAX_TIMESTAMP {
+            return Err(NoteError::Malformed("timestamp above 2^63-1"));
+        }
         let message = cosigned_message(time, checkpoint_text);
         let mut signer = openssl::sign::Signer::new_without_digest(&self.key)?;
         let signature = signer.sign_oneshot_to_vec(message.as_bytes())?;
@@ -189,21 +194,19 @@ impl CosignerKey {
     /// Finds this witness's cosignature among a note's signature lines and checks it; answers
     /// the time it was made. Lines of other keys are ignored, as the spec requires.
     pub fn verify_in(&self, note: &ParsedNote<'_>) -> Result<u64, NoteError> {
-        let mut found = false;
+        // Every line of this key must verify (signed-note: a bad one fails the note, even
+        // beside a good one); the newest time is the cosignature's.
+        let mut newest = None;
         for sig in &note.signatures {
             if sig.name != self.name || sig.key_id != self.id {
                 continue;
             }
-            found = true;
-            if let Some(time) = self.verify_one(note.text, &sig.signature)? {
-                return Ok(time);
-            }
+            let time = self
+                .verify_one(note.text, &sig.signature)?
+                .ok_or_else(|| NoteError::BadSignature(self.key_string.clone()))?;
+            newest = newest.max(Some(time));
         }
-        if found {
-            Err(NoteError::BadSignature(self.key_string.clone()))
-        } else {
-            Err(NoteError::NotSignedBy(self.key_string.clone()))
-        }
+        newest.ok_or_else(|| NoteError::NotSignedBy(self.key_string.clone()))
     }
 
     /// Checks one timestamped signature (the signature line's bytes after the key id).
@@ -213,6 +216,9 @@ impl CosignerKey {
         }
         let (time, signature) = timestamped.split_at(8);
         let time = u64::from_be_bytes(time.try_into().map_err(|_| NoteError::MalformedKey)?);
+        if time > MAX_TIMESTAMP {
+            return Ok(None);
+        }
         let message = cosigned_message(time, text);
         let mut verifier = openssl::sign::Verifier::new_without_digest(&self.key)?;
         Ok(verifier

@@ -308,6 +308,8 @@ impl NoteVerifier {
     /// Opens a signed note and returns its text if it carries a valid signature by this key.
     pub fn open<'a>(&self, note: &'a str) -> Result<&'a str, NoteError> {
         let parsed = parse_note(note)?;
+        // Every line of this key must verify (signed-note: a bad one fails the note, even
+        // beside a good one).
         let mut found = false;
         for sig in &parsed.signatures {
             if sig.name != self.name || sig.key_id != self.id {
@@ -315,12 +317,12 @@ impl NoteVerifier {
             }
             found = true;
             let mut v = openssl::sign::Verifier::new_without_digest(&self.key)?;
-            if v.verify_oneshot(&sig.signature, parsed.text.as_bytes())? {
-                return Ok(parsed.text);
+            if !v.verify_oneshot(&sig.signature, parsed.text.as_bytes())? {
+                return Err(NoteError::BadSignature(self.key_string.clone()));
             }
         }
         if found {
-            Err(NoteError::BadSignature(self.key_string.clone()))
+            Ok(parsed.text)
         } else {
             Err(NoteError::NotSignedBy(self.key_string.clone()))
         }

@@ -160,15 +160,13 @@ impl<'a> AddCheckpoint<'a> {
         let parsed = parse_note(self.note).map_err(|_| Refusal::Malformed("checkpoint note"))?;
         let checkpoint = Checkpoint::parse_body(parsed.text)
             .map_err(|_| Refusal::Malformed("checkpoint body"))?;
-        let log = trusted
-            .log(&checkpoint.origin)
-            .ok_or_else(|| Refusal::UnknownOrigin(checkpoint.origin.clone()))?;
-        match log.key.open(self.note) {
-            Ok(_) => {}
-            Err(NoteError::NotSignedBy(_) | NoteError::BadSignature(_)) => {
+        match trusted.open_log_note(&checkpoint.origin, self.note) {
+            None => return Err(Refusal::UnknownOrigin(checkpoint.origin.clone())),
+            Some(Ok(())) => {}
+            Some(Err(NoteError::NotSignedBy(_) | NoteError::BadSignature(_))) => {
                 return Err(Refusal::Untrusted);
             }
-            Err(_) => return Err(Refusal::Malformed("checkpoint note")),
+            Some(Err(_)) => return Err(Refusal::Malformed("checkpoint note")),
         }
         if self.old > checkpoint.size {
             return Err(Refusal::OldAboveNew {
