@@ -168,11 +168,14 @@ EVENT_MEMBERS = {
     "access": {"action": str, "resource": str, "case": opt(str), "purpose": opt(PURPOSES),
                "decision": {"allowed", "denied"}, "policies": [str], "repeated": opt(U)},
     "dossier": {"case": str, "purpose": opt(PURPOSES), "personal_data": default(bool)},
+    "peer": {"log": str, "seen": {"split_view", "not_an_extension"}, "cosigned": str, "offered": str,
+             "proof": default([str])},
 }
 KIND_MEMBER = {"agency.registered": "agency", "user.registered": "user", "case.opened": "case",
                "evidence.registered": "evidence", "vault.erased": "erasure", "case.shared": "disclosure",
                "case.share_revoked": "revocation", "person.recorded": "person",
-               "access.allowed": "access", "access.denied": "access", "dossier.issued": "dossier"}
+               "access.allowed": "access", "access.denied": "access", "dossier.issued": "dossier",
+               "peer.misbehaved": "peer"}
 
 def typed(v, t):
     """Whether `v` is of the entry-format type `t` (see EVENT_MEMBERS)."""
@@ -224,8 +227,8 @@ def parse_entry(raw):
     want = "custody" if kind.startswith("custody.") else KIND_MEMBER.get(kind)
     if want != member or not typed(entry[member], EVENT_MEMBERS[member]):
         raise ValueError("kind or event member")
-    if kind == "dossier.issued" and entry["v"] < 2:
-        raise ValueError("dossier.issued in format 1")
+    if kind in ("dossier.issued", "peer.misbehaved") and entry["v"] < 2:
+        raise ValueError(kind + " in format 1")
     if member == "access" and kind != "access." + entry[member]["decision"]:
         raise ValueError("access decision")
     if member == "custody" and kind != "custody." + entry[member]["type"]:

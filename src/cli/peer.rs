@@ -129,6 +129,19 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
                     .one_line()
                 );
             }
+            for alert in place.with_node(witness::alerts)? {
+                println!(
+                    "{}",
+                    t!(
+                        "cli-out-peer-alert",
+                        log = &alert.log,
+                        seen = &alert.seen,
+                        seq = alert.seq,
+                        at = &alert.at
+                    )
+                    .one_line()
+                );
+            }
             Ok(())
         }
     }

@@ -186,6 +186,9 @@ pub fn apply(registry: &mut impl Registry, entry: &AppliedEntry<'_>) -> Result<(
             &entry.actor.user,
             &event.facts(),
         ),
+        // Evidence against a peer: the entry is the record (the node's index of its alerts,
+        // `peer_alerts`, is node-local, as sessions are).
+        Event::PeerMisbehaved(_) => Ok(()),
     }
 }
 

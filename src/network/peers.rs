@@ -364,7 +364,12 @@ mod tests {
     fn a_peer_added_after_the_quorum_was_set_joins_it() {
         let dir = tempfile::tempdir().unwrap();
         let own = NoteSigner::generate("bj.police.ocrc/scelle").unwrap();
-        init_policy(dir.path(), &own.verifier_key_string(), "https://127.0.0.1:1").unwrap();
+        init_policy(
+            dir.path(),
+            &own.verifier_key_string(),
+            "https://127.0.0.1:1",
+        )
+        .unwrap();
         add(dir.path(), "tg.police.dcpj");
         set_quorum(dir.path(), "all").unwrap();
         add(dir.path(), "ne.police.dpj");

@@ -5,7 +5,11 @@
 //! before the cosignature is made: two requests racing cannot both move it, and a restart
 //! never lets this node cosign a smaller or another tree than it already cosigned.
 
+use scelle_verifier::entry::{Event, Misbehavior, PeerMisbehaviorRecord};
 use scelle_verifier::witness::{AddCheckpoint, Refusal, Witnessed};
+
+use crate::ledger::sequencer::{Pending, SideWrites};
+use crate::usecases::admin::system_actor;
 
 use crate::error::ServiceError;
 use crate::network::peers::{Identity, Peers};
@@ -36,7 +40,14 @@ pub fn add_checkpoint(
     let mut c = node.connection()?;
     let last = store::witnessed(&mut c, &checkpoint.origin).map_err(ServiceError::from)?;
     let last_state = last.as_ref().map(state).transpose()?;
-    request.extends(&checkpoint, last_state)?;
+    if let Err(refusal) = request.extends(&checkpoint, last_state) {
+        // A checkpoint the log signed that contradicts one it had this node cosign is evidence
+        // of a fork: kept in this node's log before the refusal is answered.
+        if let (Some(row), Some(seen)) = (&last, misbehavior(&request, &checkpoint, last_state)) {
+            record_misbehavior(node, row, seen, &request)?;
+        }
+        return Err(refusal.into());
+    }
     let new = WitnessedRow {
         origin: checkpoint.origin.clone(),
         size,
@@ -57,6 +68,82 @@ pub fn add_checkpoint(
         .cosigner
         .cosign(text, time)
         .map_err(|e| ServiceError::Internal(format!("cosigning: {e}")))?)
+}
+
+/// What a refused checkpoint proves against its log, if anything: another tree of the size
+/// this node cosigned (asked from that size), or a larger tree with a proof from it that fails.
+fn misbehavior(
+    request: &AddCheckpoint<'_>,
+    checkpoint: &scelle_verifier::note::Checkpoint,
+    last: Option<Witnessed>,
+) -> Option<Misbehavior> {
+    let last = last?;
+    if request.old != last.size || last.size == 0 {
+        return None;
+    }
+    if checkpoint.size == last.size && checkpoint.root != last.root {
+        Some(Misbehavior::SplitView)
+    } else if checkpoint.size > last.size && !request.proof.is_empty() {
+        Some(Misbehavior::NotAnExtension)
+    } else {
+        None
+    }
+}
+
+/// Appends `peer.misbehaved` with both signed checkpoints (once per contradicting
+/// checkpoint), indexes it, and says so in the node's own log output.
+fn record_misbehavior(
+    node: &Node,
+    cosigned: &WitnessedRow,
+    seen: Misbehavior,
+    request: &AddCheckpoint<'_>,
+) -> Result<(), ServiceError> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(request.note.as_bytes()).to_vec();
+    let mut c = node.connection()?;
+    if store::alert_recorded(&mut c, &digest)? {
+        return Ok(());
+    }
+    drop(c);
+    let receipt = node.sequencer().append(Pending {
+        actor: system_actor(node.agency()),
+        event: Event::PeerMisbehaved(PeerMisbehaviorRecord {
+            log: cosigned.origin.clone(),
+            seen,
+            cosigned: cosigned.checkpoint.clone(),
+            offered: request.note.to_owned(),
+            proof: request
+                .proof
+                .iter()
+                .map(|h| base64::engine::general_purpose::STANDARD.encode(h))
+                .collect(),
+        }),
+        side: SideWrites::default(),
+    })?;
+    let seen_code = match seen {
+        Misbehavior::SplitView => "split_view",
+        Misbehavior::NotAnExtension => "not_an_extension",
+    };
+    tracing::error!(
+        log = %cosigned.origin,
+        seen = seen_code,
+        seq = receipt.seq,
+        "a peer's log contradicts a checkpoint this node cosigned: evidence recorded"
+    );
+    let row = store::AlertRow {
+        offered_digest: digest,
+        log: cosigned.origin.clone(),
+        seen: seen_code.to_owned(),
+        seq: i64::try_from(receipt.seq).map_err(|_| ServiceError::Internal("seq".into()))?,
+        at: node.clock().now_rfc3339()?,
+    };
+    Ok(store::insert_alert(&mut *node.connection()?, &row)?)
+}
+
+/// The contradictions this node caught, oldest first, for `scelle peer list`.
+pub fn alerts(node: &Node) -> Result<Vec<store::AlertRow>, ServiceError> {
+    Ok(store::alerts(&mut *node.connection()?)?)
 }
 
 fn state(row: &WitnessedRow) -> Result<Witnessed, ServiceError> {

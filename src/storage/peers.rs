@@ -9,7 +9,7 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::schema::{cosigned_checkpoints, witnessed_logs};
+use super::schema::{cosigned_checkpoints, peer_alerts, witnessed_logs};
 use super::{DbConnection, StorageError};
 
 /// The checkpoint this node last cosigned for one log.
@@ -152,4 +152,51 @@ pub fn cosigned_covering(
         .select((cosigned_checkpoints::tree_size, cosigned_checkpoints::note))
         .first(conn)
         .optional()?)
+}
+
+/// A peer's log caught contradicting itself: the index row of its `peer.misbehaved` entry.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq, Eq)]
+#[diesel(table_name = peer_alerts)]
+pub struct AlertRow {
+    /// SHA-256 of the contradicting checkpoint note (one alert per contradiction).
+    pub offered_digest: Vec<u8>,
+    /// The peer log's origin.
+    pub log: String,
+    /// What it did (`split_view`, `not_an_extension`).
+    pub seen: String,
+    /// The seq of the `peer.misbehaved` entry holding the evidence.
+    pub seq: i64,
+    /// When it was caught (RFC 3339).
+    pub at: String,
+}
+
+/// Whether this contradiction was already recorded.
+pub fn alert_recorded(
+    conn: &mut DbConnection,
+    offered_digest: &[u8],
+) -> Result<bool, StorageError> {
+    Ok(peer_alerts::table
+        .find(offered_digest)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+/// Indexes a recorded contradiction (a second record of the same one is ignored).
+pub fn insert_alert(conn: &mut DbConnection, row: &AlertRow) -> Result<(), StorageError> {
+    match diesel::insert_into(peer_alerts::table)
+        .values(row)
+        .execute(conn)
+    {
+        Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every contradiction recorded, oldest first.
+pub fn alerts(conn: &mut DbConnection) -> Result<Vec<AlertRow>, StorageError> {
+    Ok(peer_alerts::table
+        .order(peer_alerts::seq)
+        .select(AlertRow::as_select())
+        .load(conn)?)
 }

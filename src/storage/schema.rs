@@ -230,6 +230,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    peer_alerts (offered_digest) {
+        offered_digest -> Binary,
+        log -> Text,
+        seen -> Text,
+        seq -> BigInt,
+        at -> Text,
+    }
+}
+
+diesel::table! {
     cosigned_checkpoints (tree_size) {
         tree_size -> BigInt,
         note -> Text,

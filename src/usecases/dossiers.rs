@@ -318,7 +318,8 @@ fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
         | Event::ShareRevoked(_)
         | Event::PersonRecorded(_)
         | Event::Access(_)
-        | Event::DossierIssued(_) => vec![],
+        | Event::DossierIssued(_)
+        | Event::PeerMisbehaved(_) => vec![],
     };
     list.into_iter().flatten()
 }

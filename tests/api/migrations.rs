@@ -342,7 +342,7 @@ fn data_migrations_round_trip_on_a_populated_node() {
         // Migration 17: the witness's state per peer log and this node's cosigned checkpoints,
         // two new tables. Its down drops them, its up makes them again, and nothing else moves.
         let network_tables = |present: bool| {
-            for table in ["witnessed_logs", "cosigned_checkpoints"] {
+            for table in ["witnessed_logs", "cosigned_checkpoints", "peer_alerts"] {
                 let found = diesel::sql_query(format!("SELECT * FROM {table}"))
                     .execute(&mut db.raw())
                     .is_ok();

@@ -535,6 +535,18 @@ fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
         forged(held + 5)
     ));
     assert_eq!(s, 422, "{body}");
+    // Both contradictions are evidence: tg's log holds them (`peer.misbehaved`, once each even
+    // when sent again), `scelle peer list` says so, and tg's log still audits clean.
+    post(format!("old {held}\n\n{}", forged(held)));
+    let listed = scelle(&tg.dir, &["peer", "list"]);
+    let alerts: Vec<&str> = listed.lines().filter(|l| l.contains('\u{26a0}')).collect();
+    assert_eq!(alerts.len(), 2, "{listed}");
+    assert!(
+        alerts[0].contains("bj.police.ocrc/scelle") && alerts[0].contains("split_view"),
+        "{listed}"
+    );
+    assert!(alerts[1].contains("not_an_extension"), "{listed}");
+    scelle(&tg.dir, &["audit"]);
     // A log tg does not know: 404; bj's origin signed by another key: 403; old above new: 400.
     let other = scelle_verifier::note::NoteSigner::generate("ml.police/scelle").unwrap();
     let unknown = scelle_verifier::note::Checkpoint {

@@ -598,3 +598,4 @@ cli-scelle-verify--policy = Peer policy (C2SP tlog-policy): the checkpoint must 
 offline-bad-policy = { $path } is not a valid peer policy: { $reason }
 verify-cosigned-by = Cosigned by the policy's quorum: { $witnesses }.
 finding-checkpoint-not-cosigned = The checkpoint does not satisfy the peer policy: { $reason }. Another state of the log may have been shown to you alone.
+cli-out-peer-alert = ⚠ The log { $log } contradicted itself ({ $seen }): the evidence is this node's entry { $seq } ({ $at }).

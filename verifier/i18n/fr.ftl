@@ -598,3 +598,4 @@ cli-scelle-verify--policy = Politique des pairs (C2SP tlog-policy) : le point de
 offline-bad-policy = { $path } n'est pas une politique de pairs valable : { $reason }
 verify-cosigned-by = Cosigné par le quorum de la politique : { $witnesses }.
 finding-checkpoint-not-cosigned = Le point de contrôle ne satisfait pas la politique des pairs : { $reason }. Un autre état du journal a pu être montré à vous seul.
+cli-out-peer-alert = ⚠ Le journal { $log } s'est contredit ({ $seen }) : la preuve est l'entrée { $seq } de ce nœud ({ $at }).

@@ -138,7 +138,8 @@ impl<'a> Graph<'a> {
             | Event::ShareRevoked(_)
             | Event::PersonRecorded(_)
             | Event::Access(_)
-            | Event::DossierIssued(_) => {}
+            | Event::DossierIssued(_)
+            | Event::PeerMisbehaved(_) => {}
         }
     }
 

@@ -489,6 +489,36 @@ pub struct RevocationRecord {
     pub reason: Reason,
 }
 
+/// What a witness saw a peer's log do that no honest log does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Misbehavior {
+    /// Another tree of a size this node had cosigned: two histories (a fork, a split view).
+    SplitView,
+    /// A larger tree whose consistency proof from the one this node cosigned does not hold: the
+    /// log rewrote what this node had cosigned.
+    NotAnExtension,
+}
+
+/// A peer's log caught contradicting itself (DESIGN §5): the evidence, both signed checkpoints
+/// (public: an origin, a size and a root under the peer's own signature), kept in this node's
+/// log so it cannot be quietly forgotten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerMisbehaviorRecord {
+    /// The peer log's origin.
+    pub log: String,
+    /// What it did.
+    pub seen: Misbehavior,
+    /// The checkpoint this node had cosigned, as the log submitted it (signed note).
+    pub cosigned: String,
+    /// The checkpoint that contradicts it, signed by the same log (signed note).
+    pub offered: String,
+    /// The consistency proof offered with it (base64 hashes), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proof: Vec<String>,
+}
+
 /// A person linked to a case: role, name, birth date and identifiers are sealed in the vault;
 /// the log holds only their commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -562,6 +592,8 @@ pub enum Event {
     Access(AccessRecord),
     /// A dossier of a case issued (`dossier.issued`).
     DossierIssued(DossierRecord),
+    /// A peer's log caught contradicting itself (`peer.misbehaved`).
+    PeerMisbehaved(PeerMisbehaviorRecord),
 }
 
 impl Event {
@@ -579,6 +611,7 @@ impl Event {
             Event::PersonRecorded(_) => "person.recorded".into(),
             Event::Access(r) => format!("access.{}", serde_decision(r.decision)),
             Event::DossierIssued(_) => "dossier.issued".into(),
+            Event::PeerMisbehaved(_) => "peer.misbehaved".into(),
         }
     }
 
@@ -597,7 +630,8 @@ impl Event {
             | Event::CaseShared(_)
             | Event::ShareRevoked(_)
             | Event::PersonRecorded(_)
-            | Event::Access(_) => None,
+            | Event::Access(_)
+            | Event::PeerMisbehaved(_) => None,
         }
     }
 
@@ -634,6 +668,7 @@ impl Event {
             Event::PersonRecorded(r) => ("person", jcs::push_serialized(&mut out, r)),
             Event::Access(r) => ("access", jcs::push_serialized(&mut out, r)),
             Event::DossierIssued(r) => ("dossier", jcs::push_serialized(&mut out, r)),
+            Event::PeerMisbehaved(r) => ("peer", jcs::push_serialized(&mut out, r)),
         };
         written?;
         Ok((field, out))
@@ -653,6 +688,7 @@ impl Event {
             Event::PersonRecorded(r) => ("person", serde_json::to_value(r)?),
             Event::Access(r) => ("access", serde_json::to_value(r)?),
             Event::DossierIssued(r) => ("dossier", serde_json::to_value(r)?),
+            Event::PeerMisbehaved(r) => ("peer", serde_json::to_value(r)?),
         })
     }
 }
@@ -924,6 +960,7 @@ struct WireEntry {
     person: Option<PersonRecord>,
     access: Option<AccessRecord>,
     dossier: Option<DossierRecord>,
+    peer: Option<PeerMisbehaviorRecord>,
 }
 
 impl WireEntry {
@@ -947,6 +984,7 @@ impl WireEntry {
             self.person.is_some(),
             self.access.is_some(),
             self.dossier.is_some(),
+            self.peer.is_some(),
         ];
         if members.iter().filter(|present| **present).count() != 1 {
             return Err(EntryError::Malformed(
@@ -988,6 +1026,9 @@ impl WireEntry {
             }
             "dossier.issued" if self.v >= FORMAT_VERSION => {
                 Event::DossierIssued(self.dossier.ok_or(missing("dossier"))?)
+            }
+            "peer.misbehaved" if self.v >= FORMAT_VERSION => {
+                Event::PeerMisbehaved(self.peer.ok_or(missing("peer"))?)
             }
             other => return Err(EntryError::Malformed(format!("unknown kind `{other}`"))),
         };
@@ -1403,6 +1444,21 @@ mod tests {
                 personal_data,
             }));
         }
+        for (seen, proof) in [
+            (Misbehavior::SplitView, vec![]),
+            (
+                Misbehavior::NotAnExtension,
+                vec!["AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=".into()],
+            ),
+        ] {
+            events.push(Event::PeerMisbehaved(PeerMisbehaviorRecord {
+                log: "bj.police.ocrc/scelle".into(),
+                seen,
+                cosigned: "bj.police.ocrc/scelle\n5\nAAAA\n\n\u{2014} bj AAAA\n".into(),
+                offered: "bj.police.ocrc/scelle\n5\nBBBB\n\n\u{2014} bj BBBB\n".into(),
+                proof,
+            }));
+        }
         events
     }
 
@@ -1420,6 +1476,7 @@ mod tests {
             Event::PersonRecorded(_) => 8,
             Event::Access(_) => 9,
             Event::DossierIssued(_) => 10,
+            Event::PeerMisbehaved(_) => 11,
         }
     }
 
@@ -1427,7 +1484,7 @@ mod tests {
     fn every_kind_is_sampled() {
         let sampled: std::collections::BTreeSet<usize> =
             every_kind_of_event().iter().map(kind_number).collect();
-        assert_eq!(sampled, (0..11).collect());
+        assert_eq!(sampled, (0..12).collect());
     }
 
     /// What a string member of an entry holds (issue #28 item 6: free text that may name a person
@@ -1449,6 +1506,8 @@ mod tests {
         LegacyOrRuleReason,
         /// Free text still in clear. Each is listed in `STILL_IN_CLEAR`, with why.
         FreeText,
+        /// A peer's signed checkpoint or a proof hash (base64): the evidence of a fork.
+        SignedNote,
     }
 
     /// Free text that still enters the log in clear, and why: not yet a commitment. Moving one
@@ -1533,6 +1592,10 @@ mod tests {
             | "access.purpose"
             | "dossier.purpose" => Code,
             "case.reference" | "evidence.exhibit_number" | "evidence.seal_number" => Label,
+            "peer.log" | "peer.seen" => Code,
+            // Signed checkpoints of a peer (origin, size, root, signatures) and proof hashes:
+            // public, and what the evidence is.
+            "peer.cosigned" | "peer.offered" | "peer.proof[]" => SignedNote,
             "custody.sha256" => Hex,
             "evidence.collected_at" | "custody.at" | "disclosure.expires" => Time,
             "revocation.reason" | "erasure.legal_reason" => LegacyOrRuleReason,
@@ -1790,7 +1853,7 @@ mod tests {
                 case_prev: None,
                 ..entry.clone()
             };
-            if matches!(event, Event::DossierIssued(_)) {
+            if matches!(event, Event::DossierIssued(_) | Event::PeerMisbehaved(_)) {
                 assert!(refused(&old), "{old:?}");
             } else {
                 assert_eq!(parsed(&old).0.unwrap(), old);

@@ -14,3 +14,12 @@ CREATE TABLE cosigned_checkpoints (
     note TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+-- Peers' logs this node caught contradicting themselves: an index of the `peer.misbehaved`
+-- entries that hold the evidence (node-local, as sessions are: the entries are the record).
+CREATE TABLE peer_alerts (
+    offered_digest BYTEA PRIMARY KEY NOT NULL,
+    log TEXT NOT NULL,
+    seen TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    at TEXT NOT NULL
+);
