@@ -247,15 +247,17 @@ fn plain() -> ureq::Agent {
 
 /// Four states' nodes, each the witness of the three others, each requiring 2 of its 3 peers.
 fn network() -> Vec<StateNode> {
-    let mut nodes: Vec<StateNode> = [
+    network_of(&[
         "bj.police.ocrc",
         "bf.police.dpj",
         "ci.police.plcc",
         "tg.police.dcpj",
-    ]
-    .into_iter()
-    .map(StateNode::new)
-    .collect();
+    ])
+}
+
+/// Nodes of these agencies, each the witness of all the others, each requiring 2 of them.
+fn network_of(agencies: &[&str]) -> Vec<StateNode> {
+    let mut nodes: Vec<StateNode> = agencies.iter().copied().map(StateNode::new).collect();
     let cards: Vec<Vec<String>> = nodes.iter().map(StateNode::card).collect();
     for (i, node) in nodes.iter().enumerate() {
         for (j, card) in cards.iter().enumerate() {
@@ -686,4 +688,184 @@ fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Every line of `scelle peer list` that reports a contradiction.
+fn alerts_of(node: &StateNode) -> Vec<String> {
+    scelle(&node.dir, &["peer", "list"])
+        .lines()
+        .filter(|l| l.contains('\u{26a0}'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Copies a stopped node's folder (database, WAL and keys) as an operator's backup would.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_node_that_rewrites_its_history_is_caught_by_its_witnesses_and_its_dossiers_fail() {
+    let mut nodes = network_of(&["bj.police.ocrc", "bf.police.dpj", "tg.police.dcpj"]);
+    let first = nodes[0].append("bj.police.avant");
+    wait_for(
+        "the first history cosigned",
+        Duration::from_secs(15),
+        || {
+            let (status, body) = nodes[0].published();
+            (status == 200 && size_of(&body) >= first).then_some(())
+        },
+    );
+    // The operator keeps a copy of the folder, lets the log grow and be cosigned...
+    nodes[0].kill();
+    let copy = tempfile::tempdir().unwrap();
+    copy_folder(&nodes[0].dir, copy.path());
+    nodes[0].start();
+    let mut grown = 0;
+    for i in 0..3 {
+        grown = nodes[0].append(&format!("bj.police.vraie-{i}"));
+    }
+    wait_for("the true history cosigned", Duration::from_secs(15), || {
+        let (status, body) = nodes[0].published();
+        (status == 200 && size_of(&body) >= grown).then_some(())
+    });
+    // ...then puts the old copy back (its own record of what it published goes back with it)
+    // and writes another history over the same positions, and beyond.
+    nodes[0].kill();
+    std::fs::remove_dir_all(&nodes[0].dir).unwrap();
+    copy_folder(copy.path(), &nodes[0].dir);
+    nodes[0].start();
+    for i in 0..6 {
+        nodes[0].append(&format!("bj.police.fausse-{i}"));
+    }
+    // Within a round, each witness refuses it and keeps the evidence.
+    for witness in &nodes[1..] {
+        let alerts = wait_for("the fork caught", Duration::from_secs(10), || {
+            let alerts = alerts_of(witness);
+            (!alerts.is_empty()).then_some(alerts)
+        });
+        assert!(alerts[0].contains("bj.police.ocrc/scelle"), "{alerts:?}");
+    }
+    // The forked node publishes nothing of its new history as cosigned: its checkpoint stays
+    // the old one, and a dossier it would prove to a cosigned checkpoint is refused.
+    let (_, published) = nodes[0].published();
+    assert!(size_of(&published) < grown, "{published}");
+    // A dossier of the forked history, signed by its key alone (the operator dropped its peers
+    // to export it), fails `scelle verify --policy` with the peers' policy.
+    nodes[0].kill();
+    std::fs::remove_file(nodes[0].dir.join("peers.policy")).unwrap();
+    let child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&nodes[0].dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", nodes[0].port)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    nodes[0].child = Some(child);
+    wait_for("bj alone", Duration::from_secs(30), || {
+        plain()
+            .get(&format!("http://127.0.0.1:{}/healthz", nodes[0].port))
+            .call()
+            .ok()
+    });
+    let dossier = nodes[0].dossier_of_a_new_case();
+    let dir = tempfile::tempdir().unwrap();
+    let dossier_path = dir.path().join("forked.json");
+    std::fs::write(&dossier_path, dossier).unwrap();
+    let policy_path = dir.path().join("tg.policy");
+    std::fs::write(&policy_path, nodes[2].policy_text()).unwrap();
+    let out = Command::new(BIN)
+        .args(["verify", dossier_path.to_str().unwrap(), "--policy"])
+        .arg(&policy_path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("quorum not met"), "{text}");
+}
+
+#[test]
+fn a_witness_killed_mid_request_never_cosigns_less_than_it_had() {
+    let mut nodes = network_of(&["bj.police.ocrc", "bf.police.dpj", "tg.police.dcpj"]);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (port, token, stop) = (nodes[0].port, nodes[0].token.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = plain()
+                    .post(&format!("http://127.0.0.1:{port}/api/v1/agencies"))
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send_json(json!({"id": format!("bj.police.w{i}"), "name": "w"}));
+                i += 1;
+            }
+        })
+    };
+    let tg_key = "tg.police.dcpj/scelle/witness";
+    let mut highest = 0u64;
+    for round in 0..3 {
+        std::thread::sleep(Duration::from_millis(700 + 200 * round));
+        // The largest size of bj that tg is seen to have cosigned, from bj's published notes.
+        let (_, note) = nodes[0].published();
+        if note.contains(&format!("\u{2014} {tg_key} ")) {
+            highest = highest.max(size_of(&note));
+        }
+        // kill -9 in the middle of bj's stream of add-checkpoint requests.
+        if let Some(child) = nodes[2].child.as_mut() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        nodes[2].child = None;
+        let listed = scelle(&nodes[2].dir, &["peer", "list"]);
+        let stored: u64 = listed
+            .lines()
+            .find(|l| l.starts_with("bj.police.ocrc "))
+            .and_then(|l| l.split(" jusqu'à ").nth(1))
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            stored >= highest,
+            "round {round}: tg restarts at {stored} after cosigning {highest}\n{listed}"
+        );
+        highest = highest.max(stored);
+        nodes[2].start();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    // After the last restart, a smaller tree of bj from the start is refused with the size
+    // tg holds, never cosigned.
+    let bf_to_tg = nodes[1].peer_agent_to(&nodes[2]);
+    let bj_key = std::fs::read_to_string(nodes[0].dir.join("node.key")).unwrap();
+    let signer = scelle_verifier::note::NoteSigner::from_private_key_string(&bj_key).unwrap();
+    let small = scelle_verifier::note::Checkpoint {
+        origin: "bj.police.ocrc/scelle".into(),
+        size: 1,
+        root: [0; 32],
+    }
+    .sign(&signer)
+    .unwrap();
+    let mut r = bf_to_tg
+        .post(&nodes[2].witness_url())
+        .send(format!("old 0\n\n{small}"))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let held: u64 = r
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(held >= highest && highest > 0, "{held} < {highest}");
 }
