@@ -52,16 +52,20 @@ pub enum Phase {
     Http,
     /// Minutes of mixed events and reads over HTTP at a fixed rate (not in the default set).
     Soak,
+    /// Five node processes witnessing each other: append to cosigned publication, and a
+    /// witness's requests per second.
+    Network,
 }
 
 impl Phase {
-    const ALL: [Phase; 6] = [
+    const ALL: [Phase; 7] = [
         Phase::Appends,
         Phase::Authz,
         Phase::Proofs,
         Phase::Hash,
         Phase::Dossier,
         Phase::Http,
+        Phase::Network,
     ];
 }
 

@@ -12,6 +12,7 @@ mod authz;
 mod files;
 mod http;
 mod machine;
+mod network;
 mod proofs;
 mod setup;
 mod soak;
@@ -82,6 +83,9 @@ pub fn run(args: &BenchArgs, database_url: Option<&str>) -> Result<(), String> {
                 &http_work,
                 &phase_db(&db_url, &http_work.join("node"), "http")?,
             )?;
+        }
+        if wanted(Phase::Network) {
+            network::network(args, &work.join("network"))?;
         }
         if wanted(Phase::Soak) {
             let soak_work = work.join("soak");
