@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use scelle_verifier::t;
 
 use crate::network::peers::{self, NewPeer};
-use crate::network::witness;
+use crate::network::{cosigning, witness};
 use crate::node::files::load_signer;
 
 use super::common::{CliError, NodePlace};
@@ -38,6 +38,7 @@ pub enum PeerCommand {
         threshold: String,
     },
     List,
+    Status,
 }
 
 /// Runs one `scelle peer` command.
@@ -129,7 +130,43 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
                     .one_line()
                 );
             }
-            for alert in place.with_node(witness::alerts)? {
+            Ok(())
+        }
+        PeerCommand::Status => {
+            let Some(loaded) = peers::load_peers(dir)? else {
+                println!("{}", t!("cli-out-peer-none").one_line());
+                return Ok(());
+            };
+            let (publication, alerts) = place.with_node(|node| {
+                Ok((
+                    cosigning::publication(node, &loaded)?,
+                    witness::alerts(node)?,
+                ))
+            })?;
+            match publication {
+                Some(p) => {
+                    let names: Vec<String> = p
+                        .cosigned_by
+                        .iter()
+                        .map(|(name, time)| format!("{name} ({time})"))
+                        .collect();
+                    println!(
+                        "{}",
+                        t!(
+                            "cli-out-peer-published",
+                            size = p.size,
+                            at = &p.at,
+                            witnesses = names.join(", ")
+                        )
+                        .one_line()
+                    );
+                }
+                None => println!("{}", t!("cli-out-peer-unpublished").one_line()),
+            }
+            if alerts.is_empty() {
+                println!("{}", t!("cli-out-peer-no-alert").one_line());
+            }
+            for alert in alerts {
                 println!(
                     "{}",
                     t!(

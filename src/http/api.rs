@@ -440,6 +440,16 @@ pub(super) async fn inclusion(
     Ok(HttpResponse::Ok().json(proof))
 }
 
+/// `GET /log/receipt/{seq}`: the entry's receipt upgraded to the newest cosigned checkpoint.
+pub(super) async fn cosigned_receipt(
+    node: web::Data<Node>,
+    caller: Caller,
+    seq: web::Path<u64>,
+) -> ApiResult {
+    let receipt = blocking(move || log::cosigned_receipt(&node, &caller.0, *seq)).await?;
+    Ok(HttpResponse::Ok().json(receipt))
+}
+
 #[derive(Deserialize)]
 pub(super) struct ConsistencyQuery {
     from: u64,

@@ -116,6 +116,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(auth::require_auth))
             .service(at("/checkpoint", "GET").route(get().to(api::checkpoint)))
             .service(at("/entries/{seq}", "GET").route(get().to(api::entry)))
+            .service(at("/receipt/{seq}", "GET").route(get().to(api::cosigned_receipt)))
             .service(at("/proof/inclusion", "GET").route(get().to(api::inclusion)))
             .service(at("/proof/consistency", "GET").route(get().to(api::consistency))),
     )

@@ -299,3 +299,28 @@ fn own_lines(link: &WitnessLink, note: &str, body: &str) -> Result<String, Strin
         Ok(kept)
     }
 }
+
+/// What this node publishes now: its newest quorum-cosigned checkpoint's size, when it was
+/// cosigned, and by whom (the witnesses of `peers` whose cosignatures verify, with their times).
+pub struct Publication {
+    pub size: i64,
+    pub at: String,
+    pub cosigned_by: Vec<(String, u64)>,
+}
+
+/// This node's publication, for `scelle peer status` (`None`: nothing cosigned yet).
+pub fn publication(node: &Node, peers: &Peers) -> Result<Option<Publication>, ServiceError> {
+    let Some((size, note, at)) = store::latest_cosigned_at(&mut *node.connection()?)? else {
+        return Ok(None);
+    };
+    let cosigned_by = peers
+        .policy
+        .verify(&note)
+        .map(|c| c.cosigned_by)
+        .unwrap_or_default();
+    Ok(Some(Publication {
+        size,
+        at,
+        cosigned_by,
+    }))
+}

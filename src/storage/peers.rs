@@ -140,6 +140,21 @@ pub fn latest_cosigned(conn: &mut DbConnection) -> Result<Option<(i64, String)>,
         .optional()?)
 }
 
+/// When the newest of this node's cosigned checkpoints was cosigned: (size, note, RFC 3339).
+pub fn latest_cosigned_at(
+    conn: &mut DbConnection,
+) -> Result<Option<(i64, String, String)>, StorageError> {
+    Ok(cosigned_checkpoints::table
+        .order(cosigned_checkpoints::tree_size.desc())
+        .select((
+            cosigned_checkpoints::tree_size,
+            cosigned_checkpoints::note,
+            cosigned_checkpoints::created_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
 /// The oldest quorum-cosigned checkpoint at or above `size`, as (size, note): what upgrades a
 /// receipt for an entry below `size` to a cosigned one.
 pub fn cosigned_covering(

@@ -9,7 +9,7 @@ use crate::error::ServiceError;
 use crate::ledger::checkpoints;
 use crate::ledger::error::Missing;
 use crate::ledger::proofs::{self, ConsistencyProofResponse, InclusionProofResponse};
-use crate::ledger::sequencer::{AppendHealth, PipelineStats};
+use crate::ledger::sequencer::{AppendHealth, InclusionProofView, PipelineStats, Receipt};
 use crate::node::Node;
 use crate::policy::cedar::Action;
 use crate::storage::log_store;
@@ -43,6 +43,33 @@ pub fn latest_checkpoint(node: &Node) -> Result<String, ServiceError> {
     Ok(checkpoints::publishable(&mut c, node.sequencer())?
         .ok_or(ServiceError::NotFound(Missing::Checkpoint))?
         .note)
+}
+
+/// The receipt of entry `seq` upgraded to the newest checkpoint a quorum of this node's
+/// witnesses cosigned, with the entry's inclusion proof to it, for `user`: what a holder of an
+/// append's receipt (signed by this node alone) asks for once the peers have cosigned.
+pub fn cosigned_receipt(node: &Node, user: &AuthUser, seq: u64) -> Result<Receipt, ServiceError> {
+    may_read(node, user)?;
+    let mut c = node.connection()?;
+    let (size, note) = crate::storage::peers::latest_cosigned(&mut c)?
+        .ok_or(ServiceError::NotFound(Missing::CosignedCheckpoint))?;
+    let size = u64::try_from(size)
+        .map_err(|_| ServiceError::Internal("cosigned checkpoint size".into()))?;
+    if seq >= size {
+        // Appended after the newest cosigned checkpoint: its round has not ended yet.
+        return Err(ServiceError::NotFound(Missing::CosignedCheckpoint));
+    }
+    let proof = proofs::inclusion_proof(&mut c, node.proofs(), seq, size)?;
+    Ok(Receipt {
+        seq,
+        leaf_hash: proof.leaf_hash,
+        checkpoint: note,
+        inclusion_proof: InclusionProofView {
+            tree_size: proof.tree_size,
+            hashes: proof.hashes,
+        },
+        recorded_at: String::new(),
+    })
 }
 
 /// Entries in the log now (committed, perhaps not yet durable).

@@ -411,6 +411,43 @@ fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
         (status == 200 && size_of(&body) >= needed).then_some(body)
     });
     assert!(independent_quorum(&note, &bj.policy_text()));
+    // The append's receipt (signed by bj alone) upgraded: the newest cosigned checkpoint and the
+    // entry's inclusion proof to it.
+    let mut r = plain()
+        .get(&format!(
+            "http://127.0.0.1:{}/log/receipt/{}",
+            bj.port,
+            needed - 1
+        ))
+        .header("Authorization", &format!("Bearer {}", bj.token))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let receipt: serde_json::Value = r.body_mut().read_json().unwrap();
+    let cosigned = receipt["checkpoint"].as_str().unwrap();
+    assert!(independent_quorum(cosigned, &bj.policy_text()), "{receipt}");
+    let body = scelle_verifier::note::parse_note(cosigned).unwrap().text;
+    let checkpoint = scelle_verifier::note::Checkpoint::parse_body(body).unwrap();
+    assert_eq!(receipt["inclusion_proof"]["tree_size"], checkpoint.size);
+    let hashes: Vec<[u8; 32]> = receipt["inclusion_proof"]["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| B64.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .collect();
+    let leaf: [u8; 32] = B64
+        .decode(receipt["leaf_hash"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    scelle_verifier::merkle::verify_inclusion(
+        needed - 1,
+        checkpoint.size,
+        &leaf,
+        &hashes,
+        &checkpoint.root,
+    )
+    .unwrap();
     eprintln!(
         "append to cosigned checkpoint: {} ms",
         started.elapsed().as_millis()
@@ -538,9 +575,9 @@ fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
     ));
     assert_eq!(s, 422, "{body}");
     // Both contradictions are evidence: tg's log holds them (`peer.misbehaved`, once each even
-    // when sent again), `scelle peer list` says so, and tg's log still audits clean.
+    // when sent again), `scelle peer status` says so, and tg's log still audits clean.
     post(format!("old {held}\n\n{}", forged(held)));
-    let listed = scelle(&tg.dir, &["peer", "list"]);
+    let listed = scelle(&tg.dir, &["peer", "status"]);
     let alerts: Vec<&str> = listed.lines().filter(|l| l.contains('\u{26a0}')).collect();
     assert_eq!(alerts.len(), 2, "{listed}");
     assert!(
@@ -690,9 +727,9 @@ fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
     );
 }
 
-/// Every line of `scelle peer list` that reports a contradiction.
+/// Every line of `scelle peer status` that reports a contradiction.
 fn alerts_of(node: &StateNode) -> Vec<String> {
-    scelle(&node.dir, &["peer", "list"])
+    scelle(&node.dir, &["peer", "status"])
         .lines()
         .filter(|l| l.contains('\u{26a0}'))
         .map(str::to_owned)

@@ -599,3 +599,7 @@ offline-bad-policy = { $path } is not a valid peer policy: { $reason }
 verify-cosigned-by = Cosigned by the policy's quorum: { $witnesses }.
 finding-checkpoint-not-cosigned = The checkpoint does not satisfy the peer policy: { $reason }. Another state of the log may have been shown to you alone.
 cli-out-peer-alert = ⚠ The log { $log } contradicted itself ({ $seen }): the evidence is this node's entry { $seq } ({ $at }).
+cli-scelle-peer-status = What this node publishes (cosigned by whom, when) and the contradictions of peers it caught
+cli-out-peer-published = Published: size { $size }, cosigned at { $at } by { $witnesses }.
+cli-out-peer-unpublished = Nothing cosigned yet: the quorum of witnesses has not answered (is "scelle serve" running?).
+cli-out-peer-no-alert = No contradiction of a peer caught.

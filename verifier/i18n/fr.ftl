@@ -599,3 +599,7 @@ offline-bad-policy = { $path } n'est pas une politique de pairs valable : { $rea
 verify-cosigned-by = Cosigné par le quorum de la politique : { $witnesses }.
 finding-checkpoint-not-cosigned = Le point de contrôle ne satisfait pas la politique des pairs : { $reason }. Un autre état du journal a pu être montré à vous seul.
 cli-out-peer-alert = ⚠ Le journal { $log } s'est contredit ({ $seen }) : la preuve est l'entrée { $seq } de ce nœud ({ $at }).
+cli-scelle-peer-status = Ce que ce nœud publie (cosigné par qui, quand) et les contradictions de pairs qu'il a relevées
+cli-out-peer-published = Publié : taille { $size }, cosigné le { $at } par { $witnesses }.
+cli-out-peer-unpublished = Rien de cosigné encore : le quorum des témoins n'a pas répondu (« scelle serve » tourne-t-il ?).
+cli-out-peer-no-alert = Aucune contradiction relevée chez les pairs.
