@@ -178,12 +178,21 @@ pub enum KeyCommand {
         #[arg(long, short, default_value = "node.pub")]
         output: std::path::PathBuf,
     },
+    Rotate,
+    Retire,
 }
+
+/// The rotation statement `scelle key rotate` writes, for the peers (`scelle peer rotate`).
+const ROTATION_STATEMENT_FILE: &str = "key-rotation.note";
 
 /// `scelle key show`: prints the node's verifier key (what anyone checks its signatures with)
 /// and writes it to a file (`node.pub`) for the verifiers' `--trusted-key`.
 pub fn key(place: &NodePlace, command: &KeyCommand) -> Result<(), CliError> {
-    let KeyCommand::Show { output } = command;
+    let output = match command {
+        KeyCommand::Show { output } => output,
+        KeyCommand::Rotate => return rotate_key(place),
+        KeyCommand::Retire => return retire_key(place),
+    };
     if !place.data_dir.join(KEY_FILE).exists() {
         return Err(
             ServiceError::StartRefused(crate::error::StartRefusal::NoNodeInFolder {
@@ -201,6 +210,72 @@ pub fn key(place: &NodePlace, command: &KeyCommand) -> Result<(), CliError> {
         "{}",
         t!("cli-out-node-pub-written", file = output.display()).one_line()
     );
+    Ok(())
+}
+
+/// `scelle key rotate`: a next key beside the current one (both sign every note from the next
+/// start of `serve`), and the statement, signed by both, that tells the peers.
+fn rotate_key(place: &NodePlace) -> Result<(), CliError> {
+    use crate::node::files::{NEXT_KEY_FILE, load_signer, write_private_file};
+    let dir = &place.data_dir;
+    let current = load_signer(dir)?;
+    if current.next_verifier_key_string().is_some() {
+        return Err(CliError::Usage(
+            t!("cli-key-rotation-under-way", file = NEXT_KEY_FILE).two_lines(),
+        ));
+    }
+    let next = scelle_verifier::note::NoteSigner::generate(current.name())
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    let text = next
+        .private_key_string()
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    write_private_file(&dir.join(NEXT_KEY_FILE), &(text + "\n"))?;
+    let both = load_signer(dir)?;
+    let statement =
+        scelle_verifier::rotation::statement(&both).map_err(|e| CliError::Other(e.to_string()))?;
+    let path = dir.join(ROTATION_STATEMENT_FILE);
+    std::fs::write(&path, &statement)
+        .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
+    // The node's own policy (which checks its cosigned checkpoints) takes the new key too.
+    if dir.join(crate::network::peers::POLICY_FILE).exists() {
+        crate::network::peers::rotate_peer_key(dir, &statement)?;
+    }
+    println!(
+        "{}",
+        t!(
+            "cli-out-key-rotated",
+            key = next.verifier_key_string(),
+            statement = path.display()
+        )
+        .one_line()
+    );
+    Ok(())
+}
+
+/// `scelle key retire`: the next key becomes the node's only key and the old one is destroyed —
+/// once the node's newest checkpoint is signed by the next key too (the overlap happened).
+fn retire_key(place: &NodePlace) -> Result<(), CliError> {
+    use crate::node::files::{KEY_FILE, NEXT_KEY_FILE, load_signer};
+    let dir = &place.data_dir;
+    let both = load_signer(dir)?;
+    let Some(next_key) = both.next_verifier_key_string() else {
+        return Err(CliError::Usage(t!("cli-key-no-rotation").two_lines()));
+    };
+    let next = scelle_verifier::note::NoteVerifier::from_verifier_key(&next_key)
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    let newest = place.with_node(crate::usecases::log::latest_checkpoint)?;
+    if next.open(&newest).is_err() {
+        return Err(CliError::Usage(t!("cli-key-retire-too-early").two_lines()));
+    }
+    let old = dir.join(KEY_FILE);
+    // The old private key is overwritten, then replaced by the next one: nobody signs with it
+    // again, and what it signed still verifies with its public key.
+    let length = std::fs::metadata(&old).map(|m| m.len()).unwrap_or(0);
+    std::fs::write(&old, vec![0u8; usize::try_from(length).unwrap_or(0)])
+        .and_then(|_| std::fs::rename(dir.join(NEXT_KEY_FILE), &old))
+        .and_then(|_| std::fs::File::open(dir).and_then(|d| d.sync_all()))
+        .map_err(|e| CliError::Other(format!("{}: {e}", old.display())))?;
+    println!("{}", t!("cli-out-key-retired", key = next_key).one_line());
     Ok(())
 }
 

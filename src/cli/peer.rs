@@ -39,6 +39,10 @@ pub enum PeerCommand {
     },
     List,
     Status,
+    Rotate {
+        #[arg(long)]
+        statement: PathBuf,
+    },
 }
 
 /// Runs one `scelle peer` command.
@@ -84,6 +88,13 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
                 },
             )?;
             println!("{}", t!("cli-out-peer-added", name = name).one_line());
+            Ok(())
+        }
+        PeerCommand::Rotate { statement } => {
+            let text = std::fs::read_to_string(statement)
+                .map_err(|e| CliError::Other(format!("{}: {e}", statement.display())))?;
+            let origin = peers::rotate_peer_key(dir, &text)?;
+            println!("{}", t!("cli-out-peer-rotated", log = origin).one_line());
             Ok(())
         }
         PeerCommand::Quorum { threshold } => {

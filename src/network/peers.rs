@@ -296,6 +296,51 @@ pub fn add_peer(data_dir: &Path, peer: &NewPeer<'_>) -> Result<(), ServiceError>
     replace_policy(data_dir, &new_text)
 }
 
+/// Adds the new key a peer's rotation statement announces (signed by a key this policy trusts
+/// for that log and by the new key) beside the old one, at the same URL. Answers the log's
+/// origin. Past checkpoints keep verifying under the old key, which stays.
+pub fn rotate_peer_key(data_dir: &Path, statement: &str) -> Result<String, ServiceError> {
+    let path = data_dir.join(POLICY_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| internal(&path, e))?;
+    let policy = Policy::parse(&text).map_err(ServiceError::PeerPolicy)?;
+    let trusted: Vec<NoteVerifier> = policy.logs().iter().map(|l| l.key.clone()).collect();
+    let new = scelle_verifier::rotation::open(statement, &trusted).map_err(|e| {
+        ServiceError::Field(scelle_verifier::model::FieldError::new(
+            "statement",
+            scelle_verifier::t!("field-rotation-statement", reason = e),
+        ))
+    })?;
+    if policy
+        .logs()
+        .iter()
+        .any(|l| l.key.public_key() == new.public_key())
+    {
+        return Ok(new.name().to_owned());
+    }
+    let url = policy
+        .logs_of(new.name())
+        .find_map(|l| l.url.clone())
+        .map(|u| format!(" {u}"))
+        .unwrap_or_default();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let last_of_log = lines
+        .iter()
+        .rposition(|l| {
+            let mut words = l.split_whitespace();
+            words.next() == Some("log")
+                && words
+                    .next()
+                    .and_then(|k| NoteVerifier::from_verifier_key(k).ok())
+                    .is_some_and(|k| k.name() == new.name())
+        })
+        .unwrap_or(0);
+    lines.insert(last_of_log + 1, format!("log {}{url}", new.key_string()));
+    let new_text = format!("{}\n", lines.join("\n"));
+    Policy::parse(&new_text).map_err(ServiceError::PeerPolicy)?;
+    replace_policy(data_dir, &new_text)?;
+    Ok(new.name().to_owned())
+}
+
 /// Sets the quorum to `k` of all the policy's witnesses (`all`, `any`, a number, or `none`):
 /// one `group entente` line over every witness and `quorum entente`.
 pub fn set_quorum(data_dir: &Path, k: &str) -> Result<(), ServiceError> {

@@ -9,7 +9,6 @@ use scelle_verifier::entry::{Event, Misbehavior, PeerMisbehaviorRecord};
 use scelle_verifier::witness::{AddCheckpoint, Refusal, Witnessed};
 
 use crate::ledger::sequencer::{Pending, SideWrites};
-use crate::usecases::admin::system_actor;
 
 use crate::error::ServiceError;
 use crate::network::peers::{Identity, Peers};
@@ -107,7 +106,7 @@ fn record_misbehavior(
     }
     drop(c);
     let receipt = node.sequencer().append(Pending {
-        actor: system_actor(node.agency()),
+        actor: crate::node::system_actor(node.agency()),
         event: Event::PeerMisbehaved(PeerMisbehaviorRecord {
             log: cosigned.origin.clone(),
             seen,

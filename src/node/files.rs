@@ -10,10 +10,25 @@ use crate::error::ServiceError;
 /// The node's Ed25519 signing key, in the C2SP signed-note private-key form.
 pub const KEY_FILE: &str = "node.key";
 
-/// Reads the node's signing key from its data folder.
+/// The next signing key while a rotation is under way (`scelle key rotate`): until `scelle key
+/// retire`, every note the node signs carries both signatures.
+pub const NEXT_KEY_FILE: &str = "node.next.key";
+
+/// Reads the node's signing key from its data folder, with the next key beside it during a
+/// rotation.
 pub fn load_signer(data_dir: &Path) -> Result<NoteSigner, ServiceError> {
-    let path = data_dir.join(KEY_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let signer = read_key(&data_dir.join(KEY_FILE))?;
+    let next = data_dir.join(NEXT_KEY_FILE);
+    if !next.exists() {
+        return Ok(signer);
+    }
+    signer.with_next(read_key(&next)?).map_err(|e| {
+        ServiceError::Internal(format!("{} does not sign this log: {e}", next.display()))
+    })
+}
+
+fn read_key(path: &Path) -> Result<NoteSigner, ServiceError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
         ServiceError::Internal(format!("cannot read node key {}: {e}", path.display()))
     })?;
     NoteSigner::from_private_key_string(&text)

@@ -38,6 +38,18 @@ use vault::{EPOCH_KEYS_FILE, VAULT_KEY_FILE, Vault};
 /// The setting that names the node's own agency.
 pub const NODE_AGENCY_SETTING: &str = "node_agency";
 
+/// The user id of the node acting on its own (a bootstrap, an operator's command, a task).
+const SYSTEM_USER: &str = "system";
+
+/// The node acting on its own for `agency`.
+pub fn system_actor(agency: &str) -> scelle_verifier::entry::Actor {
+    scelle_verifier::entry::Actor {
+        user: SYSTEM_USER.into(),
+        agency: agency.into(),
+        role: scelle_verifier::model::Role::Admin,
+    }
+}
+
 /// An open node: what every use case works with.
 pub struct Node {
     pool: Pool,
@@ -111,7 +123,12 @@ impl Node {
                 dir: data_dir.display().to_string(),
             }));
         }
-        for file in [files::KEY_FILE, VAULT_KEY_FILE, EPOCH_KEYS_FILE] {
+        for file in [
+            files::KEY_FILE,
+            files::NEXT_KEY_FILE,
+            VAULT_KEY_FILE,
+            EPOCH_KEYS_FILE,
+        ] {
             published::check_private(&data_dir.join(file))?;
         }
         if let DatabaseUrl::Sqlite(path) = database

@@ -24,9 +24,6 @@ use crate::storage::{DatabaseUrl, log_store};
 
 use super::tokens;
 
-/// The user id written as the actor of what the node does on its own.
-const SYSTEM_USER: &str = "system";
-
 /// What `scelle init` needs to make a node.
 #[derive(Debug, Clone)]
 pub struct InitOptions {
@@ -116,11 +113,7 @@ pub fn init(opts: &InitOptions) -> Result<InitReport, ServiceError> {
 
 /// The node acting on its own for `agency` (a bootstrap, an operator's command).
 pub(crate) fn system_actor(agency: &str) -> Actor {
-    Actor {
-        user: SYSTEM_USER.into(),
-        agency: agency.into(),
-        role: Role::Admin,
-    }
+    crate::node::system_actor(agency)
 }
 
 /// How long the first administrator's token (printed by `scelle init`) lives: long enough to

@@ -31,8 +31,17 @@ use crate::storage::{self, DatabaseUrl, log_store};
 pub const MANIFEST_FILE: &str = "backup.json";
 /// The database's name in a backup folder and in a data folder.
 const DATABASE_FILE: &str = "scelle.db";
-/// The node's secret files, copied as they are.
-const SECRET_FILES: [&str; 3] = [KEY_FILE, VAULT_KEY_FILE, EPOCH_KEYS_FILE];
+/// The node's secret files and its identity between nodes, copied as they are (those present).
+const SECRET_FILES: [&str; 8] = [
+    KEY_FILE,
+    crate::node::files::NEXT_KEY_FILE,
+    VAULT_KEY_FILE,
+    EPOCH_KEYS_FILE,
+    crate::network::peers::WITNESS_KEY_FILE,
+    crate::network::peers::TLS_KEY_FILE,
+    crate::network::peers::TLS_CERT_FILE,
+    crate::network::peers::POLICY_FILE,
+];
 
 /// What `backup.json` says.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -19,6 +19,9 @@ use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
+/// Case references are unique per node: each new case of a test takes the next number.
+static NEXT_CASE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -116,7 +119,7 @@ impl StateNode {
                 &format!("127.0.0.1:{}", self.peer_port),
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.join("serve.log")).unwrap())
             .spawn()
             .unwrap();
         self.child = Some(child);
@@ -126,7 +129,12 @@ impl StateNode {
             .call()
             .is_err()
         {
-            assert!(Instant::now() < deadline, "{} did not start", self.agency);
+            assert!(
+                Instant::now() < deadline,
+                "{} did not start: {}",
+                self.agency,
+                std::fs::read_to_string(self.dir.join("serve.log")).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -177,7 +185,7 @@ impl StateNode {
             .post(&format!("{base}/api/v1/cases"))
             .header("Authorization", &format!("Bearer {token}"))
             .send_json(
-                json!({"reference": format!("{state}-2026-00001"), "jurisdiction": state,
+                json!({"reference": format!("{state}-2026-{:05}", NEXT_CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)), "jurisdiction": state,
                               "offence": "Budapest art. 8", "legal_basis": "Réquisition R-1"}),
             )
             .unwrap();
@@ -905,4 +913,132 @@ fn a_witness_killed_mid_request_never_cosigns_less_than_it_had() {
         .parse()
         .unwrap();
     assert!(held >= highest && highest > 0, "{held} < {highest}");
+}
+
+#[test]
+fn a_node_rotates_its_key_without_breaking_what_it_signed_before() {
+    let mut nodes = network_of(&["bj.police.ocrc", "bf.police.dpj", "tg.police.dcpj"]);
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.json");
+    std::fs::write(&before, nodes[0].dossier_of_a_new_case()).unwrap();
+    // The policy bj publishes for its checkpoints (a recipient's copy), before the rotation.
+    let old_policy = dir.path().join("old.policy");
+    std::fs::write(&old_policy, nodes[0].policy_text()).unwrap();
+
+    // bj makes its next key: from its restart both keys sign, and its peers are told.
+    nodes[0].kill();
+    let said = scelle(&nodes[0].dir, &["key", "rotate"]);
+    assert!(said.contains("key-rotation.note"), "{said}");
+    let again = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&nodes[0].dir)
+        .args(["key", "rotate"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "one rotation at a time");
+    let early = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&nodes[0].dir)
+        .args(["key", "retire"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        early.status.code(),
+        Some(2),
+        "nothing signed by the new key yet"
+    );
+    nodes[0].start();
+    let size = nodes[0].append("bj.police.chevauchement");
+    let overlap = wait_for(
+        "a checkpoint of the overlap",
+        Duration::from_secs(15),
+        || {
+            let (status, body) = nodes[0].published();
+            (status == 200 && size_of(&body) >= size).then_some(body)
+        },
+    );
+    assert_eq!(
+        overlap.matches("\u{2014} bj.police.ocrc/scelle ").count(),
+        2,
+        "both keys sign: {overlap}"
+    );
+    let statement = nodes[0].dir.join("key-rotation.note");
+    for peer in &mut nodes[1..] {
+        let out = scelle(
+            &peer.dir,
+            &["peer", "rotate", "--statement", statement.to_str().unwrap()],
+        );
+        assert!(out.contains("bj.police.ocrc/scelle"), "{out}");
+        peer.kill();
+        peer.start();
+    }
+    // A statement the peers cannot trace to a key they trust is refused.
+    let forged = scelle_verifier::note::NoteSigner::generate("bj.police.ocrc/scelle")
+        .unwrap()
+        .with_next(scelle_verifier::note::NoteSigner::generate("bj.police.ocrc/scelle").unwrap())
+        .unwrap();
+    let forged_path = dir.path().join("forged.note");
+    std::fs::write(
+        &forged_path,
+        scelle_verifier::rotation::statement(&forged).unwrap(),
+    )
+    .unwrap();
+    let refused = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&nodes[1].dir)
+        .args([
+            "peer",
+            "rotate",
+            "--statement",
+            forged_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("rotation"));
+
+    // bj retires the old key: it signs with the new one alone, its peers still cosign.
+    nodes[0].kill();
+    scelle(&nodes[0].dir, &["key", "retire"]);
+    nodes[0].start();
+    let size = nodes[0].append("bj.police.apres");
+    let after = wait_for(
+        "a checkpoint of the new key",
+        Duration::from_secs(15),
+        || {
+            let (status, body) = nodes[0].published();
+            (status == 200 && size_of(&body) >= size).then_some(body)
+        },
+    );
+    assert_eq!(after.matches("\u{2014} bj.police.ocrc/scelle ").count(), 1);
+    assert!(
+        independent_quorum(&after, &nodes[0].policy_text()),
+        "{after}"
+    );
+    // What the old key signed still verifies, and what the new one signs too, under the
+    // peers' policy; a policy that never learnt of the rotation refuses the new checkpoints.
+    let after_dossier = dir.path().join("after.json");
+    std::fs::write(&after_dossier, nodes[0].dossier_of_a_new_case()).unwrap();
+    let new_policy = dir.path().join("new.policy");
+    std::fs::write(&new_policy, nodes[0].policy_text()).unwrap();
+    assert!(
+        nodes[2]
+            .policy_text()
+            .matches("log bj.police.ocrc/scelle+")
+            .count()
+            == 2
+    );
+    let verify = |dossier: &Path, policy: &Path| {
+        Command::new(BIN)
+            .args(["verify", dossier.to_str().unwrap(), "--policy"])
+            .arg(policy)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(verify(&before, &new_policy), Some(0));
+    assert_eq!(verify(&after_dossier, &new_policy), Some(0));
+    assert_eq!(verify(&before, &old_policy), Some(0));
+    assert_eq!(verify(&after_dossier, &old_policy), Some(3));
 }

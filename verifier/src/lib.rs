@@ -34,5 +34,6 @@ pub mod model;
 pub mod note;
 pub mod offline;
 pub mod policy;
+pub mod rotation;
 pub mod strict_json;
 pub mod witness;

@@ -74,12 +74,15 @@ pub fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-/// A node's Ed25519 signing key, named by the log origin.
+/// A node's Ed25519 signing key, named by the log origin; during a key rotation, with the next
+/// key beside it, and then every note carries both signatures (a verifier holding either key
+/// accepts it).
 pub struct NoteSigner {
     name: String,
     key: PKey<Private>,
     public: [u8; 32],
     id: [u8; 4],
+    next: Option<Box<NoteSigner>>,
 }
 
 impl std::fmt::Debug for NoteSigner {
@@ -107,7 +110,23 @@ impl NoteSigner {
             id: key_id(name, &public),
             key,
             public,
+            next: None,
         })
+    }
+
+    /// This key with `next` signing beside it (a rotation's overlap). The next key must carry
+    /// the same name: it signs the same log.
+    pub fn with_next(mut self, next: NoteSigner) -> Result<Self, NoteError> {
+        if next.name != self.name || next.next.is_some() {
+            return Err(NoteError::MalformedKey);
+        }
+        self.next = Some(Box::new(next));
+        Ok(self)
+    }
+
+    /// The next key's verifier key, while a rotation is under way.
+    pub fn next_verifier_key_string(&self) -> Option<String> {
+        self.next.as_ref().map(|n| n.verifier_key_string())
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`.
@@ -177,6 +196,10 @@ impl NoteSigner {
         Ok(SigningSession {
             signer: self,
             context: openssl::sign::Signer::new_without_digest(&self.key)?,
+            next: match &self.next {
+                Some(next) => Some(openssl::sign::Signer::new_without_digest(&next.key)?),
+                None => None,
+            },
         })
     }
 }
@@ -186,6 +209,7 @@ impl NoteSigner {
 pub struct SigningSession<'a> {
     signer: &'a NoteSigner,
     context: openssl::sign::Signer<'a>,
+    next: Option<openssl::sign::Signer<'a>>,
 }
 
 impl SigningSession<'_> {
@@ -200,11 +224,17 @@ impl SigningSession<'_> {
         let signature = self.context.sign_oneshot_to_vec(text.as_bytes())?;
         let mut blob = self.signer.id.to_vec();
         blob.extend(signature);
-        Ok(format!(
+        let mut note = format!(
             "{text}\n\u{2014} {} {}\n",
             self.signer.name,
             B64.encode(blob)
-        ))
+        );
+        if let (Some(context), Some(next)) = (self.next.as_mut(), self.signer.next.as_deref()) {
+            let mut blob = next.id.to_vec();
+            blob.extend(context.sign_oneshot_to_vec(text.as_bytes())?);
+            note.push_str(&format!("\u{2014} {} {}\n", next.name, B64.encode(blob)));
+        }
+        Ok(note)
     }
 }
 
