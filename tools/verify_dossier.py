@@ -168,7 +168,7 @@ EVENT_MEMBERS = {
     "access": {"action": str, "resource": str, "case": opt(str), "purpose": opt(PURPOSES),
                "decision": {"allowed", "denied"}, "policies": [str], "repeated": opt(U)},
     "dossier": {"case": str, "purpose": opt(PURPOSES), "personal_data": default(bool)},
-    "peer": {"log": str, "seen": {"split_view", "not_an_extension"}, "cosigned": str, "offered": str,
+    "peer": {"log": str, "seen": {"split_view"}, "cosigned": str, "offered": str,
              "proof": default([str])},
 }
 KIND_MEMBER = {"agency.registered": "agency", "user.registered": "user", "case.opened": "case",
@@ -266,12 +266,16 @@ def parse_policy(text):
             raise ValueError(f"policy line {number}: {why}")
         if any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in line):
             bad("forbidden character")
-        words = line.replace("\t", " ").split()
+        # Words are separated by spaces and tabs only (any other blank is part of a word).
+        words = [w for w in line.replace("\t", " ").split(" ") if w]
         if not words or words[0].startswith("#"):
             continue
         defined = lambda n: n == "none" or n in witnesses or n in groups
         if words[0] == "log" and len(words) in (2, 3):
-            key = parse_key(words[1])
+            try:
+                key = parse_key(words[1])
+            except ValueError:
+                bad("invalid verifier key")
             raw = raw_key(key[2])
             if ("log", raw) in raws:
                 bad("duplicate key")
@@ -280,7 +284,10 @@ def parse_policy(text):
         elif words[0] == "witness" and len(words) in (3, 4):
             if defined(words[1]):
                 bad("name already defined")
-            key = parse_cosigner_key(words[2])
+            try:
+                key = parse_cosigner_key(words[2])
+            except ValueError:
+                bad("invalid verifier key")
             raw = raw_key(key[2])
             if ("witness", raw) in raws:
                 bad("duplicate key")
@@ -340,12 +347,12 @@ def policy_cosigned(note, policy):
             newest = time if newest is None else max(newest, time)
         cosigned.append((name, newest))
     names = {n for n, _ in cosigned}
-    def met(member):
-        if member in witnesses:
-            return member in names
-        k, members = groups[member]
-        return sum(1 for m in members if met(m)) >= k
-    if quorum is not None and not met(quorum):
+    # Groups name only earlier definitions: decided once each, in order (dicts keep it).
+    group_met = {}
+    member_met = lambda m: (m in names) if m in witnesses else group_met[m]
+    for name, (k, members) in groups.items():
+        group_met[name] = sum(1 for m in members if member_met(m)) >= k
+    if quorum is not None and not member_met(quorum):
         return None, "quorum not met: cosigned only by [" + ", ".join(n for n, _ in cosigned) + "]"
     return cosigned, None
 
@@ -697,7 +704,8 @@ def main():
     try:
         keys = [parse_key(open(k).read() if os.path.isfile(k) else k) for k in args.trusted_key]
         known = open(args.known_checkpoint).read() if args.known_checkpoint else None
-        policy = parse_policy(open(args.policy).read()) if args.policy else None
+        # Read as bytes, decoded strictly: no newline translation (a CR is a forbidden character).
+        policy = parse_policy(open(args.policy, "rb").read().decode("utf-8")) if args.policy else None
     except (OSError, ValueError) as e:
         print(f"illisible / unreadable: {e}", file=sys.stderr)
         return 2

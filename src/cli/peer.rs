@@ -58,8 +58,16 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
             names.extend(["localhost".to_owned(), "127.0.0.1".to_owned()]);
             names.sort();
             names.dedup();
-            peers::ensure_identity(dir, signer.name(), &names)?;
-            peers::init_policy(dir, &signer.verifier_key_string(), url)?;
+            let identity = peers::ensure_identity(dir, signer.name(), &names)?;
+            peers::init_policy(
+                dir,
+                &peers::OwnEntry {
+                    name: &peer_name(signer.name()),
+                    log_key: &signer.verifier_key_string(),
+                    witness_key: &identity.cosigner.verifier_key_string(),
+                    url: url.trim_end_matches('/'),
+                },
+            )?;
             println!(
                 "{}",
                 t!("cli-out-peer-initialized", dir = dir.display()).one_line()
@@ -204,13 +212,7 @@ fn print_identity(place: &NodePlace) -> Result<(), CliError> {
         .and_then(|p| p.policy.logs_of(signer.name()).find_map(|l| l.url.clone()))
         .unwrap_or_else(|| "https://HOST:PORT".to_owned());
     println!("{}", t!("cli-out-peer-identity").one_line());
-    // The name the peer's policy gives this node: its origin without the usual `/scelle`, and
-    // any other '/' made '_' (a file name under peers/ holds it; two origins stay two names).
-    let name = signer
-        .name()
-        .strip_suffix("/scelle")
-        .unwrap_or(signer.name())
-        .replace('/', "_");
+    let name = peer_name(signer.name());
     println!(
         "scelle peer add {} --log-key {} --witness-key {} --url {} --cert {}",
         name,
@@ -228,6 +230,15 @@ fn print_identity(place: &NodePlace) -> Result<(), CliError> {
         .one_line()
     );
     Ok(())
+}
+
+/// The name policies give a node: its origin without the usual `/scelle`, and any other '/'
+/// made '_' (a file name under peers/ holds it; two origins stay two names).
+fn peer_name(origin: &str) -> String {
+    origin
+        .strip_suffix("/scelle")
+        .unwrap_or(origin)
+        .replace('/', "_")
 }
 
 /// The host of an `https://host:port/…` URL.

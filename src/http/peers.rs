@@ -129,6 +129,11 @@ pub fn build_peer_server(
             .configure(routes)
     })
     .workers(2)
+    // A peer's handshake takes milliseconds: one that has not ended in a second frees its slot,
+    // and more slots are open than the default, so connections that never speak TLS (anyone
+    // can open them before the certificate is asked) do not keep the peers out for long.
+    .tls_handshake_timeout(std::time::Duration::from_secs(1))
+    .max_connection_rate(2048)
     .disable_signals()
     .listen_openssl(listener, acceptor)?;
     Ok(server.run())

@@ -91,11 +91,27 @@ pub fn ensure_identity(
         write_private_file(&data_dir.join(TLS_KEY_FILE), &key)?;
         write_private_file(&cert_path, &cert)?;
     }
-    load_identity(data_dir)
+    read_identity(data_dir)
+}
+
+/// Refuses, in words, a command that needs `scelle peer init` on a folder where it never ran.
+fn require_init(data_dir: &Path) -> Result<(), ServiceError> {
+    if data_dir.join(POLICY_FILE).exists() && data_dir.join(WITNESS_KEY_FILE).exists() {
+        Ok(())
+    } else {
+        Err(ServiceError::StartRefused(
+            crate::error::StartRefusal::NoPeers,
+        ))
+    }
 }
 
 /// Loads the witness key and the TLS identity (`scelle peer init` made them).
 pub fn load_identity(data_dir: &Path) -> Result<Identity, ServiceError> {
+    require_init(data_dir)?;
+    read_identity(data_dir)
+}
+
+fn read_identity(data_dir: &Path) -> Result<Identity, ServiceError> {
     let key_path = data_dir.join(WITNESS_KEY_FILE);
     let text = std::fs::read_to_string(&key_path).map_err(|e| internal(&key_path, e))?;
     let cosigner = Cosigner::from_private_key_string(&text).map_err(|e| internal(&key_path, e))?;
@@ -183,9 +199,15 @@ pub fn load_peers(data_dir: &Path) -> Result<Option<Peers>, ServiceError> {
         Err(e) => return Err(internal(&path, e)),
     };
     let policy = Policy::parse(&text).map_err(ServiceError::PeerPolicy)?;
+    // This node's own witness is in its policy (so a quorum of the states counts it when it
+    // checks another state's checkpoint) but is nobody's peer: it never witnesses its own log.
+    let own = own_witness_key(data_dir)?;
     let mut peers = Vec::new();
     let mut pins = Vec::new();
     for witness in policy.witnesses() {
+        if own.as_ref() == Some(witness.key.public_key()) {
+            continue;
+        }
         let cert_path = cert_path(data_dir, &witness.name);
         let cert_pem = match std::fs::read(&cert_path) {
             Ok(pem) => {
@@ -208,20 +230,50 @@ pub fn load_peers(data_dir: &Path) -> Result<Option<Peers>, ServiceError> {
     }))
 }
 
+/// The public key of this node's witness key, if it has one.
+fn own_witness_key(data_dir: &Path) -> Result<Option<[u8; 32]>, ServiceError> {
+    let path = data_dir.join(WITNESS_KEY_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(internal(&path, e)),
+    };
+    let cosigner = Cosigner::from_private_key_string(&text).map_err(|e| internal(&path, e))?;
+    let key = CosignerKey::from_verifier_key(&cosigner.verifier_key_string())
+        .map_err(|e| internal(&path, e))?;
+    Ok(Some(*key.public_key()))
+}
+
 fn cert_path(data_dir: &Path, name: &str) -> PathBuf {
     data_dir.join(CERTS_DIR).join(format!("{name}.pem"))
 }
 
-/// Writes `peers.policy` for a node that has none: its own log, and no quorum yet.
-pub fn init_policy(data_dir: &Path, own_log_key: &str, own_url: &str) -> Result<(), ServiceError> {
+/// This node as its own policy names it.
+pub struct OwnEntry<'a> {
+    /// Its name among the witnesses (what its peers call it).
+    pub name: &'a str,
+    /// Its log's checkpoint key.
+    pub log_key: &'a str,
+    /// Its witness key.
+    pub witness_key: &'a str,
+    /// Where its peers reach it.
+    pub url: &'a str,
+}
+
+/// Writes `peers.policy` for a node that has none: its own log and its own witness (a quorum of
+/// the states counts it when this node checks another state's checkpoint; it never cosigns its
+/// own), and no quorum yet.
+pub fn init_policy(data_dir: &Path, own: &OwnEntry<'_>) -> Result<(), ServiceError> {
     let path = data_dir.join(POLICY_FILE);
     if path.exists() {
         return Ok(());
     }
     let text = format!(
-        "# Peers of this node (C2SP tlog-policy). The first log is this node's own.\n\
-         log {own_log_key} {own_url}\n\
-         quorum none\n"
+        "# Peers of this node (C2SP tlog-policy). The first log and witness are this node's own.\n\
+         log {} {}\n\
+         witness {} {} {}/witness\n\
+         quorum none\n",
+        own.log_key, own.url, own.name, own.witness_key, own.url
     );
     replace_policy(data_dir, &text)
 }
@@ -240,6 +292,7 @@ pub struct NewPeer<'a> {
 /// certificate under `peers/`. Refuses a malformed key, URL or certificate, or a name or key
 /// already there, naming what is wrong; the file changes only if the whole result parses.
 pub fn add_peer(data_dir: &Path, peer: &NewPeer<'_>) -> Result<(), ServiceError> {
+    require_init(data_dir)?;
     use scelle_verifier::model::FieldError;
     use scelle_verifier::t;
     let bad = |field: &'static str, reason| ServiceError::Field(FieldError::new(field, reason));
@@ -255,8 +308,14 @@ pub fn add_peer(data_dir: &Path, peer: &NewPeer<'_>) -> Result<(), ServiceError>
             .name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || [QUORUM_GROUP, "none", "all", "any"].contains(&peer.name)
     {
         return Err(bad("name", t!("field-peer-name")));
+    }
+    if own_witness_key(data_dir)?.is_some_and(|own| {
+        CosignerKey::from_verifier_key(peer.witness_key).is_ok_and(|k| *k.public_key() == own)
+    }) {
+        return Err(bad("witness_key", t!("field-peer-is-self")));
     }
     let cert = X509::from_pem(peer.cert_pem).map_err(|_| bad("cert", t!("field-peer-cert")))?;
     let path = data_dir.join(POLICY_FILE);
@@ -344,6 +403,17 @@ pub fn rotate_peer_key(data_dir: &Path, statement: &str) -> Result<String, Servi
 /// Sets the quorum to `k` of all the policy's witnesses (`all`, `any`, a number, or `none`):
 /// one `group entente` line over every witness and `quorum entente`.
 pub fn set_quorum(data_dir: &Path, k: &str) -> Result<(), ServiceError> {
+    if !(["all", "any", "none"].contains(&k)
+        || (!k.is_empty() && k.bytes().all(|b| b.is_ascii_digit())))
+    {
+        return Err(ServiceError::Field(
+            scelle_verifier::model::FieldError::new(
+                "threshold",
+                scelle_verifier::t!("field-peer-threshold"),
+            ),
+        ));
+    }
+    require_init(data_dir)?;
     let path = data_dir.join(POLICY_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| internal(&path, e))?;
     let policy = Policy::parse(&text).map_err(ServiceError::PeerPolicy)?;
@@ -409,21 +479,28 @@ mod tests {
     fn a_peer_added_after_the_quorum_was_set_joins_it() {
         let dir = tempfile::tempdir().unwrap();
         let own = NoteSigner::generate("bj.police.ocrc/scelle").unwrap();
+        let identity = ensure_identity(dir.path(), own.name(), &["127.0.0.1".into()]).unwrap();
         init_policy(
             dir.path(),
-            &own.verifier_key_string(),
-            "https://127.0.0.1:1",
+            &OwnEntry {
+                name: "bj.police.ocrc",
+                log_key: &own.verifier_key_string(),
+                witness_key: &identity.cosigner.verifier_key_string(),
+                url: "https://127.0.0.1:1",
+            },
         )
         .unwrap();
         add(dir.path(), "tg.police.dcpj");
         set_quorum(dir.path(), "all").unwrap();
         add(dir.path(), "ne.police.dpj");
         let peers = load_peers(dir.path()).unwrap().unwrap();
+        // Its own witness is in the policy, not among its peers.
+        assert_eq!(peers.policy.witnesses().len(), 3);
         assert_eq!(peers.peers.len(), 2);
         assert_eq!(peers.pins.len(), 2);
-        // "all" now means both: one cosignature is not enough.
-        assert!(!peers.policy.quorum_met(&[true, false]));
-        assert!(peers.policy.quorum_met(&[true, true]));
+        // "all" now means all three: two cosignatures are not enough.
+        assert!(!peers.policy.quorum_met(&[false, true, true]));
+        assert!(peers.policy.quorum_met(&[true, true, true]));
         // A bad key, URL or name is refused and the file is left as it was.
         let before = std::fs::read_to_string(dir.path().join(POLICY_FILE)).unwrap();
         let refused = add_peer(

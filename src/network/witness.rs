@@ -42,8 +42,8 @@ pub fn add_checkpoint(
     if let Err(refusal) = request.extends(&checkpoint, last_state) {
         // A checkpoint the log signed that contradicts one it had this node cosign is evidence
         // of a fork: kept in this node's log before the refusal is answered.
-        if let (Some(row), Some(seen)) = (&last, misbehavior(&request, &checkpoint, last_state)) {
-            record_misbehavior(node, row, seen, &request)?;
+        if let (Some(row), Some(seen)) = (&last, misbehavior(&checkpoint, last_state)) {
+            record_misbehavior(node, peers, row, seen, &request)?;
         }
         return Err(refusal.into());
     }
@@ -51,7 +51,11 @@ pub fn add_checkpoint(
         origin: checkpoint.origin.clone(),
         size,
         root: checkpoint.root.to_vec(),
-        checkpoint: request.note.to_owned(),
+        // Only the log's own signature lines are kept: others are anyone's padding.
+        checkpoint: peers
+            .policy
+            .log_signed_only(&checkpoint.origin, request.note)
+            .unwrap_or_else(|| request.note.to_owned()),
         updated_at: node.clock().now_rfc3339().map_err(ServiceError::from)?,
     };
     let expected = last.as_ref().map(|row| (row.size, row.root.as_slice()));
@@ -70,48 +74,55 @@ pub fn add_checkpoint(
 }
 
 /// What a refused checkpoint proves against its log, if anything: another tree of the size
-/// this node cosigned (asked from that size), or a larger tree with a proof from it that fails.
+/// this node cosigned, both under the log's signature. (A proof that fails proves nothing by
+/// itself — anyone may send one — so it is refused, not recorded.)
 fn misbehavior(
-    request: &AddCheckpoint<'_>,
     checkpoint: &scelle_verifier::note::Checkpoint,
     last: Option<Witnessed>,
 ) -> Option<Misbehavior> {
     let last = last?;
-    if request.old != last.size || last.size == 0 {
-        return None;
-    }
-    if checkpoint.size == last.size && checkpoint.root != last.root {
-        Some(Misbehavior::SplitView)
-    } else if checkpoint.size > last.size && !request.proof.is_empty() {
-        Some(Misbehavior::NotAnExtension)
-    } else {
-        None
-    }
+    (last.size > 0 && checkpoint.size == last.size && checkpoint.root != last.root)
+        .then_some(Misbehavior::SplitView)
 }
+
+/// The most contradictions recorded per log: past it, one more is only said in the node's log
+/// output (a log that signs many histories is caught by the first; more would only fill the
+/// witness's own log).
+const ALERTS_PER_LOG: i64 = 16;
 
 /// Appends `peer.misbehaved` with both signed checkpoints (once per contradicting
 /// checkpoint), indexes it, and says so in the node's own log output.
 fn record_misbehavior(
     node: &Node,
+    peers: &Peers,
     cosigned: &WitnessedRow,
     seen: Misbehavior,
     request: &AddCheckpoint<'_>,
 ) -> Result<(), ServiceError> {
     use base64::Engine as _;
     use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(request.note.as_bytes()).to_vec();
+    // One record per log and size: two roots at one size are the whole evidence.
+    let digest = sha2::Sha256::digest(format!("{}\n{}\n", cosigned.origin, cosigned.size)).to_vec();
     let mut c = node.connection()?;
     if store::alert_recorded(&mut c, &digest)? {
         return Ok(());
     }
+    if store::alerts_of_log(&mut c, &cosigned.origin)? >= ALERTS_PER_LOG {
+        tracing::error!(log = %cosigned.origin, "a peer's log contradicts itself again (not recorded: too many already)");
+        return Ok(());
+    }
     drop(c);
+    let offered = peers
+        .policy
+        .log_signed_only(&cosigned.origin, request.note)
+        .unwrap_or_else(|| request.note.to_owned());
     let receipt = node.sequencer().append(Pending {
         actor: crate::node::system_actor(node.agency()),
         event: Event::PeerMisbehaved(PeerMisbehaviorRecord {
             log: cosigned.origin.clone(),
             seen,
             cosigned: cosigned.checkpoint.clone(),
-            offered: request.note.to_owned(),
+            offered,
             proof: request
                 .proof
                 .iter()
@@ -122,7 +133,6 @@ fn record_misbehavior(
     })?;
     let seen_code = match seen {
         Misbehavior::SplitView => "split_view",
-        Misbehavior::NotAnExtension => "not_an_extension",
     };
     tracing::error!(
         log = %cosigned.origin,

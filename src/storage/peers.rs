@@ -173,7 +173,7 @@ pub fn cosigned_covering(
 #[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = peer_alerts)]
 pub struct AlertRow {
-    /// SHA-256 of the contradicting checkpoint note (one alert per contradiction).
+    /// SHA-256 of the log's origin and the size it contradicted (one alert per log and size).
     pub offered_digest: Vec<u8>,
     /// The peer log's origin.
     pub log: String,
@@ -195,6 +195,14 @@ pub fn alert_recorded(
         .count()
         .get_result::<i64>(conn)?
         > 0)
+}
+
+/// How many contradictions of `log` were recorded.
+pub fn alerts_of_log(conn: &mut DbConnection, log: &str) -> Result<i64, StorageError> {
+    Ok(peer_alerts::table
+        .filter(peer_alerts::log.eq(log))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Indexes a recorded contradiction (a second record of the same one is ignored).

@@ -582,17 +582,26 @@ fn four_states_witness_each_other_and_publish_only_what_a_quorum_cosigned() {
         forged(held + 5)
     ));
     assert_eq!(s, 422, "{body}");
-    // Both contradictions are evidence: tg's log holds them (`peer.misbehaved`, once each even
-    // when sent again), `scelle peer status` says so, and tg's log still audits clean.
+    // The split view is evidence (two signed checkpoints of one size): tg's log holds it
+    // (`peer.misbehaved`, once even when sent again, and with another root of that size);
+    // the failed proof alone is not (anyone can send one), `scelle peer status` says so, and
+    // tg's log still audits clean.
     post(format!("old {held}\n\n{}", forged(held)));
+    let other_root = scelle_verifier::note::Checkpoint {
+        origin: "bj.police.ocrc/scelle".into(),
+        size: held,
+        root: [8; 32],
+    }
+    .sign(&bj_signer)
+    .unwrap();
+    assert_eq!(post(format!("old 0\n\n{other_root}")).0, 409);
     let listed = scelle(&tg.dir, &["peer", "status"]);
     let alerts: Vec<&str> = listed.lines().filter(|l| l.contains('\u{26a0}')).collect();
-    assert_eq!(alerts.len(), 2, "{listed}");
+    assert_eq!(alerts.len(), 1, "{listed}");
     assert!(
         alerts[0].contains("bj.police.ocrc/scelle") && alerts[0].contains("split_view"),
         "{listed}"
     );
-    assert!(alerts[1].contains("not_an_extension"), "{listed}");
     scelle(&tg.dir, &["audit"]);
     // A log tg does not know: 404; bj's origin signed by another key: 403; old above new: 400.
     let other = scelle_verifier::note::NoteSigner::generate("ml.police/scelle").unwrap();
@@ -789,16 +798,25 @@ fn a_node_that_rewrites_its_history_is_caught_by_its_witnesses_and_its_dossiers_
     std::fs::remove_dir_all(&nodes[0].dir).unwrap();
     copy_folder(copy.path(), &nodes[0].dir);
     nodes[0].start();
-    for i in 0..6 {
-        nodes[0].append(&format!("bj.police.fausse-{i}"));
+    // The same number of entries as the true history had: another tree of a size its
+    // witnesses cosigned.
+    let mut forked = 0;
+    for i in 0..3 {
+        forked = nodes[0].append(&format!("bj.police.fausse-{i}"));
     }
-    // Within a round, each witness refuses it and keeps the evidence.
+    assert_eq!(forked, grown);
+    // Within a round, each witness refuses it and keeps the evidence: both signed checkpoints.
     for witness in &nodes[1..] {
         let alerts = wait_for("the fork caught", Duration::from_secs(10), || {
             let alerts = alerts_of(witness);
             (!alerts.is_empty()).then_some(alerts)
         });
         assert!(alerts[0].contains("bj.police.ocrc/scelle"), "{alerts:?}");
+        assert!(alerts[0].contains("split_view"), "{alerts:?}");
+    }
+    // And beyond it, no witness cosigns either.
+    for i in 3..6 {
+        nodes[0].append(&format!("bj.police.fausse-{i}"));
     }
     // The forked node publishes nothing of its new history as cosigned: its checkpoint stays
     // the old one, and a dossier it would prove to a cosigned checkpoint is refused.

@@ -493,11 +493,9 @@ pub struct RevocationRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Misbehavior {
-    /// Another tree of a size this node had cosigned: two histories (a fork, a split view).
+    /// Another tree of a size this node had cosigned: two histories (a fork, a split view),
+    /// both under the log's own signature.
     SplitView,
-    /// A larger tree whose consistency proof from the one this node cosigned does not hold: the
-    /// log rewrote what this node had cosigned.
-    NotAnExtension,
 }
 
 /// A peer's log caught contradicting itself (DESIGN §5): the evidence, both signed checkpoints
@@ -1447,7 +1445,7 @@ mod tests {
         for (seen, proof) in [
             (Misbehavior::SplitView, vec![]),
             (
-                Misbehavior::NotAnExtension,
+                Misbehavior::SplitView,
                 vec!["AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=".into()],
             ),
         ] {

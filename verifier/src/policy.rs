@@ -335,6 +335,25 @@ impl Policy {
         outcome
     }
 
+    /// The note with only the signature lines of this policy's keys for `origin` (what a
+    /// witness keeps and shows as evidence: lines of other keys are anyone's padding).
+    pub fn log_signed_only(&self, origin: &str, note: &str) -> Option<String> {
+        let parsed = parse_note(note).ok()?;
+        let mut kept = format!("{}\n", parsed.text);
+        let block = note.get(parsed.text.len() + 1..)?;
+        for (line, sig) in block.lines().zip(&parsed.signatures) {
+            if sig.name == origin
+                && self
+                    .logs_of(origin)
+                    .any(|l| crate::note::key_id(origin, l.key.public_key()) == sig.key_id)
+            {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+        Some(kept)
+    }
+
     /// Whether a checkpoint needs any cosignature (not `quorum none`).
     pub fn requires_cosignatures(&self) -> bool {
         self.quorum.is_some()
