@@ -539,3 +539,73 @@ fn both_verifiers_reach_the_same_verdict_on_600_mutants_of_a_real_dossier() {
         "{tally:?}"
     );
 }
+
+/// Both verifiers read a peer policy (C2SP tlog-policy, `--policy`) the same way: the same
+/// texts accepted and refused, carriage returns and Unicode blanks included.
+#[test]
+fn both_verifiers_accept_and_refuse_the_same_peer_policies() {
+    use scelle_verifier::cosignature::Cosigner;
+    use scelle_verifier::note::NoteSigner;
+    let log = NoteSigner::generate("bj.police.ocrc/scelle")
+        .unwrap()
+        .verifier_key_string();
+    let w1 = Cosigner::generate("bf.police.dpj/scelle/witness")
+        .unwrap()
+        .verifier_key_string();
+    let w2 = Cosigner::generate("tg.police.dcpj/scelle/witness")
+        .unwrap()
+        .verifier_key_string();
+    let good = format!(
+        "# peers\nlog {log} https://bj\nwitness bf {w1} https://bf/witness\n\twitness tg {w2}\ngroup e 2 bf tg\nquorum e\n"
+    );
+    let texts = vec![
+        good.clone(),
+        good.replace("group e 2", "group e 02"),
+        good.replace("group e 2", "group e all"),
+        good.replace("group e 2", "group e any"),
+        good.replace("quorum e", "quorum none"),
+        good.replace("quorum e", "quorum tg"),
+        good.replace('\n', "\r\n"),
+        good.replace("quorum e", "quorum\u{a0}e"),
+        good.replace("witness tg", "witness\u{2003}tg"),
+        good.replace("group e 2", "group e 0"),
+        good.replace("group e 2", "group e 3"),
+        good.replace("group e 2 bf tg", "group e 1 bf bf"),
+        good.replace("group e 2 bf tg", "group e 1 none"),
+        good.replace("quorum e", "quorum e\nquorum e"),
+        good.replace("quorum e\n", ""),
+        good.replace("witness tg", "witness bf"),
+        good.replace(&w2, &w1),
+        good.replace(&w1, &log),
+        format!("{good}log {log}\n"),
+        good.replace("log ", "logs "),
+        good.replace("https://bj", "https://bj extra"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.policy"));
+        std::fs::write(&path, text).unwrap();
+        let rust = scelle_verifier::policy::Policy::parse(text).is_ok();
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys; sys.path.insert(0, 'tools'); import verify_dossier as v\n\
+                 try:\n    v.parse_policy(open(sys.argv[1], 'rb').read().decode('utf-8')); print('ok')\n\
+                 except ValueError as e:\n    print('refused', e)",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let python = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            rust,
+            python.starts_with("ok"),
+            "policy {i} {text:?}: Rust {rust}, Python {python}"
+        );
+    }
+}
