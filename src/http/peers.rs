@@ -41,7 +41,12 @@ const WITNESS_BODY_LIMIT: usize = 64 * 1024;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::default().limit(WITNESS_BODY_LIMIT))
         .service(
+            // The same bounds as the routes open to anyone: a peer's request is answered, its
+            // body read, within 10 s, and at most 256 are in flight.
             web::resource("/witness/add-checkpoint")
+                .wrap(actix_web::middleware::from_fn(
+                    super::limits::open_request_limits,
+                ))
                 .default_service(errors::wrong_method("POST"))
                 .route(web::post().to(add_checkpoint)),
         )
@@ -121,10 +126,12 @@ pub fn build_peer_server(
     );
     let data = web::Data::from(node);
     let context = web::Data::new(context);
+    let open_requests = web::Data::new(super::limits::OpenRequests::default());
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .app_data(data.clone())
             .app_data(context.clone())
+            .app_data(open_requests.clone())
             .wrap(actix_web::middleware::from_fn(errors::bilingual_errors))
             .configure(routes)
     })

@@ -1060,3 +1060,34 @@ fn a_node_rotates_its_key_without_breaking_what_it_signed_before() {
     assert_eq!(verify(&before, &old_policy), Some(0));
     assert_eq!(verify(&after_dossier, &old_policy), Some(3));
 }
+
+#[test]
+fn a_peer_that_sends_its_request_slowly_is_cut_off() {
+    use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
+    use std::io::{Read as _, Write as _};
+    let nodes = network_of(&["bj.police.ocrc", "tg.police.dcpj"]);
+    let (client, server) = (&nodes[0], &nodes[1]);
+    let mut connector = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    connector
+        .set_certificate_chain_file(client.dir.join("peer-tls.pem"))
+        .unwrap();
+    connector
+        .set_private_key_file(client.dir.join("peer-tls.key"), SslFiletype::PEM)
+        .unwrap();
+    connector.set_verify(SslVerifyMode::NONE);
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", server.peer_port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut tls = connector.build().connect("127.0.0.1", tcp).unwrap();
+    // Headers promise 100 bytes; 10 come, then nothing.
+    tls.write_all(
+        b"POST /witness/add-checkpoint HTTP/1.1\r\nHost: tg\r\nContent-Length: 100\r\n\r\nold 0\n\n--",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("message_fr"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
