@@ -6,7 +6,7 @@
 //! never lets this node cosign a smaller or another tree than it already cosigned.
 
 use scelle_verifier::entry::{Event, Misbehavior, PeerMisbehaviorRecord};
-use scelle_verifier::witness::{AddCheckpoint, Refusal, Witnessed};
+use scelle_verifier::witness::{AddCheckpoint, MalformedPart, Refusal, Witnessed};
 
 use crate::ledger::sequencer::{Pending, SideWrites};
 
@@ -32,10 +32,11 @@ pub fn add_checkpoint(
     identity: &Identity,
     body: &[u8],
 ) -> Result<String, WitnessError> {
-    let body = std::str::from_utf8(body).map_err(|_| Refusal::Malformed("not UTF-8"))?;
+    let body = std::str::from_utf8(body).map_err(|_| Refusal::Malformed(MalformedPart::NotUtf8))?;
     let request = AddCheckpoint::parse(body)?;
     let (checkpoint, text) = request.open(&peers.policy)?;
-    let size = i64::try_from(checkpoint.size).map_err(|_| Refusal::Malformed("tree size"))?;
+    let size =
+        i64::try_from(checkpoint.size).map_err(|_| Refusal::Malformed(MalformedPart::TreeSize))?;
     let mut c = node.connection()?;
     let last = store::witnessed(&mut c, &checkpoint.origin).map_err(ServiceError::from)?;
     let last_state = last.as_ref().map(state).transpose()?;

@@ -37,12 +37,56 @@ pub struct Witnessed {
     pub root: Hash,
 }
 
+/// The part of an add-checkpoint request that is malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MalformedPart {
+    /// The body is not UTF-8.
+    #[error("not UTF-8")]
+    NotUtf8,
+    /// The first line is not `old <size>`.
+    #[error("old size line")]
+    OldSizeLine,
+    /// No empty line ends the proof.
+    #[error("no empty line before the checkpoint")]
+    NoEmptyLine,
+    /// More than 63 proof lines.
+    #[error("more than 63 proof lines")]
+    TooManyProofLines,
+    /// A proof line that is not a base64 hash.
+    #[error("a proof line is not a base64 hash")]
+    ProofLine,
+    /// The checkpoint is not a signed note.
+    #[error("checkpoint note")]
+    CheckpointNote,
+    /// The note's text is not a checkpoint.
+    #[error("checkpoint body")]
+    CheckpointBody,
+    /// A tree size the witness cannot store.
+    #[error("tree size")]
+    TreeSize,
+}
+
+impl MalformedPart {
+    fn message(self) -> Message {
+        match self {
+            MalformedPart::NotUtf8 => t!("witness-part-utf8"),
+            MalformedPart::OldSizeLine => t!("witness-part-old"),
+            MalformedPart::NoEmptyLine => t!("witness-part-empty-line"),
+            MalformedPart::TooManyProofLines => t!("witness-part-proof-count"),
+            MalformedPart::ProofLine => t!("witness-part-proof-line"),
+            MalformedPart::CheckpointNote => t!("witness-part-note"),
+            MalformedPart::CheckpointBody => t!("witness-part-body"),
+            MalformedPart::TreeSize => t!("witness-part-size"),
+        }
+    }
+}
+
 /// Why a witness does not cosign, as the spec answers it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// 400: a body that is not an add-checkpoint request; says where.
     #[error("malformed request: {0}")]
-    Malformed(&'static str),
+    Malformed(MalformedPart),
     /// 400: an old size above the checkpoint's.
     #[error("old size {old} is above the checkpoint size {size}")]
     OldAboveNew {
@@ -81,7 +125,7 @@ impl Refusal {
     /// The refusal in words, from the catalogue.
     pub fn message(&self) -> Message {
         match self {
-            Refusal::Malformed(why) => t!("witness-malformed", reason = why),
+            Refusal::Malformed(part) => t!("witness-malformed").nested("reason", part.message()),
             Refusal::OldAboveNew { old, size } => {
                 t!("witness-old-above-new", old = old, size = size)
             }
@@ -98,28 +142,28 @@ impl<'a> AddCheckpoint<'a> {
     pub fn parse(body: &'a str) -> Result<Self, Refusal> {
         let (first, mut rest) = body
             .split_once('\n')
-            .ok_or(Refusal::Malformed("old size line"))?;
+            .ok_or(Refusal::Malformed(MalformedPart::OldSizeLine))?;
         let old = first
             .strip_prefix("old ")
             .and_then(parse_decimal)
-            .ok_or(Refusal::Malformed("old size line"))?;
+            .ok_or(Refusal::Malformed(MalformedPart::OldSizeLine))?;
         let mut proof = Vec::new();
         loop {
             let (line, after) = rest
                 .split_once('\n')
-                .ok_or(Refusal::Malformed("no empty line before the checkpoint"))?;
+                .ok_or(Refusal::Malformed(MalformedPart::NoEmptyLine))?;
             rest = after;
             if line.is_empty() {
                 break;
             }
             if proof.len() == MAX_PROOF_LINES {
-                return Err(Refusal::Malformed("more than 63 proof lines"));
+                return Err(Refusal::Malformed(MalformedPart::TooManyProofLines));
             }
             let hash: Hash = B64
                 .decode(line)
                 .ok()
                 .and_then(|h| h.try_into().ok())
-                .ok_or(Refusal::Malformed("a proof line is not a base64 hash"))?;
+                .ok_or(Refusal::Malformed(MalformedPart::ProofLine))?;
             proof.push(hash);
         }
         Ok(Self {
@@ -157,16 +201,17 @@ impl<'a> AddCheckpoint<'a> {
     /// The first checks, which need no state: a known origin (404), a trusted signature (403),
     /// an old size not above the new (400). Answers the checkpoint and its note text.
     pub fn open(&self, trusted: &Policy) -> Result<(Checkpoint, &'a str), Refusal> {
-        let parsed = parse_note(self.note).map_err(|_| Refusal::Malformed("checkpoint note"))?;
+        let parsed =
+            parse_note(self.note).map_err(|_| Refusal::Malformed(MalformedPart::CheckpointNote))?;
         let checkpoint = Checkpoint::parse_body(parsed.text)
-            .map_err(|_| Refusal::Malformed("checkpoint body"))?;
+            .map_err(|_| Refusal::Malformed(MalformedPart::CheckpointBody))?;
         match trusted.open_log_note(&checkpoint.origin, self.note) {
             None => return Err(Refusal::UnknownOrigin(checkpoint.origin.clone())),
             Some(Ok(())) => {}
             Some(Err(NoteError::NotSignedBy(_) | NoteError::BadSignature(_))) => {
                 return Err(Refusal::Untrusted);
             }
-            Some(Err(_)) => return Err(Refusal::Malformed("checkpoint note")),
+            Some(Err(_)) => return Err(Refusal::Malformed(MalformedPart::CheckpointNote)),
         }
         if self.old > checkpoint.size {
             return Err(Refusal::OldAboveNew {
