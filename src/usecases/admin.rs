@@ -81,6 +81,13 @@ pub struct NewUser {
 /// Prepares a data folder and database: key (0600), schema, the node's own agency, and a
 /// first admin when there is none yet. Safe to run twice.
 pub fn init(opts: &InitOptions) -> Result<InitReport, ServiceError> {
+    // Everything the first run needs is checked before anything is written: a refused init
+    // leaves no half-made folder behind (a key, an empty database) for the next one to trip on.
+    model::parse_label("origin", &opts.origin, 200)?;
+    let agency = model::parse_label("agency", &opts.agency_id.to_ascii_lowercase(), 100)?;
+    Jurisdiction::from_agency_id(&agency)
+        .ok_or(FieldError::new("agency", t!("field-needs-state-prefix")))?;
+    model::parse_text("name", &opts.agency_name, 200)?;
     // The folder holds the keys: made for the node's own user only (0700).
     std::fs::DirBuilder::new()
         .recursive(true)

@@ -374,3 +374,31 @@ fn revert_all_asks_first_and_the_listening_line_hides_the_database_password() {
     ok(&run(&["migrate", "--revert-all", "--yes"], ""));
     assert_eq!(size(), 0);
 }
+
+/// A refused `init` (an agency outside the five states) writes nothing: the next `init` of the
+/// same folder, with the right agency, makes the node it asks for.
+#[test]
+fn a_refused_init_leaves_no_half_made_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("node");
+    let run = |origin: &str, agency: &str| {
+        Command::new(BIN)
+            .arg("--data-dir")
+            .arg(&folder)
+            .args(["init", "--origin", origin, "--agency", agency])
+            .output()
+            .unwrap()
+    };
+    let refused = run("ml.police/scelle", "ml.police");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("bj. bf. ci. ne. tg."));
+    assert!(!folder.exists(), "nothing written");
+    let made = run("bj.police.ocrc/scelle", "bj.police.ocrc");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let key = std::fs::read_to_string(folder.join("node.key")).unwrap();
+    assert!(key.starts_with("PRIVATE+KEY+bj.police.ocrc/scelle+"));
+}
