@@ -237,25 +237,25 @@ def parse_entry(raw):
         raise ValueError("case_prev")
     return entry
 
-def parse_key(text):
-    """C2SP verifier key: name+hexid+base64(0x01 || 32-byte Ed25519 key)."""
+def parse_vkey(text, alg):
+    """C2SP verifier key of signature type `alg`: name+hexid+base64(alg || 32-byte Ed25519 key)."""
     name, key_id, blob = text.strip().split("+", 2)
     raw = b64d(blob)
-    if len(raw) != 33 or raw[0] != 1 or H(name.encode() + b"\n" + raw)[:4].hex() != key_id:
-        raise ValueError("bad verifier key")
+    if len(raw) != 33 or raw[0] != alg or H(name.encode() + b"\n" + raw)[:4].hex() != key_id:
+        raise ValueError("bad verifier key" if alg == 1 else "bad witness key")
     return name, bytes.fromhex(key_id), Ed25519PublicKey.from_public_bytes(raw[1:])
+
+def parse_key(text):
+    """A log's verifier key (type 0x01)."""
+    return parse_vkey(text, 1)
 
 def raw_key(key):
     """The 32 bytes of an Ed25519 public key."""
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 def parse_cosigner_key(text):
-    """C2SP tlog-cosignature v1 verifier key: name+hexid+base64(0x04 || 32-byte Ed25519 key)."""
-    name, key_id, blob = text.strip().split("+", 2)
-    raw = b64d(blob)
-    if len(raw) != 33 or raw[0] != 4 or H(name.encode() + b"\n" + raw)[:4].hex() != key_id:
-        raise ValueError("bad witness key")
-    return name, bytes.fromhex(key_id), Ed25519PublicKey.from_public_bytes(raw[1:])
+    """A witness's key, C2SP tlog-cosignature v1 (type 0x04)."""
+    return parse_vkey(text, 4)
 
 def parse_policy(text):
     """C2SP tlog-policy, as strictly as scelle's: (logs, witnesses {name: key}, groups

@@ -8,10 +8,12 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use openssl::pkey::{Id, PKey, Private, Public};
-use sha2::{Digest, Sha256};
+use openssl::pkey::{PKey, Private, Public};
 
-use crate::note::{NoteError, ParsedNote, check_note_text, split_key, valid_name};
+use crate::note::{
+    NoteError, ParsedNote, check_note_text, parse_private_key, parse_verifier_key, typed_key_id,
+    valid_name,
+};
 
 /// The signature type of a v1 cosignature key in a C2SP verifier key.
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -22,12 +24,7 @@ const TIMESTAMPED_SIGNATURE_LEN: usize = 8 + 64;
 
 /// The key id of a v1 cosignature key: SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4].
 pub fn cosigner_key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([b'\n', ALG_COSIGNATURE_V1]);
-    h.update(public_key);
-    let d = h.finalize();
-    [d[0], d[1], d[2], d[3]]
+    typed_key_id(name, ALG_COSIGNATURE_V1, public_key)
 }
 
 /// What a v1 cosignature signs: the header, the time and the checkpoint's whole note text.
@@ -73,21 +70,8 @@ impl Cosigner {
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x04 || seed)>`.
     pub fn from_private_key_string(s: &str) -> Result<Self, NoteError> {
-        let rest = s
-            .trim_end()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(NoteError::MalformedKey)?;
-        let (name, id, seed) = split_key(rest)?;
-        if seed.len() != 33 {
-            return Err(NoteError::MalformedKey);
-        }
-        if seed[0] != ALG_COSIGNATURE_V1 {
-            return Err(NoteError::UnsupportedAlgorithm);
-        }
-        let signer = Self::from_key(
-            name,
-            PKey::private_key_from_raw_bytes(&seed[1..], Id::ED25519)?,
-        )?;
+        let (name, id, key) = parse_private_key(s, ALG_COSIGNATURE_V1)?;
+        let signer = Self::from_key(name, key)?;
         if signer.id != id {
             return Err(NoteError::KeyIdMismatch);
         }
@@ -156,22 +140,12 @@ impl CosignerKey {
     /// Parses `<name>+<hex id>+<base64(0x04 || public key)>`.
     pub fn from_verifier_key(s: &str) -> Result<Self, NoteError> {
         let s = s.trim();
-        let (name, id, key) = split_key(s)?;
-        if key.len() != 33 {
-            return Err(NoteError::MalformedKey);
-        }
-        if key[0] != ALG_COSIGNATURE_V1 {
-            return Err(NoteError::UnsupportedAlgorithm);
-        }
-        let public: [u8; 32] = key[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
-        if cosigner_key_id(name, &public) != id {
-            return Err(NoteError::KeyIdMismatch);
-        }
+        let parsed = parse_verifier_key(s, ALG_COSIGNATURE_V1)?;
         Ok(Self {
-            name: name.to_owned(),
-            id,
-            public,
-            key: PKey::public_key_from_raw_bytes(&public, Id::ED25519)?,
+            name: parsed.name.to_owned(),
+            id: parsed.id,
+            public: parsed.public,
+            key: parsed.key,
             key_string: s.to_owned(),
         })
     }
@@ -231,6 +205,7 @@ impl CosignerKey {
 mod tests {
     use super::*;
     use crate::note::{NoteSigner, parse_note};
+    use sha2::{Digest, Sha256};
 
     fn signed_checkpoint() -> (NoteSigner, String) {
         let log = NoteSigner::generate("bj.police.ocrc").unwrap();

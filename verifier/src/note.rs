@@ -66,12 +66,71 @@ pub(crate) fn valid_name(name: &str) -> bool {
 
 /// C2SP signed-note key id: first 4 bytes of SHA-256(name || 0x0A || alg || public key).
 pub fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
+    typed_key_id(name, ALG_ED25519, public_key)
+}
+
+/// The key id of an Ed25519 key of signature type `alg` (0x01 a log's, 0x04 a witness's).
+pub(crate) fn typed_key_id(name: &str, alg: u8, public_key: &[u8; 32]) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([b'\n', ALG_ED25519]);
+    h.update([b'\n', alg]);
     h.update(public_key);
     let d = h.finalize();
     [d[0], d[1], d[2], d[3]]
+}
+
+/// The 32 bytes of key material of `<name>+<hex id>+<base64(alg || 32 bytes)>`, with its name
+/// and stated id, refusing another length or signature type.
+fn typed_key_material(s: &str, alg: u8) -> Result<(&str, [u8; 4], [u8; 32]), NoteError> {
+    let (name, id, key) = split_key(s)?;
+    if key.len() != 33 {
+        return Err(NoteError::MalformedKey);
+    }
+    if key[0] != alg {
+        return Err(NoteError::UnsupportedAlgorithm);
+    }
+    let material: [u8; 32] = key[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
+    Ok((name, id, material))
+}
+
+/// A C2SP verifier key, parsed (see [`parse_verifier_key`]).
+pub(crate) struct ParsedVerifierKey<'a> {
+    pub name: &'a str,
+    pub id: [u8; 4],
+    pub public: [u8; 32],
+    pub key: PKey<Public>,
+}
+
+/// A C2SP verifier key of signature type `alg`, its id checked against its name and key.
+pub(crate) fn parse_verifier_key(s: &str, alg: u8) -> Result<ParsedVerifierKey<'_>, NoteError> {
+    let (name, id, public) = typed_key_material(s, alg)?;
+    if typed_key_id(name, alg, &public) != id {
+        return Err(NoteError::KeyIdMismatch);
+    }
+    Ok(ParsedVerifierKey {
+        name,
+        id,
+        public,
+        key: PKey::public_key_from_raw_bytes(&public, Id::ED25519)?,
+    })
+}
+
+/// A C2SP private key `PRIVATE+KEY+<name>+<hex id>+<base64(alg || seed)>` of signature type
+/// `alg`: its name, stated id (the caller checks it against the key) and openssl key.
+pub(crate) fn parse_private_key(
+    s: &str,
+    alg: u8,
+) -> Result<(&str, [u8; 4], PKey<Private>), NoteError> {
+    let rest = s
+        .trim_end()
+        .strip_prefix("PRIVATE+KEY+")
+        .ok_or(NoteError::MalformedKey)?;
+    let (name, id, seed) = typed_key_material(rest, alg)?;
+    Ok((
+        name,
+        id,
+        PKey::private_key_from_raw_bytes(&seed, Id::ED25519)?,
+    ))
 }
 
 /// A node's Ed25519 signing key, named by the log origin; during a key rotation, with the next
@@ -131,18 +190,7 @@ impl NoteSigner {
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>`.
     pub fn from_private_key_string(s: &str) -> Result<Self, NoteError> {
-        let rest = s
-            .trim_end()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(NoteError::MalformedKey)?;
-        let (name, id, seed) = split_key(rest)?;
-        if seed.len() != 33 {
-            return Err(NoteError::MalformedKey);
-        }
-        if seed[0] != ALG_ED25519 {
-            return Err(NoteError::UnsupportedAlgorithm);
-        }
-        let key = PKey::private_key_from_raw_bytes(&seed[1..], Id::ED25519)?;
+        let (name, id, key) = parse_private_key(s, ALG_ED25519)?;
         let signer = Self::from_key(name, key)?;
         if signer.id != id {
             return Err(NoteError::KeyIdMismatch);
@@ -238,7 +286,7 @@ impl SigningSession<'_> {
     }
 }
 
-pub(crate) fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), NoteError> {
+fn split_key(s: &str) -> Result<(&str, [u8; 4], Vec<u8>), NoteError> {
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::MalformedKey);
@@ -294,23 +342,12 @@ impl NoteVerifier {
     /// Parses a C2SP verifier key, `<name>+<hex id>+<base64(0x01 || public key)>`.
     pub fn from_verifier_key(s: &str) -> Result<Self, NoteError> {
         let s = s.trim();
-        let (name, id, key) = split_key(s)?;
-        if key.len() != 33 {
-            return Err(NoteError::MalformedKey);
-        }
-        if key[0] != ALG_ED25519 {
-            return Err(NoteError::UnsupportedAlgorithm);
-        }
-        let public: [u8; 32] = key[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
-        if key_id(name, &public) != id {
-            return Err(NoteError::KeyIdMismatch);
-        }
-        let key = PKey::public_key_from_raw_bytes(&public, Id::ED25519)?;
+        let parsed = parse_verifier_key(s, ALG_ED25519)?;
         Ok(Self {
-            name: name.to_owned(),
-            id,
-            public,
-            key,
+            name: parsed.name.to_owned(),
+            id: parsed.id,
+            public: parsed.public,
+            key: parsed.key,
             key_string: s.to_owned(),
         })
     }
