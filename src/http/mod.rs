@@ -11,6 +11,7 @@ pub mod errors;
 pub mod limits;
 pub mod pages;
 pub mod peers;
+mod tls;
 
 use actix_web::dev::Server;
 use actix_web::web;
@@ -175,27 +176,7 @@ pub fn build_node_server(
     .workers(workers);
     let server = match tls {
         None => server.listen(listener)?,
-        Some(files) => {
-            use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
-            let bad = |what: &std::path::Path, e: openssl::error::ErrorStack| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("{}: {e}", what.display()),
-                )
-            };
-            let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())
-                .map_err(std::io::Error::other)?;
-            acceptor
-                .set_certificate_chain_file(&files.cert)
-                .map_err(|e| bad(&files.cert, e))?;
-            acceptor
-                .set_private_key_file(&files.key, SslFiletype::PEM)
-                .map_err(|e| bad(&files.key, e))?;
-            acceptor
-                .check_private_key()
-                .map_err(|e| bad(&files.key, e))?;
-            server.listen_openssl(listener, acceptor)?
-        }
+        Some(files) => server.listen_openssl(listener, tls::acceptor(&files.cert, &files.key)?)?,
     };
     Ok(server.run())
 }

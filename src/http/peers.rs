@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod, SslVerifyMode};
+use openssl::ssl::SslVerifyMode;
 
 use crate::network::peers::{Identity, Peers};
 use crate::network::witness::{self, WitnessError};
@@ -84,24 +84,8 @@ pub fn build_peer_server(
     context: PeerContext,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
-    let invalid = |what: &std::path::Path, e: openssl::error::ErrorStack| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{}: {e}", what.display()),
-        )
-    };
     let identity = &context.identity;
-    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())
-        .map_err(std::io::Error::other)?;
-    acceptor
-        .set_certificate_chain_file(&identity.tls_cert)
-        .map_err(|e| invalid(&identity.tls_cert, e))?;
-    acceptor
-        .set_private_key_file(&identity.tls_key, SslFiletype::PEM)
-        .map_err(|e| invalid(&identity.tls_key, e))?;
-    acceptor
-        .check_private_key()
-        .map_err(|e| invalid(&identity.tls_key, e))?;
+    let mut acceptor = super::tls::acceptor(&identity.tls_cert, &identity.tls_key)?;
     let pins = context.peers.pins.clone();
     // The peers' certificates are self-signed and pinned: the chain's own verdict does not
     // matter, the leaf's fingerprint does (OpenSSL asks about the leaf last, at depth 0).
