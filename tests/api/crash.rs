@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::helpers::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
 use crate::helpers::{BACKENDS, Backend, TestDb};
@@ -53,14 +55,6 @@ fn start(dir: &std::path::Path, db: &TestDb, port: u16) -> Child {
         std::thread::sleep(Duration::from_millis(50));
     }
     child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn add_user(dir: &std::path::Path, db: &TestDb, name: &str) -> String {

@@ -441,3 +441,12 @@ pub fn togo_case(reference: &str) -> scelle::usecases::cases::NewCase {
         jurisdiction_basis: None,
     }
 }
+
+/// A loopback port free at the time of asking (for a server the test starts as a process).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

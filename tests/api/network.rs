@@ -17,18 +17,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::helpers::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
 /// Case references are unique per node: each new case of a test takes the next number.
 static NEXT_CASE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn scelle(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(BIN)

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{Backend, TestDb};
 
+use crate::helpers::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
 fn scelle(dir: &Path, args: &[&str]) -> Output {
@@ -45,14 +47,6 @@ fn refused(out: &Output, fr: &str, en: &str) -> String {
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Serves `dir` until `run` is done, then stops the server as an operator would (SIGTERM).

@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::helpers::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
 /// A self-signed certificate for 127.0.0.1 and its key, as PEM.
@@ -44,14 +46,6 @@ fn self_signed() -> (Vec<u8>, Vec<u8>) {
         cert.build().to_pem().unwrap(),
         key.private_key_to_pem_pkcs8().unwrap(),
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn agent(trusted: Option<&[u8]>) -> ureq::Agent {
