@@ -133,11 +133,7 @@ pub fn insert_cosigned(
 
 /// The newest of this node's quorum-cosigned checkpoints, as (size, note).
 pub fn latest_cosigned(conn: &mut DbConnection) -> Result<Option<(i64, String)>, StorageError> {
-    Ok(cosigned_checkpoints::table
-        .order(cosigned_checkpoints::tree_size.desc())
-        .select((cosigned_checkpoints::tree_size, cosigned_checkpoints::note))
-        .first(conn)
-        .optional()?)
+    Ok(latest_cosigned_at(conn)?.map(|(size, note, _)| (size, note)))
 }
 
 /// When the newest of this node's cosigned checkpoints was cosigned: (size, note, RFC 3339).

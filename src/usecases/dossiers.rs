@@ -110,16 +110,17 @@ fn issue(
         }),
         side: SideWrites::default(),
     })?;
-    let mut c = node.connection()?;
+    // Waiting for the cosignatures holds no connection (a poll takes one for its query).
     let (checkpoint_note, size, root) = match opts.cosigned_within {
+        Some(wait) => cosigned_covering(node, issued.seq, wait)?,
         None => {
-            let row = checkpoints::publishable(&mut c, node.sequencer())?
+            let row = checkpoints::publishable(&mut *node.connection()?, node.sequencer())?
                 .ok_or(ServiceError::NotFound(Missing::Entry))?;
             let root: Hash = log_store::to_hash(&row.root_hash)?;
             (row.note, row.tree_size as u64, root)
         }
-        Some(wait) => cosigned_covering(&mut c, issued.seq, wait)?,
     };
+    let mut c = node.connection()?;
     if size <= issued.seq {
         return Err(ServiceError::Internal(
             "no durable checkpoint covers the dossier's own entry".into(),
@@ -223,14 +224,15 @@ fn issue(
 /// The oldest quorum-cosigned checkpoint covering entry `seq`, as (note, size, root), waited
 /// for up to `wait` (the node's witnesses cosign each new checkpoint within a round).
 fn cosigned_covering(
-    c: &mut DbConnection,
+    node: &Node,
     seq: u64,
     wait: std::time::Duration,
 ) -> Result<(String, u64, Hash), ServiceError> {
     let deadline = std::time::Instant::now() + wait;
     let covering = i64::try_from(seq + 1).map_err(|_| ServiceError::Internal("seq".into()))?;
     loop {
-        if let Some((_, note)) = crate::storage::peers::cosigned_covering(c, covering)? {
+        let found = crate::storage::peers::cosigned_covering(&mut *node.connection()?, covering)?;
+        if let Some((_, note)) = found {
             let text = scelle_verifier::note::parse_note(&note)
                 .map(|p| p.text)
                 .map_err(|e| StorageError::Corrupt(format!("cosigned checkpoint: {e}")))?;
