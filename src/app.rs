@@ -156,6 +156,7 @@ fn start_network(
     let identity = Arc::new(peers::load_identity(data_dir)?);
     let loaded = Arc::new(loaded);
     let status = Arc::new(cosigning::CosigningStatus::default());
+    let deliveries = Arc::new(crate::network::exchange::Deliveries::default());
     if !loaded.peers.is_empty() {
         cosigning::start(
             Arc::downgrade(node),
@@ -163,11 +164,19 @@ fn start_network(
             identity.clone(),
             status.clone(),
         )?;
+        crate::network::exchange::start_delivery(
+            Arc::downgrade(node),
+            loaded.clone(),
+            identity.clone(),
+            deliveries.clone(),
+        )?;
     }
     Ok(Some(Network {
         published: http::peers::Published {
             cosigned: loaded.policy.requires_cosignatures(),
             status,
+            peers: loaded.clone(),
+            deliveries,
         },
         peers: loaded,
         identity,

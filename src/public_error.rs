@@ -70,6 +70,35 @@ impl From<&scelle_verifier::witness::Refusal> for PublicError {
     }
 }
 
+/// Why a peer's transfer is not imported: 422 for a verified refusal (the sender does not send
+/// it again), 400 for a body that is not a transfer, 403 for a caller with no log here.
+impl From<&crate::network::exchange::ExchangeError> for PublicError {
+    fn from(e: &crate::network::exchange::ExchangeError) -> Self {
+        use crate::network::exchange::ExchangeError;
+        match e {
+            ExchangeError::Refused(refusal) => {
+                PublicError::new(422, refusal.code(), refusal.message())
+            }
+            ExchangeError::RefusedBefore(code) => PublicError::new(
+                422,
+                "transfer-refused-before",
+                t!("transfer-refused-before", code = code),
+            ),
+            ExchangeError::Malformed(reason) => PublicError::new(
+                400,
+                "transfer_malformed",
+                t!("transfer-malformed", reason = shown(reason)),
+            ),
+            ExchangeError::UnknownSender => PublicError::new(
+                403,
+                "transfer_unknown_sender",
+                t!("transfer-unknown-sender"),
+            ),
+            ExchangeError::Service(e) => PublicError::from(e),
+        }
+    }
+}
+
 impl From<&ServiceError> for PublicError {
     fn from(e: &ServiceError) -> Self {
         match e {

@@ -170,12 +170,21 @@ EVENT_MEMBERS = {
     "dossier": {"case": str, "purpose": opt(PURPOSES), "personal_data": default(bool)},
     "peer": {"log": str, "seen": {"split_view"}, "cosigned": str, "offered": str,
              "proof": default([str])},
+    "exchange": {"transfer": str, "peer": str, "case": str, "share": str, "manifest": str,
+                 "tree_size": U, "root": str, "receipt": opt({"leaf": str, "seq": U}),
+                 "refused": opt(str)},
 }
 KIND_MEMBER = {"agency.registered": "agency", "user.registered": "user", "case.opened": "case",
                "evidence.registered": "evidence", "vault.erased": "erasure", "case.shared": "disclosure",
                "case.share_revoked": "revocation", "person.recorded": "person",
                "access.allowed": "access", "access.denied": "access", "dossier.issued": "dossier",
-               "peer.misbehaved": "peer"}
+               "peer.misbehaved": "peer", "dossier.sent": "exchange",
+               "dossier.received": "exchange", "dossier.refused": "exchange"}
+
+EXCHANGE_KINDS = ("dossier.sent", "dossier.received", "dossier.refused")
+# Whether each exchange kind carries the receiver's receipt, and a refusal's reason.
+EXCHANGE_KINDS_SHAPE = {"dossier.sent": (True, False), "dossier.received": (False, False),
+                        "dossier.refused": (False, True)}
 
 def typed(v, t):
     """Whether `v` is of the entry-format type `t` (see EVENT_MEMBERS)."""
@@ -227,13 +236,20 @@ def parse_entry(raw):
     want = "custody" if kind.startswith("custody.") else KIND_MEMBER.get(kind)
     if want != member or not typed(entry[member], EVENT_MEMBERS[member]):
         raise ValueError("kind or event member")
-    if kind in ("dossier.issued", "peer.misbehaved") and entry["v"] < 2:
+    if kind in ("dossier.issued", "peer.misbehaved") + EXCHANGE_KINDS and entry["v"] < 2:
         raise ValueError(kind + " in format 1")
     if member == "access" and kind != "access." + entry[member]["decision"]:
         raise ValueError("access decision")
     if member == "custody" and kind != "custody." + entry[member]["type"]:
         raise ValueError("custody type")
-    if (link is not None) != (entry["v"] >= 2 and member in ("evidence", "custody", "dossier")):
+    if member == "exchange":
+        receipt, refused = entry[member].get("receipt"), entry[member].get("refused")
+        if receipt is not None and not lower_hash(receipt["leaf"]):
+            raise ValueError("receipt")
+        if (receipt is not None, refused is not None) != EXCHANGE_KINDS_SHAPE[kind]:
+            raise ValueError("receipt or refused")
+    linked = member in ("evidence", "custody", "dossier") or kind == "dossier.sent"
+    if (link is not None) != (entry["v"] >= 2 and linked):
         raise ValueError("case_prev")
     return entry
 
@@ -506,7 +522,7 @@ def next_custody(state, kind, actor, to_user):
     return state, None
 
 CASE_MEMBER = {"case.opened": ("case", "id"), "evidence.registered": ("evidence", "case"),
-               "dossier.issued": ("dossier", "case")}
+               "dossier.issued": ("dossier", "case"), "dossier.sent": ("exchange", "case")}
 
 def case_of(entry):
     """The case whose custody record the entry belongs to (docs/FORMAT.md, "The case's record")."""
@@ -640,7 +656,7 @@ def verify(d, keys, files, known=None, policy=None):
                     item[1] = False
                     add("custody_violation", seq=seq, rule=broken)
                 item[0] = state
-        elif kind == "dossier.issued" and body.get("case") == case_id:
+        elif kind in ("dossier.issued", "dossier.sent") and case_of(entry) == case_id:
             pass
         else:
             add("foreign_entry", seq=seq)

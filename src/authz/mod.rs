@@ -70,6 +70,8 @@ pub enum Target<'a> {
     Node,
     /// The node's records about one state (a DPO's report asks for a state's).
     StateRecords(Jurisdiction),
+    /// A dossier a peer sent, by transfer id: the sender's case, reached through its share.
+    Received(&'a str),
 }
 
 /// What the caller asks for beyond the action itself.
@@ -137,6 +139,49 @@ fn share_for(
         .cloned())
 }
 
+/// A received dossier as the policies see it: the sender's case's owner and state, and the
+/// sender's share when it names the user's agency or state.
+struct ReceivedFacts {
+    owner_agency: String,
+    owner_state: Jurisdiction,
+    share: Option<ShareConditions>,
+}
+
+fn received_facts(
+    node: &Node,
+    user: &AuthUser,
+    transfer_id: &str,
+) -> Result<ReceivedFacts, ServiceError> {
+    let row = crate::storage::exchange::imported(&mut *node.connection()?, transfer_id)?
+        .map(|row| row.summary)
+        .ok_or(ServiceError::NotFound(
+            crate::ledger::error::Missing::Transfer,
+        ))?;
+    let owner_state = row
+        .owner_state
+        .as_deref()
+        .and_then(|s| Jurisdiction::parse(s).ok())
+        .ok_or_else(|| ServiceError::Internal(format!("received {transfer_id}: owner state")))?;
+    let reaches = row.recipient_agency.as_deref() == Some(user.agency.as_str())
+        || row.recipient_state.as_deref() == Some(user.state.as_str());
+    let share = reaches.then(|| ShareConditions {
+        handling: codes(row.handling.as_deref().unwrap_or(""), HandlingCode::parse),
+        purposes: codes(row.purposes.as_deref().unwrap_or(""), Purpose::parse),
+        confidential: row.confidential.unwrap_or(true),
+        consent_for_court: row.consent_for_court.unwrap_or(false),
+        expires: row
+            .expires_at
+            .as_deref()
+            .and_then(unix_of)
+            .unwrap_or(i64::MIN),
+    });
+    Ok(ReceivedFacts {
+        owner_agency: row.owner_agency.unwrap_or_default(),
+        owner_state,
+        share,
+    })
+}
+
 /// What the policies answer, without recording anything (a search filters with it).
 pub fn verdict(
     node: &Node,
@@ -163,6 +208,7 @@ pub fn verdict(
     };
     let facts;
     let item;
+    let received;
     let resource = match target {
         Target::OwnAgency => Resource::Agency {
             id: &user.agency,
@@ -204,6 +250,15 @@ pub fn verdict(
             state: node.state(),
         },
         Target::StateRecords(state) => Resource::Node { state },
+        Target::Received(id) => {
+            received = received_facts(node, user, id)?;
+            context.share = received.share.clone();
+            Resource::Case {
+                id,
+                agency: &received.owner_agency,
+                state: received.owner_state,
+            }
+        }
     };
     Ok(node
         .policies()
@@ -231,6 +286,7 @@ pub fn authorize(
         Target::Log => ("log".to_owned(), None),
         Target::Node => ("node".to_owned(), None),
         Target::StateRecords(state) => (format!("node:{}", state.as_str()), None),
+        Target::Received(id) => (format!("received:{id}"), None),
     };
     let record = AccessRecord {
         action: action.as_str().to_owned(),
@@ -315,6 +371,37 @@ pub fn authorize_personal_read(
             resource,
             case: Some(case_id.to_owned()),
             purpose,
+            decision: AccessDecision::Allowed,
+            policies: verdict.policies,
+            repeated: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Authorizes reading a dossier a peer sent (`received.read`, under the sender's conditions,
+/// for the stated purpose) and records the read in the log as `access.allowed`.
+pub fn authorize_received_read(
+    node: &Node,
+    user: &AuthUser,
+    transfer_id: &str,
+    purpose: Purpose,
+) -> Result<(), ServiceError> {
+    let verdict = authorize(
+        node,
+        user,
+        Action::ReceivedRead,
+        Target::Received(transfer_id),
+        &Ask::purpose(Some(purpose)),
+    )?;
+    record_access(
+        node,
+        user,
+        AccessRecord {
+            action: Action::ReceivedRead.as_str().to_owned(),
+            resource: format!("received:{transfer_id}"),
+            case: None,
+            purpose: Some(purpose),
             decision: AccessDecision::Allowed,
             policies: verdict.policies,
             repeated: None,

@@ -43,6 +43,11 @@ pub enum PeerCommand {
         #[arg(long)]
         statement: PathBuf,
     },
+    Outbox {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    Inbox,
 }
 
 /// Runs one `scelle peer` command.
@@ -151,6 +156,39 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
             }
             Ok(())
         }
+        PeerCommand::Outbox { limit } => {
+            // One JSON object a line, newest first: what this node owes its peers, and how
+            // each transfer ended.
+            let rows = place.with_node(|node| crate::usecases::exchange::outbox(node, *limit))?;
+            for row in rows {
+                let line = serde_json::json!({
+                    "transfer": row.transfer_id, "peer": row.peer, "case": row.case_id,
+                    "share": row.share_id, "queued_at": row.queued_at, "state": row.state,
+                    "attempts": row.attempts, "last_error": row.last_error,
+                    "sent_seq": row.sent_seq, "done_at": row.done_at,
+                });
+                println!("{line}");
+            }
+            Ok(())
+        }
+        PeerCommand::Inbox => {
+            // One JSON object a line, in log order: every transfer peers sent, refusals too.
+            let mut after = None;
+            loop {
+                let page = place.with_node(|node| crate::usecases::exchange::inbox(node, after))?;
+                for row in &page.items {
+                    println!(
+                        "{}",
+                        serde_json::to_string(row)
+                            .map_err(|e| crate::error::ServiceError::Internal(e.to_string()))?
+                    );
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => return Ok(()),
+                }
+            }
+        }
         PeerCommand::Status => {
             let Some(loaded) = peers::load_peers(dir)? else {
                 println!("{}", t!("cli-out-peer-none").one_line());
@@ -185,6 +223,12 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
             if alerts.is_empty() {
                 println!("{}", t!("cli-out-peer-no-alert").one_line());
             }
+            let owed = place.with_node(|node| crate::usecases::exchange::outbox(node, 1000))?;
+            let queued = owed
+                .iter()
+                .filter(|r| r.state == crate::storage::exchange::QUEUED)
+                .count();
+            println!("{}", t!("cli-out-peer-outbox", queued = queued).one_line());
             for alert in alerts {
                 println!(
                     "{}",

@@ -112,6 +112,78 @@ pub(super) async fn case_dossier(
     Ok(HttpResponse::Ok().json(dossier))
 }
 
+/// What `POST /api/v1/cases/{id}/transfers` asks: the peer (its name in `peers.policy`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SendDossier {
+    peer: String,
+}
+
+/// Queues the case's dossier for a peer, under the case's live share to that peer's state;
+/// answers 202: the outbox delivers it when the link is up.
+pub(super) async fn send_dossier(
+    node: web::Data<Node>,
+    published: web::Data<Option<super::peers::Published>>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<SendDossier>,
+) -> ApiResult {
+    let published = published
+        .as_ref()
+        .clone()
+        .ok_or(ServiceError::NotFound(crate::ledger::error::Missing::Peer))?;
+    let queued = blocking(move || {
+        let dest = published.destination(&body.peer)?;
+        crate::usecases::exchange::send_for(
+            &node,
+            &caller.0,
+            &id,
+            &dest,
+            super::peers::COSIGNED_DOSSIER_WAIT,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(queued))
+}
+
+/// The dossiers of a case sent to peers, and how each delivery went.
+pub(super) async fn case_transfers(
+    node: web::Data<Node>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult {
+    let sent =
+        blocking(move || crate::usecases::exchange::sent_of_case(&node, &caller.0, &id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": sent })))
+}
+
+/// The dossiers peers sent that the caller may read.
+pub(super) async fn received_list(
+    node: web::Data<Node>,
+    caller: Caller,
+    q: web::Query<AfterQuery>,
+) -> ApiResult {
+    let page = blocking(move || {
+        crate::usecases::exchange::received_list(&node, &caller.0, q.into_inner().after)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A dossier a peer sent, whole, for a stated purpose under the sender's conditions.
+pub(super) async fn received_dossier(
+    node: web::Data<Node>,
+    caller: Caller,
+    transfer: web::Path<String>,
+    q: web::Query<PurposeQuery>,
+) -> ApiResult {
+    let purpose = purpose_of(q.purpose.as_deref())?;
+    let dossier =
+        blocking(move || crate::usecases::exchange::received(&node, &caller.0, &transfer, purpose))
+            .await?;
+    Ok(HttpResponse::Ok().json(dossier))
+}
+
 pub(super) async fn add_person(
     node: web::Data<Node>,
     caller: Caller,

@@ -89,6 +89,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 at("/cases/{id}/shares/{share}/revocation", "POST")
                     .route(post().to(api::revoke_share)),
             )
+            .service(
+                at("/cases/{id}/transfers", "GET, POST")
+                    .route(post().to(api::send_dossier))
+                    .route(get().to(api::case_transfers)),
+            )
+            .service(at("/received", "GET").route(get().to(api::received_list)))
+            .service(at("/received/{transfer}", "GET").route(get().to(api::received_dossier)))
             .service(at("/persons/{id}", "GET").route(get().to(api::get_person)))
             .service(at("/access-records", "GET").route(get().to(api::access_records)))
             .service(at("/users", "POST").route(post().to(api::create_user)))

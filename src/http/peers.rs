@@ -1,6 +1,7 @@
 //! The federation listener: what only peers' nodes reach, over mutual TLS with each peer's
 //! certificate pinned (a client without a pinned certificate fails the handshake, before any
-//! HTTP). Today: C2SP tlog-witness `POST /witness/add-checkpoint`.
+//! HTTP): C2SP tlog-witness `POST /witness/add-checkpoint`, and the dossier exchange's
+//! `POST /exchange/transfers`, which knows the calling peer by its certificate.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use openssl::ssl::SslVerifyMode;
 
+use crate::network::exchange::{self, ExchangeError};
 use crate::network::peers::{Identity, Peers};
 use crate::network::witness::{self, WitnessError};
 use crate::node::Node;
@@ -29,6 +31,42 @@ pub struct PeerContext {
 pub struct Published {
     pub cosigned: bool,
     pub status: std::sync::Arc<crate::network::cosigning::CosigningStatus>,
+    /// The peers, for the dossiers users send them.
+    pub peers: Arc<Peers>,
+    /// How the outbox's delivery goes.
+    pub deliveries: Arc<crate::network::exchange::Deliveries>,
+}
+
+impl Published {
+    /// Where a dossier for the peer `name` goes: its log and its state (the first label of
+    /// its origin, an agency id such as `tg.police.dcpj/scelle`).
+    pub fn destination(
+        &self,
+        name: &str,
+    ) -> Result<crate::usecases::exchange::Destination, crate::error::ServiceError> {
+        destination(&self.peers, name)
+    }
+}
+
+/// Where a dossier for the peer `name` goes, from `peers.policy`.
+pub fn destination(
+    peers: &Peers,
+    name: &str,
+) -> Result<crate::usecases::exchange::Destination, crate::error::ServiceError> {
+    use crate::ledger::error::Missing;
+    let missing = || crate::error::ServiceError::NotFound(Missing::Peer);
+    let peer = peers.by_name(name).ok_or_else(missing)?;
+    let origin = peer.log_origin.clone().ok_or_else(missing)?;
+    if peer.base_url.is_none() || peer.cert_pem.is_none() {
+        return Err(missing());
+    }
+    let state =
+        scelle_verifier::model::Jurisdiction::from_agency_id(&origin).ok_or_else(missing)?;
+    Ok(crate::usecases::exchange::Destination {
+        peer: name.to_owned(),
+        origin,
+        state,
+    })
 }
 
 /// How long a dossier export waits for its checkpoint to be cosigned by the quorum.
@@ -50,7 +88,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .default_service(errors::wrong_method("POST"))
                 .route(web::post().to(add_checkpoint)),
         )
+        .service(
+            // A dossier takes longer to read and verify than a checkpoint: its own bounds.
+            web::resource("/exchange/transfers")
+                .app_data(web::PayloadConfig::default().limit(exchange::TRANSFER_BODY_LIMIT))
+                .default_service(errors::wrong_method("POST"))
+                .route(web::post().to(receive_transfer)),
+        )
         .default_service(web::to(errors::no_route));
+}
+
+/// The SHA-256 of the certificate the connection's peer presented (hex), set when the TLS
+/// handshake ends: the listener accepted only pinned ones.
+#[derive(Clone)]
+struct CallerPin(String);
+
+async fn receive_transfer(
+    node: web::Data<Node>,
+    context: web::Data<PeerContext>,
+    request: actix_web::HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let pin = request.conn_data::<CallerPin>().map(|p| p.0.clone());
+    let answer = web::block(move || {
+        let sender = pin
+            .as_deref()
+            .and_then(|pin| context.peers.by_fingerprint(pin))
+            .ok_or(ExchangeError::UnknownSender)?;
+        exchange::receive(&node, &context.peers, sender, &body)
+    })
+    .await
+    .map_err(|_| ApiError::from(crate::error::ServiceError::Unavailable))?;
+    match answer {
+        Ok(receipt) => Ok(HttpResponse::Ok().json(receipt)),
+        Err(e) => Err(ApiError(PublicError::from(&e))),
+    }
 }
 
 async fn add_checkpoint(
@@ -126,6 +198,15 @@ pub fn build_peer_server(
     .tls_handshake_timeout(std::time::Duration::from_secs(1))
     .max_connection_rate(2048)
     .disable_signals()
+    .on_connect(|connection, data| {
+        use actix_tls::accept::openssl::TlsStream;
+        if let Some(tls) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>()
+            && let Some(cert) = tls.ssl().peer_certificate()
+            && let Ok(digest) = cert.digest(openssl::hash::MessageDigest::sha256())
+        {
+            data.insert(CallerPin(hex::encode(&*digest)));
+        }
+    })
     .listen_openssl(listener, acceptor)?;
     Ok(server.run())
 }

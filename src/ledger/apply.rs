@@ -13,7 +13,8 @@ use crate::storage::registry::{CaseRow, CustodyEventRow, EvidenceRow};
 use scelle_verifier::custody::{CustodyError, CustodyState, CustodyStatus, ProposedEvent};
 use scelle_verifier::entry::{
     AccessDecision, AccessRecord, AgencyRecord, AppliedEntry, CaseLink, CaseRecord, CustodyFacts,
-    DisclosureRecord, Event, EvidenceRecord, PersonRecord, RevocationRecord, UserRecord,
+    DisclosureRecord, DossierRecord, Event, EvidenceRecord, ExchangeRecord, PersonRecord,
+    RevocationRecord, UserRecord,
 };
 use scelle_verifier::merkle::Hash;
 use scelle_verifier::model::{CustodyEventType, IntegrityResult};
@@ -172,8 +173,9 @@ pub fn apply(registry: &mut impl Registry, entry: &AppliedEntry<'_>) -> Result<(
         Event::Access(access) => access_recorded(registry, entry, access),
         Event::CaseOpened(case) => case_opened(registry, entry, case),
         Event::EvidenceRegistered(item) => evidence_registered(registry, entry, item),
-        Event::DossierIssued(dossier) => {
-            if registry.case_exists(&dossier.case)? {
+        Event::DossierIssued(DossierRecord { case, .. })
+        | Event::DossierSent(ExchangeRecord { case, .. }) => {
+            if registry.case_exists(case)? {
                 Ok(())
             } else {
                 Err(LedgerError::NotFound(Missing::Case))
@@ -189,6 +191,9 @@ pub fn apply(registry: &mut impl Registry, entry: &AppliedEntry<'_>) -> Result<(
         // Evidence against a peer: the entry is the record (the node's index of its alerts,
         // `peer_alerts`, is node-local, as sessions are).
         Event::PeerMisbehaved(_) => Ok(()),
+        // A peer's dossier, imported or refused: the entry is the record; the inbox row (node-
+        // local, with the dossier itself) is written beside it.
+        Event::DossierReceived(_) | Event::DossierRefused(_) => Ok(()),
     }
 }
 

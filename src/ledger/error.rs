@@ -29,6 +29,12 @@ pub enum Missing {
     Token,
     Person,
     Share,
+    /// A dossier a peer sent (by transfer id), or one imported.
+    Transfer,
+    /// A share of the case, live and reaching the peer's state, to send its dossier under.
+    ShareToPeer,
+    /// A peer of this name in `peers.policy`, with its address, log and certificate.
+    Peer,
 }
 
 impl Missing {
@@ -48,6 +54,9 @@ impl Missing {
             Missing::Token => t!("not-found-token"),
             Missing::Person => t!("not-found-person"),
             Missing::Share => t!("not-found-share"),
+            Missing::Transfer => t!("not-found-transfer"),
+            Missing::ShareToPeer => t!("not-found-share-to-peer"),
+            Missing::Peer => t!("not-found-peer"),
         }
     }
 }
@@ -62,6 +71,8 @@ pub enum Conflict {
     /// A web login name another user has.
     Login,
     ShareRevoked,
+    /// A transfer already recorded (received, or delivered).
+    Transfer,
 }
 
 impl Conflict {
@@ -74,6 +85,7 @@ impl Conflict {
             Conflict::Agency => "duplicate_agency",
             Conflict::Login => "duplicate_login",
             Conflict::ShareRevoked => "share_revoked",
+            Conflict::Transfer => "duplicate_transfer",
         }
     }
 
@@ -86,6 +98,7 @@ impl Conflict {
             Conflict::Agency => t!("conflict-agency"),
             Conflict::Login => t!("conflict-login"),
             Conflict::ShareRevoked => t!("conflict-share-revoked"),
+            Conflict::Transfer => t!("conflict-transfer"),
         }
     }
 }

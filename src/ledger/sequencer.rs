@@ -27,6 +27,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 use tokio::sync::oneshot;
 
+use crate::storage::exchange::{self, InboxRow};
 use crate::storage::identity::{self, AgencyRow, TokenRow, UserRow};
 use crate::storage::log_store::{self, CheckpointRow, NewEntry, NewNode, node_key};
 use crate::storage::registry::{self, SealedRow};
@@ -55,6 +56,18 @@ pub struct SideWrites {
     pub agency: Option<AgencyRow>,
     pub user: Option<UserRow>,
     pub token: Option<TokenRow>,
+    /// A peer's transfer, imported or refused: its inbox row (its `seq` is the entry's).
+    pub received: Option<InboxRow>,
+    /// A queued transfer the receiver acknowledged: the outbox row to mark delivered.
+    pub delivered: Option<DeliveredTransfer>,
+}
+
+/// An outbox row to mark delivered with the `dossier.sent` entry.
+#[derive(Debug, Clone)]
+pub struct DeliveredTransfer {
+    pub transfer_id: String,
+    /// The receiver's receipt, JSON.
+    pub receipt: String,
 }
 
 /// A guard a writer hands over with its rows, dropped only once the batch that wrote them has
@@ -97,12 +110,16 @@ impl Pending {
             agency,
             user,
             token,
+            received,
+            delivered,
         } = &self.side;
         matches!(self.event, Event::Custody(_))
             && erase.is_none()
             && agency.is_none()
             && user.is_none()
             && token.is_none()
+            && received.is_none()
+            && delivered.is_none()
     }
 }
 
@@ -824,7 +841,7 @@ fn build_and_write(
             Err(e) => return Err(e),
         };
         vault.extend(&pending.side.vault);
-        write_side(c, &pending.side)?;
+        write_side(c, &pending.side, entry.seq, entry.time)?;
         let body = prepared
             .bytes(entry.seq, &prev, entry.time, case_prev.as_ref())
             .map_err(|e| LedgerError::Internal(e.to_string()))?;
@@ -902,10 +919,27 @@ fn check_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), LedgerError
     {
         return Err(LedgerError::Conflict(super::error::Conflict::Agency));
     }
+    if let Some(row) = &side.received
+        && (exchange::inbox_row(c, &row.summary.sender, &row.summary.transfer_id)?.is_some()
+            || (row.summary.refused.is_none()
+                && exchange::imported(c, &row.summary.transfer_id)?.is_some()))
+    {
+        return Err(LedgerError::Conflict(super::error::Conflict::Transfer));
+    }
+    if let Some(delivered) = &side.delivered
+        && !exchange::is_queued(c, &delivered.transfer_id)?
+    {
+        return Err(LedgerError::Conflict(super::error::Conflict::Transfer));
+    }
     Ok(())
 }
 
-fn write_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), LedgerError> {
+fn write_side(
+    c: &mut DbConnection,
+    side: &SideWrites,
+    seq: u64,
+    time: &str,
+) -> Result<(), LedgerError> {
     if let Some(record) = &side.erase
         && !registry::delete_sealed(c, record)?
     {
@@ -919,6 +953,22 @@ fn write_side(c: &mut DbConnection, side: &SideWrites) -> Result<(), LedgerError
     }
     if let Some(token) = &side.token {
         identity::insert_token(c, token)?;
+    }
+    let seq = i64::try_from(seq).map_err(|_| LedgerError::Internal("seq".into()))?;
+    if let Some(row) = &side.received {
+        let mut row = row.clone();
+        row.summary.seq = seq;
+        row.summary.received_at = time.to_owned();
+        exchange::insert_inbox(c, &row)?;
+    }
+    if let Some(delivered) = &side.delivered {
+        let outcome = exchange::Outcome::Delivered {
+            receipt: &delivered.receipt,
+            sent_seq: seq,
+        };
+        if !exchange::finish(c, &delivered.transfer_id, outcome, time)? {
+            return Err(LedgerError::Conflict(super::error::Conflict::Transfer));
+        }
     }
     Ok(())
 }

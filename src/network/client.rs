@@ -83,4 +83,36 @@ impl PeerClient {
             body,
         })
     }
+
+    /// POSTs a JSON `body` to `url` and reads at most `answer_limit` bytes of the answer.
+    pub fn post_json(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        answer_limit: u64,
+    ) -> Result<PeerAnswer, String> {
+        let mut answer = self
+            .agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .map_err(|e| e.to_string())?;
+        let status = answer.status().as_u16();
+        let content_type = answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = answer
+            .body_mut()
+            .with_config()
+            .limit(answer_limit)
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        Ok(PeerAnswer {
+            status,
+            content_type,
+            body,
+        })
+    }
 }

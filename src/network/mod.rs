@@ -7,9 +7,12 @@
 //! - [`witness`]: `add-checkpoint`, the witness side;
 //! - [`cosigning`]: the log side, sending each new checkpoint to the witnesses and keeping
 //!   the ones a quorum cosigned;
+//! - [`exchange`]: dossiers between nodes, received (verified, imported or refused) and
+//!   delivered from the outbox in order;
 //! - [`client`]: HTTPS to a peer with this node's certificate, the peer's pinned.
 
 pub mod client;
 pub mod cosigning;
+pub mod exchange;
 pub mod peers;
 pub mod witness;

@@ -175,6 +175,26 @@ pub struct Peer {
     pub witness: PolicyWitness,
     /// Its pinned certificate (PEM), if one is kept.
     pub cert_pem: Option<Vec<u8>>,
+    /// That certificate's SHA-256, hex: how the federation listener knows who is calling.
+    pub fingerprint: Option<String>,
+    /// The peer node's address (its witness prefix without `/witness`).
+    pub base_url: Option<String>,
+    /// Its log's origin: the `log` line at the same address (a dossier it sends is of this log).
+    pub log_origin: Option<String>,
+}
+
+impl Peers {
+    /// The peer whose pinned certificate has this SHA-256 (hex).
+    pub fn by_fingerprint(&self, fingerprint: &str) -> Option<&Peer> {
+        self.peers
+            .iter()
+            .find(|p| p.fingerprint.as_deref() == Some(fingerprint))
+    }
+
+    /// The peer of this name in the policy.
+    pub fn by_name(&self, name: &str) -> Option<&Peer> {
+        self.peers.iter().find(|p| p.witness.name == name)
+    }
 }
 
 /// The peers of this node: its policy and the certificates it pins.
@@ -209,18 +229,34 @@ pub fn load_peers(data_dir: &Path) -> Result<Option<Peers>, ServiceError> {
             continue;
         }
         let cert_path = cert_path(data_dir, &witness.name);
-        let cert_pem = match std::fs::read(&cert_path) {
+        let (cert_pem, pin) = match std::fs::read(&cert_path) {
             Ok(pem) => {
                 let cert = X509::from_pem(&pem).map_err(|e| internal(&cert_path, e))?;
-                pins.push(fingerprint(&cert)?);
-                Some(pem)
+                let pin = fingerprint(&cert)?;
+                pins.push(pin.clone());
+                (Some(pem), Some(pin))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, None),
             Err(e) => return Err(internal(&cert_path, e)),
         };
+        let base_url = witness
+            .url
+            .as_deref()
+            .and_then(|u| u.strip_suffix("/witness"))
+            .map(str::to_owned);
+        let log_origin = base_url.as_deref().and_then(|base| {
+            policy
+                .logs()
+                .iter()
+                .find(|log| log.url.as_deref() == Some(base))
+                .map(|log| log.key.name().to_owned())
+        });
         peers.push(Peer {
             witness: witness.clone(),
             cert_pem,
+            fingerprint: pin,
+            base_url,
+            log_origin,
         });
     }
     Ok(Some(Peers {

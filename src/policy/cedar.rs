@@ -75,11 +75,13 @@ pub enum Action {
     RetentionRun,
     AccessRead,
     DpoReport,
+    /// Reading a dossier a peer sent (under the conditions its share attached).
+    ReceivedRead,
 }
 
 impl Action {
     /// Every action, in the order the policies list them.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::CaseOpen,
         Action::CaseRead,
         Action::CaseShare,
@@ -97,6 +99,7 @@ impl Action {
         Action::RetentionRun,
         Action::AccessRead,
         Action::DpoReport,
+        Action::ReceivedRead,
     ];
 
     /// The action's name, as the policies and access records write it (`case.read`).
@@ -119,6 +122,7 @@ impl Action {
             Action::RetentionRun => "retention.run",
             Action::AccessRead => "access.read",
             Action::DpoReport => "dpo.report",
+            Action::ReceivedRead => "received.read",
         }
     }
 }

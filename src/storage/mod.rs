@@ -187,6 +187,7 @@ macro_rules! append_lock_key {
     };
 }
 
+pub mod exchange;
 pub mod identity;
 pub mod log_store;
 pub mod peers;

@@ -316,3 +316,14 @@ pub fn vault_facts_after(
         ))
         .load(conn)?)
 }
+
+/// The shares of a case not revoked, newest first (the dossier exchange picks the one that
+/// reaches a peer's state).
+pub fn live_shares(conn: &mut DbConnection, case_id: &str) -> Result<Vec<ShareRow>, StorageError> {
+    Ok(case_shares::table
+        .filter(case_shares::case_id.eq(case_id))
+        .filter(case_shares::revoked_at.is_null())
+        .order(case_shares::seq.desc())
+        .select(ShareRow::as_select())
+        .load(conn)?)
+}

@@ -247,6 +247,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        transfer_id -> Text,
+        peer -> Text,
+        peer_origin -> Text,
+        case_id -> Text,
+        share_id -> Text,
+        body -> Text,
+        queued_at -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        last_error -> Nullable<Text>,
+        receipt -> Nullable<Text>,
+        sent_seq -> Nullable<BigInt>,
+        done_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    inbox (sender, transfer_id) {
+        transfer_id -> Text,
+        sender -> Text,
+        case_id -> Text,
+        seq -> BigInt,
+        received_at -> Text,
+        refused -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        owner_agency -> Nullable<Text>,
+        owner_state -> Nullable<Text>,
+        share_id -> Nullable<Text>,
+        recipient_agency -> Nullable<Text>,
+        recipient_state -> Nullable<Text>,
+        handling -> Nullable<Text>,
+        purposes -> Nullable<Text>,
+        confidential -> Nullable<Bool>,
+        consent_for_court -> Nullable<Bool>,
+        expires_at -> Nullable<Text>,
+        manifest -> Nullable<Text>,
+        tree_size -> Nullable<BigInt>,
+        dossier -> Nullable<Text>,
+        receipt -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(evidence_items -> cases (case_id));

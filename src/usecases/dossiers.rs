@@ -321,7 +321,10 @@ fn commitments_of(event: &Event) -> impl Iterator<Item = &Commitment> {
         | Event::PersonRecorded(_)
         | Event::Access(_)
         | Event::DossierIssued(_)
-        | Event::PeerMisbehaved(_) => vec![],
+        | Event::PeerMisbehaved(_)
+        | Event::DossierSent(_)
+        | Event::DossierReceived(_)
+        | Event::DossierRefused(_) => vec![],
     };
     list.into_iter().flatten()
 }

@@ -11,7 +11,8 @@
 //! - [`accounts`], [`tokens`]: web logins and sessions, bearer tokens.
 //! - [`admin`]: making a node, its agencies and users; [`backup`]: backups and restores.
 //! - [`dpo`]: erasure, retention, access records, records of processing.
-//! - [`dossiers`]: a case's verifiable dossier.
+//! - [`dossiers`]: a case's verifiable dossier; [`exchange`]: dossiers sent to and received
+//!   from peers.
 //! - [`log`]: checkpoints, entries and proofs.
 //! - [`paging`]: the pages every list is cut into.
 
@@ -23,6 +24,7 @@ pub mod custody;
 pub mod dossiers;
 pub mod dpo;
 pub mod evidence;
+pub mod exchange;
 pub mod log;
 pub mod paging;
 pub mod persons;

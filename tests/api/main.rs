@@ -16,6 +16,7 @@ mod crash;
 mod custody_flow;
 mod dossier;
 mod durability;
+mod exchange;
 mod health;
 mod helpers;
 mod login;

@@ -19,12 +19,12 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::free_port;
 
-const BIN: &str = env!("CARGO_BIN_EXE_scelle");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_scelle");
 
 /// Case references are unique per node: each new case of a test takes the next number.
-static NEXT_CASE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+pub(crate) static NEXT_CASE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
-fn scelle(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn scelle(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(BIN)
         .arg("--data-dir")
         .arg(dir)
@@ -40,19 +40,19 @@ fn scelle(dir: &Path, args: &[&str]) -> String {
 }
 
 /// One state's node: its folder, its ports, its first admin token, its process.
-struct StateNode {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    agency: String,
-    port: u16,
-    peer_port: u16,
-    token: String,
-    verifier_key: String,
-    child: Option<Child>,
+pub(crate) struct StateNode {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) dir: PathBuf,
+    pub(crate) agency: String,
+    pub(crate) port: u16,
+    pub(crate) peer_port: u16,
+    pub(crate) token: String,
+    pub(crate) verifier_key: String,
+    pub(crate) child: Option<Child>,
 }
 
 impl StateNode {
-    fn new(agency: &str) -> Self {
+    pub(crate) fn new(agency: &str) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let out = scelle(
@@ -92,7 +92,7 @@ impl StateNode {
     }
 
     /// The `scelle peer add …` line this node prints for its peers.
-    fn card(&self) -> Vec<String> {
+    pub(crate) fn card(&self) -> Vec<String> {
         let out = scelle(&self.dir, &["peer", "identity"]);
         let line = out
             .lines()
@@ -101,7 +101,7 @@ impl StateNode {
         line.split_whitespace().skip(1).map(str::to_owned).collect()
     }
 
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         let child = Command::new(BIN)
             .arg("--data-dir")
             .arg(&self.dir)
@@ -133,7 +133,7 @@ impl StateNode {
         }
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -141,7 +141,7 @@ impl StateNode {
     }
 
     /// `GET /log/checkpoint`: (status, body).
-    fn published(&self) -> (u16, String) {
+    pub(crate) fn published(&self) -> (u16, String) {
         let mut r = plain()
             .get(&format!("http://127.0.0.1:{}/log/checkpoint", self.port))
             .header("Authorization", &format!("Bearer {}", self.token))
@@ -152,7 +152,7 @@ impl StateNode {
     }
 
     /// Appends an entry (a new agency) and answers the log size that covers it.
-    fn append(&self, id: &str) -> u64 {
+    pub(crate) fn append(&self, id: &str) -> u64 {
         let mut r = plain()
             .post(&format!("http://127.0.0.1:{}/api/v1/agencies", self.port))
             .header("Authorization", &format!("Bearer {}", self.token))
@@ -165,7 +165,7 @@ impl StateNode {
     }
 
     /// Opens a case as a new investigator of this node and exports its dossier (JSON text).
-    fn dossier_of_a_new_case(&self) -> String {
+    pub(crate) fn dossier_of_a_new_case(&self) -> String {
         let base = format!("http://127.0.0.1:{}", self.port);
         let mut r = plain()
             .post(&format!("{base}/api/v1/users"))
@@ -197,12 +197,12 @@ impl StateNode {
         r.body_mut().read_to_string().unwrap()
     }
 
-    fn policy_text(&self) -> String {
+    pub(crate) fn policy_text(&self) -> String {
         std::fs::read_to_string(self.dir.join("peers.policy")).unwrap()
     }
 
     /// A client presenting this node's certificate between nodes and trusting `server`'s.
-    fn peer_agent_to(&self, server: &StateNode) -> ureq::Agent {
+    pub(crate) fn peer_agent_to(&self, server: &StateNode) -> ureq::Agent {
         use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
         let own_cert = std::fs::read(self.dir.join("peer-tls.pem")).unwrap();
         let own_key = std::fs::read(self.dir.join("peer-tls.key")).unwrap();
@@ -225,7 +225,7 @@ impl StateNode {
             .into()
     }
 
-    fn witness_url(&self) -> String {
+    pub(crate) fn witness_url(&self) -> String {
         format!(
             "https://127.0.0.1:{}/witness/add-checkpoint",
             self.peer_port
@@ -239,7 +239,7 @@ impl Drop for StateNode {
     }
 }
 
-fn plain() -> ureq::Agent {
+pub(crate) fn plain() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(5)))
@@ -248,7 +248,7 @@ fn plain() -> ureq::Agent {
 }
 
 /// Four states' nodes, each the witness of the three others, each requiring 2 of its 3 peers.
-fn network() -> Vec<StateNode> {
+pub(crate) fn network() -> Vec<StateNode> {
     network_of(&[
         "bj.police.ocrc",
         "bf.police.dpj",
@@ -258,7 +258,7 @@ fn network() -> Vec<StateNode> {
 }
 
 /// Nodes of these agencies, each the witness of all the others, each requiring 2 of them.
-fn network_of(agencies: &[&str]) -> Vec<StateNode> {
+pub(crate) fn network_of(agencies: &[&str]) -> Vec<StateNode> {
     let mut nodes: Vec<StateNode> = agencies.iter().copied().map(StateNode::new).collect();
     let cards: Vec<Vec<String>> = nodes.iter().map(StateNode::card).collect();
     for (i, node) in nodes.iter().enumerate() {
@@ -276,7 +276,7 @@ fn network_of(agencies: &[&str]) -> Vec<StateNode> {
     nodes
 }
 
-fn wait_for<T>(what: &str, within: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, within: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + within;
     loop {
         if let Some(found) = probe() {
@@ -288,7 +288,7 @@ fn wait_for<T>(what: &str, within: Duration, mut probe: impl FnMut() -> Option<T
 }
 
 /// The size of a checkpoint note.
-fn size_of(note: &str) -> u64 {
+pub(crate) fn size_of(note: &str) -> u64 {
     note.lines().nth(1).unwrap().parse().unwrap()
 }
 

@@ -139,7 +139,10 @@ impl<'a> Graph<'a> {
             | Event::PersonRecorded(_)
             | Event::Access(_)
             | Event::DossierIssued(_)
-            | Event::PeerMisbehaved(_) => {}
+            | Event::PeerMisbehaved(_)
+            | Event::DossierSent(_)
+            | Event::DossierReceived(_)
+            | Event::DossierRefused(_) => {}
         }
     }
 

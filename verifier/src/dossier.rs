@@ -1015,6 +1015,8 @@ fn replay(
             }
             // Its place and the links are checked with the case's record.
             Event::DossierIssued(issued) if issued.case == dossier.case.id => {}
+            // Where the case went before (a peer's receipt): part of its record, nothing to replay.
+            Event::DossierSent(sent) if sent.case == dossier.case.id => {}
             _ => findings.push(Finding::ForeignEntry { seq }),
         }
     }

@@ -421,6 +421,34 @@ pub struct DossierRecord {
     pub personal_data: bool,
 }
 
+/// A dossier that went from one node to a peer (DESIGN §5): the sender's `dossier.sent`, the
+/// receiver's `dossier.received` or `dossier.refused`. Each log names the other's record, so
+/// each anchors the other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRecord {
+    /// The transfer's id, chosen by the sender: the same in both logs.
+    pub transfer: String,
+    /// The other node's log origin: the receiver's on `dossier.sent`, the sender's otherwise.
+    pub peer: String,
+    /// The sender's case id.
+    pub case: String,
+    /// The share the dossier went under: the id of its `case.shared` record in the sender's log.
+    pub share: String,
+    /// SHA-256 of the dossier's signed manifest note, lowercase hex.
+    pub manifest: String,
+    /// The size of the sender's (cosigned) checkpoint the dossier is proved to.
+    pub tree_size: u64,
+    /// That checkpoint's root hash, lowercase hex.
+    pub root: String,
+    /// On `dossier.sent`: the receiver's `dossier.received` entry, verified under its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<CaseLink>,
+    /// On `dossier.refused`: why, as a code (`transfer-…` in the message catalogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
 /// A vault record erased (DESIGN §4): its value, salt and key are gone; the commitment stays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -592,6 +620,12 @@ pub enum Event {
     DossierIssued(DossierRecord),
     /// A peer's log caught contradicting itself (`peer.misbehaved`).
     PeerMisbehaved(PeerMisbehaviorRecord),
+    /// A dossier of one of this node's cases delivered to a peer (`dossier.sent`).
+    DossierSent(ExchangeRecord),
+    /// A peer's dossier verified and imported (`dossier.received`).
+    DossierReceived(ExchangeRecord),
+    /// A peer's dossier refused, nothing imported (`dossier.refused`).
+    DossierRefused(ExchangeRecord),
 }
 
 impl Event {
@@ -610,6 +644,9 @@ impl Event {
             Event::Access(r) => format!("access.{}", serde_decision(r.decision)),
             Event::DossierIssued(_) => "dossier.issued".into(),
             Event::PeerMisbehaved(_) => "peer.misbehaved".into(),
+            Event::DossierSent(_) => "dossier.sent".into(),
+            Event::DossierReceived(_) => "dossier.received".into(),
+            Event::DossierRefused(_) => "dossier.refused".into(),
         }
     }
 
@@ -622,6 +659,7 @@ impl Event {
             Event::EvidenceRegistered(r) => Some(&r.case),
             Event::Custody(r) => Some(&r.case),
             Event::DossierIssued(r) => Some(&r.case),
+            Event::DossierSent(r) => Some(&r.case),
             Event::AgencyRegistered(_)
             | Event::UserRegistered(_)
             | Event::VaultErased(_)
@@ -629,7 +667,9 @@ impl Event {
             | Event::ShareRevoked(_)
             | Event::PersonRecorded(_)
             | Event::Access(_)
-            | Event::PeerMisbehaved(_) => None,
+            | Event::PeerMisbehaved(_)
+            | Event::DossierReceived(_)
+            | Event::DossierRefused(_) => None,
         }
     }
 
@@ -667,6 +707,9 @@ impl Event {
             Event::Access(r) => ("access", jcs::push_serialized(&mut out, r)),
             Event::DossierIssued(r) => ("dossier", jcs::push_serialized(&mut out, r)),
             Event::PeerMisbehaved(r) => ("peer", jcs::push_serialized(&mut out, r)),
+            Event::DossierSent(r) | Event::DossierReceived(r) | Event::DossierRefused(r) => {
+                ("exchange", jcs::push_serialized(&mut out, r))
+            }
         };
         written?;
         Ok((field, out))
@@ -687,6 +730,9 @@ impl Event {
             Event::Access(r) => ("access", serde_json::to_value(r)?),
             Event::DossierIssued(r) => ("dossier", serde_json::to_value(r)?),
             Event::PeerMisbehaved(r) => ("peer", serde_json::to_value(r)?),
+            Event::DossierSent(r) | Event::DossierReceived(r) | Event::DossierRefused(r) => {
+                ("exchange", serde_json::to_value(r)?)
+            }
         })
     }
 }
@@ -959,6 +1005,7 @@ struct WireEntry {
     access: Option<AccessRecord>,
     dossier: Option<DossierRecord>,
     peer: Option<PeerMisbehaviorRecord>,
+    exchange: Option<ExchangeRecord>,
 }
 
 impl WireEntry {
@@ -983,6 +1030,7 @@ impl WireEntry {
             self.access.is_some(),
             self.dossier.is_some(),
             self.peer.is_some(),
+            self.exchange.is_some(),
         ];
         if members.iter().filter(|present| **present).count() != 1 {
             return Err(EntryError::Malformed(
@@ -1027,6 +1075,21 @@ impl WireEntry {
             }
             "peer.misbehaved" if self.v >= FORMAT_VERSION => {
                 Event::PeerMisbehaved(self.peer.ok_or(missing("peer"))?)
+            }
+            "dossier.sent" | "dossier.received" | "dossier.refused" if self.v >= FORMAT_VERSION => {
+                let record = self.exchange.ok_or(missing("exchange"))?;
+                // A delivery names the receiver's receipt, a refusal its reason, a receipt neither.
+                let shape = (record.receipt.is_some(), record.refused.is_some());
+                match (kind, shape) {
+                    ("dossier.sent", (true, false)) => Event::DossierSent(record),
+                    ("dossier.received", (false, false)) => Event::DossierReceived(record),
+                    ("dossier.refused", (false, true)) => Event::DossierRefused(record),
+                    _ => {
+                        return Err(EntryError::Malformed(
+                            "`receipt` or `refused` does not match the kind".into(),
+                        ));
+                    }
+                }
             }
             other => return Err(EntryError::Malformed(format!("unknown kind `{other}`"))),
         };
@@ -1457,6 +1520,29 @@ mod tests {
                 proof,
             }));
         }
+        let exchange = |receipt: Option<CaseLink>, refused: Option<&str>| ExchangeRecord {
+            transfer: "t1".into(),
+            peer: "tg.police.dcpj/scelle".into(),
+            case: "c1".into(),
+            share: "s1".into(),
+            manifest: "a".repeat(64),
+            tree_size: 12,
+            root: "b".repeat(64),
+            receipt,
+            refused: refused.map(str::to_owned),
+        };
+        events.push(Event::DossierSent(exchange(
+            Some(CaseLink {
+                seq: 4,
+                leaf: [7; 32],
+            }),
+            None,
+        )));
+        events.push(Event::DossierReceived(exchange(None, None)));
+        events.push(Event::DossierRefused(exchange(
+            None,
+            Some("transfer-share-expired"),
+        )));
         events
     }
 
@@ -1475,6 +1561,9 @@ mod tests {
             Event::Access(_) => 9,
             Event::DossierIssued(_) => 10,
             Event::PeerMisbehaved(_) => 11,
+            Event::DossierSent(_) => 12,
+            Event::DossierReceived(_) => 13,
+            Event::DossierRefused(_) => 14,
         }
     }
 
@@ -1482,7 +1571,7 @@ mod tests {
     fn every_kind_is_sampled() {
         let sampled: std::collections::BTreeSet<usize> =
             every_kind_of_event().iter().map(kind_number).collect();
-        assert_eq!(sampled, (0..12).collect());
+        assert_eq!(sampled, (0..15).collect());
     }
 
     /// What a string member of an entry holds (issue #28 item 6: free text that may name a person
@@ -1591,6 +1680,10 @@ mod tests {
             | "dossier.purpose" => Code,
             "case.reference" | "evidence.exhibit_number" | "evidence.seal_number" => Label,
             "peer.log" | "peer.seen" => Code,
+            "exchange.transfer" | "exchange.case" | "exchange.share" => Id,
+            // The other node's log origin, and a refusal's code from the catalogue.
+            "exchange.peer" | "exchange.refused" => Code,
+            "exchange.manifest" | "exchange.root" | "exchange.receipt.leaf" => Hex,
             // Signed checkpoints of a peer (origin, size, root, signatures) and proof hashes:
             // public, and what the evidence is.
             "peer.cosigned" | "peer.offered" | "peer.proof[]" => SignedNote,
@@ -1851,7 +1944,14 @@ mod tests {
                 case_prev: None,
                 ..entry.clone()
             };
-            if matches!(event, Event::DossierIssued(_) | Event::PeerMisbehaved(_)) {
+            if matches!(
+                event,
+                Event::DossierIssued(_)
+                    | Event::PeerMisbehaved(_)
+                    | Event::DossierSent(_)
+                    | Event::DossierReceived(_)
+                    | Event::DossierRefused(_)
+            ) {
                 assert!(refused(&old), "{old:?}");
             } else {
                 assert_eq!(parsed(&old).0.unwrap(), old);

@@ -27,6 +27,7 @@ pub mod court_report;
 pub mod custody;
 pub mod dossier;
 pub mod entry;
+pub mod exchange;
 pub mod filehash;
 pub mod jcs;
 pub mod merkle;

@@ -1,0 +1,498 @@
+//! Dossiers between nodes on the wire (DESIGN §5, issue 30 items 7 and 8): receiving a peer's
+//! transfer, and delivering this node's outbox.
+//!
+//! The receiver verifies everything with the verifier crate (`exchange::check`: the quorum,
+//! the proofs, the completeness and custody of the dossier, and the share that lets it come
+//! here), then records the transfer once, keyed by its id: imported with `dossier.received`, or
+//! refused with `dossier.refused` and nothing of it kept. It answers the entry with its proof.
+//!
+//! The delivery takes the outbox in order, one peer at a time in its own thread; a peer down
+//! holds its own queue only. A receipt is checked under the receiver's key before the node
+//! records `dossier.sent`, in the same transaction that marks the row delivered: a transfer sent
+//! again after a crash is answered from the receiver's inbox, and recorded once here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use scelle_verifier::dossier::DossierEntry;
+use scelle_verifier::entry::{Event, ExchangeRecord};
+use scelle_verifier::exchange::{self, Receiver, Transfer, TransferReceipt, TransferRefusal};
+use scelle_verifier::model;
+use scelle_verifier::note::{Checkpoint, parse_note};
+
+use crate::error::ServiceError;
+use crate::ledger::error::{Conflict, LedgerError, Missing};
+use crate::ledger::sequencer::{DeliveredTransfer, Pending, SideWrites};
+use crate::ledger::{checkpoints, proofs};
+use crate::network::client::PeerClient;
+use crate::network::peers::{Identity, Peer, Peers};
+use crate::node::{Node, system_actor};
+use crate::storage::exchange::{self as store, InboxRow, InboxSummary, OutboxRow};
+use crate::storage::{identity, log_store};
+
+/// The largest transfer a peer may send: a dossier of some 100,000 events.
+pub const TRANSFER_BODY_LIMIT: usize = 256 << 20;
+/// How long a peer may take to receive, verify and answer one transfer.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often the outbox is looked at.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+/// The first wait after a failed delivery to a peer, doubled at each failure up to the last.
+const BACKOFF_FIRST: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// The largest receipt or refusal a peer may answer.
+const ANSWER_LIMIT: u64 = 1 << 20;
+
+/// Why a transfer is not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// Verified and refused: recorded as `dossier.refused`.
+    #[error("refused: {0}")]
+    Refused(TransferRefusal),
+    /// Refused before, when it was first sent (its code).
+    #[error("refused before: {0}")]
+    RefusedBefore(String),
+    /// Not a transfer at all (not recorded: there is nothing to name).
+    #[error("not a transfer: {0}")]
+    Malformed(String),
+    /// The calling peer has no log in this node's policy.
+    #[error("the calling peer has no log in peers.policy")]
+    UnknownSender,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Receives a transfer from `sender` (the peer whose pinned certificate made the connection):
+/// answers the receipt of its import, or why it is refused. A transfer already received is
+/// answered from what was recorded, never recorded twice.
+pub fn receive(
+    node: &Node,
+    peers: &Peers,
+    sender: &Peer,
+    body: &[u8],
+) -> Result<TransferReceipt, ExchangeError> {
+    let origin = sender
+        .log_origin
+        .as_deref()
+        .ok_or(ExchangeError::UnknownSender)?;
+    scelle_verifier::strict_json::check(body).map_err(ExchangeError::Malformed)?;
+    let transfer: Transfer =
+        serde_json::from_slice(body).map_err(|e| ExchangeError::Malformed(e.to_string()))?;
+    if let Some(done) = earlier(node, &transfer.id, origin)? {
+        return done;
+    }
+    let agencies: Vec<String> = identity::all_agencies(&mut *node.connection()?)
+        .map_err(ServiceError::from)?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let receiver = Receiver {
+        origin: node.origin(),
+        state: node.state(),
+        agencies: &agencies,
+    };
+    let now = node.clock().unix_now();
+    match exchange::check(&transfer, origin, &peers.policy, &receiver, now) {
+        Ok(accepted) => {
+            let share = &accepted.share;
+            let case = accepted.report.case.as_ref();
+            let row = InboxRow {
+                summary: InboxSummary {
+                    transfer_id: transfer.id.clone(),
+                    sender: origin.to_owned(),
+                    case_id: transfer.dossier.case.id.clone(),
+                    reference: Some(transfer.dossier.case.reference.clone()),
+                    owner_agency: case.map(|c| c.agency.clone()),
+                    owner_state: case.map(|c| c.jurisdiction.clone()),
+                    share_id: Some(share.id.clone()),
+                    recipient_agency: share.agency.clone(),
+                    recipient_state: share.state.map(|s| s.as_str().to_owned()),
+                    handling: Some(codes(share.handling.iter().map(|h| h.as_str()))),
+                    purposes: Some(codes(share.purposes.iter().map(|p| p.as_str()))),
+                    confidential: Some(share.confidential),
+                    consent_for_court: Some(share.consent_for_court),
+                    expires_at: Some(share.expires.clone()),
+                    manifest: Some(accepted.record.manifest.clone()),
+                    tree_size: i64::try_from(accepted.record.tree_size).ok(),
+                    ..InboxSummary::default()
+                },
+                dossier: Some(
+                    serde_json::to_string(&transfer.dossier)
+                        .map_err(|e| ServiceError::Internal(format!("dossier: {e}")))?,
+                ),
+                receipt: None,
+            };
+            match record(node, Event::DossierReceived(accepted.record), row) {
+                // The same transfer twice at once: the one recorded answers both.
+                Ok(())
+                | Err(ExchangeError::Service(ServiceError::Conflict(Conflict::Transfer))) => {
+                    receipt_of(node, origin, &transfer.id)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(refusal) => {
+            // Only what was checked, or is a digest, enters the log: an id that is not a label
+            // is left out.
+            let label = |s: &str| {
+                model::parse_label("id", s, 64)
+                    .ok()
+                    .filter(|l| l == s)
+                    .unwrap_or_default()
+            };
+            let record_of = ExchangeRecord {
+                transfer: label(&transfer.id),
+                peer: origin.to_owned(),
+                case: label(&transfer.dossier.case.id),
+                share: String::new(),
+                manifest: exchange::manifest_digest(&transfer.dossier),
+                tree_size: 0,
+                root: String::new(),
+                receipt: None,
+                refused: Some(refusal.code().to_owned()),
+            };
+            if !record_of.transfer.is_empty() {
+                let row = InboxRow {
+                    summary: InboxSummary {
+                        transfer_id: record_of.transfer.clone(),
+                        sender: origin.to_owned(),
+                        case_id: record_of.case.clone(),
+                        refused: Some(refusal.code().to_owned()),
+                        manifest: Some(record_of.manifest.clone()),
+                        ..InboxSummary::default()
+                    },
+                    dossier: None,
+                    receipt: None,
+                };
+                match record(node, Event::DossierRefused(record_of), row) {
+                    // Recorded already (the same id twice at once): the refusal stands.
+                    Ok(()) | Err(ExchangeError::Service(ServiceError::Conflict(_))) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(ExchangeError::Refused(refusal))
+        }
+    }
+}
+
+/// A transfer this node answered before: its receipt again, or its refusal again.
+fn earlier(
+    node: &Node,
+    transfer_id: &str,
+    origin: &str,
+) -> Result<Option<Result<TransferReceipt, ExchangeError>>, ExchangeError> {
+    let Some(row) = store::inbox_row(&mut *node.connection()?, origin, transfer_id)
+        .map_err(ServiceError::from)?
+        .map(|row| row.summary)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(match row.refused {
+        Some(code) => Err(ExchangeError::RefusedBefore(code)),
+        None => receipt_of(node, origin, transfer_id),
+    }))
+}
+
+/// Appends the entry with its inbox row, in one transaction.
+fn record(node: &Node, event: Event, row: InboxRow) -> Result<(), ExchangeError> {
+    node.sequencer()
+        .append(Pending {
+            actor: system_actor(node.agency()),
+            event,
+            side: SideWrites {
+                received: Some(row),
+                ..SideWrites::default()
+            },
+        })
+        .map_err(|e| ExchangeError::Service(e.into()))?;
+    Ok(())
+}
+
+/// The receipt of a transfer imported: its `dossier.received` entry with the inclusion proof
+/// to this node's newest durable checkpoint.
+fn receipt_of(
+    node: &Node,
+    sender: &str,
+    transfer_id: &str,
+) -> Result<TransferReceipt, ExchangeError> {
+    let mut c = node.connection()?;
+    let row = store::inbox_row(&mut c, sender, transfer_id)
+        .map_err(ServiceError::from)?
+        .ok_or(ServiceError::NotFound(Missing::Transfer))?;
+    let seq =
+        u64::try_from(row.summary.seq).map_err(|_| ServiceError::Internal("inbox seq".into()))?;
+    // The entry was appended and answered durable: a checkpoint covering it is publishable.
+    let checkpoint = checkpoints::publishable(&mut c, node.sequencer())
+        .map_err(ServiceError::from)?
+        .filter(|cp| u64::try_from(cp.tree_size).is_ok_and(|size| size > seq))
+        .ok_or(ServiceError::NotFound(Missing::Checkpoint))?;
+    let size = u64::try_from(checkpoint.tree_size)
+        .map_err(|_| ServiceError::Internal("checkpoint size".into()))?;
+    let proof =
+        proofs::inclusion_proof(&mut c, node.proofs(), seq, size).map_err(ServiceError::from)?;
+    let body = log_store::entry_body(&mut c, seq)
+        .map_err(ServiceError::from)?
+        .ok_or(ServiceError::NotFound(Missing::Entry))?;
+    Ok(TransferReceipt {
+        transfer: transfer_id.to_owned(),
+        entry: DossierEntry {
+            seq,
+            entry: B64.encode(&body),
+            leaf_hash: proof.leaf_hash,
+            inclusion_proof: proof.hashes,
+        },
+        checkpoint: checkpoint.note,
+    })
+}
+
+fn codes<'a>(list: impl Iterator<Item = &'a str>) -> String {
+    list.collect::<Vec<_>>().join(",")
+}
+
+/// How the delivery to each peer last went, for `scelle peer status`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DeliveryStatus {
+    pub peer: String,
+    /// Transfers delivered since the node started.
+    pub delivered: u64,
+    /// Transfers the peer refused since the node started.
+    pub refused: u64,
+    /// The last failure, while the link is down.
+    pub last_error: Option<String>,
+}
+
+/// The delivery's state, shared with whoever reports it.
+#[derive(Default)]
+pub struct Deliveries {
+    peers: Mutex<HashMap<String, DeliveryStatus>>,
+}
+
+impl Deliveries {
+    /// Each peer's deliveries, by name.
+    pub fn status(&self) -> Vec<DeliveryStatus> {
+        let mut all: Vec<DeliveryStatus> = self
+            .peers
+            .lock()
+            .map(|p| p.values().cloned().collect())
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.peer.cmp(&b.peer));
+        all
+    }
+
+    fn record(&self, peer: &str, update: impl FnOnce(&mut DeliveryStatus)) {
+        if let Ok(mut peers) = self.peers.lock() {
+            let status = peers
+                .entry(peer.to_owned())
+                .or_insert_with(|| DeliveryStatus {
+                    peer: peer.to_owned(),
+                    ..DeliveryStatus::default()
+                });
+            update(status);
+        }
+    }
+}
+
+/// One peer's link, as the delivery keeps it.
+struct Link {
+    client: PeerClient,
+    url: String,
+    /// Not before this instant after a failure, and how long the next wait is.
+    retry_at: Option<Instant>,
+    backoff: Duration,
+}
+
+/// Starts delivering the outbox while the node runs.
+pub fn start_delivery(
+    node: Weak<Node>,
+    peers: Arc<Peers>,
+    identity: Arc<Identity>,
+    status: Arc<Deliveries>,
+) -> Result<(), ServiceError> {
+    let mut links = HashMap::new();
+    for peer in &peers.peers {
+        let (Some(base), Some(pem)) = (&peer.base_url, &peer.cert_pem) else {
+            continue;
+        };
+        links.insert(
+            peer.witness.name.clone(),
+            Link {
+                client: PeerClient::new(&identity, pem, DELIVERY_TIMEOUT)?,
+                url: format!("{}/exchange/transfers", base.trim_end_matches('/')),
+                retry_at: None,
+                backoff: BACKOFF_FIRST,
+            },
+        );
+    }
+    std::thread::Builder::new()
+        .name("delivery".into())
+        .spawn(move || run_delivery(&node, &peers, links, &status))
+        .map_err(|e| ServiceError::Internal(format!("cannot start the delivery: {e}")))?;
+    Ok(())
+}
+
+fn run_delivery(
+    node: &Weak<Node>,
+    peers: &Peers,
+    mut links: HashMap<String, Link>,
+    status: &Deliveries,
+) {
+    loop {
+        std::thread::sleep(POLL_EVERY);
+        let Some(strong) = node.upgrade() else { return };
+        let queued = match strong
+            .connection()
+            .and_then(|mut c| Ok(store::queued(&mut c, 256)?))
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the outbox");
+                continue;
+            }
+        };
+        let mut by_peer: HashMap<String, Vec<OutboxRow>> = HashMap::new();
+        for row in queued {
+            by_peer.entry(row.peer.clone()).or_default().push(row);
+        }
+        let now = Instant::now();
+        std::thread::scope(|scope| {
+            for (name, link) in links.iter_mut() {
+                let Some(rows) = by_peer.remove(name) else {
+                    continue;
+                };
+                if link.retry_at.is_some_and(|at| at > now) {
+                    continue;
+                }
+                let node = &strong;
+                scope.spawn(move || deliver_in_order(node, peers, name, link, rows, status));
+            }
+        });
+        // Rows for a peer this node cannot reach (no address or certificate) wait, said once.
+        for name in by_peer.keys() {
+            status.record(name, |s| {
+                s.last_error = Some("no address or pinned certificate for this peer".into());
+            });
+        }
+    }
+}
+
+/// Delivers one peer's queued transfers in order, stopping at the first that fails.
+fn deliver_in_order(
+    node: &Node,
+    peers: &Peers,
+    name: &str,
+    link: &mut Link,
+    rows: Vec<OutboxRow>,
+    status: &Deliveries,
+) {
+    for row in rows {
+        match deliver(node, peers, link, &row) {
+            Ok(Delivery::Delivered) => {
+                link.retry_at = None;
+                link.backoff = BACKOFF_FIRST;
+                status.record(name, |s| {
+                    s.delivered += 1;
+                    s.last_error = None;
+                });
+            }
+            Ok(Delivery::Refused) => {
+                status.record(name, |s| s.refused += 1);
+            }
+            Err(error) => {
+                tracing::warn!(peer = %name, transfer = %row.transfer_id, %error, "delivery failed; will retry");
+                if let Err(e) = node
+                    .connection()
+                    .and_then(|mut c| Ok(store::failed_attempt(&mut c, &row.transfer_id, &error)?))
+                {
+                    tracing::warn!(error = %e, "cannot count the failed delivery");
+                }
+                link.retry_at = Some(Instant::now() + link.backoff);
+                link.backoff = (link.backoff * 2).min(BACKOFF_MAX);
+                status.record(name, |s| s.last_error = Some(error));
+                return;
+            }
+        }
+    }
+}
+
+enum Delivery {
+    Delivered,
+    Refused,
+}
+
+/// Sends one transfer and records how it ended; an error leaves it queued.
+fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<Delivery, String> {
+    let body = store::body(
+        &mut *node.connection().map_err(|e| e.to_string())?,
+        &row.transfer_id,
+    )
+    .map_err(|e| e.to_string())?
+    .ok_or("the queued transfer has no body")?;
+    let transfer: Transfer =
+        serde_json::from_str(&body).map_err(|e| format!("queued transfer: {e}"))?;
+    let answer = link
+        .client
+        .post_json(&link.url, body.into_bytes(), ANSWER_LIMIT)?;
+    match answer.status {
+        200 => {
+            let receipt: TransferReceipt = serde_json::from_str(&answer.body)
+                .map_err(|e| format!("the peer's receipt is not one: {e}"))?;
+            let link_to =
+                exchange::check_receipt(&receipt, &transfer, &row.share_id, &peers.policy)
+                    .map_err(|e| e.to_string())?;
+            let (tree_size, root) = checkpoint_of(&transfer)?;
+            let sent = Pending {
+                actor: system_actor(node.agency()),
+                event: Event::DossierSent(ExchangeRecord {
+                    transfer: transfer.id.clone(),
+                    peer: row.peer_origin.clone(),
+                    case: row.case_id.clone(),
+                    share: row.share_id.clone(),
+                    manifest: exchange::manifest_digest(&transfer.dossier),
+                    tree_size,
+                    root,
+                    receipt: Some(link_to),
+                    refused: None,
+                }),
+                side: SideWrites {
+                    delivered: Some(DeliveredTransfer {
+                        transfer_id: transfer.id.clone(),
+                        receipt: answer.body,
+                    }),
+                    ..SideWrites::default()
+                },
+            };
+            match node.sequencer().append(sent) {
+                Ok(_) | Err(LedgerError::Conflict(Conflict::Transfer)) => Ok(Delivery::Delivered),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        422 => {
+            // The receiver verified it and said no, in both languages: final, not sent again.
+            let at = node.clock().now_rfc3339().map_err(|e| e.to_string())?;
+            let reason = answer.body;
+            let mut c = node.connection().map_err(|e| e.to_string())?;
+            store::finish(
+                &mut c,
+                &row.transfer_id,
+                store::Outcome::Refused { reason: &reason },
+                &at,
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(Delivery::Refused)
+        }
+        status => Err(format!(
+            "HTTP {status}: {}",
+            answer.body.chars().take(300).collect::<String>()
+        )),
+    }
+}
+
+/// The size and root (hex) of the checkpoint the transfer's dossier is proved to.
+fn checkpoint_of(transfer: &Transfer) -> Result<(u64, String), String> {
+    let note = parse_note(&transfer.dossier.checkpoint).map_err(|e| e.to_string())?;
+    let checkpoint = Checkpoint::parse_body(note.text).map_err(|e| e.to_string())?;
+    Ok((checkpoint.size, hex::encode(checkpoint.root)))
+}
