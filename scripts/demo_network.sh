@@ -2,8 +2,9 @@
 # The Entente network in one command: five state nodes on loopback (Bénin, Burkina Faso, Côte
 # d'Ivoire, Niger, Togo), each with its own folder, database, keys and certificate between
 # nodes, each the witness of the four others and each publishing only what 3 of them cosigned.
-# It opens a case in Benin, shows Benin's cosigned checkpoint, and checks Benin's dossier with
-# `scelle verify --policy` as Togo's prosecutor would. Everything is stopped and removed at the
+# It opens a case in Benin, shows Benin's cosigned checkpoint, checks Benin's dossier with
+# `scelle verify --policy` as Togo's prosecutor would, then shares the case with Togo and sends
+# it: Togo verifies and imports it under Benin's conditions, and both logs record it. Everything is stopped and removed at the
 # end (DEMO_KEEP=1 keeps the folders).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,3 +68,34 @@ curl -sf "$BJ_URL/api/v1/cases/$CASE_ID/dossier" -H "Authorization: Bearer $INV"
 "$BIN" verify "$WORK/dossier.json" --policy "$WORK/bj.police.ocrc/peers.policy"
 echo "== What Togo witnessed:"
 "$BIN" --data-dir "$WORK/tg.police.dcpj" peer list
+
+TG=tg.police.dcpj
+TG_URL="localhost:${PORT[$TG]}"
+echo "== Benin shares the case with Togo (H1: not for court without consent) and sends its dossier:"
+curl -sf -X POST "$BJ_URL/api/v1/cases/$CASE_ID/shares" -H "Authorization: Bearer $INV" \
+  -H 'Content-Type: application/json' \
+  -d '{"state":"TG","handling":["H1"],"purposes":["investigation"],"expires_at":"2031-01-01T00:00:00Z","legal_basis":"Budapest art. 26, information spontanée"}' >/dev/null
+TRANSFER=$(curl -sf -X POST "$BJ_URL/api/v1/cases/$CASE_ID/transfers" -H "Authorization: Bearer $INV" \
+  -H 'Content-Type: application/json' -d '{"peer":"tg.police.dcpj"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["transfer"])')
+PROC=$(curl -sf -X POST "$TG_URL/api/v1/users" -H "Authorization: Bearer ${TOKEN[$TG]}" \
+  -H 'Content-Type: application/json' \
+  -d '{"name":"Procureure de Lomé","role":"prosecutor","agency":"tg.police.dcpj"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+for _ in $(seq 100); do
+  curl -sf "$TG_URL/api/v1/received" -H "Authorization: Bearer $PROC" | grep -q "$TRANSFER" && break
+  sleep 0.1
+done
+echo "== Togo imported it; its prosecutor reads it for an investigation and checks it against Togo's own peer policy:"
+curl -sf "$TG_URL/api/v1/received/$TRANSFER?purpose=investigation" -H "Authorization: Bearer $PROC" \
+  -o "$WORK/received.json"
+"$BIN" verify "$WORK/received.json" --policy "$WORK/tg.police.dcpj/peers.policy"
+echo "== Benin's conditions hold in Togo: reading it for prosecution is refused (H1, no consent):"
+curl -s "$TG_URL/api/v1/received/$TRANSFER?purpose=prosecution" -H "Authorization: Bearer $PROC"; echo
+echo "== Both logs record it: Togo's dossier.received, Benin's dossier.sent naming Togo's entry:"
+"$BIN" --data-dir "$WORK/tg.police.dcpj" peer inbox
+for _ in $(seq 100); do
+  curl -sf "$BJ_URL/api/v1/cases/$CASE_ID/transfers" -H "Authorization: Bearer $INV" | grep -q '"delivered"' && break
+  sleep 0.1
+done
+curl -sf "$BJ_URL/api/v1/cases/$CASE_ID/transfers" -H "Authorization: Bearer $INV"; echo

@@ -65,10 +65,7 @@ pub fn serve(opts: ServeOptions<'_>) -> Result<(), ServiceError> {
                 let addr = peer_listener.local_addr()?;
                 let server = http::peers::build_peer_server(
                     node.clone(),
-                    http::peers::PeerContext {
-                        peers: network.peers.clone(),
-                        identity: network.identity.clone(),
-                    },
+                    http::peers::PeerContext::new(network.peers.clone(), network.identity.clone()),
                     peer_listener,
                 )?;
                 println!(

@@ -73,6 +73,9 @@ pub enum ServiceError {
     /// The node's `peers.policy` does not parse (C2SP tlog-policy), naming the line.
     #[error("peer policy: {0}")]
     PeerPolicy(scelle_verifier::policy::PolicyError),
+    /// A dossier too large to go to a peer in one transfer.
+    #[error("transfer of {bytes} bytes is too large")]
+    TransferTooLarge { bytes: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -89,6 +89,10 @@ impl From<&crate::network::exchange::ExchangeError> for PublicError {
                 "transfer_malformed",
                 t!("transfer-malformed", reason = shown(reason)),
             ),
+            ExchangeError::Busy => PublicError {
+                retry_after: Some(1),
+                ..PublicError::new(429, "transfer_busy", t!("transfer-busy"))
+            },
             ExchangeError::UnknownSender => PublicError::new(
                 403,
                 "transfer_unknown_sender",
@@ -179,6 +183,11 @@ impl From<&ServiceError> for PublicError {
             ServiceError::PeerPolicy(why) => {
                 PublicError::new(400, "peer_policy_invalid", why.message())
             }
+            ServiceError::TransferTooLarge { bytes } => PublicError::new(
+                413,
+                "transfer_too_large",
+                t!("transfer-too-large", bytes = bytes),
+            ),
             ServiceError::Backup(why) => {
                 PublicError::new(409, "backup_refused", backup_refusal(why))
             }

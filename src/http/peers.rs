@@ -23,6 +23,45 @@ use super::errors::{self, ApiError};
 pub struct PeerContext {
     pub peers: Arc<Peers>,
     pub identity: Arc<Identity>,
+    /// The peers whose transfer is being received: one at a time per peer, so a peer cannot
+    /// hold many dossiers (up to 256 MiB each) in this node's memory at once.
+    pub receiving: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl PeerContext {
+    /// The context of a node's peers' listener.
+    pub fn new(peers: Arc<Peers>, identity: Arc<Identity>) -> Self {
+        Self {
+            peers,
+            identity,
+            receiving: std::sync::Mutex::default(),
+        }
+    }
+}
+
+/// A peer's turn to have a transfer received; the turn ends when this is dropped.
+struct ReceivingTurn<'a> {
+    context: &'a PeerContext,
+    pin: String,
+}
+
+impl Drop for ReceivingTurn<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut receiving) = self.context.receiving.lock() {
+            receiving.remove(&self.pin);
+        }
+    }
+}
+
+impl PeerContext {
+    /// The calling peer's turn, or `None` while another of its transfers is being received.
+    fn turn(&self, pin: &str) -> Option<ReceivingTurn<'_>> {
+        let mut receiving = self.receiving.lock().ok()?;
+        receiving.insert(pin.to_owned()).then(|| ReceivingTurn {
+            context: self,
+            pin: pin.to_owned(),
+        })
+    }
 }
 
 /// What `GET /log/checkpoint` publishes on a node with peers: the newest checkpoint its
@@ -111,10 +150,12 @@ async fn receive_transfer(
 ) -> Result<HttpResponse, ApiError> {
     let pin = request.conn_data::<CallerPin>().map(|p| p.0.clone());
     let answer = web::block(move || {
-        let sender = pin
-            .as_deref()
-            .and_then(|pin| context.peers.by_fingerprint(pin))
+        let pin = pin.ok_or(ExchangeError::UnknownSender)?;
+        let sender = context
+            .peers
+            .by_fingerprint(&pin)
             .ok_or(ExchangeError::UnknownSender)?;
+        let _turn = context.turn(&pin).ok_or(ExchangeError::Busy)?;
         exchange::receive(&node, &context.peers, sender, &body)
     })
     .await

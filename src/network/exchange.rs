@@ -21,7 +21,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use scelle_verifier::dossier::DossierEntry;
 use scelle_verifier::entry::{Event, ExchangeRecord};
 use scelle_verifier::exchange::{self, Receiver, Transfer, TransferReceipt, TransferRefusal};
-use scelle_verifier::model;
 use scelle_verifier::note::{Checkpoint, parse_note};
 
 use crate::error::ServiceError;
@@ -35,7 +34,7 @@ use crate::storage::exchange::{self as store, InboxRow, InboxSummary, OutboxRow}
 use crate::storage::{identity, log_store};
 
 /// The largest transfer a peer may send: a dossier of some 100,000 events.
-pub const TRANSFER_BODY_LIMIT: usize = 256 << 20;
+pub const TRANSFER_BODY_LIMIT: usize = exchange::MAX_TRANSFER_BYTES;
 /// How long a peer may take to receive, verify and answer one transfer.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often the outbox is looked at.
@@ -61,6 +60,9 @@ pub enum ExchangeError {
     /// The calling peer has no log in this node's policy.
     #[error("the calling peer has no log in peers.policy")]
     UnknownSender,
+    /// Another transfer of the same peer is being received: it sends one at a time.
+    #[error("another transfer of this peer is being received")]
+    Busy,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -135,18 +137,17 @@ pub fn receive(
             }
         }
         Err(refusal) => {
-            // Only what was checked, or is a digest, enters the log: an id that is not a label
-            // is left out.
-            let label = |s: &str| {
-                model::parse_label("id", s, 64)
-                    .ok()
-                    .filter(|l| l == s)
-                    .unwrap_or_default()
-            };
+            // Only what was checked, or is a digest, enters the log: the id if it is a UUID,
+            // the sender, the manifest's digest and the reason; not the case id the sender
+            // wrote, which nothing vouched for.
             let record_of = ExchangeRecord {
-                transfer: label(&transfer.id),
+                transfer: if exchange::is_lowercase_uuid(&transfer.id) {
+                    transfer.id.clone()
+                } else {
+                    String::new()
+                },
                 peer: origin.to_owned(),
-                case: label(&transfer.dossier.case.id),
+                case: String::new(),
                 share: String::new(),
                 manifest: exchange::manifest_digest(&transfer.dossier),
                 tree_size: 0,
@@ -342,19 +343,19 @@ fn run_delivery(
     loop {
         std::thread::sleep(POLL_EVERY);
         let Some(strong) = node.upgrade() else { return };
-        let queued = match strong
-            .connection()
-            .and_then(|mut c| Ok(store::queued(&mut c, 256)?))
-        {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the outbox");
-                continue;
-            }
-        };
+        // Each peer's own queue: a peer down, with any number of transfers waiting, holds
+        // back nobody else's.
         let mut by_peer: HashMap<String, Vec<OutboxRow>> = HashMap::new();
-        for row in queued {
-            by_peer.entry(row.peer.clone()).or_default().push(row);
+        let read = strong.connection().and_then(|mut c| {
+            for peer in store::peers_with_queued(&mut c)? {
+                let rows = store::queued(&mut c, &peer, 64)?;
+                by_peer.insert(peer, rows);
+            }
+            Ok(())
+        });
+        if let Err(e) = read {
+            tracing::warn!(error = %e, "cannot read the outbox");
+            continue;
         }
         let now = Instant::now();
         std::thread::scope(|scope| {
@@ -400,6 +401,7 @@ fn deliver_in_order(
             Ok(Delivery::Refused) => {
                 status.record(name, |s| s.refused += 1);
             }
+            Ok(Delivery::Withdrawn) => {}
             Err(error) => {
                 tracing::warn!(peer = %name, transfer = %row.transfer_id, %error, "delivery failed; will retry");
                 if let Err(e) = node
@@ -420,6 +422,7 @@ fn deliver_in_order(
 enum Delivery {
     Delivered,
     Refused,
+    Withdrawn,
 }
 
 /// Sends one transfer and records how it ended; an error leaves it queued.
@@ -432,6 +435,14 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
     .ok_or("the queued transfer has no body")?;
     let transfer: Transfer =
         serde_json::from_str(&body).map_err(|e| format!("queued transfer: {e}"))?;
+    if !share_still_live(node, row)? {
+        // Revoked (or lapsed) while the link was down: it does not go.
+        let at = node.clock().now_rfc3339().map_err(|e| e.to_string())?;
+        let mut c = node.connection().map_err(|e| e.to_string())?;
+        store::finish(&mut c, &row.transfer_id, store::Outcome::Withdrawn, &at)
+            .map_err(|e| e.to_string())?;
+        return Ok(Delivery::Withdrawn);
+    }
     let answer = link
         .client
         .post_json(&link.url, body.into_bytes(), ANSWER_LIMIT)?;
@@ -469,8 +480,9 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
                 Err(e) => Err(e.to_string()),
             }
         }
-        422 => {
-            // The receiver verified it and said no, in both languages: final, not sent again.
+        // The receiver verified it and said no (422), or cannot read it (400) or take it (413),
+        // in both languages: final, not sent again.
+        400 | 413 | 422 => {
             let at = node.clock().now_rfc3339().map_err(|e| e.to_string())?;
             let reason = answer.body;
             let mut c = node.connection().map_err(|e| e.to_string())?;
@@ -488,6 +500,16 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
             answer.body.chars().take(300).collect::<String>()
         )),
     }
+}
+
+/// Whether the share the transfer goes under still lets it go: not revoked, not expired.
+fn share_still_live(node: &Node, row: &OutboxRow) -> Result<bool, String> {
+    let state = scelle_verifier::model::Jurisdiction::from_agency_id(&row.peer_origin)
+        .ok_or("the peer's origin names no state")?;
+    let mut c = node.connection().map_err(|e| e.to_string())?;
+    let share =
+        crate::storage::protection::share(&mut c, &row.share_id).map_err(|e| e.to_string())?;
+    Ok(share.is_some_and(|s| s.live_for(state, node.clock().unix_now())))
 }
 
 /// The size and root (hex) of the checkpoint the transfer's dossier is proved to.

@@ -17,6 +17,8 @@ pub const QUEUED: &str = "queued";
 pub const DELIVERED: &str = "delivered";
 /// Refused by the receiver, for the reason it gave: not sent again.
 pub const REFUSED: &str = "refused";
+/// Not sent: its share was revoked, or lapsed, before the link came back.
+pub const WITHDRAWN: &str = "withdrawn";
 
 /// A transfer to send, as queued.
 #[derive(Insertable, Debug, Clone)]
@@ -69,11 +71,25 @@ pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> Result<(), Storag
     Ok(())
 }
 
-/// The queued transfers, oldest first, at most `limit`, without their bodies (the delivery
-/// reads each when its turn comes: `body`).
-pub fn queued(conn: &mut DbConnection, limit: i64) -> Result<Vec<OutboxRow>, StorageError> {
+/// The peers with transfers queued.
+pub fn peers_with_queued(conn: &mut DbConnection) -> Result<Vec<String>, StorageError> {
     Ok(outbox::table
         .filter(outbox::state.eq(QUEUED))
+        .select(outbox::peer)
+        .distinct()
+        .load(conn)?)
+}
+
+/// The transfers queued for `peer`, oldest first, at most `limit`, without their bodies (the
+/// delivery reads each when its turn comes: `body`).
+pub fn queued(
+    conn: &mut DbConnection,
+    peer: &str,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StorageError> {
+    Ok(outbox::table
+        .filter(outbox::state.eq(QUEUED))
+        .filter(outbox::peer.eq(peer))
         .order(outbox::id)
         .limit(limit)
         .select(OutboxRow::as_select())
@@ -134,6 +150,9 @@ pub fn finish(
                 outbox::done_at.eq(at),
             ))
             .execute(conn)?,
+        Outcome::Withdrawn => diesel::update(target)
+            .set((outbox::state.eq(WITHDRAWN), outbox::done_at.eq(at)))
+            .execute(conn)?,
         Outcome::Refused { reason } => diesel::update(target)
             .set((
                 outbox::state.eq(REFUSED),
@@ -152,6 +171,8 @@ pub enum Outcome<'a> {
     Delivered { receipt: &'a str, sent_seq: i64 },
     /// The receiver refused it, for this reason.
     Refused { reason: &'a str },
+    /// Its share was revoked or lapsed before it went.
+    Withdrawn,
 }
 
 /// The outbox, newest first, at most `limit` rows.

@@ -80,6 +80,28 @@ pub struct AccessRow {
     pub repeated: Option<i64>,
 }
 
+impl ShareRow {
+    /// Whether a dossier may go to a node of `state` under this share at `now`: it reaches the
+    /// state (or one of its agencies), is not revoked, has not expired, and is not H3 (whose
+    /// conditions, sealed in this node's vault, would not travel with the dossier).
+    pub fn live_for(&self, state: scelle_verifier::model::Jurisdiction, now: i64) -> bool {
+        use scelle_verifier::model::{HandlingCode, Jurisdiction};
+        let reaches = self.recipient_state.as_deref() == Some(state.as_str())
+            || self
+                .recipient_agency
+                .as_deref()
+                .and_then(Jurisdiction::from_agency_id)
+                == Some(state);
+        reaches
+            && self.revoked_at.is_none()
+            && !self
+                .handling
+                .split(',')
+                .any(|c| c == HandlingCode::H3.as_str())
+            && crate::clock::unix_of(&self.expires_at).is_some_and(|t| t > now)
+    }
+}
+
 /// Adds a share's projection row.
 pub fn insert_share(conn: &mut DbConnection, row: &ShareRow) -> Result<(), StorageError> {
     diesel::insert_into(case_shares::table)

@@ -16,10 +16,9 @@ use serde::Serialize;
 
 use scelle_verifier::dossier::DossierEntry;
 use scelle_verifier::exchange::{TRANSFER_FORMAT, Transfer};
-use scelle_verifier::model::{self, Jurisdiction, Purpose};
+use scelle_verifier::model::{self, HandlingCode, Jurisdiction, Purpose};
 
 use crate::authz::{self, Ask, AuthUser, Target};
-use crate::clock::unix_of;
 use crate::error::ServiceError;
 use crate::ledger::error::Missing;
 use crate::ledger::proofs;
@@ -71,6 +70,20 @@ pub fn send_for(
 ) -> Result<QueuedView, ServiceError> {
     let case_id = model::parse_label("case_id", case, 64)?;
     let share = share_reaching(node, &case_id, dest.state)?;
+    // Sending abroad is sharing: only who may share the case (its owner's investigators, not
+    // a recipient, not under H2 or confidentiality), to that state, under that share's codes.
+    authz::authorize(
+        node,
+        user,
+        Action::CaseShare,
+        Target::Case(&case_id),
+        &Ask {
+            purpose: None,
+            destination_state: Some(dest.state),
+            destination_handling: Some(share.handling.clone()),
+            legal_basis: share.legal_basis.clone(),
+        },
+    )?;
     let opts = ExportOptions {
         cosigned_within: Some(wait),
         ..ExportOptions::default()
@@ -96,27 +109,53 @@ pub fn send(
     queue(node, dossier, share, dest)
 }
 
+/// The share a dossier goes under: its id, its entry, its handling codes and legal basis.
+#[derive(Debug, Clone)]
+struct ShareToPeer {
+    id: String,
+    seq: u64,
+    handling: Vec<HandlingCode>,
+    legal_basis: Option<String>,
+}
+
 /// The newest share of the case, not revoked and not expired, to `state` or to one of its
-/// agencies: as (id, seq).
+/// agencies. H3 shares do not go between nodes yet: their conditions are sealed in the
+/// sender's vault and would not travel with the dossier.
 fn share_reaching(
     node: &Node,
     case_id: &str,
     state: Jurisdiction,
-) -> Result<(String, u64), ServiceError> {
+) -> Result<ShareToPeer, ServiceError> {
     let now = node.clock().unix_now();
     protection::live_shares(&mut *node.connection()?, case_id)?
         .into_iter()
-        .find(|row| {
-            let reaches = row.recipient_state.as_deref() == Some(state.as_str())
-                || row
-                    .recipient_agency
-                    .as_deref()
-                    .and_then(Jurisdiction::from_agency_id)
-                    == Some(state);
-            reaches && unix_of(&row.expires_at).is_some_and(|t| t > now)
+        .find(|row| row.live_for(state, now))
+        .map(|row| ShareToPeer {
+            id: row.id,
+            seq: row.seq.max(0) as u64,
+            handling: row
+                .handling
+                .split(',')
+                .filter_map(|c| HandlingCode::parse(c).ok())
+                .collect(),
+            legal_basis: None,
         })
-        .map(|row| (row.id, row.seq.max(0) as u64))
         .ok_or(ServiceError::NotFound(Missing::ShareToPeer))
+        .and_then(|share| with_legal_basis(node, share))
+}
+
+/// The share's legal basis, as its entry states it.
+fn with_legal_basis(node: &Node, mut share: ShareToPeer) -> Result<ShareToPeer, ServiceError> {
+    let body = log_store::entry_body(&mut *node.connection()?, share.seq)?
+        .ok_or(ServiceError::NotFound(Missing::Entry))?;
+    share.legal_basis = match scelle_verifier::entry::Entry::parse(&body)
+        .map_err(|e| ServiceError::Internal(format!("share entry: {e}")))?
+        .event
+    {
+        scelle_verifier::entry::Event::CaseShared(record) => record.legal_basis,
+        _ => return Err(ServiceError::NotFound(Missing::Share)),
+    };
+    Ok(share)
 }
 
 /// Puts the transfer in the outbox: the dossier and the share's entry with its inclusion proof
@@ -124,9 +163,10 @@ fn share_reaching(
 fn queue(
     node: &Node,
     dossier: scelle_verifier::dossier::Dossier,
-    (share_id, share_seq): (String, u64),
+    share: ShareToPeer,
     dest: &Destination,
 ) -> Result<QueuedView, ServiceError> {
+    let (share_id, share_seq) = (share.id, share.seq);
     let manifest = scelle_verifier::note::parse_note(&dossier.manifest)
         .ok()
         .and_then(|note| scelle_verifier::dossier::Manifest::parse_body(note.text))
@@ -152,6 +192,11 @@ fn queue(
     };
     let text = serde_json::to_string(&transfer)
         .map_err(|e| ServiceError::Internal(format!("transfer: {e}")))?;
+    if text.len() > scelle_verifier::exchange::MAX_TRANSFER_BYTES {
+        return Err(ServiceError::TransferTooLarge {
+            bytes: text.len() as u64,
+        });
+    }
     exchange::enqueue(
         &mut c,
         &NewOutboxRow {

@@ -62,6 +62,16 @@ fn user(node: &StateNode, role: &str) -> String {
 /// Opens a case with one sealed item and shares it with `share` (a `shares` request body);
 /// answers (case id, the share's entry seq).
 fn shared_case(node: &StateNode, investigator: &str, share: Value) -> (String, u64) {
+    let (case_id, seq, _) = shared_case_and_share(node, investigator, share);
+    (case_id, seq)
+}
+
+/// [`shared_case`], and the share's id.
+fn shared_case_and_share(
+    node: &StateNode,
+    investigator: &str,
+    share: Value,
+) -> (String, u64, String) {
     let state = node.agency[..2].to_uppercase();
     let n = NEXT_CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (status, case) = call(
@@ -105,7 +115,11 @@ fn shared_case(node: &StateNode, investigator: &str, share: Value) -> (String, u
         Some(share),
     );
     assert_eq!(status, 201, "{shared}");
-    (case_id, shared["receipt"]["seq"].as_u64().unwrap())
+    (
+        case_id,
+        shared["receipt"]["seq"].as_u64().unwrap(),
+        shared["share"]["id"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// A share to Togo: investigation and prosecution, H1 without consent for court.
@@ -415,7 +429,7 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
         &other_case,
         bf_share_seq,
         "tg.police.dcpj/scelle",
-        "forced-0001",
+        "0194f5c2-0000-7000-8000-00000000f001",
     );
     let (status, body) = push(bj, tg, &forced);
     assert_eq!(status, 422, "{body}");
@@ -438,19 +452,22 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
         tg,
         &tg_prosecutor,
         "GET",
-        "/api/v1/received/forced-0001?purpose=investigation",
+        "/api/v1/received/0194f5c2-0000-7000-8000-00000000f001?purpose=investigation",
         None,
     );
     assert_eq!(status, 404);
     assert!(
         received(tg, &tg_prosecutor)
             .iter()
-            .all(|r| r["transfer"] != "forced-0001"),
+            .all(|r| r["transfer"] != "0194f5c2-0000-7000-8000-00000000f001"),
         "nothing of a refused transfer is listed"
     );
     let refusal = last_entries(tg, &tg_auditor, 20)
         .into_iter()
-        .find(|e| e["kind"] == "dossier.refused" && e["exchange"]["transfer"] == "forced-0001")
+        .find(|e| {
+            e["kind"] == "dossier.refused"
+                && e["exchange"]["transfer"] == "0194f5c2-0000-7000-8000-00000000f001"
+        })
         .expect("the refusal is in Togo's log");
     assert_eq!(
         refusal["exchange"]["refused"],
@@ -465,7 +482,7 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
         &third_case,
         third_share,
         "tg.police.dcpj/scelle",
-        "hand-0001",
+        "0194f5c2-0000-7000-8000-00000000a001",
     );
     let (status, answer) = push(bf, tg, &body);
     assert_eq!(status, 422, "{answer}");
@@ -480,14 +497,14 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
     assert_eq!(
         received(tg, &tg_prosecutor)
             .iter()
-            .filter(|r| r["transfer"] == "hand-0001")
+            .filter(|r| r["transfer"] == "0194f5c2-0000-7000-8000-00000000a001")
             .count(),
         1
     );
 }
 
 #[test]
-fn a_link_cut_then_restored_delivers_everything_queued_once_and_in_order() {
+fn a_link_cut_then_restored_delivers_everything_queued_once_in_order_and_nothing_withdrawn() {
     let mut nodes = network();
     cosigned(&nodes[0]);
     let bj_investigator = user(&nodes[0], "investigator");
@@ -509,6 +526,25 @@ fn a_link_cut_then_restored_delivers_everything_queued_once_and_in_order() {
         assert_eq!(status, 202, "{queued}");
         sent.push((queued["transfer"].as_str().unwrap().to_owned(), case_id));
     }
+    // A fourth is queued, then its share revoked while the link is down: it never goes.
+    let (withdrawn_case, _, share_id) =
+        shared_case_and_share(&nodes[0], &bj_investigator, share_to_togo());
+    let (status, queued) = call(
+        &nodes[0],
+        &bj_investigator,
+        "POST",
+        &format!("/api/v1/cases/{withdrawn_case}/transfers"),
+        Some(json!({"peer": "tg.police.dcpj"})),
+    );
+    assert_eq!(status, 202, "{queued}");
+    let (status, revoked) = call(
+        &nodes[0],
+        &bj_investigator,
+        "POST",
+        &format!("/api/v1/cases/{withdrawn_case}/shares/{share_id}/revocation"),
+        Some(json!({"reason": "Retrait ordonné par le juge"})),
+    );
+    assert_eq!(status, 201, "{revoked}");
     std::thread::sleep(Duration::from_millis(1500));
     // Benin is killed (SIGKILL) with its queue full and starts again: the queue was durable.
     nodes[0].kill();
@@ -546,15 +582,32 @@ fn a_link_cut_then_restored_delivers_everything_queued_once_and_in_order() {
         assert_eq!(sent_entries.len(), 1, "{case_id}");
         assert_eq!(sent_entries[0]["exchange"]["transfer"], transfer.as_str());
     }
-    // The operator's view agrees, once the node is stopped: three delivered, none queued.
+    // The one whose share was revoked stayed home, and its sender sees why.
+    let (status, transfers) = call(
+        &nodes[0],
+        &bj_investigator,
+        "GET",
+        &format!("/api/v1/cases/{withdrawn_case}/transfers"),
+        None,
+    );
+    assert_eq!(status, 200, "{transfers}");
+    assert_eq!(transfers["items"][0]["state"], "withdrawn", "{transfers}");
+    assert_eq!(received(&nodes[3], &tg_prosecutor).len(), 3);
+    // The operator's view agrees, once the node is stopped: three delivered, one withdrawn,
+    // none queued.
     nodes[0].kill();
     let out = crate::network::scelle(&nodes[0].dir, &["peer", "outbox"]);
     let rows: Vec<Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(rows.len(), 3, "{out}");
-    assert!(rows.iter().all(|r| r["state"] == "delivered"), "{out}");
+    assert_eq!(rows.len(), 4, "{out}");
+    assert_eq!(
+        rows.iter().filter(|r| r["state"] == "delivered").count(),
+        3,
+        "{out}"
+    );
+    assert_eq!(rows[0]["state"], "withdrawn", "{out}");
     assert!(
         rows.iter().any(|r| r["attempts"].as_i64().unwrap() > 0),
         "Togo was down: at least one delivery failed first: {out}"

@@ -795,3 +795,117 @@ fn repeated_refusals_are_counted_into_one_entry_not_appended_one_by_one() {
         crate::tamper::audit_of(&db, &verifier).unwrap_or_else(|e| panic!("{backend:?}: {e}"));
     }
 }
+
+/// A dossier Benin's node sent, as this node's inbox keeps it (the import itself is tested on
+/// real node processes in `exchange.rs`; here only the decision on reading it).
+fn received_row(
+    seq: i64,
+    id: &str,
+    agency: Option<&str>,
+    state: Option<&str>,
+    expires: &str,
+) -> scelle::storage::exchange::InboxRow {
+    use scelle::storage::exchange::{InboxRow, InboxSummary};
+    InboxRow {
+        summary: InboxSummary {
+            transfer_id: id.into(),
+            sender: "bj.police.ocrc/scelle".into(),
+            case_id: format!("case-{id}"),
+            seq,
+            received_at: "2026-12-08T00:00:00Z".into(),
+            refused: None,
+            reference: Some(format!("BJ-{id}")),
+            owner_agency: Some("bj.police.ocrc".into()),
+            owner_state: Some("BJ".into()),
+            share_id: Some(format!("share-{id}")),
+            recipient_agency: agency.map(str::to_owned),
+            recipient_state: state.map(str::to_owned),
+            handling: Some("H1".into()),
+            purposes: Some("investigation,prosecution".into()),
+            confidential: Some(false),
+            consent_for_court: Some(false),
+            expires_at: Some(expires.into()),
+            manifest: Some("00".repeat(32)),
+            tree_size: Some(1),
+        },
+        dossier: Some("{}".into()),
+        receipt: None,
+    }
+}
+
+/// Who reads a dossier another state's node sent, for what purpose: only those its share
+/// reaches (the agency or state named), for a purpose it lists, before it expires, and — H1
+/// without consent — never for prosecution. Refusals leave one `access.denied`, reads one
+/// `access.allowed`.
+const RECEIVED: &str = "
+dossier       role          purpose        decision
+to-state      investigator  investigation  Y
+to-state      investigator  prosecution    N
+to-state      investigator  prevention     N
+to-state      prosecutor    investigation  Y
+to-state      prosecutor    prosecution    N
+to-state      lab_analyst   investigation  N
+to-state      auditor       investigation  N
+to-state      admin         investigation  N
+to-state      dpo           investigation  N
+to-agency     investigator  investigation  Y
+to-other      investigator  investigation  N
+to-other      prosecutor    investigation  N
+expired       investigator  investigation  N
+expired       prosecutor    investigation  N
+";
+
+#[test]
+fn received_dossiers_are_read_only_under_the_senders_conditions() {
+    let app = TestApp::spawn_with(Backend::Sqlite, setup);
+    {
+        let mut c = app.db.raw();
+        for row in [
+            received_row(1, "to-state", None, Some("TG"), "2030-01-01T00:00:00Z"),
+            received_row(
+                2,
+                "to-agency",
+                Some("tg.police.dcpj"),
+                None,
+                "2030-01-01T00:00:00Z",
+            ),
+            received_row(
+                3,
+                "to-other",
+                Some("tg.gendarmerie.sr"),
+                None,
+                "2030-01-01T00:00:00Z",
+            ),
+            received_row(4, "expired", None, Some("TG"), "2021-01-01T00:00:00Z"),
+        ] {
+            scelle::storage::exchange::insert_inbox(&mut c, &row).unwrap();
+        }
+    }
+    for row in parse_table(RECEIVED) {
+        let (id, role, purpose, cell) = (&row[0], &row[1], &row[2], &row[3]);
+        let token = &app.extra[role.as_str()];
+        let before = app.log_size();
+        let (status, body) = app.get(token, &format!("/api/v1/received/{id}?purpose={purpose}"));
+        let what = format!("received.read {id} {role} {purpose}");
+        if yes(cell) {
+            assert_eq!(status, 200, "{what}: {body}");
+            assert_eq!(app.kinds_since(before), vec!["access.allowed"], "{what}");
+        } else {
+            assert_eq!(status, 403, "{what}: {body}");
+            assert!(body["error"]["message_fr"].is_string(), "{what}: {body}");
+            assert_eq!(app.kinds_since(before), vec!["access.denied"], "{what}");
+        }
+    }
+    // The list shows each user only what they may read.
+    let (status, page) = app.get(&app.extra["investigator"], "/api/v1/received");
+    assert_eq!(status, 200, "{page}");
+    let listed: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["transfer"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec!["to-state", "to-agency"]);
+    let (_, page) = app.get(&app.extra["auditor"], "/api/v1/received");
+    assert_eq!(page["items"], json!([]));
+}

@@ -645,3 +645,6 @@ cli-scelle-peer-outbox = The dossiers this node owes or sent its peers, newest f
 cli-scelle-peer-outbox--limit = How many transfers at most
 cli-scelle-peer-inbox = The dossiers peers sent this node, imported or refused (JSON lines)
 cli-out-peer-outbox = Dossiers waiting for delivery: { $queued }
+transfer-conditions-do-not-travel = The case was shared under H3: its conditions are sealed in the sender's vault and do not travel between nodes yet, so this node could not follow them.
+transfer-too-large = This dossier ({ $bytes } bytes) is larger than a transfer between nodes may be (256 MiB).
+transfer-busy = Another transfer from this node is being received: send one at a time.

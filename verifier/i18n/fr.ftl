@@ -645,3 +645,6 @@ cli-scelle-peer-outbox = Les dossiers que ce nœud doit ou a envoyés à ses pai
 cli-scelle-peer-outbox--limit = Nombre maximal de transferts
 cli-scelle-peer-inbox = Les dossiers que les pairs ont envoyés à ce nœud, importés ou refusés (JSON, une ligne chacun)
 cli-out-peer-outbox = Dossiers en attente de livraison : { $queued }
+transfer-conditions-do-not-travel = L'affaire a été partagée sous H3 : ses conditions sont scellées dans le coffre de l'expéditeur et ne voyagent pas encore entre nœuds, ce nœud ne pourrait donc pas les respecter.
+transfer-too-large = Ce dossier ({ $bytes } octets) dépasse la taille permise d'un transfert entre nœuds (256 Mio).
+transfer-busy = Un autre transfert de ce nœud est en cours de réception : envoyez-les un par un.

@@ -13,12 +13,15 @@ use crate::dossier::{self, Dossier, DossierEntry, Finding, Report};
 use crate::entry::{DisclosureRecord, Entry, Event, ExchangeRecord};
 use crate::i18n::Message;
 use crate::merkle::{self, Hash};
-use crate::model::{self, Jurisdiction};
+use crate::model::Jurisdiction;
 use crate::policy::Policy;
 use crate::t;
 
 /// The `format` of the transfers this version sends and accepts.
 pub const TRANSFER_FORMAT: &str = "scelle-transfer/1";
+
+/// The largest transfer a node sends or accepts: a dossier of some 100,000 events.
+pub const MAX_TRANSFER_BYTES: usize = 256 << 20;
 
 /// A dossier on its way to a peer, with the share that lets it go there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +68,7 @@ pub enum TransferRefusal {
     /// `format` is not `scelle-transfer/1`.
     #[error("unsupported transfer format")]
     UnsupportedFormat,
-    /// The id is not a label.
+    /// The id is not a lowercase UUID.
     #[error("malformed transfer id")]
     BadId,
     /// Addressed to another log.
@@ -93,6 +96,10 @@ pub enum TransferRefusal {
     /// A share across a border states no legal basis.
     #[error("no legal basis for a transfer across a border")]
     NoLegalBasis,
+    /// An H3 share: its conditions are sealed in the sender's vault and do not travel yet, so
+    /// the receiver could not follow them.
+    #[error("H3 conditions do not travel")]
+    ConditionsDoNotTravel,
 }
 
 impl TransferRefusal {
@@ -109,6 +116,7 @@ impl TransferRefusal {
             TransferRefusal::NotSharedWithUs => "transfer-not-shared-with-us",
             TransferRefusal::ShareExpired => "transfer-share-expired",
             TransferRefusal::NoLegalBasis => "transfer-no-legal-basis",
+            TransferRefusal::ConditionsDoNotTravel => "transfer-conditions-do-not-travel",
         }
     }
 
@@ -127,6 +135,7 @@ impl TransferRefusal {
             TransferRefusal::NotSharedWithUs => t!("transfer-not-shared-with-us"),
             TransferRefusal::ShareExpired => t!("transfer-share-expired"),
             TransferRefusal::NoLegalBasis => t!("transfer-no-legal-basis"),
+            TransferRefusal::ConditionsDoNotTravel => t!("transfer-conditions-do-not-travel"),
         }
     }
 }
@@ -150,11 +159,7 @@ pub fn check(
     if transfer.format != TRANSFER_FORMAT {
         return Err(TransferRefusal::UnsupportedFormat);
     }
-    if model::parse_label("transfer", &transfer.id, 64)
-        .ok()
-        .as_ref()
-        != Some(&transfer.id)
-    {
+    if !is_lowercase_uuid(&transfer.id) {
         return Err(TransferRefusal::BadId);
     }
     if transfer.to != receiver.origin {
@@ -194,6 +199,9 @@ pub fn check(
     if expires <= now {
         return Err(TransferRefusal::ShareExpired);
     }
+    if share.handling.contains(&crate::model::HandlingCode::H3) {
+        return Err(TransferRefusal::ConditionsDoNotTravel);
+    }
     let sender_state = report
         .case
         .as_ref()
@@ -217,6 +225,16 @@ pub fn check(
         share,
         record,
     })
+}
+
+/// Whether `id` is a UUID as the nodes write them: 36 characters, lowercase hex in groups of 8,
+/// 4, 4, 4 and 12. Nothing else names a transfer (an id enters the receiver's log).
+pub fn is_lowercase_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 /// The share record of a `case.shared` entry of the log `origin`, if its inclusion proof leads
@@ -329,4 +347,49 @@ pub fn check_receipt(
         ));
     }
     Ok(crate::entry::CaseLink { seq: e.seq, leaf })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_lowercase_uuids_name_a_transfer() {
+        assert!(is_lowercase_uuid("0194f5c2-0000-7000-8000-00000000a001"));
+        for bad in [
+            "0194F5C2-0000-7000-8000-00000000A001",
+            "0194f5c2-0000-7000-8000-00000000a00",
+            "0194f5c2-0000-7000-8000-00000000a0011",
+            "0194f5c200000-7000-8000-00000000a001",
+            "Kofi.Mensah.ne.1987-05-12-aaaaaaaaaa",
+            "0194f5c2-0000-7000-8000-00000000a0é",
+            "",
+        ] {
+            assert!(!is_lowercase_uuid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_refusal_has_a_code_and_words_in_both_languages() {
+        let all = [
+            TransferRefusal::UnsupportedFormat,
+            TransferRefusal::BadId,
+            TransferRefusal::NotAddressedHere,
+            TransferRefusal::NotTheSendersLog,
+            TransferRefusal::DossierFails(Finding::CaseMissing),
+            TransferRefusal::ShareUnproven,
+            TransferRefusal::ShareOfAnotherCase,
+            TransferRefusal::NotSharedWithUs,
+            TransferRefusal::ShareExpired,
+            TransferRefusal::NoLegalBasis,
+            TransferRefusal::ConditionsDoNotTravel,
+        ];
+        let mut codes = std::collections::BTreeSet::new();
+        for refusal in &all {
+            assert!(codes.insert(refusal.code()), "{refusal:?}");
+            assert_eq!(refusal.message().key(), refusal.code());
+            let (fr, en) = (refusal.message().fr(), refusal.message().en());
+            assert!(!fr.is_empty() && !en.is_empty() && fr != en, "{refusal:?}");
+        }
+    }
 }
