@@ -167,6 +167,7 @@ fn start_network(
             identity.clone(),
             deliveries.clone(),
         )?;
+        start_update_sweep(Arc::downgrade(node), loaded.clone());
     }
     Ok(Some(Network {
         published: http::peers::Published {
@@ -178,6 +179,33 @@ fn start_network(
         peers: loaded,
         identity,
     }))
+}
+
+/// How often the cases sent to peers are looked at for later events to send as updates.
+const UPDATE_SWEEP_EVERY: Duration = Duration::from_secs(2);
+
+/// Sends later events of the cases delivered to peers as updates (`usecases::exchange::
+/// send_updates`), while the node runs.
+fn start_update_sweep(node: Weak<Node>, peers: Arc<crate::network::peers::Peers>) {
+    let spawned = std::thread::Builder::new()
+        .name("updates".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPDATE_SWEEP_EVERY);
+                let Some(strong) = node.upgrade() else { return };
+                let destination = |name: &str| http::peers::destination(&peers, name).ok();
+                if let Err(e) = crate::usecases::exchange::send_updates(
+                    &strong,
+                    &destination,
+                    http::peers::COSIGNED_DOSSIER_WAIT,
+                ) {
+                    tracing::warn!(error = %e, "cannot queue the updates of the cases sent");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start sending updates");
+    }
 }
 
 /// How long a stopping server waits for background tasks to let go of the node.

@@ -31,6 +31,8 @@ pub struct NewOutboxRow {
     pub peer_origin: String,
     pub case_id: String,
     pub share_id: String,
+    /// The dossier's own `dossier.issued` entry: what the peer holds of the case once delivered.
+    pub as_of_seq: i64,
     /// The transfer, JSON (`scelle-transfer/1`).
     pub body: String,
     pub queued_at: String,
@@ -48,8 +50,9 @@ pub struct OutboxRow {
     pub peer_origin: String,
     pub case_id: String,
     pub share_id: String,
+    pub as_of_seq: i64,
     pub queued_at: String,
-    /// `queued`, `delivered` or `refused`.
+    /// `queued`, `delivered`, `refused` or `withdrawn`.
     pub state: String,
     /// Deliveries tried and failed (the peer unreachable, or an answer not understood).
     pub attempts: i64,
@@ -182,6 +185,71 @@ pub fn outbox_rows(conn: &mut DbConnection, limit: i64) -> Result<Vec<OutboxRow>
         .limit(limit)
         .select(OutboxRow::as_select())
         .load(conn)?)
+}
+
+/// For each case and peer a transfer was delivered to or is queued for: whether one is still
+/// queued, and the newest `as_of_seq` delivered. At most `limit` (case, peer) pairs, in case
+/// order after `after` (a case id), so a sweep walks them a page at a time.
+pub fn sent_cases(
+    conn: &mut DbConnection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<SentCase>, StorageError> {
+    use diesel::dsl::max;
+    let rows: Vec<(String, String, String, String, Option<i64>)> = outbox::table
+        .filter(outbox::state.eq_any([QUEUED, DELIVERED]))
+        .filter(outbox::case_id.gt(after))
+        .group_by((
+            outbox::case_id,
+            outbox::peer,
+            outbox::peer_origin,
+            outbox::state,
+        ))
+        .select((
+            outbox::case_id,
+            outbox::peer,
+            outbox::peer_origin,
+            outbox::state,
+            max(outbox::as_of_seq),
+        ))
+        .order((outbox::case_id, outbox::peer))
+        .limit(limit)
+        .load(conn)?;
+    let mut out: Vec<SentCase> = Vec::new();
+    for (case_id, peer, peer_origin, state, as_of) in rows {
+        let same = out
+            .last()
+            .is_some_and(|l| l.case_id == case_id && l.peer == peer);
+        if !same {
+            out.push(SentCase {
+                case_id,
+                peer,
+                peer_origin,
+                queued: false,
+                delivered_as_of: None,
+            });
+        }
+        if let Some(last) = out.last_mut() {
+            if state == QUEUED {
+                last.queued = true;
+            } else {
+                last.delivered_as_of = as_of;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A case sent to a peer, as the update sweep sees it.
+#[derive(Debug, Clone)]
+pub struct SentCase {
+    pub case_id: String,
+    pub peer: String,
+    pub peer_origin: String,
+    /// A transfer of it to this peer is still waiting.
+    pub queued: bool,
+    /// The newest `as_of_seq` delivered to it.
+    pub delivered_as_of: Option<i64>,
 }
 
 /// The transfers of one case, oldest first, at most `limit`.

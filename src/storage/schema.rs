@@ -255,6 +255,7 @@ diesel::table! {
         peer_origin -> Text,
         case_id -> Text,
         share_id -> Text,
+        as_of_seq -> BigInt,
         body -> Text,
         queued_at -> Text,
         state -> Text,

@@ -183,6 +183,8 @@ fn queue(
     };
     let entries = dossier.entries.len();
     let case = dossier.case.id.clone();
+    // The dossier's last entry is its own `dossier.issued`.
+    let as_of_seq = dossier.entries.last().map_or(0, |e| e.seq as i64);
     let transfer = Transfer {
         format: TRANSFER_FORMAT.into(),
         id: new_id(),
@@ -205,6 +207,7 @@ fn queue(
             peer_origin: dest.origin.clone(),
             case_id: case.clone(),
             share_id: share_id.clone(),
+            as_of_seq,
             body: text,
             queued_at: node.clock().now_rfc3339()?,
             state: exchange::QUEUED.into(),
@@ -218,6 +221,77 @@ fn queue(
         entries,
         tree_size: manifest.tree_size,
     })
+}
+
+/// Later events follow as updates: every case delivered to a peer whose custody record has
+/// gained an entry other than a dossier's since (a registration, a custody event), with no
+/// transfer of it to that peer still queued and its share still live, is sent again — a new
+/// transfer of its new dossier. `destination` names each peer's log and state (the caller
+/// reads `peers.policy`). Answers how many updates were queued.
+pub fn send_updates(
+    node: &Node,
+    destination: &dyn Fn(&str) -> Option<Destination>,
+    wait: Duration,
+) -> Result<usize, ServiceError> {
+    let mut queued = 0;
+    let mut after = String::new();
+    loop {
+        let page = exchange::sent_cases(&mut *node.connection()?, &after, 256)?;
+        let Some(last) = page.last() else {
+            return Ok(queued);
+        };
+        after = last.case_id.clone();
+        for sent in page {
+            let Some(as_of) = sent.delivered_as_of.filter(|_| !sent.queued) else {
+                continue;
+            };
+            if !changed_since(node, &sent.case_id, as_of)? {
+                continue;
+            }
+            let Some(dest) = destination(&sent.peer).filter(|d| d.origin == sent.peer_origin)
+            else {
+                continue;
+            };
+            let share = match share_reaching(node, &sent.case_id, dest.state) {
+                Ok(share) => share,
+                // No live share any more: nothing more goes.
+                Err(ServiceError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let opts = ExportOptions {
+                cosigned_within: Some(wait),
+                ..ExportOptions::default()
+            };
+            let dossier = dossiers::export(node, &sent.case_id, &opts)?;
+            queue(node, dossier, share, &dest)?;
+            queued += 1;
+        }
+    }
+}
+
+/// Whether the case's custody record holds, after entry `as_of`, an entry that is not a
+/// dossier's (`dossier.issued`, `dossier.sent`): walked back from its newest entry along the
+/// links, which only dossiers' own entries separate from the last change.
+fn changed_since(node: &Node, case_id: &str, as_of: i64) -> Result<bool, ServiceError> {
+    let mut c = node.connection()?;
+    let Some(head) = crate::storage::registry::case_head(&mut c, case_id)? else {
+        return Ok(false);
+    };
+    let mut at = Some(head.seq);
+    while let Some(seq) = at.filter(|seq| *seq > as_of) {
+        let body = log_store::entry_body(&mut c, seq as u64)?
+            .ok_or(ServiceError::NotFound(Missing::Entry))?;
+        let entry = scelle_verifier::entry::Entry::parse_content(&body)
+            .map_err(|e| ServiceError::Internal(format!("entry {seq}: {e}")))?;
+        match entry.event {
+            scelle_verifier::entry::Event::DossierIssued(_)
+            | scelle_verifier::entry::Event::DossierSent(_) => {
+                at = entry.case_prev.map(|link| link.seq as i64);
+            }
+            _ => return Ok(true),
+        }
+    }
+    Ok(false)
 }
 
 /// The outbox, newest first (the operator's and the administrators' view of what is owed).

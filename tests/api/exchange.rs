@@ -402,6 +402,64 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // Later events follow: an examination recorded in Benin goes to Togo as an update, a new
+    // transfer of the case's new dossier, which Togo lists beside the first.
+    let (status, case) = call(
+        bj,
+        &bj_investigator,
+        "GET",
+        &format!("/api/v1/cases/{case_id}"),
+        None,
+    );
+    assert_eq!(status, 200, "{case}");
+    let item_id = case["evidence"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{case}"))
+        .to_owned();
+    let (status, examined) = call(
+        bj,
+        &bj_investigator,
+        "POST",
+        &format!("/api/v1/evidence/{item_id}/events"),
+        Some(
+            json!({"type": "examined", "tool": "X-Ways Forensics 21.0", "reason": "analyse du contenu"}),
+        ),
+    );
+    assert_eq!(status, 201, "{examined}");
+    let update = wait_for("the update in Togo", Duration::from_secs(30), || {
+        received(tg, &tg_prosecutor)
+            .into_iter()
+            .find(|r| r["case"] == case_id.as_str() && r["transfer"] != transfer.as_str())
+    });
+    let (status, updated) = call(
+        tg,
+        &tg_prosecutor,
+        "GET",
+        &format!(
+            "/api/v1/received/{}?purpose=investigation",
+            update["transfer"].as_str().unwrap()
+        ),
+        None,
+    );
+    assert_eq!(status, 200, "{updated}");
+    assert!(
+        entries_of(&updated)
+            .iter()
+            .any(|e| e["kind"] == "custody.examined"),
+        "the update carries the new event"
+    );
+    let (ok, text) = verify_with_policy(&updated, &tg.policy_text());
+    assert!(ok, "{text}");
+    // Once delivered, nothing more goes while the case does not change.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        received(tg, &tg_prosecutor)
+            .iter()
+            .filter(|r| r["case"] == case_id.as_str())
+            .count(),
+        2
+    );
+
     // A case shared with Burkina Faso only: Benin's API will not send it to Togo ...
     let bf_share = json!({"state": "BF", "handling": ["H2"], "purposes": ["investigation"],
                           "expires_at": "2031-01-01T00:00:00Z", "legal_basis": "Budapest art. 26"});

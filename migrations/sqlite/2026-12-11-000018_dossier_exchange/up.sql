@@ -2,8 +2,10 @@
 --
 -- `outbox`: what this node owes its peers, durable before the sender is answered, delivered in
 -- `id` order per peer when the link is up. A row leaves `queued` once: `delivered` in the same
--- transaction as the `dossier.sent` entry naming the receiver's receipt, or `refused` with the
--- receiver's reason; a transfer is therefore never recorded as sent twice.
+-- transaction as the `dossier.sent` entry naming the receiver's receipt, `refused` with the
+-- receiver's reason, or `withdrawn` when its share was revoked first; a transfer is therefore
+-- never recorded as sent twice. `as_of_seq`: the dossier's own `dossier.issued` entry (later
+-- events of the case go as an update).
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     transfer_id TEXT NOT NULL UNIQUE,
@@ -11,6 +13,7 @@ CREATE TABLE outbox (
     peer_origin TEXT NOT NULL,
     case_id TEXT NOT NULL,
     share_id TEXT NOT NULL,
+    as_of_seq BIGINT NOT NULL,
     body TEXT NOT NULL,
     queued_at TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -21,6 +24,7 @@ CREATE TABLE outbox (
     done_at TEXT
 );
 CREATE INDEX outbox_queued ON outbox (state, peer, id);
+CREATE INDEX outbox_by_case ON outbox (case_id, peer);
 -- `inbox`: every transfer a peer sent, by sender and id (a transfer sent again is answered from
 -- here, not recorded twice): imported with its dossier and the sender's conditions, or refused
 -- with the reason and nothing of it kept. An id names one imported dossier only.
