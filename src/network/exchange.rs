@@ -21,7 +21,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use scelle_verifier::dossier::DossierEntry;
 use scelle_verifier::entry::{Event, ExchangeRecord};
 use scelle_verifier::exchange::{self, Receiver, Transfer, TransferReceipt, TransferRefusal};
-use scelle_verifier::note::{Checkpoint, parse_note};
 
 use crate::error::ServiceError;
 use crate::ledger::error::{Conflict, LedgerError, Missing};
@@ -81,8 +80,17 @@ pub fn receive(
         .as_deref()
         .ok_or(ExchangeError::UnknownSender)?;
     scelle_verifier::strict_json::check(body).map_err(ExchangeError::Malformed)?;
-    let transfer: Transfer =
-        serde_json::from_slice(body).map_err(|e| ExchangeError::Malformed(e.to_string()))?;
+    let malformed = |e: serde_json::Error| ExchangeError::Malformed(e.to_string());
+    // The dossier is kept as it came (its text, not written again), and parsed once.
+    let raw: RawTransfer<'_> = serde_json::from_slice(body).map_err(malformed)?;
+    let dossier_text = raw.dossier.get();
+    let transfer = Transfer {
+        format: raw.format,
+        id: raw.id,
+        to: raw.to,
+        share: raw.share,
+        dossier: serde_json::from_str(dossier_text).map_err(malformed)?,
+    };
     if let Some(done) = earlier(node, &transfer.id, origin)? {
         return done;
     }
@@ -121,10 +129,7 @@ pub fn receive(
                     tree_size: i64::try_from(accepted.record.tree_size).ok(),
                     ..InboxSummary::default()
                 },
-                dossier: Some(
-                    serde_json::to_string(&transfer.dossier)
-                        .map_err(|e| ServiceError::Internal(format!("dossier: {e}")))?,
-                ),
+                dossier: Some(dossier_text.to_owned()),
                 receipt: None,
             };
             match record(node, Event::DossierReceived(accepted.record), row) {
@@ -177,6 +182,18 @@ pub fn receive(
             Err(ExchangeError::Refused(refusal))
         }
     }
+}
+
+/// A transfer as it arrives, its dossier still text (`Transfer`'s fields, in its format).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTransfer<'a> {
+    format: String,
+    id: String,
+    to: String,
+    share: DossierEntry,
+    #[serde(borrow)]
+    dossier: &'a serde_json::value::RawValue,
 }
 
 /// A transfer this node answered before: its receipt again, or its refusal again.
@@ -433,8 +450,7 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
     )
     .map_err(|e| e.to_string())?
     .ok_or("the queued transfer has no body")?;
-    let transfer: Transfer =
-        serde_json::from_str(&body).map_err(|e| format!("queued transfer: {e}"))?;
+    // Sent as stored: what the receipt must name is in the row's own columns.
     if !share_still_live(node, row)? {
         // Revoked (or lapsed) while the link was down: it does not go.
         let at = node.clock().now_rfc3339().map_err(|e| e.to_string())?;
@@ -450,26 +466,32 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
         200 => {
             let receipt: TransferReceipt = serde_json::from_str(&answer.body)
                 .map_err(|e| format!("the peer's receipt is not one: {e}"))?;
-            let link_to =
-                exchange::check_receipt(&receipt, &transfer, &row.share_id, &peers.policy)
-                    .map_err(|e| e.to_string())?;
-            let (tree_size, root) = checkpoint_of(&transfer)?;
+            let sent = exchange::Sent {
+                id: &row.transfer_id,
+                to: &row.peer_origin,
+                from: node.origin(),
+                case: &row.case_id,
+                share: &row.share_id,
+                manifest: &row.manifest,
+            };
+            let link_to = exchange::check_receipt(&receipt, &sent, &peers.policy)
+                .map_err(|e| e.to_string())?;
             let sent = Pending {
                 actor: system_actor(node.agency()),
                 event: Event::DossierSent(ExchangeRecord {
-                    transfer: transfer.id.clone(),
+                    transfer: row.transfer_id.clone(),
                     peer: row.peer_origin.clone(),
                     case: row.case_id.clone(),
                     share: row.share_id.clone(),
-                    manifest: exchange::manifest_digest(&transfer.dossier),
-                    tree_size,
-                    root,
+                    manifest: row.manifest.clone(),
+                    tree_size: u64::try_from(row.tree_size).map_err(|e| e.to_string())?,
+                    root: row.root.clone(),
                     receipt: Some(link_to),
                     refused: None,
                 }),
                 side: SideWrites {
                     delivered: Some(DeliveredTransfer {
-                        transfer_id: transfer.id.clone(),
+                        transfer_id: row.transfer_id.clone(),
                         receipt: answer.body,
                     }),
                     ..SideWrites::default()
@@ -510,11 +532,4 @@ fn share_still_live(node: &Node, row: &OutboxRow) -> Result<bool, String> {
     let share =
         crate::storage::protection::share(&mut c, &row.share_id).map_err(|e| e.to_string())?;
     Ok(share.is_some_and(|s| s.live_for(state, node.clock().unix_now())))
-}
-
-/// The size and root (hex) of the checkpoint the transfer's dossier is proved to.
-fn checkpoint_of(transfer: &Transfer) -> Result<(u64, String), String> {
-    let note = parse_note(&transfer.dossier.checkpoint).map_err(|e| e.to_string())?;
-    let checkpoint = Checkpoint::parse_body(note.text).map_err(|e| e.to_string())?;
-    Ok((checkpoint.size, hex::encode(checkpoint.root)))
 }

@@ -33,6 +33,11 @@ pub struct NewOutboxRow {
     pub share_id: String,
     /// The dossier's own `dossier.issued` entry: what the peer holds of the case once delivered.
     pub as_of_seq: i64,
+    /// SHA-256 of the dossier's signed manifest, hex.
+    pub manifest: String,
+    /// The checkpoint the dossier is proved to: size and root (hex).
+    pub tree_size: i64,
+    pub root: String,
     /// The transfer, JSON (`scelle-transfer/1`).
     pub body: String,
     pub queued_at: String,
@@ -51,6 +56,9 @@ pub struct OutboxRow {
     pub case_id: String,
     pub share_id: String,
     pub as_of_seq: i64,
+    pub manifest: String,
+    pub tree_size: i64,
+    pub root: String,
     pub queued_at: String,
     /// `queued`, `delivered`, `refused` or `withdrawn`.
     pub state: String,

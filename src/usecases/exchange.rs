@@ -208,6 +208,10 @@ fn queue(
             case_id: case.clone(),
             share_id: share_id.clone(),
             as_of_seq,
+            manifest: scelle_verifier::exchange::manifest_digest(&transfer.dossier),
+            tree_size: i64::try_from(manifest.tree_size)
+                .map_err(|_| ServiceError::Internal("tree size".into()))?,
+            root: hex::encode(manifest.root),
             body: text,
             queued_at: node.clock().now_rfc3339()?,
             state: exchange::QUEUED.into(),

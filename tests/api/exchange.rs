@@ -520,13 +520,17 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
             .all(|r| r["transfer"] != "0194f5c2-0000-7000-8000-00000000f001"),
         "nothing of a refused transfer is listed"
     );
-    let refusal = last_entries(tg, &tg_auditor, 20)
-        .into_iter()
-        .find(|e| {
+    // (Read once a cosigned checkpoint covers it: the newest entries of the published log.)
+    let refusal = wait_for("the refusal in Togo's log", Duration::from_secs(10), || {
+        last_entries(tg, &tg_auditor, 20).into_iter().find(|e| {
             e["kind"] == "dossier.refused"
                 && e["exchange"]["transfer"] == "0194f5c2-0000-7000-8000-00000000f001"
         })
-        .expect("the refusal is in Togo's log");
+    });
+    assert_eq!(
+        refusal["exchange"]["case"], "",
+        "no unchecked case id in the log"
+    );
     assert_eq!(
         refusal["exchange"]["refused"],
         "transfer-not-shared-with-us"

@@ -292,17 +292,33 @@ pub enum ReceiptError {
     WrongEntry(&'static str),
 }
 
-/// Checks `receipt` for `transfer` under `policy` (the sender's peers): the receiver's log
-/// signed a checkpoint that includes a `dossier.received` entry naming this transfer, the
-/// sender's log, case, share and dossier. Answers the link to that entry, which `dossier.sent`
-/// records.
+/// What a sender knows of a transfer it sent, and its receipt must name.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent<'a> {
+    /// The transfer's id.
+    pub id: &'a str,
+    /// The receiver's log origin.
+    pub to: &'a str,
+    /// The sender's log origin.
+    pub from: &'a str,
+    /// The sender's case id.
+    pub case: &'a str,
+    /// The share's id.
+    pub share: &'a str,
+    /// [`manifest_digest`] of the dossier.
+    pub manifest: &'a str,
+}
+
+/// Checks `receipt` for the transfer `sent` under `policy` (the sender's peers): the
+/// receiver's log signed a checkpoint that includes a `dossier.received` entry naming this
+/// transfer, the sender's log, case, share and dossier. Answers the link to that entry, which
+/// `dossier.sent` records.
 pub fn check_receipt(
     receipt: &TransferReceipt,
-    transfer: &Transfer,
-    share_id: &str,
+    sent: &Sent<'_>,
     policy: &Policy,
 ) -> Result<crate::entry::CaseLink, ReceiptError> {
-    let origin = transfer.to.as_str();
+    let origin = sent.to;
     let mut checkpoint = None;
     let mut why = format!("no key for the log {origin:?} in the policy");
     for log in policy.logs_of(origin) {
@@ -335,12 +351,12 @@ pub fn check_receipt(
     let Event::DossierReceived(record) = entry.event else {
         return Err(ReceiptError::WrongEntry("not a dossier.received entry"));
     };
-    let dossier = &transfer.dossier;
-    if record.transfer != transfer.id
-        || record.peer != dossier.origin
-        || record.case != dossier.case.id
-        || record.share != share_id
-        || record.manifest != manifest_digest(dossier)
+    if receipt.transfer != sent.id
+        || record.transfer != sent.id
+        || record.peer != sent.from
+        || record.case != sent.case
+        || record.share != sent.share
+        || record.manifest != sent.manifest
     {
         return Err(ReceiptError::WrongEntry(
             "it names another transfer or dossier",
