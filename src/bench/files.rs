@@ -134,6 +134,7 @@ pub(super) fn dossier_figures(
             cosigned_within: None,
             personal_data: true,
             since_checkpoint: None,
+            to_peer: None,
         },
     )
     .map_err(err)?;

@@ -90,6 +90,7 @@ pub fn dossier(place: &NodePlace, command: &DossierCommand) -> Result<(), CliErr
                 personal_data: !without_personal_data,
                 since_checkpoint: since,
                 cosigned_within: cosigned.then_some(std::time::Duration::from_secs(10)),
+                to_peer: None,
             };
             let dossier = place.with_node(|node| {
                 let id = cases::id_for(node, case)?;

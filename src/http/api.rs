@@ -106,6 +106,7 @@ pub(super) async fn case_dossier(
         personal_data: q.personal_data.unwrap_or(purpose.is_some()),
         since_checkpoint: q.since_checkpoint,
         cosigned_within: cosigned.then_some(super::peers::COSIGNED_DOSSIER_WAIT),
+        to_peer: None,
     };
     let dossier =
         blocking(move || dossiers::export_for(&node, &caller.0, &id, &opts, purpose)).await?;

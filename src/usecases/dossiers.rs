@@ -41,6 +41,9 @@ pub struct ExportOptions {
     /// On a node whose peers must cosign what it publishes: how long to wait for a checkpoint
     /// a quorum cosigned that covers the dossier's own entry (the dossier is proved to it).
     pub cosigned_within: Option<std::time::Duration>,
+    /// The peer's log origin, when the dossier is issued to be sent there (`dossier.issued`
+    /// then names it).
+    pub to_peer: Option<String>,
 }
 
 /// A case's dossier for `user`: the export must be allowed (a dossier is for court), and the
@@ -107,6 +110,7 @@ fn issue(
             case: case.id.clone(),
             purpose,
             personal_data: opts.personal_data,
+            to: opts.to_peer.clone(),
         }),
         side: SideWrites::default(),
     })?;

@@ -86,6 +86,7 @@ pub fn send_for(
     )?;
     let opts = ExportOptions {
         cosigned_within: Some(wait),
+        to_peer: Some(dest.origin.clone()),
         ..ExportOptions::default()
     };
     let dossier = dossiers::export_for(node, user, &case_id, &opts, None)?;
@@ -103,6 +104,7 @@ pub fn send(
     let share = share_reaching(node, &case_id, dest.state)?;
     let opts = ExportOptions {
         cosigned_within: Some(wait),
+        to_peer: Some(dest.origin.clone()),
         ..ExportOptions::default()
     };
     let dossier = dossiers::export(node, &case_id, &opts)?;
@@ -264,6 +266,7 @@ pub fn send_updates(
             };
             let opts = ExportOptions {
                 cosigned_within: Some(wait),
+                to_peer: Some(dest.origin.clone()),
                 ..ExportOptions::default()
             };
             let dossier = dossiers::export(node, &sent.case_id, &opts)?;

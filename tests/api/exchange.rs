@@ -381,6 +381,12 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
         sent_entry["exchange"]["manifest"],
         received_entry["exchange"]["manifest"]
     );
+    // Before it left, Benin's log said where it was going: the dossier's own entry names Togo.
+    assert!(
+        entries_of(&later_dossier).iter().any(|e| e["kind"] == "dossier.issued"
+            && e["dossier"]["to"] == "tg.police.dcpj/scelle"),
+        "dossier.issued names the peer"
+    );
     let (ok, text) = verify_with_policy(&later_dossier, &bj.policy_text());
     assert!(ok, "{text}");
     let dir = tempfile::tempdir().unwrap();

@@ -419,6 +419,10 @@ pub struct DossierRecord {
     /// Whether the dossier carries openings of personal data.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub personal_data: bool,
+    /// The peer's log origin, when the dossier is issued to go to a peer (DESIGN §5): the log
+    /// says where it goes before it leaves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
 }
 
 /// A dossier that went from one node to a peer (DESIGN §5): the sender's `dossier.sent`, the
@@ -1498,11 +1502,16 @@ mod tests {
                 derived_item: some("i2"),
             }));
         }
-        for (purpose, personal_data) in [(None, false), (Some(Purpose::Prosecution), true)] {
+        for (purpose, personal_data, to) in [
+            (None, false, None),
+            (Some(Purpose::Prosecution), true, None),
+            (None, false, Some("tg.police.dcpj/scelle".to_owned())),
+        ] {
             events.push(Event::DossierIssued(DossierRecord {
                 case: "c1".into(),
                 purpose,
                 personal_data,
+                to,
             }));
         }
         for (seen, proof) in [
@@ -1682,7 +1691,7 @@ mod tests {
             "peer.log" | "peer.seen" => Code,
             "exchange.transfer" | "exchange.case" | "exchange.share" => Id,
             // The other node's log origin, and a refusal's code from the catalogue.
-            "exchange.peer" | "exchange.refused" => Code,
+            "exchange.peer" | "exchange.refused" | "dossier.to" => Code,
             "exchange.manifest" | "exchange.root" | "exchange.receipt.leaf" => Hex,
             // Signed checkpoints of a peer (origin, size, root, signatures) and proof hashes:
             // public, and what the evidence is.
