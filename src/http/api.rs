@@ -158,6 +158,26 @@ pub(super) async fn case_transfers(
     Ok(HttpResponse::Ok().json(json!({ "items": sent })))
 }
 
+/// How the node's links to its peers go: each witness's last exchange, each peer's deliveries,
+/// and the transfers waiting (administrators and auditors; 404 on a node without peers).
+pub(super) async fn network_status(
+    node: web::Data<Node>,
+    published: web::Data<Option<super::peers::Published>>,
+    caller: Caller,
+) -> ApiResult {
+    let published = published.as_ref().clone();
+    let waiting =
+        blocking(move || crate::usecases::exchange::waiting_transfers(&node, &caller.0)).await?;
+    let published = published.ok_or(ServiceError::NotFound(crate::ledger::error::Missing::Peer))?;
+    let answer = json!({
+        "cosigned": published.cosigned,
+        "witnesses": published.status.links(),
+        "deliveries": published.deliveries.status(),
+        "transfers_waiting": waiting,
+    });
+    Ok(HttpResponse::Ok().json(answer))
+}
+
 /// The dossiers peers sent that the caller may read.
 pub(super) async fn received_list(
     node: web::Data<Node>,

@@ -95,6 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(get().to(api::case_transfers)),
             )
             .service(at("/received", "GET").route(get().to(api::received_list)))
+            .service(at("/network", "GET").route(get().to(api::network_status)))
             .service(at("/received/{transfer}", "GET").route(get().to(api::received_dossier)))
             .service(at("/persons/{id}", "GET").route(get().to(api::get_person)))
             .service(at("/access-records", "GET").route(get().to(api::access_records)))

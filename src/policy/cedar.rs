@@ -77,11 +77,13 @@ pub enum Action {
     DpoReport,
     /// Reading a dossier a peer sent (under the conditions its share attached).
     ReceivedRead,
+    /// How the node's links to its peers go (witnesses, deliveries).
+    NetworkRead,
 }
 
 impl Action {
     /// Every action, in the order the policies list them.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::CaseOpen,
         Action::CaseRead,
         Action::CaseShare,
@@ -100,6 +102,7 @@ impl Action {
         Action::AccessRead,
         Action::DpoReport,
         Action::ReceivedRead,
+        Action::NetworkRead,
     ];
 
     /// The action's name, as the policies and access records write it (`case.read`).
@@ -123,6 +126,7 @@ impl Action {
             Action::AccessRead => "access.read",
             Action::DpoReport => "dpo.report",
             Action::ReceivedRead => "received.read",
+            Action::NetworkRead => "network.read",
         }
     }
 }

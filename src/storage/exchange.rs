@@ -116,6 +116,15 @@ pub fn body(conn: &mut DbConnection, transfer_id: &str) -> Result<Option<String>
         .optional()?)
 }
 
+/// How many transfers are queued.
+pub fn count_queued(conn: &mut DbConnection) -> Result<usize, StorageError> {
+    let n: i64 = outbox::table
+        .filter(outbox::state.eq(QUEUED))
+        .count()
+        .get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// Whether the transfer is still waiting to be delivered.
 pub fn is_queued(conn: &mut DbConnection, transfer_id: &str) -> Result<bool, StorageError> {
     Ok(outbox::table

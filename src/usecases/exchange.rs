@@ -301,6 +301,19 @@ fn changed_since(node: &Node, case_id: &str, as_of: i64) -> Result<bool, Service
     Ok(false)
 }
 
+/// How many transfers wait for delivery, for `user` (who may follow the network:
+/// `network.read`).
+pub fn waiting_transfers(node: &Node, user: &AuthUser) -> Result<usize, ServiceError> {
+    authz::authorize(
+        node,
+        user,
+        Action::NetworkRead,
+        Target::Node,
+        &Ask::default(),
+    )?;
+    Ok(exchange::count_queued(&mut *node.connection()?)?)
+}
+
 /// The outbox, newest first (the operator's and the administrators' view of what is owed).
 pub fn outbox(node: &Node, limit: usize) -> Result<Vec<OutboxRow>, ServiceError> {
     Ok(exchange::outbox_rows(

@@ -613,6 +613,24 @@ fn a_link_cut_then_restored_delivers_everything_queued_once_in_order_and_nothing
         Some(json!({"reason": "Retrait ordonné par le juge"})),
     );
     assert_eq!(status, 201, "{revoked}");
+    // Benin's administrator sees what waits, and why.
+    let admin = nodes[0].token.clone();
+    let status = wait_for("the failed delivery told", Duration::from_secs(10), || {
+        let (code, status) = call(&nodes[0], &admin, "GET", "/api/v1/network", None);
+        assert_eq!(code, 200, "{status}");
+        status["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["peer"] == "tg.police.dcpj" && d["last_error"].is_string())
+            .then_some(status)
+    });
+    assert!(
+        status["transfers_waiting"].as_u64().unwrap() >= 3,
+        "{status}"
+    );
+    let (code, _) = call(&nodes[0], &bj_investigator, "GET", "/api/v1/network", None);
+    assert_eq!(code, 403, "an investigator does not follow the network");
     std::thread::sleep(Duration::from_millis(1500));
     // Benin is killed (SIGKILL) with its queue full and starts again: the queue was durable.
     nodes[0].kill();

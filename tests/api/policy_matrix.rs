@@ -89,6 +89,7 @@ retention.run       N            N          N           N       N     Y   N
 access.read         N            N          N           Y       N     Y   N
 dpo.report          N            N          N           N       N     Y   N
 dpo.report.BJ       N            N          N           N       N     N   Y
+network.read        N            N          N           Y       Y     N   N
 ";
 
 const ROLES: [(&str, Role, &str); 7] = [
@@ -265,6 +266,8 @@ fn attempt_node(app: &TestApp, token: &str, action: &str, n: usize) -> u16 {
         "retention.run" => app.post(token, "/api/v1/retention/run?dry_run=true", &json!({})),
         "access.read" => app.get(token, "/api/v1/access-records"),
         "dpo.report" => app.get(token, "/api/v1/dpo/report"),
+        // A node without peers: allowed means 404 (no network), refused means 403.
+        "network.read" => app.get(token, "/api/v1/network"),
         // Another state's records: only that state's DPO (the TG DPO asked for BJ's got them).
         "dpo.report.BJ" => app.get(token, "/api/v1/dpo/report?state=BJ"),
         // The raw bytes of an entry about no case (the node's agency): auditors of its state.
@@ -358,9 +361,9 @@ fn every_role_action_and_scope_decides_as_the_policies_state() {
                 checked += 1;
             }
         }
-        // 8 case actions × 6 roles × 4 places, 10 node rows × 7 principals: all 17 actions, and
-        // the DPO report asked for another state.
-        assert_eq!(checked, 8 * 6 * 4 + 10 * 7);
+        // 8 case actions × 6 roles × 4 places, 11 node rows × 7 principals: all 18 actions but
+        // `received.read` (its own table below), and the DPO report asked for another state.
+        assert_eq!(checked, 8 * 6 * 4 + 11 * 7);
     }
 }
 
