@@ -164,7 +164,11 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
                 let line = serde_json::json!({
                     "transfer": row.transfer_id, "peer": row.peer, "case": row.case_id,
                     "share": row.share_id, "queued_at": row.queued_at, "state": row.state,
-                    "attempts": row.attempts, "last_error": row.last_error,
+                    "attempts": row.attempts,
+                    "last_error": row.last_error.as_deref().map(|e| {
+                        serde_json::from_str::<serde_json::Value>(e)
+                            .unwrap_or_else(|_| serde_json::Value::String(e.to_owned()))
+                    }),
                     "sent_seq": row.sent_seq, "done_at": row.done_at,
                 });
                 println!("{line}");

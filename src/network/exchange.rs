@@ -278,8 +278,8 @@ pub struct DeliveryStatus {
     pub delivered: u64,
     /// Transfers the peer refused since the node started.
     pub refused: u64,
-    /// The last failure, while the link is down.
-    pub last_error: Option<String>,
+    /// The last failure, while the link is down: `{code, message_fr, message_en}`.
+    pub last_error: Option<serde_json::Value>,
 }
 
 /// The delivery's state, shared with whoever reports it.
@@ -390,7 +390,12 @@ fn run_delivery(
         // Rows for a peer this node cannot reach (no address or certificate) wait, said once.
         for name in by_peer.keys() {
             status.record(name, |s| {
-                s.last_error = Some("no address or pinned certificate for this peer".into());
+                let message = scelle_verifier::t!("delivery-no-address");
+                s.last_error = Some(serde_json::json!({
+                    "code": "delivery_no_address",
+                    "message_fr": message.fr(),
+                    "message_en": message.en(),
+                }));
             });
         }
     }
@@ -419,8 +424,9 @@ fn deliver_in_order(
                 status.record(name, |s| s.refused += 1);
             }
             Ok(Delivery::Withdrawn) => {}
-            Err(error) => {
-                tracing::warn!(peer = %name, transfer = %row.transfer_id, %error, "delivery failed; will retry");
+            Err(failure) => {
+                tracing::warn!(peer = %name, transfer = %row.transfer_id, ?failure, "delivery failed; will retry");
+                let error = failure.to_json();
                 if let Err(e) = node
                     .connection()
                     .and_then(|mut c| Ok(store::failed_attempt(&mut c, &row.transfer_id, &error)?))
@@ -429,7 +435,7 @@ fn deliver_in_order(
                 }
                 link.retry_at = Some(Instant::now() + link.backoff);
                 link.backoff = (link.backoff * 2).min(BACKOFF_MAX);
-                status.record(name, |s| s.last_error = Some(error));
+                status.record(name, |s| s.last_error = serde_json::from_str(&error).ok());
                 return;
             }
         }
@@ -442,30 +448,90 @@ enum Delivery {
     Withdrawn,
 }
 
+/// Why a delivery failed (the transfer stays queued), in words a person reads: kept as
+/// `{"code", "message_fr", "message_en"}` in the outbox row and the network's status.
+#[derive(Debug)]
+enum DeliveryFailure {
+    /// This node could not read or record (its storage, its clock).
+    Local(String),
+    /// The peer could not be reached, or its answer not read.
+    Unreachable(String),
+    /// The peer answered with a status that is neither a receipt nor a refusal.
+    Answered { status: u16, body: String },
+    /// The peer answered 200 with a receipt that does not check.
+    BadReceipt(String),
+}
+
+impl DeliveryFailure {
+    fn local(e: impl std::fmt::Display) -> Self {
+        DeliveryFailure::Local(e.to_string())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            DeliveryFailure::Local(_) => "delivery_local_error",
+            DeliveryFailure::Unreachable(_) => "delivery_peer_unreachable",
+            DeliveryFailure::Answered { .. } => "delivery_peer_answer",
+            DeliveryFailure::BadReceipt(_) => "delivery_bad_receipt",
+        }
+    }
+
+    fn message(&self) -> scelle_verifier::i18n::Message {
+        use scelle_verifier::t;
+        match self {
+            DeliveryFailure::Local(why) => t!("delivery-local-error", reason = why),
+            DeliveryFailure::Unreachable(why) => t!("delivery-peer-unreachable", reason = why),
+            DeliveryFailure::Answered { status, body } => t!(
+                "delivery-peer-answer",
+                status = status,
+                body = scelle_verifier::dossier::shown(&body.chars().take(300).collect::<String>())
+            ),
+            DeliveryFailure::BadReceipt(why) => t!("delivery-bad-receipt", reason = why),
+        }
+    }
+
+    /// The failure as kept: `{"code", "message_fr", "message_en"}`.
+    fn to_json(&self) -> String {
+        let message = self.message();
+        serde_json::json!({
+            "code": self.code(),
+            "message_fr": message.fr(),
+            "message_en": message.en(),
+        })
+        .to_string()
+    }
+}
+
 /// Sends one transfer and records how it ended; an error leaves it queued.
-fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<Delivery, String> {
+fn deliver(
+    node: &Node,
+    peers: &Peers,
+    link: &Link,
+    row: &OutboxRow,
+) -> Result<Delivery, DeliveryFailure> {
     let body = store::body(
-        &mut *node.connection().map_err(|e| e.to_string())?,
+        &mut *node.connection().map_err(DeliveryFailure::local)?,
         &row.transfer_id,
     )
-    .map_err(|e| e.to_string())?
-    .ok_or("the queued transfer has no body")?;
+    .map_err(DeliveryFailure::local)?
+    .ok_or_else(|| DeliveryFailure::local("the queued transfer has no body"))?;
     // Sent as stored: what the receipt must name is in the row's own columns.
     if !share_still_live(node, row)? {
         // Revoked (or lapsed) while the link was down: it does not go.
-        let at = node.clock().now_rfc3339().map_err(|e| e.to_string())?;
-        let mut c = node.connection().map_err(|e| e.to_string())?;
+        let at = node.clock().now_rfc3339().map_err(DeliveryFailure::local)?;
+        let mut c = node.connection().map_err(DeliveryFailure::local)?;
         store::finish(&mut c, &row.transfer_id, store::Outcome::Withdrawn, &at)
-            .map_err(|e| e.to_string())?;
+            .map_err(DeliveryFailure::local)?;
         return Ok(Delivery::Withdrawn);
     }
     let answer = link
         .client
-        .post_json(&link.url, body.into_bytes(), ANSWER_LIMIT)?;
+        .post_json(&link.url, body.into_bytes(), ANSWER_LIMIT)
+        .map_err(DeliveryFailure::Unreachable)?;
     match answer.status {
         200 => {
             let receipt: TransferReceipt = serde_json::from_str(&answer.body)
-                .map_err(|e| format!("the peer's receipt is not one: {e}"))?;
+                .map_err(|e| DeliveryFailure::BadReceipt(e.to_string()))?;
             let sent = exchange::Sent {
                 id: &row.transfer_id,
                 to: &row.peer_origin,
@@ -475,7 +541,7 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
                 manifest: &row.manifest,
             };
             let link_to = exchange::check_receipt(&receipt, &sent, &peers.policy)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| DeliveryFailure::BadReceipt(e.to_string()))?;
             let sent = Pending {
                 actor: system_actor(node.agency()),
                 event: Event::DossierSent(ExchangeRecord {
@@ -484,7 +550,7 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
                     case: row.case_id.clone(),
                     share: row.share_id.clone(),
                     manifest: row.manifest.clone(),
-                    tree_size: u64::try_from(row.tree_size).map_err(|e| e.to_string())?,
+                    tree_size: u64::try_from(row.tree_size).map_err(DeliveryFailure::local)?,
                     root: row.root.clone(),
                     receipt: Some(link_to),
                     refused: None,
@@ -499,37 +565,48 @@ fn deliver(node: &Node, peers: &Peers, link: &Link, row: &OutboxRow) -> Result<D
             };
             match node.sequencer().append(sent) {
                 Ok(_) | Err(LedgerError::Conflict(Conflict::Transfer)) => Ok(Delivery::Delivered),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(DeliveryFailure::local(e)),
             }
         }
         // The receiver verified it and said no (422), or cannot read it (400) or take it (413),
-        // in both languages: final, not sent again.
+        // in both languages: final, not sent again. Its words are kept as it gave them.
         400 | 413 | 422 => {
-            let at = node.clock().now_rfc3339().map_err(|e| e.to_string())?;
-            let reason = answer.body;
-            let mut c = node.connection().map_err(|e| e.to_string())?;
+            let at = node.clock().now_rfc3339().map_err(DeliveryFailure::local)?;
+            let reason = serde_json::from_str::<serde_json::Value>(&answer.body)
+                .ok()
+                .and_then(|v| v.get("error").cloned())
+                .filter(|e| e["message_fr"].is_string() && e["message_en"].is_string())
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| {
+                    DeliveryFailure::Answered {
+                        status: answer.status,
+                        body: answer.body,
+                    }
+                    .to_json()
+                });
+            let mut c = node.connection().map_err(DeliveryFailure::local)?;
             store::finish(
                 &mut c,
                 &row.transfer_id,
                 store::Outcome::Refused { reason: &reason },
                 &at,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(DeliveryFailure::local)?;
             Ok(Delivery::Refused)
         }
-        status => Err(format!(
-            "HTTP {status}: {}",
-            answer.body.chars().take(300).collect::<String>()
-        )),
+        status => Err(DeliveryFailure::Answered {
+            status,
+            body: answer.body,
+        }),
     }
 }
 
 /// Whether the share the transfer goes under still lets it go: not revoked, not expired.
-fn share_still_live(node: &Node, row: &OutboxRow) -> Result<bool, String> {
+fn share_still_live(node: &Node, row: &OutboxRow) -> Result<bool, DeliveryFailure> {
     let state = scelle_verifier::model::Jurisdiction::from_agency_id(&row.peer_origin)
-        .ok_or("the peer's origin names no state")?;
-    let mut c = node.connection().map_err(|e| e.to_string())?;
+        .ok_or_else(|| DeliveryFailure::local("the peer's origin names no state"))?;
+    let mut c = node.connection().map_err(DeliveryFailure::local)?;
     let share =
-        crate::storage::protection::share(&mut c, &row.share_id).map_err(|e| e.to_string())?;
+        crate::storage::protection::share(&mut c, &row.share_id).map_err(DeliveryFailure::local)?;
     Ok(share.is_some_and(|s| s.live_for(state, node.clock().unix_now())))
 }

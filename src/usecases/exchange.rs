@@ -333,8 +333,8 @@ pub struct SentView {
     pub state: String,
     /// Failed attempts so far (the peer unreachable).
     pub attempts: i64,
-    /// The last failure, or the receiver's refusal (its bilingual JSON).
-    pub last_error: Option<String>,
+    /// The last failure, or the receiver's refusal: `{code, message_fr, message_en}`.
+    pub last_error: Option<serde_json::Value>,
     /// This node's `dossier.sent` entry, once delivered.
     pub sent_seq: Option<i64>,
     pub done_at: Option<String>,
@@ -364,7 +364,9 @@ pub fn sent_of_case(
             queued_at: r.queued_at,
             state: r.state,
             attempts: r.attempts,
-            last_error: r.last_error,
+            last_error: r
+                .last_error
+                .map(|e| serde_json::from_str(&e).unwrap_or(serde_json::Value::String(e))),
             sent_seq: r.sent_seq,
             done_at: r.done_at,
         })

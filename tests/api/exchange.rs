@@ -622,7 +622,11 @@ fn a_link_cut_then_restored_delivers_everything_queued_once_in_order_and_nothing
             .as_array()
             .unwrap()
             .iter()
-            .any(|d| d["peer"] == "tg.police.dcpj" && d["last_error"].is_string())
+            .any(|d| {
+                d["peer"] == "tg.police.dcpj"
+                    && d["last_error"]["message_fr"].is_string()
+                    && d["last_error"]["message_en"].is_string()
+            })
             .then_some(status)
     });
     assert!(
