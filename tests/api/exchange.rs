@@ -389,6 +389,12 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
     );
     let (ok, text) = verify_with_policy(&later_dossier, &bj.policy_text());
     assert!(ok, "{text}");
+    // ... and its verdict says where the case went, in both languages.
+    assert!(
+        text.contains("Envoyé à tg.police.dcpj/scelle")
+            && text.contains(&format!("recorded there as entry {seq}")),
+        "{text}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("later.json");
     std::fs::write(&path, serde_json::to_vec(&later_dossier).unwrap()).unwrap();

@@ -653,3 +653,4 @@ delivery-peer-unreachable = The peer could not be reached (the transfer waits an
 delivery-peer-answer = The peer answered HTTP { $status } (the transfer waits and is sent again): { $body }
 delivery-bad-receipt = The peer's receipt does not check, so the delivery is not recorded (the transfer is sent again): { $reason }
 delivery-no-address = This peer has no address or no pinned certificate in peers.policy: its transfers wait.
+verify-sent-to = Sent to { $peer } (entry { $seq }, transfer { $transfer }): recorded there as entry { $received }, checked under its key when it was delivered.

@@ -653,3 +653,4 @@ delivery-peer-unreachable = Le pair est injoignable (le transfert attend et part
 delivery-peer-answer = Le pair a répondu HTTP { $status } (le transfert attend et sera renvoyé) : { $body }
 delivery-bad-receipt = L'accusé de réception du pair ne se vérifie pas : la livraison n'est pas enregistrée (le transfert sera renvoyé) : { $reason }
 delivery-no-address = Ce pair n'a ni adresse ni certificat épinglé dans peers.policy : ses transferts attendent.
+verify-sent-to = Envoyé à { $peer } (entrée { $seq }, transfert { $transfer }) : enregistré là-bas comme entrée { $received }, vérifiée sous sa clé lors de la livraison.

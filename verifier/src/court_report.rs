@@ -381,6 +381,7 @@ mod tests {
                 tree_size: 7,
             }),
             completeness: crate::dossier::Completeness::Whole,
+            sent_to: Vec::new(),
             case: None,
             items: Vec::new(),
             findings: vec![Finding::LeafHashMismatch { seq: 4 }],

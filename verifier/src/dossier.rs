@@ -446,6 +446,9 @@ pub struct Report {
     pub as_of: Option<AsOf>,
     /// What the links between the case's entries prove about what is left out.
     pub completeness: Completeness,
+    /// Where earlier dossiers of the case went: each `dossier.sent` of its record, with the
+    /// receiver's entry it names.
+    pub sent_to: Vec<SentTo>,
     /// The case, as its `case.opened` entry records it.
     pub case: Option<CaseSummary>,
     /// What could be established about each item, in the order they were registered.
@@ -461,6 +464,19 @@ pub struct Cosigned {
     pub witness: String,
     /// When it cosigned (Unix seconds).
     pub time: u64,
+}
+
+/// A dossier of the case delivered to a peer, as its `dossier.sent` entry records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentTo {
+    /// The `dossier.sent` entry.
+    pub seq: u64,
+    /// The receiver's log origin.
+    pub peer: String,
+    /// The transfer's id.
+    pub transfer: String,
+    /// The receiver's `dossier.received` entry.
+    pub received_seq: Option<u64>,
 }
 
 /// The moment a dossier speaks of: its `dossier.issued` entry and the checkpoint it is proved to.
@@ -566,6 +582,7 @@ pub fn verify_with_policy(
         cosigned_by: Vec::new(),
         as_of: None,
         completeness: Completeness::Nothing,
+        sent_to: Vec::new(),
         case: None,
         items: Vec::new(),
         findings: Vec::new(),
@@ -1016,7 +1033,14 @@ fn replay(
             // Its place and the links are checked with the case's record.
             Event::DossierIssued(issued) if issued.case == dossier.case.id => {}
             // Where the case went before (a peer's receipt): part of its record, nothing to replay.
-            Event::DossierSent(sent) if sent.case == dossier.case.id => {}
+            Event::DossierSent(sent) if sent.case == dossier.case.id => {
+                report.sent_to.push(SentTo {
+                    seq,
+                    peer: sent.peer.clone(),
+                    transfer: sent.transfer.clone(),
+                    received_seq: sent.receipt.map(|r| r.seq),
+                });
+            }
             _ => findings.push(Finding::ForeignEntry { seq }),
         }
     }

@@ -260,6 +260,18 @@ pub fn as_of_lines(report: &Report) -> Vec<Message> {
     let mut lines = vec![as_of];
     lines.extend(cosigned);
     lines.push(completeness);
+    // Where earlier dossiers of the case went, as its own record says.
+    lines.extend(report.sent_to.iter().map(|sent| {
+        t!(
+            "verify-sent-to",
+            peer = shown(&sent.peer),
+            seq = sent.seq,
+            transfer = shown(&sent.transfer),
+            received = sent
+                .received_seq
+                .map_or_else(|| "—".to_owned(), |s| s.to_string())
+        )
+    }));
     lines
 }
 
