@@ -89,6 +89,20 @@ impl From<&crate::network::exchange::ExchangeError> for PublicError {
                 "transfer_malformed",
                 t!("transfer-malformed", reason = shown(reason)),
             ),
+            ExchangeError::TooLarge => PublicError::new(
+                413,
+                "transfer_too_large",
+                t!("transfer-too-large", bytes = "> 268435456"),
+            ),
+            ExchangeError::TooSlow => {
+                PublicError::new(408, "transfer_too_slow", t!("transfer-too-slow"))
+            }
+            ExchangeError::Duplicate => {
+                PublicError::new(422, "transfer-duplicate", t!("transfer-duplicate"))
+            }
+            ExchangeError::IdTaken => {
+                PublicError::new(422, "transfer-id-taken", t!("transfer-id-taken"))
+            }
             ExchangeError::Busy => PublicError {
                 retry_after: Some(1),
                 ..PublicError::new(429, "transfer_busy", t!("transfer-busy"))

@@ -39,31 +39,6 @@ impl PeerContext {
     }
 }
 
-/// A peer's turn to have a transfer received; the turn ends when this is dropped.
-struct ReceivingTurn<'a> {
-    context: &'a PeerContext,
-    pin: String,
-}
-
-impl Drop for ReceivingTurn<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut receiving) = self.context.receiving.lock() {
-            receiving.remove(&self.pin);
-        }
-    }
-}
-
-impl PeerContext {
-    /// The calling peer's turn, or `None` while another of its transfers is being received.
-    fn turn(&self, pin: &str) -> Option<ReceivingTurn<'_>> {
-        let mut receiving = self.receiving.lock().ok()?;
-        receiving.insert(pin.to_owned()).then(|| ReceivingTurn {
-            context: self,
-            pin: pin.to_owned(),
-        })
-    }
-}
-
 /// What `GET /log/checkpoint` publishes on a node with peers: the newest checkpoint its
 /// witnesses cosigned (when its policy has a quorum), and how each witness answers.
 #[derive(Clone)]
@@ -130,7 +105,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             // A dossier takes longer to read and verify than a checkpoint: its own bounds.
             web::resource("/exchange/transfers")
-                .app_data(web::PayloadConfig::default().limit(exchange::TRANSFER_BODY_LIMIT))
                 .default_service(errors::wrong_method("POST"))
                 .route(web::post().to(receive_transfer)),
         )
@@ -142,27 +116,69 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Clone)]
 struct CallerPin(String);
 
+/// A peer's turn to have a transfer received; the turn ends when this is dropped.
+struct ReceivingTurn {
+    context: web::Data<PeerContext>,
+    pin: String,
+}
+
+impl Drop for ReceivingTurn {
+    fn drop(&mut self) {
+        if let Ok(mut receiving) = self.context.receiving.lock() {
+            receiving.remove(&self.pin);
+        }
+    }
+}
+
+/// The calling peer's turn, or `None` while another of its transfers is being received.
+fn turn(context: &web::Data<PeerContext>, pin: &str) -> Option<ReceivingTurn> {
+    let mut receiving = context.receiving.lock().ok()?;
+    receiving.insert(pin.to_owned()).then(|| ReceivingTurn {
+        context: context.clone(),
+        pin: pin.to_owned(),
+    })
+}
+
+/// How long a peer may take to send one transfer's body.
+const TRANSFER_READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
+
 async fn receive_transfer(
     node: web::Data<Node>,
     context: web::Data<PeerContext>,
     request: actix_web::HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let pin = request.conn_data::<CallerPin>().map(|p| p.0.clone());
+    let refused = |e: ExchangeError| ApiError(PublicError::from(&e));
+    let pin = request
+        .conn_data::<CallerPin>()
+        .map(|p| p.0.clone())
+        .ok_or_else(|| refused(ExchangeError::UnknownSender))?;
+    if context.peers.by_fingerprint(&pin).is_none() {
+        return Err(refused(ExchangeError::UnknownSender));
+    }
+    // The turn before the body: a peer's second transfer at once is answered before it is read,
+    // so no peer holds more than one body in this node's memory.
+    let turn = turn(&context, &pin).ok_or_else(|| refused(ExchangeError::Busy))?;
+    let read = payload.to_bytes_limited(exchange::TRANSFER_BODY_LIMIT);
+    let body = match actix_web::rt::time::timeout(TRANSFER_READ_WITHIN, read).await {
+        Ok(Ok(Ok(body))) => body,
+        Ok(Ok(Err(e))) => return Err(refused(ExchangeError::Malformed(e.to_string()))),
+        Ok(Err(_)) => return Err(refused(ExchangeError::TooLarge)),
+        Err(_) => return Err(refused(ExchangeError::TooSlow)),
+    };
     let answer = web::block(move || {
-        let pin = pin.ok_or(ExchangeError::UnknownSender)?;
+        let _turn = turn;
         let sender = context
             .peers
             .by_fingerprint(&pin)
             .ok_or(ExchangeError::UnknownSender)?;
-        let _turn = context.turn(&pin).ok_or(ExchangeError::Busy)?;
         exchange::receive(&node, &context.peers, sender, &body)
     })
     .await
     .map_err(|_| ApiError::from(crate::error::ServiceError::Unavailable))?;
     match answer {
         Ok(receipt) => Ok(HttpResponse::Ok().json(receipt)),
-        Err(e) => Err(ApiError(PublicError::from(&e))),
+        Err(e) => Err(refused(e)),
     }
 }
 

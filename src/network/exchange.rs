@@ -62,6 +62,18 @@ pub enum ExchangeError {
     /// Another transfer of the same peer is being received: it sends one at a time.
     #[error("another transfer of this peer is being received")]
     Busy,
+    /// A body larger than a transfer may be.
+    #[error("transfer too large")]
+    TooLarge,
+    /// A body not sent within the time a transfer may take.
+    #[error("transfer sent too slowly")]
+    TooSlow,
+    /// The same dossier (by its manifest) from this peer under another id: not recorded again.
+    #[error("the same dossier was received under another id")]
+    Duplicate,
+    /// The id names another peer's dossier here.
+    #[error("the transfer id is taken")]
+    IdTaken,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -94,10 +106,22 @@ pub fn receive(
     if let Some(done) = earlier(node, &transfer.id, origin)? {
         return done;
     }
+    let digest = exchange::manifest_digest(&transfer.dossier);
+    // The same dossier under another id is not recorded again (a peer cannot fill this log by
+    // sending one dossier many times).
+    let seen_before = |node: &Node| -> Result<bool, ExchangeError> {
+        Ok(
+            store::by_manifest(&mut *node.connection()?, origin, &digest)
+                .map_err(ServiceError::from)?,
+        )
+    };
+    // Only this state's own agencies: an agency of another state registered here (a liaison
+    // office, say) is not who a share to that agency was meant for.
     let agencies: Vec<String> = identity::all_agencies(&mut *node.connection()?)
         .map_err(ServiceError::from)?
         .into_iter()
         .map(|a| a.id)
+        .filter(|id| scelle_verifier::model::Jurisdiction::from_agency_id(id) == Some(node.state()))
         .collect();
     let receiver = Receiver {
         origin: node.origin(),
@@ -107,6 +131,9 @@ pub fn receive(
     let now = node.clock().unix_now();
     match exchange::check(&transfer, origin, &peers.policy, &receiver, now) {
         Ok(accepted) => {
+            if seen_before(node)? {
+                return Err(ExchangeError::Duplicate);
+            }
             let share = &accepted.share;
             let case = accepted.report.case.as_ref();
             let row = InboxRow {
@@ -142,32 +169,28 @@ pub fn receive(
             }
         }
         Err(refusal) => {
-            // Only what was checked, or is a digest, enters the log: the id if it is a UUID,
-            // the sender, the manifest's digest and the reason; not the case id the sender
-            // wrote, which nothing vouched for.
-            let record_of = ExchangeRecord {
-                transfer: if exchange::is_lowercase_uuid(&transfer.id) {
-                    transfer.id.clone()
-                } else {
-                    String::new()
-                },
-                peer: origin.to_owned(),
-                case: String::new(),
-                share: String::new(),
-                manifest: exchange::manifest_digest(&transfer.dossier),
-                tree_size: 0,
-                root: String::new(),
-                receipt: None,
-                refused: Some(refusal.code().to_owned()),
-            };
-            if !record_of.transfer.is_empty() {
+            // A refusal is recorded only for a dossier that verified (from the sender's log,
+            // cosigned by its quorum) but breaks a condition: anything else proves nothing of
+            // the sender and is answered, not written down (a peer cannot fill this log with
+            // garbage). Only what was checked, or is a digest, enters the log.
+            if refusal.after_verification() && !seen_before(node)? {
+                let record_of = ExchangeRecord {
+                    transfer: transfer.id.clone(),
+                    peer: origin.to_owned(),
+                    case: String::new(),
+                    share: String::new(),
+                    manifest: digest.clone(),
+                    tree_size: 0,
+                    root: String::new(),
+                    receipt: None,
+                    refused: Some(refusal.code().to_owned()),
+                };
                 let row = InboxRow {
                     summary: InboxSummary {
                         transfer_id: record_of.transfer.clone(),
                         sender: origin.to_owned(),
-                        case_id: record_of.case.clone(),
                         refused: Some(refusal.code().to_owned()),
-                        manifest: Some(record_of.manifest.clone()),
+                        manifest: Some(digest),
                         ..InboxSummary::default()
                     },
                     dossier: None,
@@ -322,81 +345,55 @@ struct Link {
     backoff: Duration,
 }
 
-/// Starts delivering the outbox while the node runs.
+/// Starts delivering the outbox while the node runs: one thread per peer, each taking its own
+/// queue in order, so a peer down or stuck (up to the 120 s a delivery may take) holds back
+/// nobody else's.
 pub fn start_delivery(
     node: Weak<Node>,
     peers: Arc<Peers>,
     identity: Arc<Identity>,
     status: Arc<Deliveries>,
 ) -> Result<(), ServiceError> {
-    let mut links = HashMap::new();
     for peer in &peers.peers {
         let (Some(base), Some(pem)) = (&peer.base_url, &peer.cert_pem) else {
             continue;
         };
-        links.insert(
-            peer.witness.name.clone(),
-            Link {
-                client: PeerClient::new(&identity, pem, DELIVERY_TIMEOUT)?,
-                url: format!("{}/exchange/transfers", base.trim_end_matches('/')),
-                retry_at: None,
-                backoff: BACKOFF_FIRST,
-            },
-        );
+        let name = peer.witness.name.clone();
+        let link = Link {
+            client: PeerClient::new(&identity, pem, DELIVERY_TIMEOUT)?,
+            url: format!("{}/exchange/transfers", base.trim_end_matches('/')),
+            retry_at: None,
+            backoff: BACKOFF_FIRST,
+        };
+        let (node, peers, status) = (node.clone(), peers.clone(), status.clone());
+        std::thread::Builder::new()
+            .name(format!("delivery-{name}"))
+            .spawn(move || run_link(&node, &peers, &name, link, &status))
+            .map_err(|e| ServiceError::Internal(format!("cannot start the delivery: {e}")))?;
     }
-    std::thread::Builder::new()
-        .name("delivery".into())
-        .spawn(move || run_delivery(&node, &peers, links, &status))
-        .map_err(|e| ServiceError::Internal(format!("cannot start the delivery: {e}")))?;
     Ok(())
 }
 
-fn run_delivery(
-    node: &Weak<Node>,
-    peers: &Peers,
-    mut links: HashMap<String, Link>,
-    status: &Deliveries,
-) {
+/// One peer's delivery: its queue, in order, while the node runs.
+fn run_link(node: &Weak<Node>, peers: &Peers, name: &str, mut link: Link, status: &Deliveries) {
     loop {
         std::thread::sleep(POLL_EVERY);
-        let Some(strong) = node.upgrade() else { return };
-        // Each peer's own queue: a peer down, with any number of transfers waiting, holds
-        // back nobody else's.
-        let mut by_peer: HashMap<String, Vec<OutboxRow>> = HashMap::new();
-        let read = strong.connection().and_then(|mut c| {
-            for peer in store::peers_with_queued(&mut c)? {
-                let rows = store::queued(&mut c, &peer, 64)?;
-                by_peer.insert(peer, rows);
-            }
-            Ok(())
-        });
-        if let Err(e) = read {
-            tracing::warn!(error = %e, "cannot read the outbox");
+        if link.retry_at.is_some_and(|at| at > Instant::now()) {
             continue;
         }
-        let now = Instant::now();
-        std::thread::scope(|scope| {
-            for (name, link) in links.iter_mut() {
-                let Some(rows) = by_peer.remove(name) else {
-                    continue;
-                };
-                if link.retry_at.is_some_and(|at| at > now) {
-                    continue;
-                }
-                let node = &strong;
-                scope.spawn(move || deliver_in_order(node, peers, name, link, rows, status));
+        let Some(strong) = node.upgrade() else { return };
+        let rows = match strong
+            .connection()
+            .and_then(|mut c| Ok(store::queued(&mut c, name, 64)?))
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(peer = %name, error = %e, "cannot read the outbox");
+                continue;
             }
-        });
-        // Rows for a peer this node cannot reach (no address or certificate) wait, said once.
-        for name in by_peer.keys() {
-            status.record(name, |s| {
-                let message = scelle_verifier::t!("delivery-no-address");
-                s.last_error = Some(serde_json::json!({
-                    "code": "delivery_no_address",
-                    "message_fr": message.fr(),
-                    "message_en": message.en(),
-                }));
-            });
+        };
+        if !rows.is_empty() {
+            deliver_in_order(&strong, peers, name, &mut link, rows, status);
         }
     }
 }

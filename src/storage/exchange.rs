@@ -82,15 +82,6 @@ pub fn enqueue(conn: &mut DbConnection, row: &NewOutboxRow) -> Result<(), Storag
     Ok(())
 }
 
-/// The peers with transfers queued.
-pub fn peers_with_queued(conn: &mut DbConnection) -> Result<Vec<String>, StorageError> {
-    Ok(outbox::table
-        .filter(outbox::state.eq(QUEUED))
-        .select(outbox::peer)
-        .distinct()
-        .load(conn)?)
-}
-
 /// The transfers queued for `peer`, oldest first, at most `limit`, without their bodies (the
 /// delivery reads each when its turn comes: `body`).
 pub fn queued(
@@ -348,6 +339,35 @@ pub fn inbox_row(
         .select(InboxRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Whether `sender` sent a dossier with this manifest digest before (imported or refused).
+pub fn by_manifest(
+    conn: &mut DbConnection,
+    sender: &str,
+    manifest: &str,
+) -> Result<bool, StorageError> {
+    Ok(inbox::table
+        .filter(inbox::sender.eq(sender))
+        .filter(inbox::manifest.eq(manifest))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+/// The dossiers imported (not refused) after entry `after_seq`, in log order, at most `limit`.
+pub fn imported_rows(
+    conn: &mut DbConnection,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<InboxSummary>, StorageError> {
+    Ok(inbox::table
+        .filter(inbox::seq.gt(after_seq))
+        .filter(inbox::refused.is_null())
+        .order(inbox::seq)
+        .limit(limit)
+        .select(InboxSummary::as_select())
+        .load(conn)?)
 }
 
 /// The dossier imported under this transfer id (an id names one imported dossier only).

@@ -69,6 +69,14 @@ pub fn send_for(
     wait: Duration,
 ) -> Result<QueuedView, ServiceError> {
     let case_id = model::parse_label("case_id", case, 64)?;
+    // Who may not share the case learns nothing of its shares (the refusal is recorded).
+    authz::authorize(
+        node,
+        user,
+        Action::CaseShare,
+        Target::Case(&case_id),
+        &Ask::default(),
+    )?;
     let share = share_reaching(node, &case_id, dest.state)?;
     // Sending abroad is sharing: only who may share the case (its owner's investigators, not
     // a recipient, not under H2 or confidentiality), to that state, under that share's codes.
@@ -430,7 +438,7 @@ pub fn received_list(
     after: Option<u64>,
 ) -> Result<Page<ReceivedView>, ServiceError> {
     let after = paging::cursor("after", after)?.unwrap_or(-1);
-    let rows = exchange::inbox_rows(
+    let rows = exchange::imported_rows(
         &mut *node.connection()?,
         after,
         paging::fetch_limit(PAGE_MAX),
@@ -438,15 +446,14 @@ pub fn received_list(
     let page = Page::cut(rows, PAGE_MAX, |r| r.seq);
     let mut items = Vec::new();
     for row in page.items {
-        if row.refused.is_none()
-            && authz::verdict(
-                node,
-                user,
-                Action::ReceivedRead,
-                Target::Received(&row.transfer_id),
-                &Ask::default(),
-            )?
-            .allowed
+        if authz::verdict(
+            node,
+            user,
+            Action::ReceivedRead,
+            Target::Received(&row.transfer_id),
+            &Ask::default(),
+        )?
+        .allowed
         {
             items.push(received_view(row));
         }

@@ -568,6 +568,30 @@ fn a_dossier_pushed_from_benin_to_togo_is_verified_imported_under_its_conditions
     let (status, again) = push(bj, tg, &body);
     assert_eq!(status, 200, "{again}");
     assert_eq!(first["entry"]["seq"], again["entry"]["seq"]);
+    // The same dossier under a new id is not recorded again.
+    let mut renamed = body.clone();
+    renamed["id"] = json!("0194f5c2-0000-7000-8000-00000000a002");
+    let (status, answer) = push(bj, tg, &renamed);
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["error"]["code"], "transfer-duplicate");
+    // What is not a transfer from the sender's log is answered, not written down: a peer cannot
+    // fill Togo's log with garbage.
+    let mut garbage = body.clone();
+    garbage["format"] = json!("x");
+    garbage["id"] = json!("0194f5c2-0000-7000-8000-00000000dead");
+    for _ in 0..20 {
+        let (status, answer) = push(bj, tg, &garbage);
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["error"]["code"], "transfer-unsupported-format");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        last_entries(tg, &tg_auditor, 30)
+            .iter()
+            .all(|e| e["kind"] != "dossier.refused"
+                || e["exchange"]["transfer"] != "0194f5c2-0000-7000-8000-00000000dead"),
+        "no refusal of garbage in the log"
+    );
     assert_eq!(
         received(tg, &tg_prosecutor)
             .iter()

@@ -654,3 +654,6 @@ delivery-peer-answer = The peer answered HTTP { $status } (the transfer waits an
 delivery-bad-receipt = The peer's receipt does not check, so the delivery is not recorded (the transfer is sent again): { $reason }
 delivery-no-address = This peer has no address or no pinned certificate in peers.policy: its transfers wait.
 verify-sent-to = Sent to { $peer } (entry { $seq }, transfer { $transfer }): recorded there as entry { $received }, checked under its key when it was delivered.
+transfer-duplicate = This node already received this dossier from this peer under another transfer id; it is not recorded again.
+transfer-id-taken = This transfer id names another peer's dossier on this node: send it under a new id.
+transfer-too-slow = The transfer was not sent within 120 seconds; the connection is closed.

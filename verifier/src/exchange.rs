@@ -120,6 +120,20 @@ impl TransferRefusal {
         }
     }
 
+    /// Whether the dossier verified before the refusal (from the sender's log, under the
+    /// receiver's policy): only such a refusal says something of the sender worth recording.
+    pub fn after_verification(&self) -> bool {
+        matches!(
+            self,
+            TransferRefusal::ShareUnproven
+                | TransferRefusal::ShareOfAnotherCase
+                | TransferRefusal::NotSharedWithUs
+                | TransferRefusal::ShareExpired
+                | TransferRefusal::NoLegalBasis
+                | TransferRefusal::ConditionsDoNotTravel
+        )
+    }
+
     /// The refusal in words, from the catalogue.
     pub fn message(&self) -> Message {
         match self {

@@ -57,3 +57,4 @@ CREATE TABLE inbox (
 );
 CREATE UNIQUE INDEX inbox_imported ON inbox (transfer_id) WHERE refused IS NULL;
 CREATE INDEX inbox_by_seq ON inbox (seq);
+CREATE INDEX inbox_by_manifest ON inbox (sender, manifest);
