@@ -104,6 +104,24 @@ fn codes<T>(text: &str, parse: impl Fn(&str) -> Result<T, FieldError>) -> Vec<T>
         .collect()
 }
 
+/// A share's conditions as the policies see them, from its columns (comma-separated codes, an
+/// RFC 3339 expiry; one that does not parse has lapsed).
+fn share_conditions(
+    handling: &str,
+    purposes: &str,
+    confidential: bool,
+    consent_for_court: bool,
+    expires_at: &str,
+) -> ShareConditions {
+    ShareConditions {
+        handling: codes(handling, HandlingCode::parse),
+        purposes: codes(purposes, Purpose::parse),
+        confidential,
+        consent_for_court,
+        expires: unix_of(expires_at).unwrap_or(i64::MIN),
+    }
+}
+
 /// The conditions under which `user` reaches a case they do not own: the newest share to
 /// their agency or state that has not expired, else the newest one (whose expiry the policies
 /// then refuse), else none.
@@ -124,12 +142,14 @@ fn share_for(
         &user.agency,
         user.state.as_str(),
     )?;
-    let conditions = |row: &ShareRow| ShareConditions {
-        handling: codes(&row.handling, HandlingCode::parse),
-        purposes: codes(&row.purposes, Purpose::parse),
-        confidential: row.confidential,
-        consent_for_court: row.consent_for_court,
-        expires: unix_of(&row.expires_at).unwrap_or(i64::MIN),
+    let conditions = |row: &ShareRow| {
+        share_conditions(
+            &row.handling,
+            &row.purposes,
+            row.confidential,
+            row.consent_for_court,
+            &row.expires_at,
+        )
     };
     let all: Vec<ShareConditions> = rows.iter().map(conditions).collect();
     Ok(all
@@ -164,16 +184,14 @@ fn received_facts(
         .ok_or_else(|| ServiceError::Internal(format!("received {transfer_id}: owner state")))?;
     let reaches = row.recipient_agency.as_deref() == Some(user.agency.as_str())
         || row.recipient_state.as_deref() == Some(user.state.as_str());
-    let share = reaches.then(|| ShareConditions {
-        handling: codes(row.handling.as_deref().unwrap_or(""), HandlingCode::parse),
-        purposes: codes(row.purposes.as_deref().unwrap_or(""), Purpose::parse),
-        confidential: row.confidential.unwrap_or(true),
-        consent_for_court: row.consent_for_court.unwrap_or(false),
-        expires: row
-            .expires_at
-            .as_deref()
-            .and_then(unix_of)
-            .unwrap_or(i64::MIN),
+    let share = reaches.then(|| {
+        share_conditions(
+            row.handling.as_deref().unwrap_or(""),
+            row.purposes.as_deref().unwrap_or(""),
+            row.confidential.unwrap_or(true),
+            row.consent_for_court.unwrap_or(false),
+            row.expires_at.as_deref().unwrap_or(""),
+        )
     });
     Ok(ReceivedFacts {
         owner_agency: row.owner_agency.unwrap_or_default(),

@@ -227,11 +227,7 @@ pub fn peer(place: &NodePlace, command: &PeerCommand) -> Result<(), CliError> {
             if alerts.is_empty() {
                 println!("{}", t!("cli-out-peer-no-alert").one_line());
             }
-            let owed = place.with_node(|node| crate::usecases::exchange::outbox(node, 1000))?;
-            let queued = owed
-                .iter()
-                .filter(|r| r.state == crate::storage::exchange::QUEUED)
-                .count();
+            let queued = place.with_node(crate::usecases::exchange::queued_count)?;
             println!("{}", t!("cli-out-peer-outbox", queued = queued).one_line());
             for alert in alerts {
                 println!(

@@ -59,29 +59,12 @@ impl PeerClient {
     /// POSTs `body` (plain text) to `url`; an error is a peer that could not be reached or
     /// answered nothing readable (its words, for the node's log).
     pub fn post_text(&self, url: &str, body: String) -> Result<PeerAnswer, String> {
-        let mut answer = self
-            .agent
-            .post(url)
-            .header("Content-Type", "text/plain; charset=utf-8")
-            .send(body)
-            .map_err(|e| e.to_string())?;
-        let status = answer.status().as_u16();
-        let content_type = answer
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = answer
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024)
-            .read_to_string()
-            .map_err(|e| e.to_string())?;
-        Ok(PeerAnswer {
-            status,
-            content_type,
-            body,
-        })
+        self.post(
+            url,
+            "text/plain; charset=utf-8",
+            body.into_bytes(),
+            64 * 1024,
+        )
     }
 
     /// POSTs a JSON `body` to `url` and reads at most `answer_limit` bytes of the answer.
@@ -91,10 +74,20 @@ impl PeerClient {
         body: Vec<u8>,
         answer_limit: u64,
     ) -> Result<PeerAnswer, String> {
+        self.post(url, "application/json", body, answer_limit)
+    }
+
+    fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        answer_limit: u64,
+    ) -> Result<PeerAnswer, String> {
         let mut answer = self
             .agent
             .post(url)
-            .header("Content-Type", "application/json")
+            .header("Content-Type", content_type)
             .send(body)
             .map_err(|e| e.to_string())?;
         let status = answer.status().as_u16();

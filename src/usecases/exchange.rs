@@ -59,8 +59,9 @@ pub struct QueuedView {
     pub tree_size: u64,
 }
 
-/// Queues the dossier of `case` for `dest`, for `user`: they must be allowed to export it
-/// (`dossier.export`), and the case must have a live share reaching the peer's state.
+/// Queues the dossier of `case` for `dest`, for `user`: they must be allowed to share it
+/// (`case.share`, to that state under the share's codes) and to export it (`dossier.export`),
+/// and the case must have a live share reaching the peer's state.
 pub fn send_for(
     node: &Node,
     user: &AuthUser,
@@ -92,38 +93,27 @@ pub fn send_for(
             legal_basis: share.legal_basis.clone(),
         },
     )?;
-    let opts = ExportOptions {
-        cosigned_within: Some(wait),
-        to_peer: Some(dest.origin.clone()),
-        ..ExportOptions::default()
-    };
-    let dossier = dossiers::export_for(node, user, &case_id, &opts, None)?;
+    let dossier = dossiers::export_for(node, user, &case_id, &for_peer(dest, wait), None)?;
     queue(node, dossier, share, dest)
 }
 
-/// [`send_for`] by the node's operator (CLI), with no policy check.
-pub fn send(
-    node: &Node,
-    case: &str,
-    dest: &Destination,
-    wait: Duration,
-) -> Result<QueuedView, ServiceError> {
-    let case_id = model::parse_label("case_id", case, 64)?;
-    let share = share_reaching(node, &case_id, dest.state)?;
-    let opts = ExportOptions {
+/// A dossier for `dest`: proved to a checkpoint the witnesses cosigned (waited for up to
+/// `wait`), its `dossier.issued` naming the peer.
+fn for_peer(dest: &Destination, wait: Duration) -> ExportOptions {
+    ExportOptions {
         cosigned_within: Some(wait),
         to_peer: Some(dest.origin.clone()),
         ..ExportOptions::default()
-    };
-    let dossier = dossiers::export(node, &case_id, &opts)?;
-    queue(node, dossier, share, dest)
+    }
 }
 
-/// The share a dossier goes under: its id, its entry, its handling codes and legal basis.
+/// The share a dossier goes under: its id, its entry (seq and bytes), its handling codes and
+/// legal basis.
 #[derive(Debug, Clone)]
 struct ShareToPeer {
     id: String,
     seq: u64,
+    entry: Vec<u8>,
     handling: Vec<HandlingCode>,
     legal_basis: Option<String>,
 }
@@ -148,17 +138,18 @@ fn share_reaching(
                 .split(',')
                 .filter_map(|c| HandlingCode::parse(c).ok())
                 .collect(),
+            entry: Vec::new(),
             legal_basis: None,
         })
         .ok_or(ServiceError::NotFound(Missing::ShareToPeer))
         .and_then(|share| with_legal_basis(node, share))
 }
 
-/// The share's legal basis, as its entry states it.
+/// The share's entry, and its legal basis as the entry states it.
 fn with_legal_basis(node: &Node, mut share: ShareToPeer) -> Result<ShareToPeer, ServiceError> {
-    let body = log_store::entry_body(&mut *node.connection()?, share.seq)?
+    share.entry = log_store::entry_body(&mut *node.connection()?, share.seq)?
         .ok_or(ServiceError::NotFound(Missing::Entry))?;
-    share.legal_basis = match scelle_verifier::entry::Entry::parse(&body)
+    share.legal_basis = match scelle_verifier::entry::Entry::parse(&share.entry)
         .map_err(|e| ServiceError::Internal(format!("share entry: {e}")))?
         .event
     {
@@ -176,18 +167,16 @@ fn queue(
     share: ShareToPeer,
     dest: &Destination,
 ) -> Result<QueuedView, ServiceError> {
-    let (share_id, share_seq) = (share.id, share.seq);
+    let (share_id, share_seq, share_entry) = (share.id, share.seq, share.entry);
     let manifest = scelle_verifier::note::parse_note(&dossier.manifest)
         .ok()
         .and_then(|note| scelle_verifier::dossier::Manifest::parse_body(note.text))
         .ok_or_else(|| ServiceError::Internal("the dossier's own manifest".into()))?;
     let mut c = node.connection()?;
-    let body =
-        log_store::entry_body(&mut c, share_seq)?.ok_or(ServiceError::NotFound(Missing::Entry))?;
     let proof = proofs::inclusion_proof(&mut c, node.proofs(), share_seq, manifest.tree_size)?;
     let share = DossierEntry {
         seq: share_seq,
-        entry: B64.encode(&body),
+        entry: B64.encode(&share_entry),
         leaf_hash: proof.leaf_hash,
         inclusion_proof: proof.hashes,
     };
@@ -272,12 +261,7 @@ pub fn send_updates(
                 Err(ServiceError::NotFound(_)) => continue,
                 Err(e) => return Err(e),
             };
-            let opts = ExportOptions {
-                cosigned_within: Some(wait),
-                to_peer: Some(dest.origin.clone()),
-                ..ExportOptions::default()
-            };
-            let dossier = dossiers::export(node, &sent.case_id, &opts)?;
+            let dossier = dossiers::export(node, &sent.case_id, &for_peer(&dest, wait))?;
             queue(node, dossier, share, &dest)?;
             queued += 1;
         }
@@ -319,6 +303,11 @@ pub fn waiting_transfers(node: &Node, user: &AuthUser) -> Result<usize, ServiceE
         Target::Node,
         &Ask::default(),
     )?;
+    queued_count(node)
+}
+
+/// How many transfers wait for delivery (the node's operator).
+pub fn queued_count(node: &Node) -> Result<usize, ServiceError> {
     Ok(exchange::count_queued(&mut *node.connection()?)?)
 }
 

@@ -652,7 +652,6 @@ delivery-local-error = This node could not prepare or record the delivery: { $re
 delivery-peer-unreachable = The peer could not be reached (the transfer waits and goes when the link returns): { $reason }
 delivery-peer-answer = The peer answered HTTP { $status } (the transfer waits and is sent again): { $body }
 delivery-bad-receipt = The peer's receipt does not check, so the delivery is not recorded (the transfer is sent again): { $reason }
-delivery-no-address = This peer has no address or no pinned certificate in peers.policy: its transfers wait.
 verify-sent-to = Sent to { $peer } (entry { $seq }, transfer { $transfer }): recorded there as entry { $received }, checked under its key when it was delivered.
 transfer-duplicate = This node already received this dossier from this peer under another transfer id; it is not recorded again.
 transfer-id-taken = This transfer id names another peer's dossier on this node: send it under a new id.

@@ -652,7 +652,6 @@ delivery-local-error = Ce nœud n'a pu préparer ou enregistrer la livraison : {
 delivery-peer-unreachable = Le pair est injoignable (le transfert attend et partira au retour de la liaison) : { $reason }
 delivery-peer-answer = Le pair a répondu HTTP { $status } (le transfert attend et sera renvoyé) : { $body }
 delivery-bad-receipt = L'accusé de réception du pair ne se vérifie pas : la livraison n'est pas enregistrée (le transfert sera renvoyé) : { $reason }
-delivery-no-address = Ce pair n'a ni adresse ni certificat épinglé dans peers.policy : ses transferts attendent.
 verify-sent-to = Envoyé à { $peer } (entrée { $seq }, transfert { $transfer }) : enregistré là-bas comme entrée { $received }, vérifiée sous sa clé lors de la livraison.
 transfer-duplicate = Ce nœud a déjà reçu ce dossier de ce pair sous un autre identifiant de transfert ; il n'est pas enregistré à nouveau.
 transfer-id-taken = Cet identifiant de transfert désigne le dossier d'un autre pair sur ce nœud : envoyez-le sous un nouvel identifiant.

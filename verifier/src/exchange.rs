@@ -251,6 +251,20 @@ pub fn is_lowercase_uuid(id: &str) -> bool {
         })
 }
 
+/// An entry's bytes and leaf hash, if its inclusion proof leads to the checkpoint of `size` and
+/// `root`.
+fn included(e: &DossierEntry, size: u64, root: &Hash) -> Option<(Vec<u8>, Hash)> {
+    let bytes = B64.decode(&e.entry).ok()?;
+    let leaf = merkle::leaf_hash(&bytes);
+    let proof: Vec<Hash> = e
+        .inclusion_proof
+        .iter()
+        .map(|h| B64.decode(h).ok().and_then(|h| h.try_into().ok()))
+        .collect::<Option<_>>()?;
+    merkle::verify_inclusion(e.seq, size, &leaf, &proof, root).ok()?;
+    Some((bytes, leaf))
+}
+
 /// The share record of a `case.shared` entry of the log `origin`, if its inclusion proof leads
 /// to the checkpoint of `size` and `root`.
 fn proved_share(
@@ -259,18 +273,7 @@ fn proved_share(
     size: u64,
     root: &Hash,
 ) -> Result<DisclosureRecord, TransferRefusal> {
-    let bytes = B64
-        .decode(&e.entry)
-        .map_err(|_| TransferRefusal::ShareUnproven)?;
-    let leaf = merkle::leaf_hash(&bytes);
-    let proof: Vec<Hash> = e
-        .inclusion_proof
-        .iter()
-        .map(|h| B64.decode(h).ok().and_then(|h| h.try_into().ok()))
-        .collect::<Option<_>>()
-        .ok_or(TransferRefusal::ShareUnproven)?;
-    merkle::verify_inclusion(e.seq, size, &leaf, &proof, root)
-        .map_err(|_| TransferRefusal::ShareUnproven)?;
+    let (bytes, _) = included(e, size, root).ok_or(TransferRefusal::ShareUnproven)?;
     let entry = Entry::parse(&bytes).map_err(|_| TransferRefusal::ShareUnproven)?;
     match entry.event {
         Event::CaseShared(share) if entry.origin == origin && entry.seq == e.seq => Ok(share),
@@ -346,18 +349,8 @@ pub fn check_receipt(
     }
     let checkpoint = checkpoint.ok_or(ReceiptError::Checkpoint(why))?;
     let e = &receipt.entry;
-    let bytes = B64
-        .decode(&e.entry)
-        .map_err(|_| ReceiptError::NotIncluded)?;
-    let leaf = merkle::leaf_hash(&bytes);
-    let proof: Vec<Hash> = e
-        .inclusion_proof
-        .iter()
-        .map(|h| B64.decode(h).ok().and_then(|h| h.try_into().ok()))
-        .collect::<Option<_>>()
-        .ok_or(ReceiptError::NotIncluded)?;
-    merkle::verify_inclusion(e.seq, checkpoint.size, &leaf, &proof, &checkpoint.root)
-        .map_err(|_| ReceiptError::NotIncluded)?;
+    let (bytes, leaf) =
+        included(e, checkpoint.size, &checkpoint.root).ok_or(ReceiptError::NotIncluded)?;
     let entry = Entry::parse(&bytes).map_err(|_| ReceiptError::WrongEntry("not an entry"))?;
     if entry.origin != origin || entry.seq != e.seq {
         return Err(ReceiptError::WrongEntry("of another log or position"));
