@@ -461,10 +461,10 @@ fn prosecutor_token(dir: &Path, agency: &str) -> Result<String, String> {
     Ok(added.map_err(err)?.1)
 }
 
-/// Whether `node` lists the transfer among the dossiers `token` may read.
-fn received_by(node: &BenchNode, token: &str, transfer: &str) -> bool {
+/// Whether `GET path` on `node`, as `token`, answers a body holding `needle`.
+fn answer_holds(node: &BenchNode, path: &str, token: &str, needle: &str) -> bool {
     let Ok(mut answer) = agent()
-        .get(&format!("http://127.0.0.1:{}/api/v1/received", node.port))
+        .get(&format!("http://127.0.0.1:{}{path}", node.port))
         .header("Authorization", &format!("Bearer {token}"))
         .call()
     else {
@@ -473,25 +473,18 @@ fn received_by(node: &BenchNode, token: &str, transfer: &str) -> bool {
     answer
         .body_mut()
         .read_to_string()
-        .is_ok_and(|text| text.contains(transfer))
+        .is_ok_and(|text| text.contains(needle))
+}
+
+/// Whether `node` lists the transfer among the dossiers `token` may read.
+fn received_by(node: &BenchNode, token: &str, transfer: &str) -> bool {
+    answer_holds(node, "/api/v1/received", token, transfer)
 }
 
 /// Whether `node` recorded the delivery of the case's transfer (`dossier.sent`).
 fn delivered_from(node: &BenchNode, case_id: &str, token: &str) -> bool {
-    let Ok(mut answer) = agent()
-        .get(&format!(
-            "http://127.0.0.1:{}/api/v1/cases/{case_id}/transfers",
-            node.port
-        ))
-        .header("Authorization", &format!("Bearer {token}"))
-        .call()
-    else {
-        return false;
-    };
-    answer
-        .body_mut()
-        .read_to_string()
-        .is_ok_and(|text| text.contains(r#""state":"delivered""#))
+    let path = format!("/api/v1/cases/{case_id}/transfers");
+    answer_holds(node, &path, token, r#""state":"delivered""#)
 }
 
 /// Sends the case from `from` to `to` and times it: until `to` lists it imported, then until
